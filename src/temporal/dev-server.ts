@@ -1,0 +1,126 @@
+/**
+ * Starts the `temporal` CLI dev server from the bootstrap-installed binary and waits until its frontend
+ * answers. Shared by `firebreak dev` and the test harness. The SDK's own dev-server start gives up after
+ * 5 s, which is too short on a loaded 2-core machine, so readiness is polled here with a generous limit.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { missingSearchAttributes, SEARCH_ATTRIBUTE_FLAGS } from './search-attributes.js';
+
+export interface DevServerOptions {
+  /** Path to the `temporal` binary; defaults to `.tools/bin/temporal` under `projectRoot`. */
+  binary?: string;
+  projectRoot: string;
+  /** gRPC port; a free one is picked when absent. */
+  port?: number;
+  /** Web UI port; the UI is disabled when absent. */
+  uiPort?: number;
+  /** SQLite file for persistence; in-memory when absent. */
+  dbFile?: string;
+  /** File the server's own output goes to; discarded when absent. */
+  logFile?: string;
+  ip?: string;
+  readyTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** The binary `scripts/bootstrap.sh` installs. */
+export function defaultTemporalBinary(projectRoot: string): string {
+  return path.join(projectRoot, '.tools', 'bin', 'temporal');
+}
+
+/** Asks the OS for a free TCP port on loopback. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** Starts the dev server and resolves once it accepts gRPC calls. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const binary = options.binary ?? defaultTemporalBinary(options.projectRoot);
+  if (!existsSync(binary)) {
+    throw new Error(
+      `Temporal CLI not found at ${binary}: run scripts/bootstrap.sh (npm start and npm test do it for you)`,
+    );
+  }
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port ?? (await freePort(ip));
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--log-level', 'warn'];
+  args.push('--http-port', String(await freePort(ip)), '--metrics-port', String(await freePort(ip)));
+  if (options.uiPort === undefined) args.push('--headless');
+  else args.push('--ui-port', String(options.uiPort));
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  for (const flag of SEARCH_ATTRIBUTE_FLAGS) args.push('--search-attribute', flag);
+
+  const logFd = options.logFile ? openSync(options.logFile, 'a') : undefined;
+  const child = spawn(binary, args, {
+    stdio: ['ignore', logFd ?? 'ignore', logFd ?? 'ignore'],
+    detached: false,
+  });
+  if (logFd !== undefined) closeSync(logFd);
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
+
+  const address = `${ip}:${port}`;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
+  for (;;) {
+    if (exited)
+      throw new Error(
+        `Temporal dev server ${exited} before it was ready${options.logFile ? ` (see ${options.logFile})` : ''}`,
+      );
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        // Search attributes are registered asynchronously after start; wait for them to be visible.
+        if ((await missingSearchAttributes(connection, 'default')).length === 0) break;
+      } finally {
+        await connection.close();
+      }
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(
+        `Temporal dev server did not become ready at ${address} within ${options.readyTimeoutMs ?? 90_000} ms`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+
+  return {
+    address,
+    uiUrl: options.uiPort === undefined ? undefined : `http://${ip}:${options.uiPort}`,
+    process: child,
+    stop: () => stopProcess(child),
+  };
+}
+
+/** Sends SIGTERM, then SIGKILL after a grace period, and resolves when the process has exited. */
+export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

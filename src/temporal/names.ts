@@ -1,0 +1,7 @@
+/** Task queues and workflow names shared by the client, the worker and the tests. */
+
+/** The task queue incidents run on. */
+export const INCIDENT_TASK_QUEUE = 'firebreak-incidents';
+
+/** The workflow type that interprets a runbook plan: one run is one incident. */
+export const INCIDENT_WORKFLOW = 'incidentWorkflow';
