@@ -1,0 +1,66 @@
+/**
+ * Error codes shared by the engine. Activities map them to `ApplicationFailure` types; workflows fail
+ * with them. A code says what went wrong in a way a caller can branch on; the message says it for people.
+ */
+
+export const ErrorCode = {
+  /** Input that can never succeed: a bad URL, an unknown action, a denied destination. Not retried. */
+  InvalidInput: 'INVALID_INPUT',
+  /** A destination or command the configuration does not allow. Not retried. */
+  NotAllowed: 'NOT_ALLOWED',
+  /** An HTTP call answered 5xx, 408 or 429: the remote side may recover. Retried. */
+  HttpStatus: 'HTTP_STATUS',
+  /**
+   * An HTTP call answered with a status that repeating the same request will not change (4xx other than
+   * 408 and 429, an unfollowed 3xx, or a 2xx the step did not expect). Not retried.
+   */
+  HttpRejected: 'HTTP_REJECTED',
+  /** A network or I/O failure. Retried. */
+  Transient: 'TRANSIENT',
+  /** A command exited non-zero. Retried per the step's retry policy. */
+  CommandFailed: 'COMMAND_FAILED',
+  /** A step or command ran past its timeout. */
+  Timeout: 'TIMEOUT',
+  /** A `${{ }}` expression failed to evaluate at run time. Not retried. */
+  ExpressionError: 'EXPRESSION_ERROR',
+  /** A secret reference could not be resolved. Not retried. */
+  SecretUnavailable: 'SECRET_UNAVAILABLE',
+  /** An approval was rejected or timed out with `reject`. */
+  ApprovalRejected: 'APPROVAL_REJECTED',
+  /** A step failed and the runbook said to abort. */
+  Aborted: 'ABORTED',
+  /** A child runbook failed. */
+  ChildFailed: 'CHILD_FAILED',
+  /** An identity is not allowed to do what it asked. */
+  Forbidden: 'FORBIDDEN',
+  /** The run is not in a state that accepts the command (step not waiting, already voted). */
+  Conflict: 'CONFLICT',
+  /** The command names something the run does not have. */
+  NotFound: 'NOT_FOUND',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Codes that must not be retried by Temporal. */
+export const NON_RETRYABLE_CODES: readonly ErrorCode[] = [
+  ErrorCode.InvalidInput,
+  ErrorCode.NotAllowed,
+  ErrorCode.HttpRejected,
+  ErrorCode.ExpressionError,
+  ErrorCode.SecretUnavailable,
+  ErrorCode.Forbidden,
+  ErrorCode.Conflict,
+  ErrorCode.NotFound,
+];
+
+/** An error with a code, thrown by adapters and activities and mapped to `ApplicationFailure` at the edge. */
+export class FirebreakError extends Error {
+  override readonly name = 'FirebreakError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * CEL expressions as runbooks use them: bare in `when:`, embedded as `${{ expr }}` in any string.
+ * One environment per runbook declares exactly the names the runbook has, so an expression naming an
+ * unknown param, fact, decision or step fails the type check at validation time. The same environment
+ * evaluates at run time inside the workflow (the library is pure and deterministic).
+ */
+import { Environment } from '@marcbachmann/cel-js';
+import type { FactType, JsonValue, ParamType } from './plan.js';
+
+/** The names a runbook declares, which is all an expression may refer to. */
+export interface ExpressionDeclarations {
+  params: Record<string, { type: ParamType }>;
+  facts: Record<string, { type: FactType }>;
+  /** Decision names; `true` when the decision has options (a string), `false` for an acknowledgement. */
+  decisions: Record<string, boolean>;
+  stepIds: string[];
+}
+
+/** The runtime values an expression sees, as JSON (the workflow's own state). */
+export interface ExpressionScope {
+  params: Record<string, JsonValue>;
+  facts: Record<string, JsonValue>;
+  /** Decision option, or the ISO time of an acknowledgement. */
+  decisions: Record<string, string>;
+  steps: Record<string, { status: string; output?: JsonValue }>;
+  incident: { id: string; severity: string; startedAt: string };
+}
+
+// cel-js 8 names the timestamp type `google.protobuf.Timestamp` inside schemas: a `timestamp` field
+// there crashes the registry while building its converters (and would not match `timestamp()` values).
+const CEL_TIMESTAMP = 'google.protobuf.Timestamp';
+
+const CEL_TYPE: Record<ParamType | FactType, string> = {
+  string: 'string',
+  integer: 'int',
+  number: 'double',
+  boolean: 'bool',
+  datetime: CEL_TIMESTAMP,
+  list: 'list',
+  secret: 'string',
+};
+
+/** Marks a secret reference inside an interpolated string; activities resolve it at the moment of use. */
+export const SECRET_OPEN = '\u27e6secret:';
+export const SECRET_CLOSE = '\u27e7';
+
+/** Wraps a secret reference (`env:NAME`) so that it survives interpolation and can be found by activities. */
+export function secretMarker(reference: string): string {
+  return `${SECRET_OPEN}${reference}${SECRET_CLOSE}`;
+}
+
+/**
+ * cel-js recognises timestamps by `value.constructor`, and registered the global `Date` when it loaded.
+ * Inside the Temporal workflow sandbox that global is the SDK's deterministic override, whose instances
+ * are still built by the original `Date`, so their `constructor` is not the one cel-js knows. Pointing the
+ * shared prototype's `constructor` at the override makes every timestamp recognisable. A no-op elsewhere.
+ */
+function alignDateConstructor(): void {
+  if (Date.prototype.constructor !== Date) {
+    Object.defineProperty(Date.prototype, 'constructor', { value: Date, writable: true, configurable: true });
+  }
+}
+
+/** Builds the CEL environment for a runbook's declarations. */
+export function createExpressionEnvironment(decl: ExpressionDeclarations): Environment {
+  alignDateConstructor();
+  const schemaOf = (entries: Record<string, { type: ParamType | FactType }>) =>
+    Object.fromEntries(Object.entries(entries).map(([name, spec]) => [name, CEL_TYPE[spec.type]]));
+  const steps = Object.fromEntries(decl.stepIds.map((id) => [id, { status: 'string', output: 'dyn' }]));
+  const decisions = Object.fromEntries(
+    Object.entries(decl.decisions).map(([name, hasOptions]) => [name, hasOptions ? 'string' : CEL_TIMESTAMP]),
+  );
+  const env = new Environment({ unlistedVariablesAreDyn: false, homogeneousAggregateLiterals: false });
+  // An empty schema still declares the variable, so `has(facts.x)` checks against the declared names.
+  env.registerVariable({ name: 'params', schema: schemaOf(decl.params) });
+  env.registerVariable({ name: 'facts', schema: schemaOf(decl.facts) });
+  env.registerVariable({ name: 'decisions', schema: decisions });
+  env.registerVariable({ name: 'steps', schema: steps });
+  env.registerVariable({ name: 'incident', schema: { id: 'string', severity: 'string', startedAt: CEL_TIMESTAMP } });
+  return env;
+}
+
+/** One `${{ expr }}` found in a string, with its offsets in that string. */
+export interface EmbeddedExpression {
+  expression: string;
+  start: number;
+  end: number;
+}
+
+export type ScanResult = { ok: true; parts: EmbeddedExpression[] } | { ok: false; message: string; offset: number };
+
+/** Finds the `${{ ... }}` expressions in a string. An opened but unclosed one is an error. */
+export function scanTemplate(text: string): ScanResult {
+  const parts: EmbeddedExpression[] = [];
+  let from = 0;
+  for (;;) {
+    const start = text.indexOf('${{', from);
+    if (start < 0) return { ok: true, parts };
+    const close = text.indexOf('}}', start + 3);
+    if (close < 0) return { ok: false, message: 'unclosed ${{ (expected }})', offset: start };
+    const expression = text.slice(start + 3, close).trim();
+    if (expression === '') return { ok: false, message: 'empty ${{ }} expression', offset: start };
+    parts.push({ expression, start, end: close + 2 });
+    from = close + 2;
+  }
+}
+
+/** Type-checks one expression; returns a one-line message when it is not valid. */
+export function checkExpression(
+  env: Environment,
+  expression: string,
+): { ok: true; type: string } | { ok: false; message: string } {
+  try {
+    const result = env.check(expression);
+    if (result.valid) return { ok: true, type: result.type ?? 'dyn' };
+    return { ok: false, message: firstLine(result.error?.message ?? 'invalid expression') };
+  } catch (error) {
+    return { ok: false, message: firstLine(error instanceof Error ? error.message : String(error)) };
+  }
+}
+
+/** Thrown when an expression fails at run time. */
+export class ExpressionEvaluationError extends Error {
+  override readonly name = 'ExpressionEvaluationError';
+  constructor(
+    readonly expression: string,
+    message: string,
+  ) {
+    super(`${expression}: ${message}`);
+  }
+}
+
+/** Evaluates an expression against a scope and returns plain JSON. */
+export function evaluateExpression(
+  env: Environment,
+  decl: ExpressionDeclarations,
+  expression: string,
+  scope: ExpressionScope,
+): JsonValue {
+  try {
+    return toJson(env.evaluate(expression, toCelContext(decl, scope)));
+  } catch (error) {
+    throw new ExpressionEvaluationError(expression, firstLine(error instanceof Error ? error.message : String(error)));
+  }
+}
+
+/** Evaluates a `when:` condition; anything but a boolean is an error. */
+export function evaluateCondition(
+  env: Environment,
+  decl: ExpressionDeclarations,
+  expression: string,
+  scope: ExpressionScope,
+): boolean {
+  const value = evaluateExpression(env, decl, expression, scope);
+  if (typeof value !== 'boolean')
+    throw new ExpressionEvaluationError(expression, `expected true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/**
+ * Interpolates `${{ }}` in a string. A string that is exactly one expression yields the expression's
+ * value with its type (a list stays a list); otherwise values are joined as text. Secret params become
+ * markers that only activities resolve.
+ */
+export function interpolate(
+  env: Environment,
+  decl: ExpressionDeclarations,
+  text: string,
+  scope: ExpressionScope,
+): JsonValue {
+  const scan = scanTemplate(text);
+  if (!scan.ok) throw new ExpressionEvaluationError(text, scan.message);
+  if (scan.parts.length === 0) return text;
+  const valueOf = (expression: string): JsonValue => {
+    const secret = secretParamName(decl, expression);
+    if (secret !== undefined) {
+      const reference = scope.params[secret];
+      return secretMarker(typeof reference === 'string' ? reference : '');
+    }
+    return evaluateExpression(env, decl, expression, scope);
+  };
+  const only = scan.parts[0];
+  if (scan.parts.length === 1 && only && only.start === 0 && only.end === text.length) return valueOf(only.expression);
+  let out = '';
+  let from = 0;
+  for (const part of scan.parts) {
+    out += text.slice(from, part.start) + asText(valueOf(part.expression));
+    from = part.end;
+  }
+  return out + text.slice(from);
+}
+
+/** Interpolates every string inside a JSON value (object keys are left as written). */
+export function interpolateJson(
+  env: Environment,
+  decl: ExpressionDeclarations,
+  value: JsonValue,
+  scope: ExpressionScope,
+): JsonValue {
+  if (typeof value === 'string') return interpolate(env, decl, value, scope);
+  if (Array.isArray(value)) return value.map((item) => interpolateJson(env, decl, item, scope));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, interpolateJson(env, decl, item, scope)]),
+    );
+  }
+  return value;
+}
+
+/** Interpolates a string and renders the result as text. */
+export function interpolateText(
+  env: Environment,
+  decl: ExpressionDeclarations,
+  text: string,
+  scope: ExpressionScope,
+): string {
+  return asText(interpolate(env, decl, text, scope));
+}
+
+/** When an expression is exactly `params.<name>` of a secret param, returns that name. */
+export function secretParamName(decl: ExpressionDeclarations, expression: string): string | undefined {
+  const match = /^params\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expression.trim());
+  const name = match?.[1];
+  return name !== undefined && decl.params[name]?.type === 'secret' ? name : undefined;
+}
+
+/** Names of secret params an expression mentions anywhere (used to refuse them outside plain interpolation). */
+export function secretParamsMentioned(decl: ExpressionDeclarations, expression: string): string[] {
+  return Object.entries(decl.params)
+    .filter(
+      ([name, spec]) =>
+        spec.type === 'secret' &&
+        new RegExp(`\\bparams\\s*(\\.\\s*${name}\\b|\\[\\s*["']${name}["'])`).test(expression),
+    )
+    .map(([name]) => name);
+}
+
+function toCelContext(decl: ExpressionDeclarations, scope: ExpressionScope): Record<string, unknown> {
+  const typed = (values: Record<string, JsonValue>, specs: Record<string, { type: ParamType | FactType }>) => {
+    const out: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(values)) {
+      const type = specs[name]?.type;
+      if (type === undefined || value === null) continue;
+      out[name] = toCelValue(type, value);
+    }
+    return out;
+  };
+  const decisions: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(scope.decisions)) {
+    decisions[name] = decl.decisions[name] ? value : new Date(value);
+  }
+  return {
+    params: typed(scope.params, decl.params),
+    facts: typed(scope.facts, decl.facts),
+    decisions,
+    steps: scope.steps,
+    incident: { ...scope.incident, startedAt: new Date(scope.incident.startedAt) },
+  };
+}
+
+function toCelValue(type: ParamType | FactType, value: JsonValue): unknown {
+  if (type === 'integer' && typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+  if (type === 'number' && typeof value === 'number') return value;
+  if (type === 'datetime' && typeof value === 'string') return new Date(value);
+  return value;
+}
+
+function toJson(value: unknown): JsonValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return Array.from(value);
+  if (Array.isArray(value)) return value.map(toJson);
+  if (value instanceof Map) return Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), toJson(v)]));
+  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v)]));
+  return null; // functions and symbols have no JSON form
+}
+
+function asText(value: JsonValue): string {
+  if (typeof value === 'string') return value;
+  if (value === null) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? message).trim();
+}

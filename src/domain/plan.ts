@@ -1,0 +1,207 @@
+/**
+ * The compiled, frozen runbook plan: what a workflow run executes. Produced by `src/runbook/compile.ts`
+ * from a validated runbook, resolved against the roster at trigger time, and passed whole to the workflow
+ * so that editing a runbook never changes a run in flight. Workflow-safe: plain data, no zod, no Node.
+ *
+ * Strings in `with`, `task`, `approval` and similar fields may embed `${{ expr }}`; they are kept as
+ * written and interpolated by the workflow when the step starts.
+ */
+
+/** The plan layout version; bumped when a change to these types is not backwards compatible. */
+export const PLAN_FORMAT = 1;
+
+export type Severity = 'sev1' | 'sev2' | 'sev3' | 'sev4';
+export const SEVERITIES: readonly Severity[] = ['sev1', 'sev2', 'sev3', 'sev4'];
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Where something was written in the runbook source, for messages at run time. */
+export interface SourceLocation {
+  line: number;
+  col: number;
+}
+
+export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'datetime' | 'list' | 'secret';
+export const PARAM_TYPES: readonly ParamType[] = [
+  'string',
+  'integer',
+  'number',
+  'boolean',
+  'datetime',
+  'list',
+  'secret',
+];
+
+/** An input given at trigger time. A `secret` param's value is a reference (`env:NAME`, `file:PATH`). */
+export interface ParamPlan {
+  type: ParamType;
+  required: boolean;
+  default?: JsonValue;
+  enum?: string[];
+  description?: string;
+}
+
+export type FactType = 'string' | 'integer' | 'number' | 'boolean' | 'datetime' | 'list';
+export const FACT_TYPES: readonly FactType[] = ['string', 'integer', 'number', 'boolean', 'datetime', 'list'];
+
+/** Something responders must establish during the incident. */
+export interface FactPlan {
+  type: FactType;
+  description?: string;
+}
+
+/**
+ * A role and who holds it. `members` are user ids or e-mail addresses; at trigger time the roster from
+ * the config file is merged in, so the plan a run receives carries the frozen membership.
+ */
+export interface RolePlan {
+  members: string[];
+  description?: string;
+  /** Role that may act in this role's place once `afterMs` has passed without action. */
+  escalateTo?: string;
+  afterMs?: number;
+}
+
+/** A reference to who acts: a role declared in the runbook. */
+export interface RoleRef {
+  role: string;
+}
+
+/** A clock that starts when a decision is recorded and is met when a step succeeds. */
+export interface DeadlinePlan {
+  id: string;
+  title: string;
+  startsAt: { decision: string };
+  withinMs: number;
+  /** Offsets after the start at which reminders are raised. */
+  remindMs: number[];
+  remindTo?: RoleRef;
+  metBy: { step: string };
+  /** CEL: whether the deadline applies. Until it evaluates, the clock runs and reminders are raised. */
+  when?: string;
+}
+
+export interface RetryPlan {
+  maxAttempts: number;
+  initialIntervalMs?: number;
+  maximumIntervalMs?: number;
+  backoffCoefficient?: number;
+}
+
+export type OnFailure = 'abort' | 'continue';
+
+/** Fields every step has, whatever its kind. */
+export interface StepCommon {
+  id: string;
+  title: string;
+  when?: string;
+  timeoutMs?: number;
+  retry?: RetryPlan;
+  onFailure: OnFailure;
+  /** Id of an entry in `Plan.compensations`, registered once this step succeeds. */
+  compensate?: string;
+  tags: string[];
+  loc?: SourceLocation;
+}
+
+export interface ActionStep extends StepCommon {
+  kind: 'action';
+  action: string;
+  with: JsonObject;
+}
+
+export interface TaskStep extends StepCommon {
+  kind: 'task';
+  task: string;
+  assignee?: RoleRef;
+  sets: string[];
+  dueMs?: number;
+}
+
+export interface DecisionStep extends StepCommon {
+  kind: 'decision';
+  decision: string;
+  options?: string[];
+  by?: RoleRef;
+}
+
+export type OnApprovalTimeout = 'escalate' | 'reject' | 'abort';
+
+export interface ApprovalStep extends StepCommon {
+  kind: 'approval';
+  approval: string;
+  approvers: RoleRef[];
+  /** Total approvals needed; when absent, one approval from each listed role. */
+  quorum?: number;
+  onTimeout: OnApprovalTimeout;
+}
+
+export interface ParallelStep extends StepCommon {
+  kind: 'parallel';
+  branches: StepPlan[];
+}
+
+export interface RunbookStep extends StepCommon {
+  kind: 'runbook';
+  runbook: string;
+  with: JsonObject;
+  /** The child runbook's plan, embedded when the parent is triggered so the whole run is frozen. */
+  plan: Plan;
+}
+
+export interface WaitStep extends StepCommon {
+  kind: 'wait';
+  waitMs: number;
+}
+
+export type StepPlan = ActionStep | TaskStep | DecisionStep | ApprovalStep | ParallelStep | RunbookStep | WaitStep;
+export type StepKind = StepPlan['kind'];
+export const STEP_KINDS: readonly StepKind[] = [
+  'action',
+  'task',
+  'decision',
+  'approval',
+  'parallel',
+  'runbook',
+  'wait',
+];
+
+/** A compiled runbook. Frozen (deeply) by the compiler. */
+export interface Plan {
+  format: typeof PLAN_FORMAT;
+  runbookId: string;
+  title: string;
+  version: number;
+  /** `sha256:<hex>` of the runbook file's bytes. */
+  contentHash: string;
+  description?: string;
+  severity: Severity;
+  tags: string[];
+  params: Record<string, ParamPlan>;
+  roles: Record<string, RolePlan>;
+  facts: Record<string, FactPlan>;
+  /** Decision names declared by decision steps, with their options when they have any. */
+  decisions: Record<string, { options?: string[] }>;
+  deadlines: DeadlinePlan[];
+  steps: StepPlan[];
+  compensations: Record<string, ActionStep>;
+  source: { file: string };
+}
+
+/** Visits every step of a plan, parallel branches included, depth first in runbook order. */
+export function forEachStep(steps: readonly StepPlan[], visit: (step: StepPlan) => void): void {
+  for (const step of steps) {
+    visit(step);
+    if (step.kind === 'parallel') forEachStep(step.branches, visit);
+  }
+}
+
+/** Deep-freezes a value in place and returns it. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as object)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,204 @@
+/**
+ * The incident state a run exposes through its `state` query, and the inputs of every command a run
+ * accepts. One object in, one object out: fields can be added without breaking running histories.
+ */
+import type { JsonValue, Severity, StepKind } from './plan.js';
+
+/** Who acts. The API passes the authenticated identity; roles are looked up in the run's frozen roster. */
+export interface Actor {
+  id: string;
+  email?: string;
+}
+
+/** The actor recorded for what the run does by itself. */
+export const SYSTEM_ACTOR = 'system';
+
+export type IncidentStatus = 'running' | 'completed' | 'failed' | 'aborted' | 'cancelled';
+
+export type StepStatus =
+  'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'timed_out' | 'cancelled';
+
+export interface StepError {
+  code: string;
+  message: string;
+}
+
+export interface StepState {
+  id: string;
+  title: string;
+  kind: StepKind;
+  status: StepStatus;
+  /** The parallel step this one is a branch of. */
+  parent?: string;
+  startedAt?: string;
+  endedAt?: string;
+  output?: JsonValue;
+  error?: StepError;
+  /** For human steps: what is being asked, with expressions interpolated. */
+  prompt?: string;
+  /** For human steps: the roles that may act, escalation included. */
+  actors?: string[];
+  dueAt?: string;
+  overdueAt?: string;
+  completedBy?: string;
+}
+
+export type FactStatus = 'confirmed' | 'suspected';
+
+export interface FactRecord {
+  name: string;
+  value: JsonValue;
+  status: FactStatus;
+  setBy: string;
+  setAt: string;
+  /** The task step that set it, when a task did. */
+  step?: string;
+}
+
+export interface DecisionRecord {
+  name: string;
+  option?: string;
+  by: string;
+  at: string;
+  step: string;
+}
+
+export type Vote = 'approve' | 'reject';
+
+export interface VoteRecord {
+  voter: string;
+  vote: Vote;
+  /** The role the vote was counted for. */
+  roles: string[];
+  comment?: string;
+  at: string;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'timed_out' | 'cancelled';
+
+export interface ApprovalRecord {
+  step: string;
+  /** The exact text approved, expressions interpolated; votes bind to its hash. */
+  text: string;
+  textHash: string;
+  approvers: string[];
+  quorum?: number;
+  status: ApprovalStatus;
+  escalated: boolean;
+  votes: VoteRecord[];
+  requestedAt: string;
+  decidedAt?: string;
+  timeoutAt?: string;
+}
+
+export type DeadlineStatus = 'not_started' | 'running' | 'met' | 'overdue' | 'met_late' | 'not_applicable';
+
+export interface DeadlineRecord {
+  id: string;
+  title: string;
+  status: DeadlineStatus;
+  startedAt?: string;
+  dueAt?: string;
+  metAt?: string;
+  overdueAt?: string;
+  remindersSent: string[];
+}
+
+export interface CompensationRecord {
+  id: string;
+  forStep: string;
+  status: 'succeeded' | 'failed';
+  at: string;
+  output?: JsonValue;
+  error?: StepError;
+}
+
+/** One entry in the incident timeline. `actor` is a user id or `system`. */
+export interface TimelineEvent {
+  seq: number;
+  at: string;
+  type: string;
+  actor: string;
+  step?: string;
+  message: string;
+  data?: JsonValue;
+}
+
+/** A human action the run is waiting for. */
+export interface PendingAction {
+  kind: 'task' | 'decision' | 'approval';
+  step: string;
+  title: string;
+  prompt: string;
+  actors: string[];
+  dueAt?: string;
+  options?: string[];
+}
+
+/** The whole incident, as the `state` query returns it. */
+export interface IncidentState {
+  incidentId: string;
+  runbook: { id: string; title: string; version: number; contentHash: string };
+  severity: Severity;
+  status: IncidentStatus;
+  startedAt: string;
+  endedAt?: string;
+  triggeredBy: string;
+  /** Trigger parameters; secret params show their reference, never a resolved value. */
+  params: Record<string, JsonValue>;
+  steps: StepState[];
+  facts: Record<string, FactRecord>;
+  decisions: Record<string, DecisionRecord>;
+  approvals: Record<string, ApprovalRecord>;
+  deadlines: Record<string, DeadlineRecord>;
+  compensations: CompensationRecord[];
+  pending: PendingAction[];
+  timeline: TimelineEvent[];
+  error?: StepError;
+}
+
+/** Input of a fact value as given by a person: `confirmed` defaults to true. */
+export interface FactInput {
+  value: JsonValue;
+  confirmed?: boolean;
+}
+
+export interface CompleteTask {
+  actor: Actor;
+  step: string;
+  facts?: Record<string, FactInput>;
+  note?: string;
+}
+
+export interface SetFact {
+  actor: Actor;
+  name: string;
+  value: JsonValue;
+  confirmed?: boolean;
+}
+
+export interface RecordDecision {
+  actor: Actor;
+  decision: string;
+  option?: string;
+}
+
+export interface CastVote {
+  actor: Actor;
+  step: string;
+  vote: Vote;
+  comment?: string;
+  /** When given, the vote is refused unless it matches the text the approval shows now. */
+  textHash?: string;
+}
+
+export interface CancelIncident {
+  actor: Actor;
+  reason: string;
+}
+
+/** What every command returns: the step or record it changed, so callers can show it. */
+export interface CommandResult {
+  ok: true;
+  message: string;
+}
