@@ -1,0 +1,28 @@
+/** Loading the configuration for a command, with problems printed the way runbook problems are. */
+import { loadConfig } from '../config/load.js';
+import type { FirebreakConfig } from '../config/schema.js';
+import { CliError, type CliDeps } from './context.js';
+import { formatIssueTable } from './output.js';
+
+/** The options every config-reading command accepts. */
+export interface ConfigOptions {
+  config?: string;
+  runbooks?: string[];
+}
+
+/** Loads the configuration or fails the command with every problem in the file on stderr. */
+export function loadCliConfig(deps: CliDeps, options: ConfigOptions): FirebreakConfig {
+  const result = loadConfig(deps.env, {
+    ...(options.config !== undefined && { configPath: options.config }),
+    runbookDirs: options.runbooks ?? [],
+    cwd: deps.cwd,
+  });
+  if (result.ok) return result.value;
+  deps.err(formatIssueTable(result.issues, deps.cwd));
+  throw new CliError('the configuration file has problems (listed above)');
+}
+
+/** Collects a repeatable option's values (`--runbooks a --runbooks b`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

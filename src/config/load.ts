@@ -1,0 +1,101 @@
+/**
+ * `loadConfig(env)`: finds the configuration file (`--config`, then `FIREBREAK_CONFIG`, then
+ * `./firebreak.yaml`, else built-in defaults), parses it with line:col on every problem, resolves relative
+ * paths against the file's directory and applies environment overrides. Called once per entry point,
+ * never at import time; it logs nothing, so credentials in the file cannot leak through it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { sortIssues, type Result } from '../runbook/issues.js';
+import { parseYamlSource } from '../runbook/source.js';
+import { mapZodIssues } from '../runbook/zod-issues.js';
+import { ConfigFileSchema, type ConfigFile, type FirebreakConfig } from './schema.js';
+
+/** Where to look, for entry points that take options. */
+export interface LoadConfigOptions {
+  /** `--config <path>`; wins over `FIREBREAK_CONFIG`. */
+  configPath?: string;
+  /** Directories given with `--runbooks`; added to the file's `runbooks.dirs`. */
+  runbookDirs?: readonly string[];
+  /** The directory relative paths on the command line and `./firebreak.yaml` are read from. Default: process.cwd(). */
+  cwd?: string;
+}
+
+/** The default config file name, looked up in the working directory. */
+export const DEFAULT_CONFIG_FILE = 'firebreak.yaml';
+
+/** Loads the configuration; every problem in the file comes back at once, located. */
+export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = {}): Result<FirebreakConfig> {
+  const cwd = options.cwd ?? process.cwd();
+  const located = locateConfigFile(env, options, cwd);
+  if (!located.ok) return located;
+  const file = located.value;
+  const parsed = file === undefined ? parseDefaults() : parseConfigFile(file);
+  if (!parsed.ok) return parsed;
+  return { ok: true, value: resolveConfig(parsed.value, file, env, options, cwd) };
+}
+
+function locateConfigFile(env: NodeJS.ProcessEnv, options: LoadConfigOptions, cwd: string): Result<string | undefined> {
+  const explicit = options.configPath ?? (env.FIREBREAK_CONFIG || undefined);
+  if (explicit !== undefined) {
+    const file = path.resolve(cwd, explicit);
+    if (existsSync(file)) return { ok: true, value: file };
+    const origin = options.configPath !== undefined ? '--config' : 'FIREBREAK_CONFIG';
+    return {
+      ok: false,
+      issues: [{ file: explicit, line: 1, col: 1, path: '', message: `config file not found (from ${origin})` }],
+    };
+  }
+  const fallback = path.join(cwd, DEFAULT_CONFIG_FILE);
+  return { ok: true, value: existsSync(fallback) ? fallback : undefined };
+}
+
+function parseDefaults(): Result<ConfigFile> {
+  return { ok: true, value: ConfigFileSchema.parse({}) };
+}
+
+function parseConfigFile(file: string): Result<ConfigFile> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const message = `cannot read config file: ${error instanceof Error ? error.message : String(error)}`;
+    return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message }] };
+  }
+  const yaml = parseYamlSource(file, text);
+  if (!yaml.ok) return yaml;
+  // An empty file is a file with every default.
+  const value = yaml.value.value ?? {};
+  const result = ConfigFileSchema.safeParse(value);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, issues: sortIssues(mapZodIssues(result.error.issues, yaml.value, { value })) };
+}
+
+function resolveConfig(
+  file: ConfigFile,
+  source: string | undefined,
+  env: NodeJS.ProcessEnv,
+  options: LoadConfigOptions,
+  cwd: string,
+): FirebreakConfig {
+  // Paths in the file are relative to the file; paths on the command line, to the working directory.
+  const base = source === undefined ? cwd : path.dirname(source);
+  const cliDirs = (options.runbookDirs ?? []).map((dir) => path.resolve(cwd, dir));
+  const fileDirs = (file.runbooks.dirs ?? (cliDirs.length > 0 ? [] : ['./runbooks'])).map((dir) =>
+    path.resolve(base, dir),
+  );
+  const config: FirebreakConfig = {
+    users: file.users,
+    runbooks: { dirs: [...new Set([...fileDirs, ...cliDirs])] },
+    temporal: {
+      address: env.FIREBREAK_TEMPORAL_ADDRESS || file.temporal.address,
+      namespace: env.FIREBREAK_TEMPORAL_NAMESPACE || file.temporal.namespace,
+    },
+    actions: {
+      http: file.actions.http,
+      command: { ...file.actions.command, scriptsDir: path.resolve(base, file.actions.command.scriptsDir) },
+    },
+  };
+  if (source !== undefined) config.source = source;
+  return config;
+}

@@ -1,0 +1,117 @@
+/**
+ * The configuration file (`firebreak.yaml`), one zod schema per concern: the roster, runbook
+ * directories, the Temporal connection and the built-in actions. Durations come out in milliseconds.
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN, parseDuration } from '../domain/duration.js';
+
+const DURATION_MESSAGE = 'expected a duration such as 30s, 15m, 4h, 3d or 2w';
+
+/** A duration in the config file, converted to milliseconds. */
+const DurationMs = z
+  .string({ error: (issue) => (issue.input === undefined ? undefined : DURATION_MESSAGE) })
+  .regex(DURATION_PATTERN, { error: DURATION_MESSAGE })
+  .transform((text) => parseDuration(text) ?? 0);
+
+const ByteCount = z.int({ error: 'expected a whole number of bytes' }).min(1, { error: 'must be at least 1' });
+
+/** One person on the roster: who they are, the roles they hold and (optionally) the hash of their API token. */
+export const RosterUserSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'must be letters, digits, . _ or -' }),
+  email: z.email({ error: 'expected an e-mail address' }).optional(),
+  roles: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { error: 'expected a role name' })).default([]),
+  // The message never repeats the value: this field holds credential material.
+  token: z
+    .string({ error: 'expected sha256:<64 hex digits>' })
+    .regex(/^sha256:[0-9a-f]{64}$/, {
+      error: 'expected sha256:<64 hex digits> (the SHA-256 of the token, never the token)',
+    })
+    .optional(),
+});
+export type RosterUser = z.infer<typeof RosterUserSchema>;
+
+/** The roster: user ids and e-mail addresses are unique. */
+export const UsersSchema = z.array(RosterUserSchema).superRefine((users, ctx) => {
+  const ids = new Map<string, number>();
+  const emails = new Map<string, number>();
+  users.forEach((user, index) => {
+    const firstId = ids.get(user.id);
+    if (firstId !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'id'],
+        message: `duplicate user id \`${user.id}\` (also users[${firstId}])`,
+      });
+    else ids.set(user.id, index);
+    if (user.email === undefined) return;
+    const email = user.email.toLowerCase();
+    const firstEmail = emails.get(email);
+    if (firstEmail !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'email'],
+        message: `duplicate e-mail \`${user.email}\` (also users[${firstEmail}])`,
+      });
+    } else emails.set(email, index);
+  });
+});
+
+/** Where runbooks are read from; the CLI's `--runbooks` adds to these. */
+export const RunbooksConfigSchema = z.strictObject({
+  dirs: z.array(z.string().min(1)).optional(),
+});
+
+/** The Temporal connection. `FIREBREAK_TEMPORAL_ADDRESS` overrides the address. */
+export const TemporalConfigSchema = z.strictObject({
+  address: z.string().min(1).default('127.0.0.1:7233'),
+  namespace: z.string().min(1).default('default'),
+});
+export type TemporalConfig = z.infer<typeof TemporalConfigSchema>;
+
+/** `http.request`: allowed destinations and limits. */
+export const HttpActionConfigSchema = z
+  .strictObject({
+    allow: z.array(z.string().min(1)).default([]),
+    allowLinkLocal: z.boolean().default(false),
+    maxResponseBytes: ByteCount.default(65_536),
+    defaultTimeout: DurationMs.prefault('30s'),
+  })
+  .transform(({ defaultTimeout, ...rest }) => ({ ...rest, defaultTimeoutMs: defaultTimeout }));
+export type HttpActionConfig = z.infer<typeof HttpActionConfigSchema>;
+
+/** `command.run`: the scripts directory and limits. */
+export const CommandActionConfigSchema = z
+  .strictObject({
+    scriptsDir: z.string().min(1).default('./scripts/actions'),
+    maxOutputBytes: ByteCount.default(65_536),
+    defaultTimeout: DurationMs.prefault('5m'),
+  })
+  .transform(({ defaultTimeout, ...rest }) => ({ ...rest, defaultTimeoutMs: defaultTimeout }));
+export type CommandActionConfig = z.infer<typeof CommandActionConfigSchema>;
+
+/** The built-in actions' settings. */
+export const ActionsConfigSchema = z.strictObject({
+  // `prefault` runs the section's own defaults, so they are written once, in the section's schema.
+  http: HttpActionConfigSchema.prefault({}),
+  command: CommandActionConfigSchema.prefault({}),
+});
+export type ActionsConfig = z.infer<typeof ActionsConfigSchema>;
+
+/** The whole file as written. */
+export const ConfigFileSchema = z.strictObject({
+  users: UsersSchema.default([]),
+  runbooks: RunbooksConfigSchema.prefault({}),
+  temporal: TemporalConfigSchema.prefault({}),
+  actions: ActionsConfigSchema.prefault({}),
+});
+export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+
+/** The configuration an entry point works with: paths resolved, overrides applied. */
+export interface FirebreakConfig {
+  /** The file it was read from, or undefined when the built-in defaults apply. */
+  source?: string;
+  users: RosterUser[];
+  runbooks: { dirs: string[] };
+  temporal: TemporalConfig;
+  actions: ActionsConfig;
+}

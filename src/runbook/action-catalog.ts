@@ -1,0 +1,28 @@
+/**
+ * What the runbook validator needs to know about actions: which names exist and the schema of each
+ * one's `with`. The real catalog comes from `src/actions/registry.ts`; tests build their own.
+ */
+import type { z } from 'zod';
+
+/** The actions a runbook may name, with the zod schema of each one's input. */
+export interface ActionCatalog {
+  has(name: string): boolean;
+  inputSchema(name: string): z.ZodType | undefined;
+  names(): string[];
+}
+
+/** An action as the catalog sees it: a name and the schema of its `with`. */
+export interface ActionCatalogEntry {
+  name: string;
+  input?: z.ZodType;
+}
+
+/** Builds a catalog from a list of action specs (anything with `name` and `input`). */
+export function createActionCatalog(entries: readonly ActionCatalogEntry[]): ActionCatalog {
+  const byName = new Map(entries.map((entry) => [entry.name, entry]));
+  return {
+    has: (name) => byName.has(name),
+    inputSchema: (name) => byName.get(name)?.input,
+    names: () => [...byName.keys()].sort(),
+  };
+}

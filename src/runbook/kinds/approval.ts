@@ -1,0 +1,75 @@
+/** `approval`: a human gate that needs votes from the listed roles. */
+import { z } from 'zod';
+import type { ApprovalStep } from '../../domain/plan.js';
+import { compact } from '../object.js';
+import { roleName, RoleRef, stepCommonShape, Text } from '../schema.js';
+import { defineKind, type StepCheckContext } from './types.js';
+
+const ApprovalStepSchema = z
+  .strictObject({
+    ...stepCommonShape,
+    approval: Text.meta({ description: 'The exact text approvers vote on; may embed ${{ }}.' }),
+    approvers: z
+      .array(RoleRef)
+      .meta({ description: 'Roles whose members may approve; one vote from each by default.' }),
+    quorum: z.int().min(1, { error: 'must be at least 1' }).optional(),
+    onTimeout: z.enum(['escalate', 'reject', 'abort']).default('reject'),
+  })
+  .meta({ id: 'ApprovalStep', description: 'A human gate: approvals from the listed roles.' });
+type ApprovalStepInput = z.infer<typeof ApprovalStepSchema>;
+
+/** The `approval` step kind. */
+export const approvalKind = defineKind<ApprovalStepInput, ApprovalStep>({
+  key: 'approval',
+  planKind: 'approval',
+  summary: 'a human gate that needs approvals from the listed roles',
+  schema: ApprovalStepSchema,
+  supportsRetry: false,
+  secretsAllowedIn: [],
+  check(step, ctx) {
+    const seen = new Set<string>();
+    step.approvers.forEach((ref, index) => {
+      ctx.checkRole(['approvers', index], ref);
+      if (seen.has(ref)) ctx.report(['approvers', index], `${ref} is listed twice`);
+      seen.add(ref);
+    });
+    if (step.approvers.length === 0) {
+      const message =
+        step.quorum === undefined
+          ? 'an approval needs at least one approver role'
+          : '`quorum` needs approvers: list the roles whose members may approve';
+      ctx.report(step.quorum === undefined ? ['approvers'] : ['quorum'], message);
+    }
+    checkTimeout(step, ctx);
+  },
+  compile: (step, ctx) =>
+    compact({
+      kind: 'approval' as const,
+      ...ctx.common(step),
+      approval: step.approval,
+      approvers: step.approvers.map((ref) => ctx.role(ref)),
+      quorum: step.quorum,
+      onTimeout: step.onTimeout,
+    }),
+  describe: (step) =>
+    [
+      `approval by ${step.approvers.map((ref) => `role:${ref.role}`).join(' + ')}`,
+      step.quorum !== undefined ? `quorum ${step.quorum}` : undefined,
+      `on timeout ${step.onTimeout}`,
+    ]
+      .filter(Boolean)
+      .join('  '),
+});
+
+// `escalate` and `abort` only happen when something times out, and escalation needs somewhere to go.
+function checkTimeout(step: ApprovalStepInput, ctx: StepCheckContext): void {
+  if (step.onTimeout !== 'reject' && step.timeout === undefined) {
+    ctx.report(['onTimeout'], `\`onTimeout: ${step.onTimeout}\` needs a \`timeout\` on the step`);
+  }
+  if (step.onTimeout === 'escalate') {
+    const escalates = step.approvers.some((ref) => ctx.roles[roleName(ref)]?.escalateTo !== undefined);
+    if (!escalates && step.approvers.length > 0) {
+      ctx.report(['onTimeout'], '`onTimeout: escalate` but none of the approver roles declares `escalateTo`');
+    }
+  }
+}

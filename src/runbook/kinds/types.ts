@@ -1,0 +1,122 @@
+/**
+ * The contract between shared runbook code and one step kind. Each kind declares its schema, its
+ * reference checks and its compilation in one file; shared code only ever calls these hooks, so adding a
+ * kind never means editing a switch.
+ */
+import type { z } from 'zod';
+import type { JsonObject, Plan, RoleRef, StepCommon, StepPlan } from '../../domain/plan.js';
+import type { ActionCatalog } from '../action-catalog.js';
+import type { DocPath } from '../issues.js';
+import type { ParamSpec, RoleSpec, StepCommonInput } from '../schema.js';
+
+/** A parsed step of any kind: the common fields plus the kind's own. */
+export type AuthoringStep = StepCommonInput & { readonly [key: string]: unknown };
+
+/** What a child runbook exposes to the parent that calls it. */
+export interface ChildRunbookInfo {
+  id: string;
+  file: string;
+  params: Record<string, ParamSpec>;
+  /** False when the child's own file has problems: it cannot be embedded, but its own issues say why. */
+  valid: boolean;
+}
+
+/** What a kind's reference checks may use. Paths are relative to the step being checked. */
+export interface StepCheckContext {
+  report(path: DocPath, message: string, options?: { key?: boolean }): void;
+  /** Reports a `role:<name>` reference to a role the runbook does not declare. */
+  checkRole(path: DocPath, ref: string): void;
+  /** Reports a fact name the runbook does not declare. */
+  checkFact(path: DocPath, name: string): void;
+  /** Checks a value against a zod schema, ignoring problems where the value is a `${{ }}` template. */
+  checkInput(path: DocPath, schema: z.ZodType, value: unknown): void;
+  /** Checks nested steps (parallel branches) as steps in their own right. */
+  checkSteps(steps: readonly AuthoringStep[], path: DocPath): void;
+  /** The runbook's own params, for kinds that pass values on. */
+  params: Readonly<Record<string, ParamSpec>>;
+  /** The runbook's own roles, for kinds that depend on escalation. */
+  roles: Readonly<Record<string, RoleSpec>>;
+  actions: ActionCatalog;
+  /** A loaded runbook by id, or undefined when none is loaded with that id. */
+  runbook(id: string): ChildRunbookInfo | undefined;
+  /** The id of the runbook being checked (a child may not be itself). */
+  runbookId: string;
+}
+
+/** What a kind's compilation may use. Paths are relative to the step being compiled. */
+export interface StepCompileContext {
+  /** The compiled common fields (durations in ms, source location). */
+  common(step: AuthoringStep): StepCommon;
+  ms(duration: string): number;
+  role(ref: string): RoleRef;
+  json(value: unknown): JsonObject;
+  compileSteps(steps: readonly AuthoringStep[], path: DocPath): StepPlan[];
+  /** The compiled plan of a child runbook (already checked to exist and be acyclic). */
+  childPlan(id: string): Plan;
+}
+
+/** One step kind: its schema, its checks, its compilation and how `runbook show` describes it. */
+export interface StepKindDefinition<T extends AuthoringStep, P extends StepPlan> {
+  /** The field that names the kind in YAML (`action: http.request`). */
+  key: string;
+  planKind: P['kind'];
+  /** One line for docs and messages. */
+  summary: string;
+  schema: z.ZodType<T>;
+  /** Whether `retry` means anything for this kind. */
+  supportsRetry: boolean;
+  /** Top-level fields whose strings may interpolate a secret param (`with` for actions). */
+  secretsAllowedIn: readonly string[];
+  /** The field holding nested steps, when the kind has them (`parallel`). */
+  nestedStepsKey?: string;
+  /** The decision this step declares, when it declares one. */
+  decision?(step: T): { name: string; options?: string[] } | undefined;
+  /** The child runbook this step calls, when it calls one. */
+  childRunbook?(step: T): string | undefined;
+  check(step: T, ctx: StepCheckContext): void;
+  compile(step: T, ctx: StepCompileContext): P;
+  /** The key fields of a compiled step, for people (`action http.request`). */
+  describe(step: P): string;
+  /** Nested compiled steps, for tree views. */
+  children?(step: P): readonly StepPlan[];
+}
+
+/** A kind with its types erased, as the registry holds it. */
+export interface StepKind {
+  key: string;
+  planKind: StepPlan['kind'];
+  summary: string;
+  schema: z.ZodType<AuthoringStep>;
+  supportsRetry: boolean;
+  secretsAllowedIn: readonly string[];
+  nestedStepsKey?: string;
+  decision(step: AuthoringStep): { name: string; options?: string[] } | undefined;
+  childRunbook(step: AuthoringStep): string | undefined;
+  check(step: AuthoringStep, ctx: StepCheckContext): void;
+  compile(step: AuthoringStep, ctx: StepCompileContext): StepPlan;
+  describe(step: StepPlan): string;
+  children(step: StepPlan): readonly StepPlan[];
+}
+
+/**
+ * Erases a kind's types for the registry. The casts are sound because the registry only hands a kind
+ * the steps it recognised by key (authoring) or by `kind` (plans).
+ */
+export function defineKind<T extends AuthoringStep, P extends StepPlan>(def: StepKindDefinition<T, P>): StepKind {
+  const kind: StepKind = {
+    key: def.key,
+    planKind: def.planKind,
+    summary: def.summary,
+    schema: def.schema,
+    supportsRetry: def.supportsRetry,
+    secretsAllowedIn: def.secretsAllowedIn,
+    decision: (step) => def.decision?.(step as T),
+    childRunbook: (step) => def.childRunbook?.(step as T),
+    check: (step, ctx) => def.check(step as T, ctx),
+    compile: (step, ctx) => def.compile(step as T, ctx),
+    describe: (step) => def.describe(step as P),
+    children: (step) => def.children?.(step as P) ?? [],
+  };
+  if (def.nestedStepsKey !== undefined) kind.nestedStepsKey = def.nestedStepsKey;
+  return kind;
+}

@@ -1,0 +1,22 @@
+/**
+ * Step kinds that are part of the runbook format but not implemented yet. A step using one is refused
+ * with a message saying when it arrives, rather than accepted by a stub that would do nothing.
+ */
+
+/** A kind of the format that this release does not run. */
+export interface UnavailableKind {
+  key: string;
+  message: string;
+}
+
+/** The kinds of the format this release refuses, with the reason people see. */
+export const UNAVAILABLE_KINDS: readonly UnavailableKind[] = [
+  {
+    key: 'notify',
+    message: 'step kind `notify` is not available yet: communications arrive with a later release (issue #4)',
+  },
+  {
+    key: 'postmortem',
+    message: 'step kind `postmortem` is not available yet: post-mortems arrive with a later release',
+  },
+];

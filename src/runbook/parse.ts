@@ -1,0 +1,150 @@
+/**
+ * From file bytes to a parsed runbook: YAML with positions, then the zod schema, with every schema
+ * problem located. When the schema fails, the parts that are valid on their own are kept (and the
+ * names the rest declare), so reference checks still run and one mistake is reported once.
+ */
+import { createHash } from 'node:crypto';
+import { FACT_TYPES, PARAM_TYPES, type FactType, type ParamType } from '../domain/plan.js';
+import { describeValue, type DocPath, type Issue } from './issues.js';
+import { ActionStepSchema, type ActionStepInput } from './kinds/action.js';
+import { kindKeysOf, STEP_KIND_REGISTRY, StepSchema, type AuthoringStep } from './kinds/index.js';
+import { RunbookSchema, type Runbook } from './runbook-schema.js';
+import {
+  DeadlineSpec,
+  FactSpec,
+  ParamSpec,
+  RoleSpec,
+  type FactSpec as Fact,
+  type ParamSpec as Param,
+} from './schema.js';
+import { parseYamlSource, type SourceDocument } from './source.js';
+import { forEachRawStep, rawKindOf, stepIdAtPath } from './walk.js';
+import { mapZodIssues, type UnionChoice } from './zod-issues.js';
+
+/** The sections reference checks read. Array entries are undefined where that entry failed the schema. */
+export interface RunbookParts {
+  id: string;
+  params: Record<string, Param>;
+  roles: Record<string, RoleSpec>;
+  facts: Record<string, Fact>;
+  deadlines: (DeadlineSpec | undefined)[];
+  steps: (AuthoringStep | undefined)[];
+  compensations: (ActionStepInput | undefined)[];
+}
+
+/** A runbook file after YAML and schema: the whole runbook when valid, its valid parts in any case. */
+export interface ParsedRunbook {
+  source: SourceDocument;
+  /** `sha256:<hex>` of the file's bytes. */
+  contentHash: string;
+  runbook?: Runbook;
+  parts: RunbookParts;
+  /** Decision names declared by steps that failed the schema, still counted as declared. */
+  salvagedDecisions: Map<string, boolean>;
+}
+
+/** Parses one runbook file. `parsed` is absent only when the YAML itself could not be read. */
+export function parseRunbookBytes(file: string, bytes: Uint8Array): { parsed?: ParsedRunbook; issues: Issue[] } {
+  const contentHash = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const yaml = parseYamlSource(file, new TextDecoder('utf-8').decode(bytes));
+  if (!yaml.ok) return { issues: yaml.issues };
+  const source = yaml.value;
+  const result = RunbookSchema.safeParse(source.value);
+  if (result.success) {
+    return {
+      parsed: { source, contentHash, runbook: result.data, parts: result.data, salvagedDecisions: new Map() },
+      issues: [],
+    };
+  }
+  const issues = mapZodIssues(result.error.issues, source, {
+    resolveUnion: resolveStepUnion,
+    stepIdAt: (path) => stepIdAtPath(source.value, path),
+  });
+  const parts = salvage(source.value);
+  return { parsed: { source, contentHash, parts, salvagedDecisions: salvageDecisions(source.value) }, issues };
+}
+
+// The only unions in a runbook are steps: the kind key the author wrote says which branch they meant.
+function resolveStepUnion(path: DocPath, raw: unknown): UnionChoice {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { message: `expected a step (a mapping with id, title and one kind), got ${describeValue(raw)}` };
+  }
+  const { available, unavailable } = kindKeysOf(raw);
+  const [blocked] = unavailable;
+  if (blocked) return { message: blocked.message, path: [...path, blocked.key], key: true };
+  const [first, second] = available;
+  if (!first) return { message: `a step needs one kind: ${STEP_KIND_REGISTRY.map((kind) => kind.key).join(', ')}` };
+  if (second) {
+    const keys = available.map((kind) => `\`${kind.key}\``).join(' and ');
+    return { message: `a step has exactly one kind, but this one has ${keys}`, path: [...path, second.key], key: true };
+  }
+  return { branch: STEP_KIND_REGISTRY.indexOf(first) };
+}
+
+function salvage(raw: unknown): RunbookParts {
+  const doc = asRecord(raw);
+  const id = typeof doc.id === 'string' ? doc.id : '';
+  return {
+    id,
+    params: salvageRecord(
+      doc.params,
+      (value) => ParamSpec.safeParse(value),
+      (value) => ({ type: typeOf(value, PARAM_TYPES), required: false }),
+    ),
+    roles: salvageRecord<RoleSpec>(
+      doc.roles,
+      (value) => RoleSpec.safeParse(value),
+      () => ({ members: [] }),
+    ),
+    facts: salvageRecord(
+      doc.facts,
+      (value) => FactSpec.safeParse(value),
+      (value) => ({ type: typeOf(value, FACT_TYPES) }),
+    ),
+    deadlines: salvageList(doc.deadlines, (value) => DeadlineSpec.safeParse(value)),
+    steps: salvageList(doc.steps, (value) => StepSchema.safeParse(value)),
+    compensations: salvageList(doc.compensations, (value) => ActionStepSchema.safeParse(value)),
+  };
+}
+
+type SafeResult<T> = { success: true; data: T } | { success: false };
+
+function salvageRecord<T>(
+  raw: unknown,
+  parse: (value: unknown) => SafeResult<T>,
+  fallback: (value: unknown) => T,
+): Record<string, T> {
+  // A declaration that fails the schema still declares its name, so references to it are not reported too.
+  const out: Record<string, T> = {};
+  for (const [name, value] of Object.entries(asRecord(raw))) {
+    const result = parse(value);
+    out[name] = result.success ? result.data : fallback(value);
+  }
+  return out;
+}
+
+function salvageList<T>(raw: unknown, parse: (value: unknown) => SafeResult<T>): (T | undefined)[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map((value: unknown) => {
+    const result = parse(value);
+    return result.success ? result.data : undefined;
+  });
+}
+
+function salvageDecisions(raw: unknown): Map<string, boolean> {
+  const names = new Map<string, boolean>();
+  forEachRawStep(asRecord(raw).steps, ['steps'], (step) => {
+    const decision = rawKindOf(step)?.decision(step as AuthoringStep);
+    if (typeof decision?.name === 'string') names.set(decision.name, Array.isArray(decision.options));
+  });
+  return names;
+}
+
+function typeOf<T extends ParamType | FactType>(value: unknown, allowed: readonly T[]): T {
+  const type = asRecord(value).type;
+  return allowed.find((candidate) => candidate === type) ?? ('string' as T);
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}

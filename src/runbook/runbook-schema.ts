@@ -1,0 +1,55 @@
+/**
+ * The runbook document (format `firebreak/v1`) as a zod schema: the source of truth for the authoring
+ * types, for validation and for the JSON Schema editors use.
+ */
+import { z } from 'zod';
+import { describeValue } from './issues.js';
+import { ActionStepSchema } from './kinds/action.js';
+import { StepSchema } from './kinds/index.js';
+import {
+  DeadlineSpec,
+  FactSpec,
+  Identifier,
+  ParamSpec,
+  RoleName,
+  RoleSpec,
+  RunbookId,
+  Severity,
+  Text,
+} from './schema.js';
+
+/** The only format version this release reads. */
+export const API_VERSION = 'firebreak/v1';
+
+/** A runbook file as written. */
+export const RunbookSchema = z
+  .strictObject({
+    apiVersion: z.literal(API_VERSION, { error: `expected apiVersion: ${API_VERSION}` }),
+    id: RunbookId,
+    title: Text,
+    version: z
+      .int({
+        error: (issue) =>
+          issue.input === undefined ? undefined : `expected a whole number, got ${describeValue(issue.input)}`,
+      })
+      .min(1, { error: 'must be at least 1' })
+      .meta({
+        description: 'Bumped on every change; recorded on every run.',
+      }),
+    description: z.string().optional(),
+    severity: Severity.meta({ description: 'Default severity; a trigger may override it.' }),
+    tags: z.array(z.string()).default([]),
+    params: z.record(Identifier, ParamSpec).default({}).meta({ description: 'Inputs given at trigger time.' }),
+    roles: z.record(RoleName, RoleSpec).default({}).meta({ description: 'Who acts; members merge with the roster.' }),
+    facts: z.record(Identifier, FactSpec).default({}).meta({ description: 'What responders must establish.' }),
+    deadlines: z.array(DeadlineSpec).default([]).meta({ description: 'Clocks that start from a recorded decision.' }),
+    steps: z.array(StepSchema).min(1, { error: 'a runbook needs at least one step' }),
+    compensations: z.array(ActionStepSchema).default([]).meta({
+      description: 'Action steps run in reverse order of registration when a run aborts.',
+    }),
+  })
+  .meta({
+    title: 'Firebreak runbook',
+    description: 'A pre-decided response to one incident scenario (format firebreak/v1).',
+  });
+export type Runbook = z.infer<typeof RunbookSchema>;

@@ -1,0 +1,136 @@
+/**
+ * Checks that apply to every step whatever its kind (common fields, `${{ }}` templates, decisions
+ * declared twice), then the kind's own reference checks through the context it is given.
+ */
+import type { z } from 'zod';
+import type { ActionCatalog } from './action-catalog.js';
+import type { RunbookDeclarations } from './declarations.js';
+import { checkCondition, checkTemplates } from './expression-checks.js';
+import type { DocPath, Issue } from './issues.js';
+import { kindOfStep, STEP_KIND_REGISTRY, type AuthoringStep, type StepKind } from './kinds/index.js';
+import type { ChildRunbookInfo, StepCheckContext } from './kinds/types.js';
+import type { ParsedRunbook } from './parse.js';
+import { parseDuration } from '../domain/duration.js';
+import { roleName } from './schema.js';
+import { isTemplate } from './templates.js';
+import { stepIdAtPath } from './walk.js';
+import { mapZodIssues } from './zod-issues.js';
+
+/** What checking a runbook may consult beyond the file itself. */
+export interface CheckOptions {
+  actions: ActionCatalog;
+  /** A loaded runbook by id (for `runbook:` steps), or undefined. */
+  runbook(id: string): ChildRunbookInfo | undefined;
+}
+
+/** The state shared by all checks of one runbook. */
+export interface CheckState {
+  parsed: ParsedRunbook;
+  decl: RunbookDeclarations;
+  options: CheckOptions;
+  issues: Issue[];
+  /** First step to declare each decision name. */
+  decisionOwners: Map<string, string>;
+  report: (path: DocPath, message: string, options?: { key?: boolean }) => void;
+}
+
+/** Reports a `role:<name>` (or bare role name) that the runbook does not declare. */
+export function checkRoleRef(state: CheckState, path: DocPath, ref: string): void {
+  const name = roleName(ref);
+  if (name in state.parsed.parts.roles) return;
+  const declared = Object.keys(state.parsed.parts.roles).join(', ') || 'none';
+  state.report(path, `unknown role \`${name}\` (declared roles: ${declared})`);
+}
+
+/** Checks a list of steps (top level, branches or compensations). */
+export function checkStepList(state: CheckState, steps: readonly (AuthoringStep | undefined)[], path: DocPath): void {
+  steps.forEach((step, index) => {
+    if (step !== undefined) checkStep(state, step, [...path, index]);
+  });
+}
+
+function checkStep(state: CheckState, step: AuthoringStep, path: DocPath): void {
+  const kind = kindOfStep(step);
+  checkCommon(state, step, path, kind);
+  const decision = kind.decision(step);
+  if (decision !== undefined) {
+    const owner = state.decisionOwners.get(decision.name);
+    if (owner === undefined) state.decisionOwners.set(decision.name, step.id);
+    else state.report([...path, kind.key], `decision \`${decision.name}\` is already declared by step \`${owner}\``);
+  }
+  for (const [key, value] of Object.entries(step)) {
+    if (key === 'when' || key === kind.nestedStepsKey) continue;
+    checkTemplates(state.decl, value, [...path, key], kind.secretsAllowedIn.includes(key), state.report);
+  }
+  kind.check(step, contextFor(state, path));
+}
+
+const RETRY_KINDS = STEP_KIND_REGISTRY.filter((kind) => kind.supportsRetry).map((kind) => kind.key);
+
+function checkCommon(state: CheckState, step: AuthoringStep, path: DocPath, kind: StepKind): void {
+  if (step.retry !== undefined) {
+    if (!kind.supportsRetry) {
+      const kinds = RETRY_KINDS.map((key) => `\`${key}\``).join(' and ');
+      state.report(
+        [...path, 'retry'],
+        `\`retry\` only applies to ${kinds} steps: a \`${kind.key}\` step is not retried`,
+        { key: true },
+      );
+    }
+    const initial = step.retry.initialInterval === undefined ? undefined : parseDuration(step.retry.initialInterval);
+    const maximum = step.retry.maximumInterval === undefined ? undefined : parseDuration(step.retry.maximumInterval);
+    if (initial !== undefined && maximum !== undefined && initial > maximum) {
+      state.report(
+        [...path, 'retry', 'maximumInterval'],
+        '`maximumInterval` must not be shorter than `initialInterval`',
+      );
+    }
+  }
+  if (step.when !== undefined) checkCondition(state.decl, step.when, [...path, 'when'], state.report);
+  if (step.compensate !== undefined) checkCompensateRef(state, step.compensate, [...path, 'compensate']);
+}
+
+function checkCompensateRef(state: CheckState, id: string, path: DocPath): void {
+  if (state.decl.compensationIds.has(id)) return;
+  if (state.decl.stepIds.has(id)) {
+    state.report(path, `\`${id}\` is a step, not a compensation: list it under \`compensations:\``);
+    return;
+  }
+  const declared = [...state.decl.compensationIds].join(', ') || 'none';
+  state.report(path, `unknown compensation \`${id}\` (declared compensations: ${declared})`);
+}
+
+function contextFor(state: CheckState, path: DocPath): StepCheckContext {
+  const { parts } = state.parsed;
+  return {
+    report: (relative, message, options) => state.report([...path, ...relative], message, options),
+    checkRole: (relative, ref) => checkRoleRef(state, [...path, ...relative], ref),
+    checkFact(relative, name) {
+      if (name in parts.facts) return;
+      const declared = Object.keys(parts.facts).join(', ') || 'none';
+      state.report([...path, ...relative], `unknown fact \`${name}\` (declared facts: ${declared})`);
+    },
+    checkInput: (relative, schema, value) => checkInput(state, [...path, ...relative], schema, value),
+    checkSteps: (steps, relative) => checkStepList(state, steps, [...path, ...relative]),
+    params: parts.params,
+    roles: parts.roles,
+    actions: state.options.actions,
+    runbook: (id) => state.options.runbook(id),
+    runbookId: parts.id,
+  };
+}
+
+// A `${{ }}` value is only known at run time (the action validates it again after interpolation), so
+// problems exactly at a template are not reported here.
+function checkInput(state: CheckState, path: DocPath, schema: z.ZodType, value: unknown): void {
+  const result = schema.safeParse(value);
+  if (result.success) return;
+  const { source } = state.parsed;
+  const issues = mapZodIssues(result.error.issues, source, {
+    base: path,
+    value,
+    skip: isTemplate,
+    stepIdAt: (at) => stepIdAtPath(source.value, at),
+  });
+  state.issues.push(...issues);
+}

@@ -1,0 +1,22 @@
+/** The step-kind registry covers every plan kind and only those. */
+import { describe, expect, it } from 'vitest';
+import { STEP_KINDS } from '../../../src/domain/plan.js';
+import { STEP_KIND_REGISTRY, UNAVAILABLE_KINDS } from '../../../src/runbook/kinds/index.js';
+
+describe('step kind registry', () => {
+  it('registers one kind per plan step kind, keyed by the YAML field', () => {
+    expect(STEP_KIND_REGISTRY.map((kind) => kind.planKind)).toEqual([...STEP_KINDS]);
+    expect(STEP_KIND_REGISTRY.map((kind) => kind.key)).toEqual([...STEP_KINDS]);
+  });
+
+  it('allows retry on action and runbook steps only', () => {
+    expect(STEP_KIND_REGISTRY.filter((kind) => kind.supportsRetry).map((kind) => kind.key)).toEqual([
+      'action',
+      'runbook',
+    ]);
+  });
+
+  it('knows the kinds of the format that are not available yet', () => {
+    expect(UNAVAILABLE_KINDS.map((kind) => kind.key)).toEqual(['notify', 'postmortem']);
+  });
+});

@@ -1,0 +1,46 @@
+/** The runbooks shipped in runbooks/ must validate with the built-in actions and use only available kinds. */
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { builtinActionCatalog } from '../../../src/actions/registry.js';
+import { forEachStep } from '../../../src/domain/plan.js';
+import { loadRunbookDirs } from '../../../src/runbook/loader.js';
+
+const RUNBOOKS = path.resolve(import.meta.dirname, '../../../runbooks');
+
+describe('starter runbooks', () => {
+  it('all validate and compile', async () => {
+    const catalog = await loadRunbookDirs([RUNBOOKS], { actions: builtinActionCatalog });
+    expect(catalog.issues).toEqual([]);
+    expect([...catalog.runbooks.keys()].sort()).toEqual([
+      'compromised-container-image',
+      'credential-leak',
+      'personal-data-exfiltration',
+      'ransomware-host',
+      'restore-from-backup',
+    ]);
+  });
+
+  it('start the GDPR Art. 33 clock from a recorded decision, 72 hours', async () => {
+    const catalog = await loadRunbookDirs([RUNBOOKS], { actions: builtinActionCatalog });
+    const plan = catalog.runbooks.get('personal-data-exfiltration')!.plan;
+    expect(plan.deadlines[0]).toMatchObject({
+      id: 'gdpr-art33',
+      startsAt: { decision: 'becameAware' },
+      withinMs: 72 * 3_600_000,
+    });
+    expect(Object.keys(plan.facts)).toEqual(expect.arrayContaining(['recordsAffected', 'dataCategories']));
+    const ransomware = catalog.runbooks.get('ransomware-host')!.plan;
+    const children: string[] = [];
+    forEachStep(ransomware.steps, (step) => step.kind === 'runbook' && children.push(step.plan.runbookId));
+    expect(children).toEqual(['restore-from-backup']);
+  });
+
+  it('leave notify and post-mortem steps as comments until those kinds exist', async () => {
+    for (const name of await readdir(RUNBOOKS)) {
+      if (!name.endsWith('.yaml')) continue;
+      const text = await readFile(path.join(RUNBOOKS, name), 'utf8');
+      expect(text, name).not.toMatch(/^\s*(notify|postmortem):/m);
+    }
+  });
+});
