@@ -1,0 +1,67 @@
+/**
+ * Activities: a thin factory over injected ports (samples-typescript activities-dependency-injection).
+ * `runAction` validates a step's interpolated `with` against the action's schema, runs the action with
+ * cancellation, heartbeats and a per-call secret scope, and maps errors to ApplicationFailures at the edge.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { createActionContext } from '../src/actions/context.js';
+import type { ActionRegistry } from '../src/actions/registry.js';
+import type { ActionResult, Logger } from '../src/actions/types.js';
+import type { SecretResolver } from '../src/secrets/resolver.js';
+import { toActivityFailure } from './failures.js';
+import { prepareAction, runSignal, withFields, type RunActionInput } from './run-action.js';
+
+export type { Logger } from '../src/actions/types.js';
+export type { RunActionInput } from './run-action.js';
+
+/** The ports activities run over; the worker bootstrap builds the concrete ones. */
+export interface ActivityDeps {
+  actions: ActionRegistry;
+  secrets: SecretResolver;
+  logger: Logger;
+  /** How often a running action heartbeats (so that cancellation reaches it). Default 2 s. */
+  heartbeatIntervalMs?: number;
+}
+
+/** Output of `runAction`: the action's output and optional timeline note, secrets redacted. */
+export type RunActionResult = ActionResult;
+
+/** Creates the activities over their dependencies. */
+export function createActivities(deps: ActivityDeps) {
+  const heartbeatIntervalMs = deps.heartbeatIntervalMs ?? 2_000;
+  return {
+    /** Runs one registered action for one step. */
+    async runAction(input: RunActionInput): Promise<RunActionResult> {
+      const activity = Context.current();
+      const { definition, data } = prepareAction(deps.actions, input);
+      const { incidentId, stepId, action } = input;
+      const logger = withFields(deps.logger, { incidentId, stepId, action, attempt: activity.info.attempt });
+      const run = runSignal(activity.cancellationSignal, input);
+      const heartbeat = (details?: unknown) => activity.heartbeat(details);
+      // Cancellation only reaches an activity that heartbeats; this way no action has to remember to.
+      const beat = setInterval(() => heartbeat(), heartbeatIntervalMs);
+      const init = { incidentId, stepId, signal: run.signal, secrets: deps.secrets, logger, heartbeat };
+      const { ctx, scope } = createActionContext(init);
+      logger.info({}, 'action started');
+      try {
+        const result = await definition.execute(data, ctx);
+        logger.info({}, 'action succeeded');
+        // Redacted again here: an action may have copied a resolved value somewhere it did not redact.
+        const output = scope.redactJson(result.output);
+        return result.note === undefined ? { output } : { output, note: scope.redact(result.note) };
+      } catch (error) {
+        const failure = toActivityFailure(error, scope);
+        const type = failure instanceof ApplicationFailure ? failure.type : failure.name;
+        logger.warn({ error: failure.message, type }, 'action failed');
+        throw failure;
+      } finally {
+        clearInterval(beat);
+        run.dispose();
+      }
+    },
+  };
+}
+
+/** The activities' type, for `proxyActivities<Activities>()` in workflows (import type only). */
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,60 @@
+/**
+ * The action registry: the actions a worker can run, looked up by name. `builtinActionCatalog` offers the
+ * names and input schemas without any configuration, for runbook validation.
+ */
+import type { z } from 'zod';
+import { commandRunAction, commandRunSpec, type CommandRunOptions } from './command-run.js';
+import { httpRequestAction, httpRequestSpec, type HttpRequestOptions } from './http-request.js';
+import { timelineNoteAction, timelineNoteSpec } from './timeline-note.js';
+import type { ActionDefinition, ActionSpec } from './types.js';
+
+/** Names and input schemas of actions: what a runbook validator needs to know. */
+export interface ActionCatalog {
+  has(name: string): boolean;
+  inputSchema(name: string): z.ZodType | undefined;
+  names(): string[];
+}
+
+/** The runnable actions of a worker. */
+export interface ActionRegistry extends ActionCatalog {
+  get(name: string): ActionDefinition | undefined;
+}
+
+/** Configuration of the built-in actions (the `actions` section of the config file). */
+export interface BuiltinActionOptions {
+  http: HttpRequestOptions;
+  command: CommandRunOptions;
+}
+
+function indexByName<T extends ActionSpec>(entries: readonly T[]): Map<string, T> {
+  const byName = new Map<string, T>();
+  for (const entry of entries) {
+    if (byName.has(entry.name)) throw new Error(`action ${entry.name} is registered twice`);
+    byName.set(entry.name, entry);
+  }
+  return byName;
+}
+
+function catalogOf(byName: ReadonlyMap<string, ActionSpec>): ActionCatalog {
+  return {
+    has: (name) => byName.has(name),
+    inputSchema: (name) => byName.get(name)?.input,
+    names: () => [...byName.keys()].sort(),
+  };
+}
+
+/** Creates a registry over the given definitions; a duplicate name is a programming error and throws. */
+export function createActionRegistry(definitions: readonly ActionDefinition[]): ActionRegistry {
+  const byName = indexByName(definitions);
+  return { ...catalogOf(byName), get: (name) => byName.get(name) };
+}
+
+/** The built-in actions, configured: `http.request`, `command.run` and `timeline.note`. */
+export function builtinActions(options: BuiltinActionOptions): ActionDefinition[] {
+  return [httpRequestAction(options.http), commandRunAction(options.command), timelineNoteAction];
+}
+
+/** Names and input schemas of the built-in actions, usable without configuration. */
+export const builtinActionCatalog: ActionCatalog = catalogOf(
+  indexByName<ActionSpec>([httpRequestSpec, commandRunSpec, timelineNoteSpec]),
+);

@@ -1,0 +1,48 @@
+/**
+ * The contract every runbook action implements: a strict zod schema for its interpolated `with`, and an
+ * executor that runs inside an activity with a context giving it cancellation, heartbeats and secrets.
+ */
+import type { z } from 'zod';
+import type { JsonValue } from '../domain/plan.js';
+
+/** A pino-compatible structured logger: fields first, then the message. */
+export interface Logger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+/** What an action returns: its output (recorded as the step's output) and an optional timeline note. */
+export interface ActionResult {
+  output: JsonValue;
+  /** Text the workflow appends to the incident timeline. */
+  note?: string;
+}
+
+/** What an executing action may use; built per activity call. */
+export interface ActionContext {
+  incidentId: string;
+  stepId: string;
+  /** Aborted when the activity is cancelled or the step runs past its timeout; the reason is the error to throw. */
+  signal: AbortSignal;
+  heartbeat(details?: unknown): void;
+  /** Replaces `⟦secret:REF⟧` markers with their values; call it at the moment of use. */
+  resolveSecrets(text: string): Promise<string>;
+  /** Replaces every secret value resolved so far in this call with `[redacted]`. */
+  redact(text: string): string;
+  logger: Logger;
+}
+
+/** The static half of an action: enough to validate runbooks without any configuration. */
+export interface ActionSpec<S extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  /** Strict schema of the interpolated `with`; kept free of transforms so it exports to JSON Schema. */
+  input: S;
+}
+
+/** A runnable action. `execute` receives `with` already parsed by `input`. */
+export interface ActionDefinition<S extends z.ZodType = z.ZodType> extends ActionSpec<S> {
+  // Method syntax on purpose: it lets a definition with a precise input type sit in a list of definitions.
+  execute(input: z.output<S>, ctx: ActionContext): Promise<ActionResult>;
+}

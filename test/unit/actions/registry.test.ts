@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  builtinActionCatalog,
+  builtinActions,
+  createActionRegistry,
+  type ActionCatalog,
+} from '../../../src/actions/registry.js';
+import { timelineNoteAction } from '../../../src/actions/timeline-note.js';
+import { testContext } from './support.js';
+
+const options = {
+  http: {
+    allow: ['https://keys.internal.example'],
+    allowLinkLocal: false,
+    maxResponseBytes: 1024,
+    defaultTimeoutMs: 1000,
+  },
+  command: { scriptsDir: '/nonexistent', maxOutputBytes: 1024, defaultTimeoutMs: 1000 },
+};
+
+describe('action registry', () => {
+  it('offers the built-in names and schemas without configuration', () => {
+    const catalog: ActionCatalog = builtinActionCatalog;
+    expect(catalog.names()).toEqual(['command.run', 'http.request', 'timeline.note']);
+    expect(catalog.has('http.request')).toBe(true);
+    expect(catalog.has('http.get')).toBe(false);
+    expect(catalog.inputSchema('http.get')).toBeUndefined();
+    const schema = catalog.inputSchema('timeline.note');
+    expect(schema?.safeParse({ text: 'ok' }).success).toBe(true);
+    expect(schema?.safeParse({ text: '' }).success).toBe(false);
+    expect(schema?.safeParse({ text: 'ok', extra: 1 }).success).toBe(false);
+  });
+
+  it('exports every built-in schema to JSON Schema for editors', () => {
+    for (const name of builtinActionCatalog.names()) {
+      const schema = builtinActionCatalog.inputSchema(name);
+      expect(z.toJSONSchema(schema!, { io: 'input' })).toMatchObject({ type: 'object', additionalProperties: false });
+    }
+  });
+
+  it('builds a registry of configured actions with the same schemas as the catalog', () => {
+    const registry = createActionRegistry(builtinActions(options));
+    expect(registry.names()).toEqual(builtinActionCatalog.names());
+    for (const name of registry.names()) {
+      expect(registry.inputSchema(name)).toBe(builtinActionCatalog.inputSchema(name));
+      expect(registry.get(name)?.name).toBe(name);
+    }
+  });
+
+  it('refuses a duplicate name and a malformed allow-list entry', () => {
+    expect(() => createActionRegistry([timelineNoteAction, timelineNoteAction])).toThrow(
+      'action timeline.note is registered twice',
+    );
+    expect(() => builtinActions({ ...options, http: { ...options.http, allow: ['keys.internal.example'] } })).toThrow(
+      'actions.http.allow entry "keys.internal.example" is not like',
+    );
+  });
+
+  it('timeline.note returns its text as output and as the note, markers unresolved', async () => {
+    const { ctx } = testContext();
+    const text = 'Rotated \u27e6secret:env:API_TOKEN\u27e7';
+    expect(await timelineNoteAction.execute({ text }, ctx)).toEqual({ output: { text }, note: text });
+  });
+});
