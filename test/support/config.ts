@@ -1,0 +1,57 @@
+/** Test configuration shared by in-process tests and the separate worker process (no vitest imports). */
+import path from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { FirebreakConfig } from '../../src/config/index.js';
+import type { Actor } from '../../src/domain/state.js';
+
+export const projectRoot = path.resolve(import.meta.dirname, '../..');
+export const scriptsDir = path.join(projectRoot, 'test/fixtures/scripts');
+
+let runtimeQuieted = false;
+
+/** The roster every workflow test uses. */
+export const roster = [
+  { id: 'alice', email: 'alice@example.com', roles: ['commander'] },
+  { id: 'bob', email: 'bob@example.com', roles: ['security'] },
+  { id: 'carol', email: 'carol@example.com', roles: ['legal'] },
+  { id: 'dave', email: 'dave@example.com', roles: ['ciso'] },
+  { id: 'erin', email: 'erin@example.com', roles: ['commander', 'security'] },
+  { id: 'frank', email: 'frank@example.com', roles: ['security'] },
+];
+
+export const alice: Actor = { id: 'alice', email: 'alice@example.com' };
+export const bob: Actor = { id: 'bob', email: 'bob@example.com' };
+export const carol: Actor = { id: 'carol', email: 'carol@example.com' };
+export const dave: Actor = { id: 'dave', email: 'dave@example.com' };
+export const erin: Actor = { id: 'erin', email: 'erin@example.com' };
+export const frank: Actor = { id: 'frank', email: 'frank@example.com' };
+export const mallory: Actor = { id: 'mallory', email: 'mallory@example.com' };
+
+/** Keeps the SDK's own logging to errors, once per test process. */
+export function quietTemporalRuntime(): void {
+  if (runtimeQuieted) return;
+  runtimeQuieted = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // already installed in this process
+  }
+}
+
+/** A config for tests: loopback HTTP allowed, scripts from test/fixtures/scripts. */
+export function testConfig(address: string): FirebreakConfig {
+  return {
+    users: roster,
+    runbooks: { dirs: [] },
+    temporal: { address, namespace: 'default' },
+    actions: {
+      http: {
+        allow: ['http://127.0.0.1:*'],
+        allowLinkLocal: false,
+        maxResponseBytes: 65_536,
+        defaultTimeoutMs: 10_000,
+      },
+      command: { scriptsDir, maxOutputBytes: 65_536, defaultTimeoutMs: 30_000 },
+    },
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * Helpers for tests against the real dev server started by global-setup: a client, a worker on a task
+ * queue unique to the test file, runbooks compiled from YAML by the real compiler, and polling helpers.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { builtinActionCatalog } from '../../src/actions/registry.js';
+import type { ActionDefinition } from '../../src/actions/types.js';
+import type { Plan } from '../../src/domain/plan.js';
+import type { IncidentState } from '../../src/domain/state.js';
+import { IncidentClient } from '../../src/incidents/client.js';
+import { prepareIncident } from '../../src/incidents/prepare.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { compileRunbookSources } from '../../src/runbook/index.js';
+import { createIncidentWorker } from '../../src/worker/worker.js';
+import { alice, projectRoot, quietTemporalRuntime, roster, testConfig } from './config.js';
+
+export * from './config.js';
+
+export interface TestEnv {
+  client: Client;
+  incidents: IncidentClient;
+  taskQueue: string;
+  address: string;
+  worker: Worker;
+  workerRun: Promise<void>;
+  /** Compiles YAML runbooks (the first is the one returned) with the real compiler. */
+  compile(yaml: string, ...children: string[]): Plan;
+  /** Prepares and triggers an incident of a compiled plan. */
+  trigger(
+    plan: Plan,
+    params?: Record<string, unknown>,
+    options?: { dedupKey?: string; severity?: string },
+  ): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Connects to the shared dev server and runs a worker on a task queue of this test file's own. */
+export async function startTestEnv(
+  options: { env?: Record<string, string>; extraActions?: ActionDefinition[] } = {},
+): Promise<TestEnv> {
+  quietTemporalRuntime();
+  const address = inject('temporalAddress');
+  const taskQueue = `test-${randomUUID()}`;
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker = await createIncidentWorker({
+    connection: nativeConnection,
+    config: testConfig(address),
+    logger: createLogger({ level: 'error' }),
+    baseDir: projectRoot,
+    env: options.env ?? {},
+    taskQueue,
+    workflowBundlePath: inject('workflowBundlePath'),
+    ...(options.extraActions ? { extraActions: options.extraActions } : {}),
+  });
+  const workerRun = worker.run();
+  const incidents = new IncidentClient(client, taskQueue);
+  return {
+    client,
+    incidents,
+    taskQueue,
+    address,
+    worker,
+    workerRun,
+    compile: compileYaml,
+    async trigger(plan, params = {}, extra = {}) {
+      const prepared = prepareIncident(new Map([[plan.runbookId, { plan }]]), roster, {
+        runbook: plan.runbookId,
+        params,
+        actor: alice,
+        ...extra,
+      });
+      if (!prepared.ok) throw new Error(`trigger refused: ${JSON.stringify(prepared.problems)}`);
+      const { incidentId } = await incidents.trigger(prepared.start, `it-${randomUUID()}`);
+      return incidentId;
+    },
+    async close() {
+      worker.shutdown();
+      await workerRun;
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}
+
+/** Compiles YAML runbooks with the built-in action catalog; throws with every issue when invalid. */
+export function compileYaml(yaml: string, ...children: string[]): Plan {
+  const sources = [yaml, ...children].map((text, index) => ({
+    file: `test-${index}.yaml`,
+    bytes: new TextEncoder().encode(text),
+  }));
+  const catalog = compileRunbookSources(sources, { actions: builtinActionCatalog });
+  if (catalog.issues.length > 0)
+    throw new Error(catalog.issues.map((i) => `${i.file}:${i.line}:${i.col} ${i.path} ${i.message}`).join('\n'));
+  const id = catalog.declaredIds.get('test-0.yaml');
+  const plan = id === undefined ? undefined : catalog.runbooks.get(id)?.plan;
+  if (!plan) throw new Error('runbook did not compile');
+  return plan;
+}
+
+/** Polls the incident state until `predicate` holds (or fails with the last state seen). */
+export async function waitForState(
+  incidents: IncidentClient,
+  incidentId: string,
+  predicate: (state: IncidentState) => boolean,
+  timeoutMs = 30_000,
+): Promise<IncidentState> {
+  const deadline = Date.now() + timeoutMs;
+  let last: IncidentState | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await incidents.state(incidentId);
+      if (predicate(last)) return last;
+    } catch {
+      // the first workflow task may not have run yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`state never matched; last: ${JSON.stringify(last, null, 1)?.slice(0, 4000)}`);
+}
+
+/** Waits until a step is in a status. */
+export function waitForStep(
+  incidents: IncidentClient,
+  incidentId: string,
+  step: string,
+  status: string,
+  timeoutMs?: number,
+) {
+  return waitForState(incidents, incidentId, (s) => s.steps.find((x) => x.id === step)?.status === status, timeoutMs);
+}
+
+/** A step's state record (throws when absent). */
+export function stepOf(state: IncidentState, id: string) {
+  const step = state.steps.find((s) => s.id === id);
+  if (!step) throw new Error(`no step ${id}`);
+  return step;
+}

@@ -1,0 +1,114 @@
+/**
+ * Long waits on the time-skipping test server: a two-week wait and a 72-hour regulatory clock with its
+ * reminders and overdue event run in seconds, with the same workflow code.
+ */
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import type { IncidentState } from '../../src/domain/state.js';
+import { IncidentClient } from '../../src/incidents/client.js';
+import { prepareIncident } from '../../src/incidents/prepare.js';
+import { createActivities } from '../../activities/index.js';
+import { createActionRegistry, builtinActions } from '../../src/actions/registry.js';
+import { createSecretResolver } from '../../src/secrets/resolver.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { temporal } from '@temporalio/proto';
+import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
+import { alice, compileYaml, projectRoot, quietTemporalRuntime, roster, testConfig } from '../support/temporal.js';
+
+let testEnv: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+const taskQueue = 'time-skipping';
+
+beforeAll(async () => {
+  quietTemporalRuntime();
+  testEnv = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: path.join(projectRoot, '.tools/bin/temporal-test-server') } },
+  });
+  await testEnv.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+    ),
+  });
+  const config = testConfig('unused');
+  const activities = createActivities({
+    actions: createActionRegistry(builtinActions({ http: config.actions.http, command: config.actions.command })),
+    secrets: createSecretResolver({ env: {}, baseDir: projectRoot }),
+    logger: createLogger({ level: 'error' }),
+  });
+  worker = await Worker.create({
+    connection: testEnv.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    activities,
+  });
+  running = worker.run();
+});
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await testEnv?.teardown();
+});
+
+describe('long waits', () => {
+  it('sleeps two weeks and keeps a 72h clock with reminders at 24h, 48h and 66h', async () => {
+    const plan = compileYaml(`
+apiVersion: firebreak/v1
+id: gdpr-clock
+title: GDPR clock
+version: 1
+severity: sev1
+roles:
+  commander: {}
+deadlines:
+  - id: art33
+    title: Notify the supervisory authority
+    startsAt: decision:becameAware
+    within: 72h
+    remind: [24h, 48h, 66h]
+    remindTo: role:commander
+    metBy: step:notify
+steps:
+  - { id: aware, title: Aware, decision: becameAware, by: role:commander, timeout: 1h, onFailure: continue }
+  - { id: settle, title: Let caches expire, wait: 2w }
+  - { id: notify, title: Notify, action: timeline.note, with: { text: notified } }
+`);
+    const prepared = prepareIncident(new Map([[plan.runbookId, { plan }]]), roster, {
+      runbook: plan.runbookId,
+      params: {},
+      actor: alice,
+    });
+    if (!prepared.ok) throw new Error('refused');
+    const incidents = new IncidentClient(testEnv.client, taskQueue);
+    const { incidentId } = await incidents.trigger(prepared.start, 'gdpr-1');
+    const handle = testEnv.client.workflow.getHandle(incidentId);
+    // Acknowledge awareness as soon as the decision waits (queries do not skip time).
+    for (let i = 0; i < 100; i++) {
+      const state: IncidentState = await handle.query('state');
+      if (state.steps.find((s) => s.id === 'aware')?.status === 'waiting') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await incidents.recordDecision(incidentId, { actor: alice, decision: 'becameAware' });
+    const started = Date.now();
+    const result = await incidents.result(incidentId);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(result.status).toBe('completed');
+    const state: IncidentState = await handle.query('state');
+    const deadline = state.deadlines.art33!;
+    expect(deadline.status).toBe('met_late');
+    expect(Date.parse(deadline.dueAt!) - Date.parse(deadline.startedAt!)).toBe(72 * 3600_000);
+    const offsets = state.timeline
+      .filter((e) => e.type === 'reminder')
+      .map((e) => (e.data as { offset: string }).offset);
+    expect(offsets).toEqual(['1d', '2d', '66h']);
+    expect(state.timeline.filter((e) => e.type === 'deadline.overdue')).toHaveLength(1);
+    const waited =
+      Date.parse(state.steps.find((s) => s.id === 'settle')!.endedAt!) -
+      Date.parse(state.steps.find((s) => s.id === 'settle')!.startedAt!);
+    expect(waited).toBeGreaterThanOrEqual(14 * 86_400_000);
+  });
+});

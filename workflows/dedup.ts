@@ -1,0 +1,53 @@
+/**
+ * Deduplication of triggers. One `dedupWorkflow` per dedup key (its workflow id derives from the key) is
+ * reached through Update-with-Start, so concurrent triggers with the same key meet in one place: the first
+ * starts the incident as a child (abandoned on close, so it outlives this workflow), later ones get the
+ * open incident's id. When that incident closes, the next trigger with the key starts a new one.
+ */
+import { allHandlersFinished, condition, ParentClosePolicy, setHandler, startChild } from '@temporalio/workflow';
+import {
+  DEDUP_ATTRIBUTE,
+  RUNBOOK_ATTRIBUTE,
+  SEVERITY_ATTRIBUTE,
+  STATUS_ATTRIBUTE,
+} from '../src/domain/search-attributes.js';
+import { incidentWorkflow } from './incident.js';
+import { claimIncidentUpdate } from './messages.js';
+
+/** Holds a dedup key for as long as the incident it started is open. */
+export async function dedupWorkflow(): Promise<void> {
+  let current: { incidentId: string; open: boolean } | undefined;
+  setHandler(claimIncidentUpdate, async (claim) => {
+    if (current?.open) return { incidentId: current.incidentId, created: false };
+    // Claimed synchronously, before the first await, so a concurrent claim sees it.
+    const entry = { incidentId: claim.incidentId, open: true };
+    current = entry;
+    try {
+      const child = await startChild(incidentWorkflow, {
+        workflowId: claim.incidentId,
+        args: [claim.start],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        typedSearchAttributes: [
+          { key: RUNBOOK_ATTRIBUTE, value: claim.start.plan.runbookId },
+          { key: SEVERITY_ATTRIBUTE, value: claim.start.severity ?? claim.start.plan.severity },
+          { key: STATUS_ATTRIBUTE, value: 'running' },
+          { key: DEDUP_ATTRIBUTE, value: claim.dedupKey },
+        ],
+      });
+      child.result().then(
+        () => (entry.open = false),
+        () => (entry.open = false),
+      );
+    } catch (error) {
+      entry.open = false;
+      throw error;
+    }
+    return { incidentId: claim.incidentId, created: true };
+  });
+  // Close only when the incident is closed and no claim arrived meanwhile (it may have started another).
+  for (;;) {
+    await condition(() => current !== undefined && !current.open);
+    await condition(allHandlersFinished);
+    if (current !== undefined && !current.open) return;
+  }
+}

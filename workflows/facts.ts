@@ -1,0 +1,39 @@
+/** Facts: what responders establish, each with value, confirmed/suspected, who set it and when. */
+import { ErrorCode } from '../src/domain/errors.js';
+import type { JsonValue } from '../src/domain/plan.js';
+import type { FactInput } from '../src/domain/state.js';
+import { checkFactValue } from '../src/domain/values.js';
+import { refuse } from './gates.js';
+import { now, type IncidentRun } from './run.js';
+
+/** Refuses a fact the runbook does not declare or a value of the wrong type. */
+export function validateFact(run: IncidentRun, name: string, value: JsonValue): void {
+  const spec = run.plan.facts[name];
+  if (!spec) {
+    const known = Object.keys(run.plan.facts).join(', ') || 'none';
+    refuse(ErrorCode.NotFound, `Fact ${name} is not declared by runbook ${run.plan.runbookId} (declared: ${known})`);
+  }
+  const problem = checkFactValue(spec.type, value);
+  if (problem !== undefined) refuse(ErrorCode.InvalidInput, `Fact ${name}: ${problem}`);
+}
+
+/** Records a fact (replacing any earlier value, which stays in the timeline). */
+export function recordFact(run: IncidentRun, name: string, input: FactInput, actor: string, step?: string): void {
+  const previous = run.state.facts[name];
+  const status = input.confirmed === false ? 'suspected' : 'confirmed';
+  run.state.facts[name] = {
+    name,
+    value: input.value,
+    status,
+    setBy: actor,
+    setAt: now(),
+    ...(step === undefined ? {} : { step }),
+  };
+  const data: Record<string, JsonValue> = { name, value: input.value, status };
+  if (previous) data.previous = previous.value;
+  run.event('fact.set', `${name} = ${JSON.stringify(input.value)} (${status})`, {
+    actor,
+    data,
+    ...(step === undefined ? {} : { step }),
+  });
+}

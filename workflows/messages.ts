@@ -1,0 +1,59 @@
+/**
+ * The messages an incident run accepts: one query for the whole state and one Update per human command.
+ * Updates carry the acting identity; their validators refuse outsiders and repeats before anything is
+ * written to history, so a refused vote leaves no trace but the caller's error.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Plan, Severity, JsonValue } from '../src/domain/plan.js';
+import type {
+  Actor,
+  CancelIncident,
+  CastVote,
+  CommandResult,
+  CompleteTask,
+  IncidentState,
+  IncidentStatus,
+  RecordDecision,
+  SetFact,
+} from '../src/domain/state.js';
+
+/** What starts an incident: the frozen plan (roster resolved) and validated parameters. */
+export interface StartIncident {
+  plan: Plan;
+  params: Record<string, JsonValue>;
+  severity?: Severity;
+  triggeredBy: Actor;
+  dedupKey?: string;
+  /** Set when this run is a child runbook of another incident. */
+  parent?: { incidentId: string; step: string };
+}
+
+/** What a finished incident returns (also the output of a child-runbook step). */
+export interface IncidentResult {
+  incidentId: string;
+  status: IncidentStatus;
+  facts: Record<string, JsonValue>;
+  steps: Record<string, string>;
+}
+
+export const stateQuery = defineQuery<IncidentState>('state');
+export const completeTaskUpdate = defineUpdate<CommandResult, [CompleteTask]>('completeTask');
+export const setFactUpdate = defineUpdate<CommandResult, [SetFact]>('setFact');
+export const recordDecisionUpdate = defineUpdate<CommandResult, [RecordDecision]>('recordDecision');
+export const castVoteUpdate = defineUpdate<CommandResult, [CastVote]>('castVote');
+export const cancelIncidentUpdate = defineUpdate<CommandResult, [CancelIncident]>('cancelIncident');
+
+/** A trigger with a dedup key, sent to the key's dedup workflow. */
+export interface ClaimIncident {
+  /** The id to give the incident if this trigger starts one. */
+  incidentId: string;
+  dedupKey: string;
+  start: StartIncident;
+}
+
+export interface ClaimResult {
+  incidentId: string;
+  created: boolean;
+}
+
+export const claimIncidentUpdate = defineUpdate<ClaimResult, [ClaimIncident]>('claimIncident');
