@@ -1,0 +1,91 @@
+/**
+ * `firebreak dev` as a user runs it: it starts, an incident started against it survives a stop with
+ * Ctrl-C and a restart on the same data directory, and finishes after the restart.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { builtinActionCatalog } from '../../src/actions/registry.js';
+import { IncidentClient } from '../../src/incidents/client.js';
+import { prepareIncident } from '../../src/incidents/prepare.js';
+import { loadRunbookDirs } from '../../src/runbook/loader.js';
+import { freePort } from '../../src/temporal/dev-server.js';
+import { alice, projectRoot, waitForStep } from '../support/temporal.js';
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'firebreak-dev-'));
+const runbooks = path.join(projectRoot, 'test/e2e/runbooks');
+const started: ChildProcess[] = [];
+
+/** Runs `firebreak dev` and resolves with its output once the banner is printed. */
+async function startDev(port: number): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'dev',
+      '--data-dir',
+      dataDir,
+      '--runbooks',
+      runbooks,
+      '--temporal-port',
+      String(port),
+      '--no-ui',
+    ],
+    { cwd: projectRoot, env: { ...process.env, FIREBREAK_LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  started.push(child);
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => out.includes('Firebreak is running.') && (clearInterval(timer), resolve()), 100);
+    child.once('exit', (code) => (clearInterval(timer), reject(new Error(`dev exited with ${code}:\n${out}`))));
+  });
+  return { child, output: () => out };
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGINT');
+  return exited;
+}
+
+afterAll(() => {
+  for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+describe('firebreak dev', () => {
+  it('keeps an incident across a Ctrl-C and a restart', async () => {
+    const port = await freePort();
+    const first = await startDev(port);
+    expect(first.output()).toContain(`Temporal       127.0.0.1:${port}`);
+    expect(first.output()).toMatch(/Runbooks .*e2e-dev/);
+
+    const catalog = await loadRunbookDirs([runbooks], { actions: builtinActionCatalog });
+    const prepared = prepareIncident(catalog.runbooks, [], { runbook: 'e2e-dev', params: {}, actor: alice });
+    if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
+    let connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+    let incidents = new IncidentClient(new Client({ connection }));
+    const { incidentId } = await incidents.trigger(prepared.start);
+    await waitForStep(incidents, incidentId, 'hold', 'waiting');
+    await connection.close();
+    expect(await stop(first.child)).toBe(0);
+    expect(first.output()).toContain('Stopped.');
+
+    const second = await startDev(port);
+    connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+    incidents = new IncidentClient(new Client({ connection }));
+    const state = await waitForStep(incidents, incidentId, 'hold', 'waiting');
+    expect(state.timeline.find((e) => e.type === 'note')?.message).toBe('started');
+    await incidents.completeTask(incidentId, { actor: alice, step: 'hold' });
+    expect((await incidents.result(incidentId)).status).toBe('completed');
+    await connection.close();
+    expect(await stop(second.child)).toBe(0);
+    expect(second.output()).not.toContain('error');
+  });
+});
