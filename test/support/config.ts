@@ -2,7 +2,10 @@
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { FirebreakConfig } from '../../src/config/index.js';
+import type { Plan } from '../../src/domain/plan.js';
 import type { Actor } from '../../src/domain/state.js';
+import { prepareIncident } from '../../src/incidents/prepare.js';
+import type { StartIncident } from '../../workflows/messages.js';
 
 export const projectRoot = path.resolve(import.meta.dirname, '../..');
 export const scriptsDir = path.join(projectRoot, 'test/fixtures/scripts');
@@ -54,4 +57,20 @@ export function testConfig(address: string): FirebreakConfig {
       command: { scriptsDir, maxOutputBytes: 65_536, defaultTimeoutMs: 30_000 },
     },
   };
+}
+
+/** The workflow input for a plan, as a trigger by alice would prepare it; throws when the trigger is refused. */
+export function startInput(
+  plan: Plan,
+  params: Record<string, unknown> = {},
+  extra: { dedupKey?: string; severity?: string } = {},
+): StartIncident {
+  const prepared = prepareIncident(new Map([[plan.runbookId, { plan }]]), roster, {
+    runbook: plan.runbookId,
+    params,
+    actor: alice,
+    ...extra,
+  });
+  if (!prepared.ok) throw new Error(`trigger refused: ${JSON.stringify(prepared.problems)}`);
+  return prepared.start;
 }

@@ -11,11 +11,10 @@ import type { ActionDefinition } from '../../src/actions/types.js';
 import type { Plan } from '../../src/domain/plan.js';
 import type { IncidentState } from '../../src/domain/state.js';
 import { IncidentClient } from '../../src/incidents/client.js';
-import { prepareIncident } from '../../src/incidents/prepare.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { compileRunbookSources } from '../../src/runbook/index.js';
 import { createIncidentWorker } from '../../src/worker/worker.js';
-import { alice, projectRoot, quietTemporalRuntime, roster, testConfig } from './config.js';
+import { projectRoot, quietTemporalRuntime, startInput, testConfig } from './config.js';
 
 export * from './config.js';
 
@@ -68,14 +67,7 @@ export async function startTestEnv(
     workerRun,
     compile: compileYaml,
     async trigger(plan, params = {}, extra = {}) {
-      const prepared = prepareIncident(new Map([[plan.runbookId, { plan }]]), roster, {
-        runbook: plan.runbookId,
-        params,
-        actor: alice,
-        ...extra,
-      });
-      if (!prepared.ok) throw new Error(`trigger refused: ${JSON.stringify(prepared.problems)}`);
-      const { incidentId } = await incidents.trigger(prepared.start, `it-${randomUUID()}`);
+      const { incidentId } = await incidents.trigger(startInput(plan, params, extra), `it-${randomUUID()}`);
       return incidentId;
     },
     async close() {

@@ -10,8 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { IncidentClient } from '../../src/incidents/client.js';
-import { prepareIncident } from '../../src/incidents/prepare.js';
-import { alice, bob, compileYaml, projectRoot, roster, waitForStep } from '../support/temporal.js';
+import { bob, compileYaml, projectRoot, startInput, waitForStep } from '../support/temporal.js';
 
 const taskQueue = `durability-${randomUUID()}`;
 const scratch = mkdtempSync(path.join(tmpdir(), 'firebreak-durability-'));
@@ -65,15 +64,8 @@ steps:
   - { id: confirm, title: Confirm, task: Confirm isolation, assignee: role:security }
   - { id: rotate, title: Rotate, action: command.run, with: { command: record, args: ["${log}", rotate] } }
 `);
-    const prepared = prepareIncident(new Map([[plan.runbookId, { plan }]]), roster, {
-      runbook: plan.runbookId,
-      params: {},
-      actor: alice,
-    });
-    if (!prepared.ok) throw new Error('refused');
-
     const first = await startWorker();
-    const { incidentId } = await incidents.trigger(prepared.start);
+    const { incidentId } = await incidents.trigger(startInput(plan));
     await waitForStep(incidents, incidentId, 'confirm', 'waiting');
     expect(readFileSync(log, 'utf8')).toBe('isolate\n');
     first.kill('SIGKILL');

@@ -4,7 +4,15 @@
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alice, startTestEnv, stepOf, waitForState, waitForStep, type TestEnv } from '../support/temporal.js';
+import {
+  alice,
+  startInput,
+  startTestEnv,
+  stepOf,
+  waitForState,
+  waitForStep,
+  type TestEnv,
+} from '../support/temporal.js';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -192,17 +200,8 @@ steps:
   - { id: hold, title: Hold, task: Hold the incident open, assignee: role:commander }
 `);
     const key = `alert-${Date.now()}`;
-    const { prepareIncident } = await import('../../src/incidents/prepare.js');
-    const { roster } = await import('../support/temporal.js');
-    const prepared = prepareIncident(new Map([[plan.runbookId, { plan }]]), roster, {
-      runbook: plan.runbookId,
-      params: {},
-      dedupKey: key,
-      severity: 'sev1',
-      actor: alice,
-    });
-    if (!prepared.ok) throw new Error('refused');
-    const results = await Promise.all([1, 2, 3, 4].map(() => env.incidents.trigger(prepared.start)));
+    const start = startInput(plan, {}, { dedupKey: key, severity: 'sev1' });
+    const results = await Promise.all([1, 2, 3, 4].map(() => env.incidents.trigger(start)));
     const created = results.filter((r) => r.created);
     expect(created).toHaveLength(1);
     expect(new Set(results.map((r) => r.incidentId)).size).toBe(1);
@@ -226,7 +225,7 @@ steps:
       'completed',
     );
 
-    const again = await env.incidents.trigger(prepared.start);
+    const again = await env.incidents.trigger(start);
     expect(again.created).toBe(true);
     expect(again.incidentId).not.toBe(first);
   });

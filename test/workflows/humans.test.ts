@@ -131,6 +131,31 @@ steps:
     await env.incidents.completeTask(id, { actor: frank, step: 'preserve' });
     expect((await env.incidents.result(id)).status).toBe('completed');
   });
+  it("escalates a waiting task to the role's escalateTo after its `after`, and times it out", async () => {
+    const plan = env.compile(`
+apiVersion: firebreak/v1
+id: task-escalate
+title: Task escalation
+version: 1
+severity: sev2
+roles:
+  legal: { escalateTo: ciso, after: 1s }
+  ciso: {}
+steps:
+  - { id: review, title: Legal review, task: Review the statement, assignee: role:legal }
+  - { id: sign, title: Sign, task: Sign the statement, assignee: role:legal, timeout: 1s, onFailure: continue }
+  - { id: after, title: After, action: timeline.note, with: { text: after } }
+`);
+    const id = await env.trigger(plan);
+    expect((await refusal(env.incidents.completeTask(id, { actor: dave, step: 'review' }))).code).toBe('FORBIDDEN');
+    const escalated = await waitForState(env.incidents, id, (s) => s.timeline.some((e) => e.type === 'escalated'));
+    expect(stepOf(escalated, 'review').actors).toEqual(['role:legal', 'role:ciso']);
+    await env.incidents.completeTask(id, { actor: dave, step: 'review' });
+    const result = await env.incidents.result(id);
+    expect(result.steps).toEqual({ review: 'succeeded', sign: 'timed_out', after: 'succeeded' });
+    const state = await env.incidents.state(id);
+    expect(stepOf(state, 'sign').error).toEqual({ code: 'TIMEOUT', message: 'Task sign was not completed within 1s' });
+  });
 });
 
 describe('decisions', () => {
@@ -302,6 +327,20 @@ steps:
       ['alice', ['commander']],
       ['dave', ['legal']],
     ]);
+  });
+
+  it('fails the step when an approval times out with onTimeout: reject', async () => {
+    const id = await env.trigger(
+      env.compile(approval('    timeout: 1s\n    onTimeout: reject\n    onFailure: continue')),
+    );
+    const result = await env.incidents.result(id);
+    expect(result.steps).toEqual({ approve: 'timed_out', rebuild: 'succeeded' });
+    const state = await env.incidents.state(id);
+    expect(state.approvals.approve?.status).toBe('timed_out');
+    expect(stepOf(state, 'approve').error).toEqual({
+      code: 'TIMEOUT',
+      message: 'Approval approve got no decision within 1s',
+    });
   });
 
   it('aborts the run when an approval times out with onTimeout: abort, even with onFailure: continue', async () => {

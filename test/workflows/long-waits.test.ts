@@ -9,14 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { IncidentState } from '../../src/domain/state.js';
 import { IncidentClient } from '../../src/incidents/client.js';
-import { prepareIncident } from '../../src/incidents/prepare.js';
 import { createActivities } from '../../activities/index.js';
 import { createActionRegistry, builtinActions } from '../../src/actions/registry.js';
 import { createSecretResolver } from '../../src/secrets/resolver.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
-import { alice, compileYaml, projectRoot, quietTemporalRuntime, roster, testConfig } from '../support/temporal.js';
+import { alice, compileYaml, projectRoot, quietTemporalRuntime, startInput, testConfig } from '../support/temporal.js';
 
 let testEnv: TestWorkflowEnvironment;
 let worker: Worker;
@@ -77,14 +76,8 @@ steps:
   - { id: settle, title: Let caches expire, wait: 2w }
   - { id: notify, title: Notify, action: timeline.note, with: { text: notified } }
 `);
-    const prepared = prepareIncident(new Map([[plan.runbookId, { plan }]]), roster, {
-      runbook: plan.runbookId,
-      params: {},
-      actor: alice,
-    });
-    if (!prepared.ok) throw new Error('refused');
     const incidents = new IncidentClient(testEnv.client, taskQueue);
-    const { incidentId } = await incidents.trigger(prepared.start, 'gdpr-1');
+    const { incidentId } = await incidents.trigger(startInput(plan), 'gdpr-1');
     const handle = testEnv.client.workflow.getHandle(incidentId);
     // Acknowledge awareness as soon as the decision waits (queries do not skip time).
     for (let i = 0; i < 100; i++) {
