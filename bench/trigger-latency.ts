@@ -5,7 +5,7 @@
  *
  *   npm run bench:trigger-latency [-- --runs 200 --burst 200]
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -84,8 +84,9 @@ const catalog = createActionRegistry([
 const compiled = compileRunbookSources([{ file: 'bench.yaml', bytes: new TextEncoder().encode(runbook) }], {
   actions: catalog,
 });
-const plan = compiled.runbooks.get('bench')?.plan;
-if (!plan) throw new Error(JSON.stringify(compiled.issues));
+const compiledPlan = compiled.runbooks.get('bench')?.plan;
+if (!compiledPlan) throw new Error(JSON.stringify(compiled.issues));
+const plan = compiledPlan;
 
 const [incidentBundle, floorBundle] = await Promise.all([
   bundleWorkflowCode({
@@ -98,7 +99,6 @@ const [incidentBundle, floorBundle] = await Promise.all([
   }),
 ]);
 const bundleDir = mkdtempSync(path.join(tmpdir(), 'bench-bundle-'));
-const { writeFileSync } = await import('node:fs');
 writeFileSync(path.join(bundleDir, 'incident.js'), incidentBundle.code);
 const incidentWorker = await createIncidentWorker({
   connection: native,
@@ -120,7 +120,7 @@ const running = Promise.all([incidentWorker.run(), floorWorker.run()]);
 const incidents = new IncidentClient(client, 'bench-incidents');
 
 async function triggerIncident(id: string): Promise<void> {
-  const prepared = prepareIncident(new Map([['bench', { plan: plan! }]]), roster, {
+  const prepared = prepareIncident(new Map([['bench', { plan }]]), roster, {
     runbook: 'bench',
     params: { host: id },
     actor: alice,
