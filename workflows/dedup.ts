@@ -12,11 +12,12 @@ import {
   STATUS_ATTRIBUTE,
 } from '../src/domain/search-attributes.js';
 import { incidentWorkflow } from './incident.js';
-import { claimIncidentUpdate } from './messages.js';
+import { claimIncidentUpdate, openIncidentQuery } from './messages.js';
 
 /** Holds a dedup key for as long as the incident it started is open. */
 export async function dedupWorkflow(): Promise<void> {
   let current: { incidentId: string; open: boolean } | undefined;
+  setHandler(openIncidentQuery, () => (current?.open ? current.incidentId : null));
   setHandler(claimIncidentUpdate, async (claim) => {
     if (current?.open) return { incidentId: current.incidentId, created: false };
     // Claimed synchronously, before the first await, so a concurrent claim sees it.

@@ -1,7 +1,7 @@
 /** Facts: what responders establish, each with value, confirmed/suspected, who set it and when. */
 import { ErrorCode } from '../src/domain/errors.js';
 import type { JsonValue } from '../src/domain/plan.js';
-import type { FactInput } from '../src/domain/state.js';
+import type { Actor, FactInput } from '../src/domain/state.js';
 import { checkFactValue } from '../src/domain/values.js';
 import { refuse } from './gates.js';
 import { now, type IncidentRun } from './run.js';
@@ -18,14 +18,14 @@ export function validateFact(run: IncidentRun, name: string, value: JsonValue): 
 }
 
 /** Records a fact (replacing any earlier value, which stays in the timeline). */
-export function recordFact(run: IncidentRun, name: string, input: FactInput, actor: string, step?: string): void {
+export function recordFact(run: IncidentRun, name: string, input: FactInput, actor: Actor, step?: string): void {
   const previous = run.state.facts[name];
   const status = input.confirmed === false ? 'suspected' : 'confirmed';
   run.state.facts[name] = {
     name,
     value: input.value,
     status,
-    setBy: actor,
+    setBy: actor.id,
     setAt: now(),
     ...(step === undefined ? {} : { step }),
   };

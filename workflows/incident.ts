@@ -24,6 +24,7 @@ import {
   cancelIncidentUpdate,
   castVoteUpdate,
   completeTaskUpdate,
+  recordAlertUpdate,
   recordDecisionUpdate,
   setFactUpdate,
   stateQuery,
@@ -133,7 +134,7 @@ function registerHandlers(run: IncidentRun, gates: GateBook, main: CancellationS
         run,
         command.name,
         { value: command.value, ...(command.confirmed === undefined ? {} : { confirmed: command.confirmed }) },
-        command.actor.id,
+        command.actor,
       );
       return { ok: true, message: `${command.name} set` };
     },
@@ -145,10 +146,23 @@ function registerHandlers(run: IncidentRun, gates: GateBook, main: CancellationS
       },
     },
   );
+  setHandler(recordAlertUpdate, (alert) => {
+    run.event(`alert.${alert.status}`, `${alert.receiver}: ${alert.summary} (${alert.status})`, {
+      actor: alert.actor,
+      data: {
+        fingerprint: alert.fingerprint,
+        labels: alert.labels,
+        ...(alert.startsAt ? { startsAt: alert.startsAt } : {}),
+        ...(alert.endsAt ? { endsAt: alert.endsAt } : {}),
+      },
+    });
+    run.state.alerts = (run.state.alerts ?? 0) + 1;
+    return { ok: true, message: 'alert recorded' };
+  });
   setHandler(
     cancelIncidentUpdate,
     (command) => {
-      run.event('incident.cancel_requested', `Cancel requested: ${command.reason}`, { actor: command.actor.id });
+      run.event('incident.cancel_requested', `Cancel requested: ${command.reason}`, { actor: command.actor });
       main.cancel();
       return { ok: true, message: 'cancelling' };
     },

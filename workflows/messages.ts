@@ -13,6 +13,7 @@ import type {
   CompleteTask,
   IncidentState,
   IncidentStatus,
+  RecordAlert,
   RecordDecision,
   SetFact,
 } from '../src/domain/state.js';
@@ -42,6 +43,10 @@ export const setFactUpdate = defineUpdate<CommandResult, [SetFact]>('setFact');
 export const recordDecisionUpdate = defineUpdate<CommandResult, [RecordDecision]>('recordDecision');
 export const castVoteUpdate = defineUpdate<CommandResult, [CastVote]>('castVote');
 export const cancelIncidentUpdate = defineUpdate<CommandResult, [CancelIncident]>('cancelIncident');
+/** Records an alert on the incident; callers pass the delivery id as the Update id, so a redelivery is a no-op. */
+export const recordAlertUpdate = defineUpdate<CommandResult, [RecordAlert]>('recordAlert');
+/** The open incident a dedup workflow holds, if any. */
+export const openIncidentQuery = defineQuery<string | null>('openIncident');
 
 /** A trigger with a dedup key, sent to the key's dedup workflow. */
 export interface ClaimIncident {

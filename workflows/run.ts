@@ -29,7 +29,8 @@ import {
 import type { StartIncident } from './messages.js';
 
 export interface EventOptions {
-  actor?: string;
+  /** A user id, or the acting identity (whose source is recorded too); the system when absent. */
+  actor?: string | Actor;
   step?: string;
   data?: JsonValue;
 }
@@ -90,9 +91,10 @@ export class IncidentRun {
       seq: this.state.timeline.length + 1,
       at: now(),
       type,
-      actor: options.actor ?? SYSTEM_ACTOR,
+      actor: typeof options.actor === 'object' ? options.actor.id : (options.actor ?? SYSTEM_ACTOR),
       message,
     };
+    if (typeof options.actor === 'object' && options.actor.source !== undefined) event.source = options.actor.source;
     if (options.step !== undefined) event.step = options.step;
     if (options.data !== undefined) event.data = options.data;
     this.state.timeline.push(event);

@@ -8,6 +8,8 @@ import type { JsonValue, Severity, StepKind } from './plan.js';
 export interface Actor {
   id: string;
   email?: string;
+  /** Where the action came from (`cli`, `api`, `webhook`), for the audit trail. Set by the API, never by a client. */
+  source?: string;
 }
 
 /** The actor recorded for what the run does by itself. */
@@ -119,6 +121,8 @@ export interface TimelineEvent {
   at: string;
   type: string;
   actor: string;
+  /** Where a person's action came from (`cli`, `api`, `webhook`). */
+  source?: string;
   step?: string;
   message: string;
   data?: JsonValue;
@@ -154,6 +158,8 @@ export interface IncidentState {
   compensations: CompensationRecord[];
   pending: PendingAction[];
   timeline: TimelineEvent[];
+  /** How many alert deliveries were recorded on this incident. */
+  alerts?: number;
   error?: StepError;
 }
 
@@ -190,6 +196,19 @@ export interface CastVote {
   comment?: string;
   /** When given, the vote is refused unless it matches the text the approval shows now. */
   textHash?: string;
+}
+
+/** One alert from a monitoring system, recorded on the incident it opened or belongs to. */
+export interface RecordAlert {
+  actor: Actor;
+  /** Which receiver took it: `alertmanager` or `generic`. */
+  receiver: string;
+  status: 'firing' | 'resolved';
+  fingerprint: string;
+  summary: string;
+  labels: Record<string, string>;
+  startsAt?: string;
+  endsAt?: string;
 }
 
 export interface CancelIncident {

@@ -13,6 +13,7 @@ import {
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { Severity } from '../domain/plan.js';
 import type {
+  RecordAlert,
   CancelIncident,
   CastVote,
   CommandResult,
@@ -34,6 +35,8 @@ import {
   type ClaimIncident,
   cancelIncidentUpdate,
   castVoteUpdate,
+  openIncidentQuery,
+  recordAlertUpdate,
   completeTaskUpdate,
   recordDecisionUpdate,
   setFactUpdate,
@@ -119,6 +122,26 @@ export class IncidentClient {
 
   cancel(incidentId: string, command: CancelIncident): Promise<CommandResult> {
     return this.update(incidentId, cancelIncidentUpdate, command);
+  }
+
+  /** Records an alert; `deliveryId` becomes the Update id, so a redelivered alert is recorded once. */
+  async recordAlert(incidentId: string, alert: RecordAlert, deliveryId: string): Promise<CommandResult> {
+    try {
+      return await this.handle(incidentId).executeUpdate(recordAlertUpdate, { args: [alert], updateId: deliveryId });
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw await this.notRunning(incidentId);
+      throw error;
+    }
+  }
+
+  /** The open incident holding a dedup key, or null when none is open. */
+  async openIncidentFor(dedupKey: string): Promise<string | null> {
+    try {
+      return await this.client.workflow.getHandle(dedupWorkflowId(dedupKey)).query(openIncidentQuery);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return null;
+      throw error;
+    }
   }
 
   handle(incidentId: string): WorkflowHandle {

@@ -60,7 +60,7 @@ export const approvalExecutor: ExecutorFor<'approval'> = {
           `approval.${command.vote}d`,
           `${command.actor.id} ${command.vote === 'approve' ? 'approved' : 'rejected'} ${step.id}`,
           {
-            actor: command.actor.id,
+            actor: command.actor,
             step: step.id,
             data: { roles, ...(command.comment ? { comment: command.comment } : {}) },
           },

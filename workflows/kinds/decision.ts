@@ -36,7 +36,7 @@ export const decisionExecutor: ExecutorFor<'decision'> = {
           ...(command.option === undefined ? {} : { option: command.option }),
         };
         const what = command.option === undefined ? 'acknowledged' : `= ${command.option}`;
-        run.event('decision.recorded', `${step.decision} ${what}`, { actor: command.actor.id, step: step.id });
+        run.event('decision.recorded', `${step.decision} ${what}`, { actor: command.actor, step: step.id });
       },
       done: () => recorded !== undefined,
     };

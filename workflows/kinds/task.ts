@@ -27,7 +27,7 @@ export const taskExecutor: ExecutorFor<'task'> = {
       },
       apply(command) {
         for (const [name, input] of Object.entries(command.facts ?? {}))
-          recordFact(run, name, input, command.actor.id, step.id);
+          recordFact(run, name, input, command.actor, step.id);
         completion = command;
       },
       done: () => completion !== undefined,
@@ -51,7 +51,7 @@ export const taskExecutor: ExecutorFor<'task'> = {
     }
     run.updateStep(step.id, { completedBy: completion.actor.id });
     run.event('task.completed', `${step.title} completed${completion.note ? `: ${completion.note}` : ''}`, {
-      actor: completion.actor.id,
+      actor: completion.actor,
       step: step.id,
     });
     const facts = Object.fromEntries(Object.entries(completion.facts ?? {}).map(([name, fact]) => [name, fact.value]));
