@@ -14,7 +14,7 @@ export default defineConfig({
       {
         test: {
           name: 'temporal',
-          include: ['test/workflows/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          include: ['test/workflows/**/*.test.ts', 'test/server/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           // The Temporal worker's native module crashes under worker threads: use processes.
           pool: 'forks',
           globalSetup: ['test/support/global-setup.ts'],
