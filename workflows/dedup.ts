@@ -4,7 +4,14 @@
  * starts the incident as a child (abandoned on close, so it outlives this workflow), later ones get the
  * open incident's id. When that incident closes, the next trigger with the key starts a new one.
  */
-import { allHandlersFinished, condition, ParentClosePolicy, setHandler, startChild } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  ParentClosePolicy,
+  setHandler,
+  startChild,
+} from '@temporalio/workflow';
 import {
   DEDUP_ATTRIBUTE,
   RUNBOOK_ATTRIBUTE,
@@ -16,12 +23,29 @@ import { claimIncidentUpdate, openIncidentQuery } from './messages.js';
 
 /** Holds a dedup key for as long as the incident it started is open. */
 export async function dedupWorkflow(): Promise<void> {
-  let current: { incidentId: string; open: boolean } | undefined;
+  let current: { incidentId: string; open: boolean; failed: boolean; started: Promise<void> } | undefined;
   setHandler(openIncidentQuery, () => (current?.open ? current.incidentId : null));
   setHandler(claimIncidentUpdate, async (claim) => {
-    if (current?.open) return { incidentId: current.incidentId, created: false };
+    if (current?.open) {
+      // A claim that arrived while the first was starting the incident answers only once it has started,
+      // so its caller can act on the incident at once.
+      const existing = current;
+      await existing.started;
+      if (existing.failed)
+        throw ApplicationFailure.create({
+          message: 'The incident for this key failed to start; try again',
+          type: 'CONFLICT',
+        });
+      return { incidentId: existing.incidentId, created: false };
+    }
     // Claimed synchronously, before the first await, so a concurrent claim sees it.
-    const entry = { incidentId: claim.incidentId, open: true };
+    let markStarted = (): void => undefined;
+    const entry = {
+      incidentId: claim.incidentId,
+      open: true,
+      failed: false,
+      started: new Promise<void>((resolve) => (markStarted = resolve)),
+    };
     current = entry;
     try {
       const child = await startChild(incidentWorkflow, {
@@ -41,7 +65,10 @@ export async function dedupWorkflow(): Promise<void> {
       );
     } catch (error) {
       entry.open = false;
+      entry.failed = true;
       throw error;
+    } finally {
+      markStarted();
     }
     return { incidentId: claim.incidentId, created: true };
   });

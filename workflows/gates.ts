@@ -51,8 +51,8 @@ export class GateBook {
     if (gate && gate.kind === kind) return gate;
     const known = this.run.state.steps.find((s) => s.id === step);
     if (!known) refuse(ErrorCode.NotFound, `No step ${step} in this incident`);
-    if (known.kind !== kind) refuse(ErrorCode.Conflict, `Step ${step} is a ${known.kind}, not a ${kind}`);
-    refuse(ErrorCode.Conflict, `Step ${step} is not waiting for a ${kind} (it is ${known.status})`);
+    if (known.kind !== kind) refuse(ErrorCode.Conflict, `Step ${step} is ${article(known.kind)}, not ${article(kind)}`);
+    refuse(ErrorCode.Conflict, `Step ${step} is not waiting for ${article(kind)} (it is ${known.status})`);
   }
 
   /** Finds the open decision gate for a decision name. */
@@ -160,4 +160,9 @@ function markOverdue(run: IncidentRun, gate: Gate<unknown>): void {
 /** The role names of role references. */
 export function roleNames(refs: readonly RoleRef[] | undefined): string[] {
   return (refs ?? []).map((ref) => ref.role);
+}
+
+/** `a task`, `an approval`: for messages people read. */
+function article(noun: string): string {
+  return `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
 }

@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import { ErrorCode } from '../src/domain/errors.js';
 import type { Actor, CancelIncident, CommandResult, IncidentState, SetFact } from '../src/domain/state.js';
+import { registerAlertHandlers } from './alerts.js';
 import { CompensationStack } from './compensations.js';
 import { runDeadlines, settleDeadlines } from './deadlines.js';
 import { runSteps } from './engine.js';
@@ -24,7 +25,6 @@ import {
   cancelIncidentUpdate,
   castVoteUpdate,
   completeTaskUpdate,
-  recordAlertUpdate,
   recordDecisionUpdate,
   setFactUpdate,
   stateQuery,
@@ -42,7 +42,7 @@ export async function incidentWorkflow(input: StartIncident): Promise<IncidentRe
   registerHandlers(run, gates, main);
 
   run.event('incident.started', `${run.plan.title} (runbook ${run.plan.runbookId} v${run.plan.version})`, {
-    actor: input.triggeredBy.id,
+    actor: input.triggeredBy,
     data: {
       severity: run.state.severity,
       contentHash: run.plan.contentHash,
@@ -146,19 +146,7 @@ function registerHandlers(run: IncidentRun, gates: GateBook, main: CancellationS
       },
     },
   );
-  setHandler(recordAlertUpdate, (alert) => {
-    run.event(`alert.${alert.status}`, `${alert.receiver}: ${alert.summary} (${alert.status})`, {
-      actor: alert.actor,
-      data: {
-        fingerprint: alert.fingerprint,
-        labels: alert.labels,
-        ...(alert.startsAt ? { startsAt: alert.startsAt } : {}),
-        ...(alert.endsAt ? { endsAt: alert.endsAt } : {}),
-      },
-    });
-    run.state.alerts = (run.state.alerts ?? 0) + 1;
-    return { ok: true, message: 'alert recorded' };
-  });
+  registerAlertHandlers(run);
   setHandler(
     cancelIncidentUpdate,
     (command) => {

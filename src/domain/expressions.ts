@@ -285,6 +285,10 @@ function toJson(value: unknown): JsonValue {
 function asText(value: JsonValue): string {
   if (typeof value === 'string') return value;
   if (value === null) return '';
+  // A list of plain values reads as a list in a sentence ("email, name"), not as JSON.
+  if (Array.isArray(value) && value.every((item) => item === null || typeof item !== 'object')) {
+    return value.map(asText).join(', ');
+  }
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
