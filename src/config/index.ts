@@ -1,7 +1,9 @@
 /** Configuration: `loadConfig(env)` and the types of each section. */
 export { DEFAULT_CONFIG_FILE, loadConfig, type LoadConfigOptions } from './load.js';
 export {
+  AccessConfigSchema,
   ActionsConfigSchema,
+  ApiConfigSchema,
   CommandActionConfigSchema,
   ConfigFileSchema,
   HttpActionConfigSchema,
@@ -9,11 +11,17 @@ export {
   RunbooksConfigSchema,
   TemporalConfigSchema,
   UsersSchema,
+  WebhookRouteSchema,
+  WebhooksConfigSchema,
+  type AccessConfig,
   type ActionsConfig,
+  type ApiConfig,
   type CommandActionConfig,
   type ConfigFile,
   type FirebreakConfig,
   type HttpActionConfig,
   type RosterUser,
   type TemporalConfig,
+  type WebhookRoute,
+  type WebhooksConfig,
 } from './schema.js';

@@ -95,6 +95,9 @@ function resolveConfig(
       http: file.actions.http,
       command: { ...file.actions.command, scriptsDir: path.resolve(base, file.actions.command.scriptsDir) },
     },
+    ...(file.access === undefined ? {} : { access: file.access }),
+    ...(file.api === undefined ? {} : { api: file.api }),
+    ...(file.webhooks === undefined ? {} : { webhooks: file.webhooks }),
   };
   if (source !== undefined) config.source = source;
   return config;

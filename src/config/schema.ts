@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from '../domain/duration.js';
+import { checkAlertExpression, type AlertExpressionKind } from '../alerts/expressions.js';
+import { RECEIVERS } from '../alerts/incoming.js';
+import { SEVERITIES } from '../domain/plan.js';
 
 const DURATION_MESSAGE = 'expected a duration such as 30s, 15m, 4h, 3d or 2w';
 
@@ -97,12 +100,100 @@ export const ActionsConfigSchema = z.strictObject({
 });
 export type ActionsConfig = z.infer<typeof ActionsConfigSchema>;
 
+/** `access`: who may trigger which runbooks through the API (runbook id, or `*` for the rest, to role names). */
+export const AccessConfigSchema = z.strictObject({
+  trigger: z
+    .record(
+      z.string().regex(/^(?:\*|[a-z0-9]+(?:-[a-z0-9]+)*)$/, { error: 'expected a runbook id or *' }),
+      z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { error: 'expected a role name' })),
+    )
+    .default({}),
+});
+export type AccessConfig = z.infer<typeof AccessConfigSchema>;
+
+/** `api`: limits of the HTTP API. */
+export const ApiConfigSchema = z
+  .strictObject({
+    bodyLimit: ByteCount.default(65_536),
+    authFailures: z
+      .strictObject({
+        max: z.int({ error: 'expected a whole number' }).min(1, { error: 'must be at least 1' }).default(10),
+        window: DurationMs.prefault('1m'),
+      })
+      .prefault({}),
+  })
+  .transform(({ authFailures: { window, max }, ...rest }) => ({ ...rest, authFailures: { max, windowMs: window } }));
+export type ApiConfig = z.infer<typeof ApiConfigSchema>;
+
+/** A CEL expression over `alert`, type-checked when the config loads (a bad one is located like any problem). */
+function alertExpression(kind: AlertExpressionKind) {
+  return z
+    .string({ error: 'expected a CEL expression over `alert`' })
+    .min(1, { error: 'expected a CEL expression over `alert`' })
+    .superRefine((expression, ctx) => {
+      const checked = checkAlertExpression(expression, kind);
+      if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.message });
+    });
+}
+
+/** A secret reference: the value is read at startup, never written in the file. */
+const SecretReference = z
+  .string({ error: 'expected a secret reference (env:NAME or file:PATH)' })
+  .regex(/^(?:env:[A-Za-z_][A-Za-z0-9_]*|file:\S.*)$/, {
+    error: 'expected a secret reference (env:NAME or file:PATH)',
+  });
+
+/** One webhook route: which alerts it takes, and the runbook trigger it makes of them. */
+export const WebhookRouteSchema = z.strictObject({
+  receiver: z.enum(RECEIVERS),
+  match: alertExpression('bool').optional(),
+  runbook: z.string().min(1),
+  params: z.record(z.string().min(1), alertExpression('any')).optional(),
+  dedupKey: alertExpression('string').optional(),
+  // A literal severity, or a CEL expression that gives one.
+  severity: z
+    .string()
+    .min(1)
+    .superRefine((value, ctx) => {
+      if ((SEVERITIES as readonly string[]).includes(value)) return;
+      const checked = checkAlertExpression(value, 'string');
+      if (!checked.ok) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected ${SEVERITIES.join(', ')} or a CEL expression: ${checked.message}`,
+        });
+      }
+    })
+    .optional(),
+});
+export type WebhookRoute = z.infer<typeof WebhookRouteSchema>;
+
+/** `webhooks`: alert receivers (Alertmanager, generic signed JSON) and the routes from alerts to runbooks. */
+export const WebhooksConfigSchema = z.strictObject({
+  maxBodyBytes: ByteCount.default(1_048_576),
+  generic: z
+    .strictObject({
+      // Two during a rotation: the new one and the one being retired.
+      secrets: z
+        .array(SecretReference)
+        .max(2, { error: 'at most 2 secrets (the new one and the old one)' })
+        .default([]),
+    })
+    .prefault({}),
+  routes: z.array(WebhookRouteSchema).default([]),
+});
+export type WebhooksConfig = z.infer<typeof WebhooksConfigSchema>;
+
 /** The whole file as written. */
 export const ConfigFileSchema = z.strictObject({
   users: UsersSchema.default([]),
   runbooks: RunbooksConfigSchema.prefault({}),
   temporal: TemporalConfigSchema.prefault({}),
   actions: ActionsConfigSchema.prefault({}),
+  // Optional sections: absent means the defaults, applied where they are used (`ApiConfigSchema.parse({})`).
+  access: AccessConfigSchema.optional(),
+  api: ApiConfigSchema.optional(),
+  webhooks: WebhooksConfigSchema.optional(),
 });
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
@@ -114,4 +205,10 @@ export interface FirebreakConfig {
   runbooks: { dirs: string[] };
   temporal: TemporalConfig;
   actions: ActionsConfig;
+  /** Who may trigger what through the API; absent means any authenticated user may trigger any runbook. */
+  access?: AccessConfig;
+  /** API limits; absent means the defaults. */
+  api?: ApiConfig;
+  /** Alert receivers and routes; absent means no routes and no generic secrets. */
+  webhooks?: WebhooksConfig;
 }

@@ -29,7 +29,8 @@ import {
   STATUS_ATTRIBUTE,
 } from '../domain/search-attributes.js';
 import { FirebreakError, ErrorCode } from '../domain/errors.js';
-import { INCIDENT_TASK_QUEUE } from '../temporal/names.js';
+import { INCIDENT_TASK_QUEUE, INCIDENT_WORKFLOW } from '../temporal/names.js';
+import { listIncidents, type IncidentFilter, type IncidentSummary } from './list.js';
 import {
   claimIncidentUpdate,
   type ClaimIncident,
@@ -92,6 +93,21 @@ export class IncidentClient {
       args: [claim],
       startWorkflowOperation: operation,
     });
+  }
+
+  /** Incidents matching a filter, newest first (Temporal visibility). */
+  list(filter: IncidentFilter): Promise<IncidentSummary[]> {
+    return listIncidents(this.client, filter);
+  }
+
+  /** Whether a workflow with this id exists and is an incident (not, say, a dedup workflow). */
+  async isIncident(incidentId: string): Promise<boolean> {
+    try {
+      return (await this.handle(incidentId).describe()).type === INCIDENT_WORKFLOW;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
   }
 
   /** The whole incident state. */

@@ -1,0 +1,100 @@
+/**
+ * CEL over alerts, for webhook routes: one variable, `alert` (dynamic JSON), with optional chaining
+ * (`alert.?labels.?team.orValue("none")`) enabled. Expressions are checked when the config loads and
+ * compiled once, so a delivery only evaluates them.
+ */
+import { Environment } from '@marcbachmann/cel-js';
+import type { JsonValue } from '../domain/plan.js';
+
+/** What an expression must produce: a condition, a string, or any value (params). */
+export type AlertExpressionKind = 'bool' | 'string' | 'any';
+
+/** A compiled expression: evaluates against one alert, returns plain JSON, throws on failure. */
+export type CompiledAlertExpression = (alert: JsonValue) => JsonValue;
+
+let shared: Environment | undefined;
+
+/** The one environment every alert expression is checked and evaluated in. */
+export function alertEnvironment(): Environment {
+  if (shared === undefined) {
+    const env = new Environment({
+      unlistedVariablesAreDyn: false,
+      homogeneousAggregateLiterals: false,
+      enableOptionalTypes: true,
+    });
+    env.registerVariable('alert', 'dyn');
+    shared = env;
+  }
+  return shared;
+}
+
+/** Type-checks an expression for a kind; the message is one line and names the expression. */
+export function checkAlertExpression(
+  expression: string,
+  kind: AlertExpressionKind,
+): { ok: true } | { ok: false; message: string } {
+  if (expression.trim() === '') return { ok: false, message: 'empty expression' };
+  let type: string;
+  try {
+    const result = alertEnvironment().check(expression);
+    if (!result.valid) return { ok: false, message: invalid(expression, result.error) };
+    type = result.type ?? 'dyn';
+  } catch (error) {
+    return { ok: false, message: invalid(expression, error) };
+  }
+  if (kind === 'any' || type === 'dyn' || type === kind) return { ok: true };
+  const wanted = kind === 'bool' ? 'true or false' : 'a string';
+  return { ok: false, message: `\`${expression}\` must be ${wanted}, but it is of type ${type}` };
+}
+
+/** Compiles a checked expression once; each call evaluates it with `alert` bound. */
+export function compileAlertExpression(expression: string): CompiledAlertExpression {
+  const program = alertEnvironment().parse(expression);
+  return (alert) => {
+    try {
+      return toJson(program({ alert }));
+    } catch (error) {
+      throw new AlertExpressionError(expression, firstLine(error));
+    }
+  };
+}
+
+/** Thrown when an alert expression fails at delivery time (a missing label, a wrong type). */
+export class AlertExpressionError extends Error {
+  override readonly name = 'AlertExpressionError';
+  constructor(
+    readonly expression: string,
+    reason: string,
+  ) {
+    super(`\`${expression}\`: ${reason}`);
+  }
+}
+
+function invalid(expression: string, error: unknown): string {
+  const reason = firstLine(error);
+  const unknown = /^Unknown variable: (\S+)/.exec(reason)?.[1];
+  if (unknown !== undefined)
+    return `in \`${expression}\`: unknown name \`${unknown}\`: alert expressions can use \`alert\``;
+  return `invalid expression \`${expression}\`: ${reason}`;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : typeof error === 'string' ? error : 'invalid expression';
+  return (message.split('\n')[0] ?? message).trim();
+}
+
+/** CEL values back to JSON: integers become numbers (or strings beyond 2^53), maps plain objects. */
+function toJson(value: unknown): JsonValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') {
+    const safe = value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER);
+    return safe ? Number(value) : value.toString();
+  }
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(toJson);
+  if (value instanceof Map) return Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), toJson(v)]));
+  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v)]));
+  return null;
+}

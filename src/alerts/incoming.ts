@@ -1,0 +1,50 @@
+/**
+ * One alert as a receiver hands it to routing, whatever system sent it: what the timeline records, the
+ * delivery id that makes recording it idempotent, and the JSON that CEL expressions see as `alert`.
+ */
+import type { JsonValue } from '../domain/plan.js';
+
+/** The receivers Firebreak has; each route names one. */
+export const RECEIVERS = ['alertmanager', 'generic'] as const;
+/** One of the receivers. */
+export type Receiver = (typeof RECEIVERS)[number];
+
+/** One alert from one delivery, normalized. */
+export interface IncomingAlert {
+  receiver: Receiver;
+  /** Unique per alert notification; becomes the Temporal Update id that records it. */
+  deliveryId: string;
+  status: 'firing' | 'resolved';
+  /** The sender's identity for the alert, when it has one (Alertmanager always does). */
+  fingerprint?: string;
+  summary: string;
+  labels: Record<string, string>;
+  startsAt?: string;
+  endsAt?: string;
+  /** What expressions see as `alert`. */
+  context: JsonValue;
+}
+
+/** Longest summary kept on the timeline; monitoring annotations can be whole documents. */
+export const MAX_SUMMARY_CHARS = 500;
+
+/** Cuts a summary to the timeline's limit. */
+export function clip(text: string): string {
+  return text.length <= MAX_SUMMARY_CHARS ? text : `${text.slice(0, MAX_SUMMARY_CHARS - 3)}...`;
+}
+
+/** Most labels, and longest label name and value, kept on the timeline (routing sees them all). */
+export const LABEL_LIMITS = { count: 32, name: 100, value: 500 } as const;
+
+/** Keeps the first labels within the timeline's limits, so one alert cannot bloat the incident history. */
+export function clipLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  let count = 0;
+  for (const [name, value] of Object.entries(labels)) {
+    if (count === LABEL_LIMITS.count) break;
+    if (name.length > LABEL_LIMITS.name || name === '__proto__') continue;
+    kept[name] = value.length <= LABEL_LIMITS.value ? value : `${value.slice(0, LABEL_LIMITS.value - 3)}...`;
+    count++;
+  }
+  return kept;
+}

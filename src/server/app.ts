@@ -1,0 +1,104 @@
+/**
+ * The HTTP API: `buildApp(deps)` assembles it without listening, so tests drive it with `app.inject()`.
+ * Everything under `/api/v1` is JSON; every refusal has one body shape (src/server/errors.ts); every
+ * POST is audited; authenticated routes take a bearer token (src/server/auth.ts).
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler } from 'fastify-type-provider-zod';
+import { ApiConfigSchema } from '../config/schema.js';
+import type { RosterMember } from '../runbook/roster.js';
+import { registerAudit } from './audit.js';
+import { registerBearerAuth, type BearerAuth } from './auth.js';
+import type { AppDeps } from './deps.js';
+import { createErrorHandler, notFoundHandler } from './errors.js';
+import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerIncidentCommandRoutes } from './routes/incident-commands.js';
+import { registerIncidentRoutes } from './routes/incidents.js';
+import { registerRunbookRoutes } from './routes/runbooks.js';
+import { validatorCompiler } from './validation.js';
+import { registerWebhooks } from './webhooks/index.js';
+
+export type { AppDeps } from './deps.js';
+export {
+  actorOf,
+  mayTrigger,
+  requestSource,
+  tokenHash,
+  userOf,
+  type ActorSource,
+  type AuthenticatedUser,
+  type BearerAuth,
+} from './auth.js';
+export {
+  ApiError,
+  ApiErrorCode,
+  ErrorBody,
+  errorBody,
+  errorResponses,
+  RequestValidationError,
+  sendApiError,
+  type ApiIssue,
+} from './errors.js';
+
+/** The path prefix of the API. */
+export const API_PREFIX = '/api/v1';
+
+/** Builds the API over its dependencies; the caller listens (or injects) and closes it. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const api = deps.config.api ?? ApiConfigSchema.parse({});
+  const users = [...deps.config.users, ...(deps.extraUsers ?? [])];
+  // Typed as fastify's base logger so that the app is a plain FastifyInstance for routes and callers.
+  const logger: FastifyBaseLogger = deps.logger;
+  const app = Fastify({ loggerInstance: logger, bodyLimit: api.bodyLimit });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(createErrorHandler(deps.logger, api.bodyLimit));
+  app.setNotFoundHandler(notFoundHandler);
+  registerAudit(app, deps.audit, deps.logger, deps.now ?? (() => new Date()));
+  const auth = registerBearerAuth(app, {
+    users,
+    maxFailures: api.authFailures.max,
+    windowMs: api.authFailures.windowMs,
+    logger: deps.logger,
+  });
+  await registerOpenApi(app);
+  const roster: RosterMember[] = users.map((user) => ({
+    id: user.id,
+    roles: user.roles,
+    ...(user.email ? { email: user.email } : {}),
+  }));
+  registerHealthRoutes(app, deps, { hide: true });
+  await app.register(
+    async (scope) => {
+      registerOpenApiRoute(scope);
+      registerHealthRoutes(scope, deps);
+      await scope.register((webhooks) => registerWebhooks(webhooks, deps), { prefix: '/webhooks' });
+      await scope.register((authenticated, _options, done) => {
+        registerAuthenticatedRoutes(authenticated, deps, auth, roster);
+        done();
+      });
+    },
+    { prefix: API_PREFIX },
+  );
+  return app;
+}
+
+function registerAuthenticatedRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  auth: BearerAuth,
+  roster: readonly RosterMember[],
+): void {
+  app.addHook('onRequest', auth.requireUser);
+  // JSON only: fastify would otherwise parse text/plain into a string body (415 instead).
+  app.removeContentTypeParser('text/plain');
+  // A command without a body (`curl -X POST .../cancel`) is a command with every field left out.
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.method === 'POST' && (request.body === null || request.body === undefined)) request.body = {};
+    done();
+  });
+  registerRunbookRoutes(app, deps);
+  registerIncidentRoutes(app, deps, roster);
+  registerIncidentCommandRoutes(app, deps);
+}

@@ -1,0 +1,20 @@
+/** What the HTTP API is built over: configuration, runbooks, Temporal, the incident client, audit and logging. */
+import type { Client } from '@temporalio/client';
+import type { FirebreakConfig, RosterUser } from '../config/schema.js';
+import type { IncidentClient } from '../incidents/client.js';
+import type { Logger } from '../logging/logger.js';
+import type { LoadedRunbook } from '../runbook/catalog.js';
+import type { AuditLog } from './audit.js';
+
+/** The dependencies of `buildApp`; entry points (`firebreak dev`, `firebreak server`) and tests provide them. */
+export interface AppDeps {
+  config: FirebreakConfig;
+  runbooks: { get(id: string): LoadedRunbook | undefined; list(): LoadedRunbook[] };
+  temporal: { client: Client; namespace: string; taskQueue: string };
+  incidents: IncidentClient;
+  audit: AuditLog;
+  logger: Logger;
+  /** Users besides the configured roster (the dev admin), same shape as config users. */
+  extraUsers?: RosterUser[];
+  now?: () => Date;
+}

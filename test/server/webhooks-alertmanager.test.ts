@@ -1,0 +1,145 @@
+/**
+ * The Alertmanager receiver through the API against the real dev server: notifications exactly as
+ * Alertmanager sends them open one incident per fingerprint, record every alert on its timeline,
+ * record resolutions without closing, collapse redeliveries, and refuse what they must.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebhookAuditEntry } from '../../src/server/webhooks/deliveries.js';
+import { amAlert, amNotification } from '../unit/alerts/alertmanager-payload.js';
+import { startTestEnv, type TestEnv } from '../support/temporal.js';
+import { alertEvents, buildWebhookHarness, runId, type WebhookHarness } from './webhooks-harness.js';
+
+let env: TestEnv;
+let hooks: WebhookHarness;
+
+beforeAll(async () => {
+  env = await startTestEnv();
+  hooks = await buildWebhookHarness(env);
+});
+afterAll(async () => {
+  await hooks?.close();
+  await env?.close();
+});
+
+const fingerprint = () => randomBytes(8).toString('hex');
+
+function send(payload: unknown, token: string | null = hooks.tokens.prom) {
+  return hooks.app.inject({
+    method: 'POST',
+    url: '/api/v1/webhooks/alertmanager',
+    headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+    payload: JSON.stringify(payload),
+  });
+}
+
+interface Answer {
+  matched: boolean;
+  deliveries: {
+    deliveryId: string;
+    fingerprint: string;
+    incidentId: string | null;
+    created: boolean;
+    recorded: boolean;
+  }[];
+}
+
+describe('POST /api/v1/webhooks/alertmanager', () => {
+  it('opens one incident per fingerprint, records firing and resolved alerts, and collapses redeliveries', async () => {
+    const [a, b] = [fingerprint(), fingerprint()];
+    const first = amNotification([
+      amAlert({ fingerprint: a, instance: `web-1-${runId}:9100` }),
+      amAlert({ fingerprint: b, instance: `web-2-${runId}:9100` }),
+    ]);
+    const opened = await send(first);
+    expect(opened.statusCode).toBe(200);
+    const answer = opened.json<Answer>();
+    expect(answer.deliveries).toMatchObject([
+      { fingerprint: a, created: true, recorded: true },
+      { fingerprint: b, created: true, recorded: true },
+    ]);
+    const [incidentA, incidentB] = answer.deliveries.map((report) => report.incidentId as string);
+    expect(incidentA).not.toBe(incidentB);
+
+    // The next notification of the group: a resolved, b still firing (unchanged, so the same delivery).
+    const second = amNotification([
+      amAlert({ fingerprint: a, instance: `web-1-${runId}:9100`, status: 'resolved' }),
+      amAlert({ fingerprint: b, instance: `web-2-${runId}:9100` }),
+    ]);
+    const next = await send(second);
+    expect(next.statusCode).toBe(200);
+    expect(next.json<Answer>().deliveries).toMatchObject([
+      { fingerprint: a, incidentId: incidentA, created: false, recorded: true },
+      { fingerprint: b, incidentId: incidentB, created: false, recorded: true },
+    ]);
+    // The first notification again (Alertmanager retries after a timeout): nothing new is recorded.
+    expect((await send(first)).statusCode).toBe(200);
+
+    const stateA = await env.incidents.state(incidentA!);
+    expect(stateA.status).toBe('running');
+    expect(stateA.params).toEqual({ host: `web-1-${runId}` });
+    expect(stateA.triggeredBy).toBe('prom');
+    expect(alertEvents(stateA).map((event) => [event.type, event.actor, event.source])).toEqual([
+      ['alert.firing', 'prom', 'webhook'],
+      ['alert.resolved', 'prom', 'webhook'],
+    ]);
+    expect(alertEvents(stateA)[1]?.data).toMatchObject({ fingerprint: a, endsAt: '2025-05-01T12:10:00.5Z' });
+    const stateB = await env.incidents.state(incidentB!);
+    expect(stateB.alerts).toBe(1);
+    expect(alertEvents(stateB)).toHaveLength(1);
+  });
+
+  it('audits a resolved alert with no open incident, and answers 202', async () => {
+    const response = await send(
+      amNotification([amAlert({ fingerprint: fingerprint(), instance: 'gone:9100', status: 'resolved' })]),
+    );
+    expect(response.statusCode).toBe(202);
+    const [report] = response.json<Answer>().deliveries;
+    expect(report).toMatchObject({ incidentId: null, recorded: false });
+    const entry = hooks.audit.entries.find(
+      (item) => (item as WebhookAuditEntry).delivery?.deliveryId === report?.deliveryId,
+    ) as WebhookAuditEntry | undefined;
+    expect(entry).toMatchObject({
+      user: 'prom',
+      source: 'webhook',
+      status: 202,
+      delivery: { note: 'no open incident' },
+    });
+  });
+
+  it('answers 202 with matched false for an alert no route takes, and audits it', async () => {
+    const response = await send(
+      amNotification([amAlert({ fingerprint: fingerprint(), instance: 'x:1', severity: 'info' })]),
+    );
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toMatchObject({ matched: false, deliveries: [{ matched: false, recorded: false }] });
+    const last = hooks.audit.entries.at(-2) as WebhookAuditEntry;
+    expect(last).toMatchObject({ source: 'webhook', delivery: { matched: false, receiver: 'alertmanager' } });
+    expect(hooks.audit.entries.at(-1)).toMatchObject({
+      source: 'webhook',
+      status: 202,
+      path: '/api/v1/webhooks/alertmanager',
+    });
+  });
+
+  it('needs a bearer token of a user allowed to trigger the runbook', async () => {
+    const payload = amNotification([amAlert({ fingerprint: fingerprint(), instance: 'y:1' })]);
+    expect((await send(payload, null)).statusCode).toBe(401);
+    expect((await send(payload, 'not-a-token')).statusCode).toBe(401);
+    const refused = await send(payload, hooks.tokens.viewer);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ error: { status: 403, code: 'FORBIDDEN' } });
+  });
+
+  it('validates the payload and caps its size', async () => {
+    const invalid = await send({ ...amNotification([amAlert({ fingerprint: 'f', instance: 'z' })]), version: '3' });
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.json()).toMatchObject({ error: { code: 'INVALID_INPUT', issues: [{ path: 'version' }] } });
+    const many = Array.from({ length: 400 }, (_, i) => amAlert({ fingerprint: `f${i}`, instance: `host-${i}` }));
+    const oversize = await send(amNotification(many));
+    expect(oversize.statusCode).toBe(413);
+    expect(oversize.json()).toMatchObject({
+      error: { status: 413, message: expect.stringContaining('65536') as unknown },
+    });
+  });
+});

@@ -1,0 +1,195 @@
+/** Alert payloads normalized for routing, and routes: first match wins, CEL computes the trigger. */
+import { describe, expect, it } from 'vitest';
+import {
+  alertmanagerAlerts,
+  alertmanagerDeliveryId,
+  AlertmanagerPayloadSchema,
+} from '../../../src/alerts/alertmanager.js';
+import { checkAlertExpression } from '../../../src/alerts/expressions.js';
+import { genericAlerts } from '../../../src/alerts/generic.js';
+import { clipLabels, type IncomingAlert } from '../../../src/alerts/incoming.js';
+import { createAlertRouter, type AlertRouteSpec } from '../../../src/alerts/routing.js';
+import { amAlert, amNotification } from './alertmanager-payload.js';
+
+const notification = amNotification([
+  amAlert({ fingerprint: 'aaaa1111bbbb2222', instance: 'web-1:9100' }),
+  amAlert({ fingerprint: 'cccc3333dddd4444', instance: 'db-1:9100', severity: 'warning', status: 'resolved' }),
+]);
+
+function amAlertsOf(payload: unknown): IncomingAlert[] {
+  return alertmanagerAlerts(AlertmanagerPayloadSchema.parse(payload));
+}
+
+function generic(body: unknown, id = 'd-1'): IncomingAlert[] {
+  const result = genericAlerts(body as never, id);
+  if (!result.ok) throw new Error(result.message);
+  return result.alerts;
+}
+
+describe('Alertmanager notifications', () => {
+  it('splits alerts, keeps the zero endsAt out, and exposes the alert, receiver and group to CEL', () => {
+    const [firing, resolved] = amAlertsOf(notification);
+    expect(firing).toMatchObject({
+      receiver: 'alertmanager',
+      status: 'firing',
+      fingerprint: 'aaaa1111bbbb2222',
+      summary: 'Unexpected outbound traffic from web-1:9100',
+      labels: { alertname: 'SuspiciousEgress', instance: 'web-1:9100', job: 'node', severity: 'critical' },
+      startsAt: '2025-05-01T11:58:30.123456789Z',
+    });
+    expect(firing?.endsAt).toBeUndefined();
+    expect(resolved).toMatchObject({ status: 'resolved', endsAt: '2025-05-01T12:10:00.5Z' });
+    expect(firing?.context).toMatchObject({
+      fingerprint: 'aaaa1111bbbb2222',
+      labels: { instance: 'web-1:9100' },
+      receiver: 'firebreak',
+      group: { alertname: 'SuspiciousEgress', job: 'node', severity: 'critical' },
+    });
+  });
+
+  it('derives stable delivery ids: repeats collapse, a resolution or a new firing is new', () => {
+    const alert = AlertmanagerPayloadSchema.parse(notification).alerts[0]!;
+    const id = alertmanagerDeliveryId('g', alert);
+    expect(id).toMatch(/^am-[0-9a-f]{40}$/);
+    expect(alertmanagerDeliveryId('g', { ...alert })).toBe(id);
+    expect(alertmanagerDeliveryId('g', { ...alert, status: 'resolved' })).not.toBe(id);
+    expect(alertmanagerDeliveryId('g', { ...alert, startsAt: '2025-05-02T00:00:00Z' })).not.toBe(id);
+    expect(alertmanagerDeliveryId('other', alert)).not.toBe(id);
+  });
+
+  it('accepts null label maps (Go nil maps) and unknown fields; refuses another version', () => {
+    const payload = { ...notification, groupLabels: null, newField: 1 };
+    expect(AlertmanagerPayloadSchema.safeParse(payload).success).toBe(true);
+    expect(AlertmanagerPayloadSchema.safeParse({ ...notification, version: '3' }).success).toBe(false);
+    expect(AlertmanagerPayloadSchema.safeParse({ ...notification, alerts: [] }).success).toBe(false);
+  });
+});
+
+describe('generic bodies', () => {
+  it('takes one object as one alert, with conventional fields', () => {
+    expect(
+      generic({ fingerprint: 'f1', status: 'RESOLVED', title: 'Disk', labels: { host: 'a', n: 3, x: {} } }),
+    ).toEqual([
+      {
+        receiver: 'generic',
+        deliveryId: 'd-1',
+        status: 'resolved',
+        fingerprint: 'f1',
+        summary: 'Disk',
+        labels: { host: 'a', n: '3' },
+        context: { fingerprint: 'f1', status: 'RESOLVED', title: 'Disk', labels: { host: 'a', n: 3, x: {} } },
+      },
+    ]);
+  });
+
+  it('takes a list as several alerts with indexed delivery ids, and refuses an empty list', () => {
+    expect(generic([{ a: 1 }, 'text']).map((alert) => [alert.deliveryId, alert.status, alert.context])).toEqual([
+      ['d-1#0', 'firing', { a: 1 }],
+      ['d-1#1', 'firing', 'text'],
+    ]);
+    expect(genericAlerts([], 'd')).toMatchObject({ ok: false });
+  });
+});
+
+describe('clipLabels', () => {
+  it('keeps the first 32 labels, drops long names, and cuts long values', () => {
+    const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`l${i}`, 'v']));
+    expect(Object.keys(clipLabels(many))).toHaveLength(32);
+    const clipped = clipLabels({ ['n'.repeat(101)]: 'x', long: 'y'.repeat(600), ok: 'z' });
+    expect(clipped).toEqual({ long: `${'y'.repeat(497)}...`, ok: 'z' });
+  });
+});
+
+describe('alert routes', () => {
+  const routes: AlertRouteSpec[] = [
+    { receiver: 'generic', runbook: 'generic-one' },
+    {
+      receiver: 'alertmanager',
+      match: 'alert.labels.severity == "critical" && alert.status == "firing"',
+      runbook: 'host-compromise',
+      params: { host: 'alert.labels.instance.split(":")[0]', group: 'alert.group.job' },
+      severity: 'sev1',
+    },
+    {
+      receiver: 'alertmanager',
+      match: 'alert.labels.team == "db"',
+      runbook: 'db',
+      dedupKey: '"db:" + alert.labels.instance',
+      severity: 'alert.labels.severity == "critical" ? "sev2" : "sev4"',
+    },
+    { receiver: 'alertmanager', runbook: 'fallback', severity: 'alert.labels.severity' },
+  ];
+  const router = createAlertRouter(routes);
+
+  it('routes by receiver and the first matching route, computing params and the default dedup key', () => {
+    const [firing] = amAlertsOf(notification);
+    expect(router.route(firing!)).toEqual({
+      kind: 'routed',
+      route: 1,
+      runbook: 'host-compromise',
+      params: { host: 'web-1', group: 'node' },
+      dedupKey: 'aaaa1111bbbb2222',
+      severity: 'sev1',
+    });
+  });
+
+  it('treats a match that cannot be evaluated (missing label) as no match, and notes it', () => {
+    const [, resolved] = amAlertsOf(notification);
+    // Route 1 does not match (resolved), route 2 fails (no team label), route 3 gives `warning`: invalid.
+    expect(router.route(resolved!)).toEqual({
+      kind: 'invalid',
+      route: 3,
+      runbook: 'fallback',
+      message: 'routes[3]: `severity` must give one of sev1, sev2, sev3, sev4, got "warning"',
+    });
+  });
+
+  it('uses dedupKey and a computed severity', () => {
+    const alert = amAlertsOf(
+      amNotification([amAlert({ fingerprint: 'ff', instance: 'db-2', labels: { team: 'db' } })]),
+    )[0]!;
+    expect(createAlertRouter(routes.slice(2)).route(alert)).toMatchObject({ dedupKey: 'db:db-2', severity: 'sev2' });
+  });
+
+  it('answers unmatched with the failed matches noted', () => {
+    const only = createAlertRouter([{ receiver: 'alertmanager', match: 'alert.labels.team == "db"', runbook: 'db' }]);
+    const [firing] = amAlertsOf(notification);
+    expect(only.route(firing!)).toEqual({
+      kind: 'unmatched',
+      notes: ['routes[0].match: `alert.labels.team == "db"`: No such key: team'],
+    });
+  });
+
+  it('requires a dedup key for generic alerts without a fingerprint', () => {
+    expect(router.route(generic({ fingerprint: 'g-1' })[0]!)).toMatchObject({ kind: 'routed', dedupKey: 'g-1' });
+    expect(router.route(generic({ title: 'x' })[0]!)).toMatchObject({
+      kind: 'invalid',
+      message: 'routes[0]: the alert has no `fingerprint` field and the route sets no `dedupKey`',
+    });
+  });
+
+  it('reports an expression failing at delivery time as invalid, naming it', () => {
+    const failing = createAlertRouter([{ receiver: 'generic', runbook: 'x', params: { n: 'alert.count + 1' } }]);
+    expect(failing.route(generic({ fingerprint: 'f', count: 2 })[0]!)).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('`alert.count + 1`') as unknown,
+    });
+  });
+});
+
+describe('checkAlertExpression', () => {
+  it('checks syntax, names and result types', () => {
+    expect(checkAlertExpression('alert.labels.a == "b"', 'bool')).toEqual({ ok: true });
+    expect(checkAlertExpression('alert.?labels.?a.orValue("x")', 'string')).toEqual({ ok: true });
+    expect(checkAlertExpression('"a" + "b"', 'bool')).toEqual({
+      ok: false,
+      message: '`"a" + "b"` must be true or false, but it is of type string',
+    });
+    expect(checkAlertExpression('labels.a', 'any')).toEqual({
+      ok: false,
+      message: 'in `labels.a`: unknown name `labels`: alert expressions can use `alert`',
+    });
+    expect(checkAlertExpression('alert.a ==', 'any')).toMatchObject({ ok: false });
+    expect(checkAlertExpression(' ', 'any')).toEqual({ ok: false, message: 'empty expression' });
+  });
+});
