@@ -1,8 +1,16 @@
 /** The command groups of the `firebreak` CLI, registered in this order. Add a group by adding a line. */
 import type { Command } from 'commander';
+import { registerExitCodeHelp } from '../api/exit-codes.js';
 import type { CliDeps } from '../context.js';
+import { registerApproveCommand } from './approve.js';
+import { registerDecideCommand } from './decide.js';
 import { registerDevCommand } from './dev.js';
+import { registerFactCommands } from './fact.js';
+import { registerIncidentCommands } from './incident.js';
 import { registerRunbookCommands } from './runbook.js';
+import { registerServerCommand } from './server.js';
+import { registerTaskCommands } from './task.js';
+import { registerTriggerCommand } from './trigger.js';
 import { registerWorkerCommand } from './worker.js';
 
 /** Adds one command (or group) to the program. */
@@ -13,4 +21,12 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerRunbookCommands,
   registerDevCommand,
   registerWorkerCommand,
+  registerServerCommand,
+  registerTriggerCommand,
+  registerIncidentCommands,
+  registerTaskCommands,
+  registerFactCommands,
+  registerDecideCommand,
+  registerApproveCommand,
+  registerExitCodeHelp,
 ];

@@ -1,0 +1,82 @@
+/**
+ * Serving the HTTP API from a command (`dev`, `server`): the Temporal client, the loaded runbooks, the
+ * audit log and the listening address, wired once. Also the dev admin token.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import type { FirebreakConfig, RosterUser } from '../../config/index.js';
+import { IncidentClient } from '../../incidents/client.js';
+import type { Logger } from '../../logging/logger.js';
+import type { RunbookCatalog } from '../../runbook/catalog.js';
+import { buildApp } from '../../server/app.js';
+import { createFileAuditLog } from '../../server/audit.js';
+import { INCIDENT_TASK_QUEUE } from '../../temporal/names.js';
+
+export interface ApiOptions {
+  config: FirebreakConfig;
+  catalog: RunbookCatalog;
+  temporalAddress: string;
+  host: string;
+  port: number;
+  auditPath: string;
+  logger: Logger;
+  extraUsers?: RosterUser[];
+}
+
+export interface RunningApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the app over a Temporal client and listens; `close` stops both. */
+export async function serveApi(options: ApiOptions): Promise<RunningApi> {
+  const connection = await Connection.connect({ address: options.temporalAddress });
+  const namespace = options.config.temporal.namespace;
+  const client = new Client({ connection, namespace });
+  const runbooks = options.catalog.runbooks;
+  const audit = createFileAuditLog(options.auditPath);
+  const app = await buildApp({
+    config: options.config,
+    runbooks: { get: (id) => runbooks.get(id), list: () => [...runbooks.values()] },
+    temporal: { client, namespace, taskQueue: INCIDENT_TASK_QUEUE },
+    incidents: new IncidentClient(client, INCIDENT_TASK_QUEUE),
+    audit,
+    logger: options.logger,
+    ...(options.extraUsers ? { extraUsers: options.extraUsers } : {}),
+  });
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    await app.close();
+    await audit.close();
+    await connection.close();
+    const reason = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use' : String(error);
+    throw new Error(`cannot serve the API on ${options.host}:${options.port}: ${reason} (try --port)`);
+  }
+  return {
+    url: `http://${options.host}:${options.port}`,
+    async close() {
+      await app.close();
+      await audit.close();
+      await connection.close();
+    },
+  };
+}
+
+/**
+ * The dev admin: holds every role the loaded runbooks declare. Its token is created once per data
+ * directory (mode 0600) and reused, so a restart keeps the CLI signed in.
+ */
+export function devAdmin(tokenFile: string, catalog: RunbookCatalog): RosterUser {
+  if (!existsSync(tokenFile)) writeFileSync(tokenFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+  chmodSync(tokenFile, 0o600);
+  const token = readFileSync(tokenFile, 'utf8').trim();
+  const roles = new Set<string>();
+  for (const { plan } of catalog.runbooks.values()) for (const role of Object.keys(plan.roles)) roles.add(role);
+  return {
+    id: 'admin',
+    roles: [...roles].sort(),
+    token: `sha256:${createHash('sha256').update(token).digest('hex')}`,
+  };
+}

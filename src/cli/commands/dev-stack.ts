@@ -1,0 +1,168 @@
+/**
+ * `firebreak dev`, the implementation (loaded only when the command runs): the embedded default. Starts a Temporal dev server persisting to SQLite under the
+ * data directory, checks the runbooks, runs the worker, prints where to look and what to try, and stops
+ * everything cleanly on Ctrl-C. A restart with the same data directory keeps the incidents.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import type { FirebreakConfig } from '../../config/index.js';
+import { createLogger, installTemporalLogging, type Logger } from '../../logging/logger.js';
+import type { RunbookCatalog } from '../../runbook/catalog.js';
+import { loadRunbookDirs } from '../../runbook/loader.js';
+import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
+import { createIncidentWorker } from '../../worker/worker.js';
+import { loadCliConfig, type ConfigOptions } from '../config.js';
+import { CliError, type CliDeps } from '../context.js';
+import { displayPath, formatIssueTable, plural } from '../output.js';
+import { devAdmin, serveApi, type RunningApi } from './api-runtime.js';
+import { projectRoot, untilSignal } from './process.js';
+
+export interface DevOptions extends ConfigOptions {
+  dataDir: string;
+  port: string;
+  temporalPort: string;
+  uiPort: string;
+  ui: boolean;
+}
+
+/** Runs the embedded stack until Ctrl-C. */
+export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
+  const config = loadCliConfig(deps, { ...options, runbooks: ['runbooks', ...(options.runbooks ?? [])] });
+  const catalog = await loadRunbookDirs(config.runbooks.dirs, { actions: deps.actions });
+  if (catalog.issues.length > 0) {
+    deps.err(formatIssueTable(catalog.issues, deps.cwd));
+    throw new CliError(
+      `${plural(catalog.issues.length, 'problem')} in the runbooks (listed above); fix them and start again`,
+    );
+  }
+  const apiPort = parsePort(options.port, '--port');
+  const dataDir = path.resolve(deps.cwd, options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const logger = createLogger({ level: deps.env.FIREBREAK_LOG_LEVEL ?? 'info' });
+  installTemporalLogging(logger);
+  deps.out(`Starting Temporal (data in ${displayPath(dataDir, deps.cwd)}) ...\n`);
+  const server = await startDevServer({
+    projectRoot: projectRoot(),
+    ip: '127.0.0.1',
+    port: parsePort(options.temporalPort, '--temporal-port'),
+    ...(options.ui ? { uiPort: parsePort(options.uiPort, '--ui-port') } : {}),
+    dbFile: path.join(dataDir, 'temporal.sqlite'),
+    logFile: path.join(dataDir, 'temporal.log'),
+  }).catch((error: unknown) => {
+    throw new CliError(
+      `${error instanceof Error ? error.message : String(error)} (is another Temporal server using port ${options.temporalPort}? try --temporal-port)`,
+    );
+  });
+  try {
+    await runStack({
+      deps,
+      server,
+      config: { ...config, temporal: { ...config.temporal, address: server.address } },
+      catalog,
+      logger,
+      dataDir,
+      tokenFile: path.join(dataDir, 'admin.token'),
+      apiPort,
+    });
+  } finally {
+    await server.stop();
+    deps.out('Stopped.\n');
+  }
+}
+
+interface Stack {
+  deps: CliDeps;
+  server: DevServer;
+  config: FirebreakConfig;
+  catalog: RunbookCatalog;
+  logger: Logger;
+  dataDir: string;
+  tokenFile: string;
+  apiPort: number;
+}
+
+/** Runs the worker and the API until Ctrl-C, then stops them in order: API first, so no new work arrives. */
+async function runStack(stack: Stack): Promise<void> {
+  const { deps, server, config, catalog, logger } = stack;
+  const connection = await NativeConnection.connect({ address: server.address });
+  try {
+    const worker = await createIncidentWorker({
+      connection,
+      config,
+      logger,
+      baseDir: config.source ? path.dirname(config.source) : deps.cwd,
+    });
+    const running = worker.run();
+    let api: RunningApi | undefined;
+    try {
+      api = await serveApi({
+        config,
+        catalog,
+        temporalAddress: server.address,
+        host: '127.0.0.1',
+        port: stack.apiPort,
+        auditPath: path.join(stack.dataDir, 'audit.jsonl'),
+        logger,
+        extraUsers: [devAdmin(stack.tokenFile, catalog)],
+      });
+      deps.out(banner(stack, api.url));
+      await Promise.race([untilSignal(), running]);
+      deps.out('Shutting down ...\n');
+    } finally {
+      await api?.close();
+      worker.shutdown();
+      await running;
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+function banner(stack: Stack, apiUrl: string): string {
+  const runbooks = [...stack.catalog.runbooks.keys()].sort();
+  const example = ['tabletop-credential-leak', 'credential-leak'].find((id) => runbooks.includes(id)) ?? runbooks[0];
+  const lines = [
+    '',
+    'Firebreak is running.',
+    `  API            ${apiUrl}/api/v1 (token in ${displayPath(stack.tokenFile, stack.deps.cwd)})`,
+    `  Temporal       ${stack.server.address} (namespace default)`,
+    `  Temporal UI    ${stack.server.uiUrl ?? 'off (--no-ui)'}`,
+    `  Runbooks       ${runbooks.length === 0 ? 'none found' : runbooks.join(', ')}`,
+    '',
+    'Try next (in another terminal):',
+    ...cliEnvironment(stack, apiUrl),
+    ...(example === undefined ? [] : [`  firebreak runbook show ${example}`, `  ${triggerExample(stack, example)}`]),
+    '  firebreak incident list',
+    '  firebreak incident show <id>',
+    '',
+    'Ctrl-C stops everything; incidents are kept for the next start.',
+    '',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** The exports the CLI needs when the API or the data directory is not the default. */
+function cliEnvironment(stack: Stack, apiUrl: string): string[] {
+  const lines: string[] = [];
+  if (stack.apiPort !== 8080) lines.push(`  export FIREBREAK_URL=${apiUrl}`);
+  if (path.resolve(stack.deps.cwd, '.firebreak') !== stack.dataDir)
+    lines.push(`  export FIREBREAK_DATA_DIR=${stack.dataDir}`);
+  return lines;
+}
+
+/** A trigger command for a runbook with a placeholder for each required param. */
+function triggerExample(stack: Stack, runbookId: string): string {
+  const params = stack.catalog.runbooks.get(runbookId)?.plan.params ?? {};
+  const required = Object.entries(params).filter(([, spec]) => spec.required && spec.default === undefined);
+  const flags = required.map(([name, spec]) => ` --param ${name}=${spec.type === 'secret' ? 'env:NAME' : `<${name}>`}`);
+  return `firebreak trigger ${runbookId}${flags.join('')}`;
+}
+
+function parsePort(value: string, flag: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new CliError(`${flag} must be a port number (1-65535), got ${value}`);
+  }
+  return port;
+}

@@ -1,0 +1,80 @@
+/** `firebreak incident list|show|cancel`: reading and stopping incidents through the API. */
+import type { Command } from 'commander';
+import type { IncidentFilter } from '../api/client.js';
+import { apiCommand, printJson, type JsonOption } from '../api/command.js';
+import { apiClient, type ApiOptions } from '../api/connection.js';
+import type { IncidentSummary } from '../api/schemas.js';
+import type { CliDeps } from '../context.js';
+import { table } from '../output.js';
+import { renderIncident } from '../render-incident.js';
+import { formatInstant } from '../render-time.js';
+
+type ListOptions = ApiOptions & JsonOption & IncidentFilter;
+
+interface CancelOptions extends ApiOptions, JsonOption {
+  reason?: string;
+}
+
+/** Registers the `incident` command group. */
+export function registerIncidentCommands(program: Command, deps: CliDeps): void {
+  const incident = program.command('incident').description('list, show and cancel incidents');
+  apiCommand(
+    incident
+      .command('list')
+      .description('list incidents, newest first')
+      .option('--status <status>', 'only incidents with this status (running, completed, failed, aborted, cancelled)')
+      .option('--runbook <id>', 'only incidents of this runbook')
+      .option('--severity <severity>', 'only incidents of this severity')
+      .option('--limit <n>', 'at most this many'),
+  ).action((options: ListOptions) => list(deps, options));
+  apiCommand(
+    incident
+      .command('show')
+      .description('show an incident: steps, waiting actions, approvals, facts, deadlines, timeline')
+      .argument('<id>', 'incident id'),
+  ).action((id: string, options: ApiOptions & JsonOption) => show(deps, id, options));
+  apiCommand(
+    incident
+      .command('cancel')
+      .description('stop an incident; compensations do not run (a cancel stops the response, it does not undo it)')
+      .argument('<id>', 'incident id')
+      .option('--reason <text>', 'why, for the timeline'),
+  ).action((id: string, options: CancelOptions) => cancel(deps, id, options));
+}
+
+async function list(deps: CliDeps, options: ListOptions): Promise<void> {
+  const { status, runbook, severity, limit } = options;
+  const result = await apiClient(deps, options).listIncidents({ status, runbook, severity, limit });
+  if (options.json) return printJson(deps, result);
+  if (result.incidents.length === 0) {
+    const filtered = [status, runbook, severity].some((value) => value !== undefined);
+    deps.out(filtered ? 'no incidents match\n' : 'no incidents\n');
+    return;
+  }
+  deps.out(table([['ID', 'RUNBOOK', 'SEVERITY', 'STATUS', 'STARTED', 'CLOSED'], ...result.incidents.map(listRow)]));
+}
+
+function listRow(incident: IncidentSummary): string[] {
+  return [
+    incident.incidentId,
+    incident.runbook,
+    incident.severity,
+    incident.status,
+    formatInstant(incident.startedAt),
+    incident.closedAt ? formatInstant(incident.closedAt) : '',
+  ];
+}
+
+async function show(deps: CliDeps, id: string, options: ApiOptions & JsonOption): Promise<void> {
+  const result = await apiClient(deps, options).getIncident(id);
+  if (options.json) return printJson(deps, result);
+  deps.out(renderIncident(result.incident, new Date()));
+}
+
+async function cancel(deps: CliDeps, id: string, options: CancelOptions): Promise<void> {
+  const result = await apiClient(deps, options).cancelIncident(id, {
+    ...(options.reason !== undefined && { reason: options.reason }),
+  });
+  if (options.json) return printJson(deps, result);
+  deps.out(`Cancel requested for incident ${id}\n`);
+}

@@ -1,0 +1,53 @@
+/**
+ * `firebreak server`: the HTTP API alone, against the Temporal server in the configuration (workers run
+ * separately with `firebreak worker`). Refuses to start with invalid runbooks.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { createLogger, installTemporalLogging } from '../../logging/logger.js';
+import { loadRunbookDirs } from '../../runbook/loader.js';
+import { loadCliConfig, type ConfigOptions } from '../config.js';
+import { CliError, type CliDeps } from '../context.js';
+import { formatIssueTable, plural } from '../output.js';
+import { serveApi } from './api-runtime.js';
+import { untilSignal } from './process.js';
+
+export interface ServerOptions extends ConfigOptions {
+  host: string;
+  port: string;
+  dataDir: string;
+}
+
+export async function server(deps: CliDeps, options: ServerOptions): Promise<void> {
+  const config = loadCliConfig(deps, options);
+  const catalog = await loadRunbookDirs(config.runbooks.dirs, { actions: deps.actions });
+  if (catalog.issues.length > 0) {
+    deps.err(formatIssueTable(catalog.issues, deps.cwd));
+    throw new CliError(`${plural(catalog.issues.length, 'problem')} in the runbooks (listed above)`);
+  }
+  const port = Number(options.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new CliError(`--port must be a port number, got ${options.port}`);
+  const dataDir = path.resolve(deps.cwd, options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const logger = createLogger({ level: deps.env.FIREBREAK_LOG_LEVEL ?? 'info' });
+  installTemporalLogging(logger);
+  const api = await serveApi({
+    config,
+    catalog,
+    temporalAddress: config.temporal.address,
+    host: options.host,
+    port,
+    auditPath: path.join(dataDir, 'audit.jsonl'),
+    logger,
+  }).catch((error: unknown) => {
+    throw new CliError(error instanceof Error ? error.message : String(error));
+  });
+  logger.info({ url: api.url, runbooks: catalog.runbooks.size }, 'API listening');
+  deps.out(`Firebreak API on ${api.url}/api/v1 (${plural(catalog.runbooks.size, 'runbook')}); Ctrl-C stops it\n`);
+  try {
+    await untilSignal();
+  } finally {
+    await api.close();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * `firebreak worker`: runs the incident worker against the Temporal server in the configuration, for
+ * deployments where Temporal runs elsewhere. Checks the search attributes first, since starting an
+ * incident fails without them.
+ */
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createLogger, installTemporalLogging } from '../../logging/logger.js';
+import { missingSearchAttributes } from '../../temporal/search-attributes.js';
+import { createIncidentWorker } from '../../worker/worker.js';
+import { loadCliConfig, type ConfigOptions } from '../config.js';
+import { CliError, type CliDeps } from '../context.js';
+import { untilSignal } from './process.js';
+
+export async function worker(deps: CliDeps, options: ConfigOptions): Promise<void> {
+  const config = loadCliConfig(deps, options);
+  const { address, namespace } = config.temporal;
+  const client = await Connection.connect({ address }).catch((error: unknown) => {
+    throw new CliError(
+      `cannot reach Temporal at ${address}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  });
+  try {
+    const missing = await missingSearchAttributes(client, namespace);
+    if (missing.length > 0) {
+      throw new CliError(
+        `namespace ${namespace} lacks the search attributes ${missing.join(', ')}; create them with: ${missing
+          .map(
+            (name) =>
+              `temporal operator search-attribute create --namespace ${namespace} --name ${name} --type Keyword`,
+          )
+          .join(' && ')}`,
+      );
+    }
+  } finally {
+    await client.close();
+  }
+  const logger = createLogger({ level: deps.env.FIREBREAK_LOG_LEVEL ?? 'info' });
+  installTemporalLogging(logger);
+  const connection = await NativeConnection.connect({ address });
+  try {
+    const incidentWorker = await createIncidentWorker({
+      connection,
+      config,
+      logger,
+      baseDir: config.source ? path.dirname(config.source) : deps.cwd,
+    });
+    const running = incidentWorker.run();
+    logger.info({ address, namespace }, 'worker polling');
+    await Promise.race([untilSignal(), running]);
+    incidentWorker.shutdown();
+    await running;
+  } finally {
+    await connection.close();
+  }
+}

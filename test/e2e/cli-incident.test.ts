@@ -1,0 +1,209 @@
+/**
+ * A whole incident driven only by CLI commands against a running `firebreak dev`: trigger (and a dedup
+ * hit), decisions, tasks with facts, a fact, an approval, refusals with their exit codes, and the
+ * finished incident as `incident show` prints it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinActionCatalog } from '../../src/actions/registry.js';
+import type { CliDeps } from '../../src/cli/context.js';
+import { runCli } from '../../src/cli/main.js';
+import type { IncidentState } from '../../src/domain/state.js';
+import { freePort } from '../../src/temporal/dev-server.js';
+import { projectRoot } from '../support/temporal.js';
+
+const RUNBOOK = `apiVersion: firebreak/v1
+id: e2e-cli
+title: Driven from the CLI
+version: 1
+severity: sev3
+params:
+  host: { type: string, required: true }
+  attempts: { type: integer, default: 1 }
+roles:
+  commander: {}
+  security: {}
+facts:
+  entry: { type: string }
+  hosts: { type: list }
+  records: { type: integer }
+steps:
+  - { id: aware, title: Became aware, decision: aware }
+  - id: triage
+    title: Triage
+    task: Look at \${{ params.host }}
+    assignee: role:commander
+    sets: [entry, hosts]
+  - id: contain
+    title: Contain
+    parallel:
+      - { id: note, title: Note, action: timeline.note, with: { text: containing } }
+      - { id: isolate, title: Isolate, task: Isolate the host, assignee: role:security }
+  - { id: scope, title: Scope, decision: scope, options: [contained, spreading], by: role:commander }
+  - id: approve
+    title: Approve rebuild
+    approval: Rebuild \${{ params.host }}
+    approvers: [role:commander]
+  - { id: wrap-up, title: Wrap up, task: Write it up, assignee: role:commander }
+`;
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'firebreak-cli-e2e-'));
+const runbooks = mkdtempSync(path.join(tmpdir(), 'firebreak-cli-runbooks-'));
+let dev: ChildProcess | undefined;
+let env: NodeJS.ProcessEnv;
+
+/** Runs the CLI in-process, as a person would type the command. */
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const deps: CliDeps = {
+    out: (text) => (out += text),
+    err: (text) => (err += text),
+    env,
+    cwd: projectRoot,
+    actions: builtinActionCatalog,
+  };
+  const code = await runCli(args, deps);
+  return { code, out, err };
+}
+
+async function state(id: string): Promise<IncidentState> {
+  const result = await cli('incident', 'show', id, '--json');
+  expect(result.err).toBe('');
+  return (JSON.parse(result.out) as { incident: IncidentState }).incident;
+}
+
+/** Polls `incident show --json` until the run reaches what `ready` looks for. */
+async function until(id: string, ready: (incident: IncidentState) => boolean): Promise<IncidentState> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const incident = await state(id);
+    if (ready(incident)) return incident;
+    if (Date.now() > deadline) throw new Error(`timed out waiting; state: ${JSON.stringify(incident, null, 2)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const waiting = (step: string) => (incident: IncidentState) => incident.pending.some((p) => p.step === step);
+
+beforeAll(async () => {
+  writeFileSync(path.join(runbooks, 'e2e-cli.yaml'), RUNBOOK);
+  const [apiPort, temporalPort] = [await freePort(), await freePort()];
+  const args = ['--import', 'tsx', 'src/cli/main.ts', 'dev', '--data-dir', dataDir, '--runbooks', runbooks];
+  args.push('--port', String(apiPort), '--temporal-port', String(temporalPort), '--no-ui');
+  const child = spawn(process.execPath, args, {
+    cwd: projectRoot,
+    env: { ...process.env, FIREBREAK_LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  dev = child;
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => output.includes('Firebreak is running.') && (clearInterval(timer), resolve()), 100);
+    child.once('exit', (code) => (clearInterval(timer), reject(new Error(`dev exited with ${code}:\n${output}`))));
+  });
+  env = { FIREBREAK_URL: `http://127.0.0.1:${apiPort}`, FIREBREAK_DATA_DIR: dataDir };
+});
+
+afterAll(async () => {
+  if (dev !== undefined && dev.exitCode === null) {
+    const exited = new Promise((resolve) => dev?.once('exit', resolve));
+    dev.kill('SIGINT');
+    await exited;
+  }
+  for (const dir of [dataDir, runbooks]) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('an incident driven by the CLI against firebreak dev', () => {
+  it('runs from trigger to completion, refusing what the run does not accept', async () => {
+    const invalid = await cli('trigger', 'e2e-cli', '--param', 'attempts=many');
+    expect(invalid.code).toBe(2);
+    expect(invalid.err).toContain('params.host');
+    expect(invalid.err).toContain('params.attempts');
+
+    const started = await cli('trigger', 'e2e-cli', '--param', 'host=web-1', '--dedup-key', 'e2e-1');
+    expect(started.code).toBe(0);
+    const id = /^Started incident (\S+)\n$/.exec(started.out)?.[1] ?? '';
+    expect(id).not.toBe('');
+    expect(await cli('trigger', 'e2e-cli', '--param', 'host=web-1', '--dedup-key', 'e2e-1')).toEqual({
+      code: 0,
+      out: `Incident ${id} is already open for dedup key e2e-1\n`,
+      err: '',
+    });
+    expect((await state(id)).params).toEqual({ host: 'web-1', attempts: 1 });
+
+    await until(id, waiting('aware'));
+    expect((await cli('decide', id, 'aware')).code).toBe(0);
+
+    await until(id, waiting('triage'));
+    const triage = ['task', 'complete', id, 'triage', '--fact', 'entry=phishing', '--fact', 'hosts=["web-1","web-2"]'];
+    expect(await cli(...triage, '--suspected', 'hosts', '--note', 'mail logs')).toEqual({
+      code: 0,
+      out: `Completed task triage on incident ${id}\n`,
+      err: '',
+    });
+    expect((await cli('task', 'complete', id, 'triage')).code).toBe(5);
+
+    await until(id, waiting('isolate'));
+    expect((await cli('task', 'complete', id, 'isolate')).code).toBe(0);
+    expect((await cli('fact', 'set', id, 'records=120', '--suspected')).code).toBe(0);
+
+    await until(id, waiting('scope'));
+    const wrongOption = await cli('decide', id, 'scope', '--option', 'everywhere');
+    expect(wrongOption.code).toBe(2);
+    expect((await cli('decide', id, 'scope', '--option', 'contained')).code).toBe(0);
+
+    await until(id, waiting('approve'));
+    expect((await cli('approve', id, 'approve', '--comment', 'go')).code).toBe(0);
+
+    await until(id, waiting('wrap-up'));
+    expect((await cli('task', 'complete', id, 'wrap-up')).code).toBe(0);
+
+    const done = await until(id, (incident) => incident.status === 'completed');
+    expect(done.facts.entry).toMatchObject({ value: 'phishing', status: 'confirmed', setBy: 'admin' });
+    expect(done.facts.hosts).toMatchObject({ value: ['web-1', 'web-2'], status: 'suspected' });
+    expect(done.facts.records).toMatchObject({ value: 120, status: 'suspected' });
+    expect(done.decisions.scope).toMatchObject({ option: 'contained', by: 'admin' });
+    expect(done.approvals.approve?.votes).toMatchObject([{ voter: 'admin', vote: 'approve', comment: 'go' }]);
+    expect(done.triggeredBy).toBe('admin');
+    // Every command after the trigger is recorded as coming from the CLI.
+    const actions = done.timeline.filter((event) => event.actor === 'admin');
+    expect(actions.map((event) => event.type)).toEqual([
+      'incident.started',
+      'decision.recorded',
+      'fact.set',
+      'fact.set',
+      'task.completed',
+      'task.completed',
+      'fact.set',
+      'decision.recorded',
+      'approval.approved',
+      'task.completed',
+    ]);
+    expect(actions.every((event) => event.source === 'cli')).toBe(true);
+
+    const shown = await cli('incident', 'show', id);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toContain(`Incident ${id}  Driven from the CLI`);
+    expect(shown.out).toMatch(/ {4}isolate +task +succeeded +Isolate +by admin/);
+    expect(shown.out).toMatch(/admin\/cli +task\.completed +Triage completed: mail logs/);
+
+    const listed = await cli('incident', 'list', '--runbook', 'e2e-cli');
+    expect(listed.out).toMatch(new RegExp(`${id} +e2e-cli +sev3 +completed`));
+    expect(await cli('incident', 'show', 'no-such-incident')).toMatchObject({ code: 4, out: '' });
+  });
+
+  it('refuses a wrong token with exit 3', async () => {
+    env = { ...env, FIREBREAK_TOKEN: 'not-the-token' };
+    try {
+      expect(await cli('incident', 'list')).toMatchObject({ code: 3, out: '' });
+    } finally {
+      delete env.FIREBREAK_TOKEN;
+    }
+  });
+});
