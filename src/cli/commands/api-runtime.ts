@@ -4,7 +4,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import type { FirebreakConfig, RosterUser } from '../../config/index.js';
 import { IncidentClient } from '../../incidents/client.js';
 import type { Logger } from '../../logging/logger.js';
@@ -31,7 +32,8 @@ export interface RunningApi {
 
 /** Builds the app over a Temporal client and listens; `close` stops both. */
 export async function serveApi(options: ApiOptions): Promise<RunningApi> {
-  const connection = await Connection.connect({ address: options.temporalAddress });
+  // The native (Rust) connection: gRPC off the JS thread, which the webhook receivers' load needs.
+  const connection = await NativeConnection.connect({ address: options.temporalAddress });
   const namespace = options.config.temporal.namespace;
   const client = new Client({ connection, namespace });
   const runbooks = options.catalog.runbooks;
