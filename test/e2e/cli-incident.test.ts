@@ -206,4 +206,28 @@ describe('an incident driven by the CLI against firebreak dev', () => {
       delete env.FIREBREAK_TOKEN;
     }
   });
+
+  it('works as a separate process: output on stdout, refusals on stderr with their exit code', async () => {
+    const run = (...args: string[]) =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+          cwd: projectRoot,
+          env: { ...process.env, ...env, FIREBREAK_TOKEN: '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+        child.once('exit', (code) => resolve({ code, out, err }));
+      });
+    const started = await run('trigger', 'e2e-cli', '--param', 'host=web-9', '--json');
+    expect(started).toMatchObject({ code: 0, err: '' });
+    const { incidentId } = JSON.parse(started.out) as { incidentId: string };
+    const refused = await run('approve', incidentId, 'no-such-step');
+    expect(refused.code).toBe(4);
+    expect(refused.out).toBe('');
+    expect(refused.err).toMatch(/^error: not found: .*no-such-step/);
+    expect((await run('incident', 'cancel', incidentId, '--reason', 'test over')).code).toBe(0);
+  });
 });
