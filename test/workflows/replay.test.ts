@@ -15,7 +15,12 @@ const files = readdirSync(folder).filter((file) => file.endsWith('.json'));
 
 describe('replay of recorded histories', () => {
   it('has histories to replay', () => {
-    expect(files.sort()).toEqual(['abort-with-compensations.json', 'breach-human-steps.json', 'child-runbook.json']);
+    expect(files.sort()).toEqual([
+      'abort-with-compensations.json',
+      'alerts-and-cancel.json',
+      'breach-human-steps.json',
+      'child-runbook.json',
+    ]);
   });
 
   it.each(files)('replays %s deterministically', async (file) => {
