@@ -139,7 +139,7 @@ title: Task escalation
 version: 1
 severity: sev2
 roles:
-  legal: { escalateTo: ciso, after: 1s }
+  legal: { escalateTo: ciso, after: 3s }
   ciso: {}
 steps:
   - { id: review, title: Legal review, task: Review the statement, assignee: role:legal }
@@ -147,6 +147,8 @@ steps:
   - { id: after, title: After, action: timeline.note, with: { text: after } }
 `);
     const id = await env.trigger(plan);
+    // Before the escalation (3s), ciso may not act on legal's task.
+    await waitForStep(env.incidents, id, 'review', 'waiting');
     expect((await refusal(env.incidents.completeTask(id, { actor: dave, step: 'review' }))).code).toBe('FORBIDDEN');
     const escalated = await waitForState(env.incidents, id, (s) => s.timeline.some((e) => e.type === 'escalated'));
     expect(stepOf(escalated, 'review').actors).toEqual(['role:legal', 'role:ciso']);
