@@ -38,7 +38,7 @@ export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
   }
   const apiPort = parsePort(options.port, '--port');
   const dataDir = path.resolve(deps.cwd, options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // incidents and the audit log: owner only
   const logger = createLogger({ level: deps.env.FIREBREAK_LOG_LEVEL ?? 'info' });
   installTemporalLogging(logger);
   deps.out(`Starting Temporal (data in ${displayPath(dataDir, deps.cwd)}) ...\n`);

@@ -29,7 +29,7 @@ export async function server(deps: CliDeps, options: ServerOptions): Promise<voi
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw new CliError(`--port must be a port number, got ${options.port}`);
   const dataDir = path.resolve(deps.cwd, options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // incidents and the audit log: owner only
   const logger = createLogger({ level: deps.env.FIREBREAK_LOG_LEVEL ?? 'info' });
   installTemporalLogging(logger);
   const api = await serveApi({
