@@ -37,6 +37,11 @@ export const ErrorCode = {
   Conflict: 'CONFLICT',
   /** The command names something the run does not have. */
   NotFound: 'NOT_FOUND',
+  /**
+   * A channel's receiver refused a message for good (an SMTP 5xx for a recipient, a webhook 4xx other
+   * than 408 and 429): sending the same message again will not change the answer. Not retried.
+   */
+  DeliveryRejected: 'DELIVERY_REJECTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -51,6 +56,7 @@ export const NON_RETRYABLE_CODES: readonly ErrorCode[] = [
   ErrorCode.Forbidden,
   ErrorCode.Conflict,
   ErrorCode.NotFound,
+  ErrorCode.DeliveryRejected,
 ];
 
 /** An error with a code, thrown by adapters and activities and mapped to `ApplicationFailure` at the edge. */
