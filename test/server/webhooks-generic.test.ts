@@ -197,4 +197,20 @@ describe('POST /api/v1/webhooks/generic', () => {
       signDelivery(hooks.secrets.current, headers['x-firebreak-timestamp']!, body),
     );
   });
+
+  it('answers 429 to an address that keeps failing the signature, even once it signs correctly', async () => {
+    const limited = await buildWebhookHarness(env, { maxFailures: 3 });
+    try {
+      const body = alertBody(`fp-limit-${runId}`);
+      const post = (headers: Record<string, string>) =>
+        limited.app.inject({ method: 'POST', url: '/api/v1/webhooks/generic', headers, payload: body });
+      for (let i = 0; i < 3; i++) expect((await post(signedHeaders('guess', body))).statusCode).toBe(401);
+      const blocked = await post(signedHeaders(limited.secrets.current, body));
+      expect(blocked.statusCode).toBe(429);
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+      expect(blocked.json()).toMatchObject({ error: { status: 429, code: 'RATE_LIMITED' } });
+    } finally {
+      await limited.close();
+    }
+  });
 });

@@ -48,7 +48,7 @@ export interface WebhookHarness {
 /** Builds the app with webhook routes for the host runbook. */
 export async function buildWebhookHarness(
   env: TestEnv,
-  options: { maxBodyBytes?: number } = {},
+  options: { maxBodyBytes?: number; maxFailures?: number } = {},
 ): Promise<WebhookHarness> {
   const runbookId = `host-compromise-${runId}`;
   const plan = env.compile(hostRunbook);
@@ -85,6 +85,9 @@ export async function buildWebhookHarness(
     ],
     access: { trigger: { [runbookId]: ['monitoring', 'commander'] } },
     webhooks,
+    ...(options.maxFailures === undefined
+      ? {}
+      : { api: { bodyLimit: 65_536, authFailures: { max: options.maxFailures, windowMs: 60_000 } } }),
   };
   const runbooks = new Map<string, LoadedRunbook>([[runbookId, { file: plan.source.file, plan }]]);
   const audit = createMemoryAuditLog();

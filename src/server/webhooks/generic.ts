@@ -4,6 +4,7 @@
  * before it is parsed, and a refusal says only which class of check failed.
  */
 import type { FastifyInstance } from 'fastify';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { genericAlerts } from '../../alerts/generic.js';
 import { verifySignature } from '../../alerts/signature.js';
 import type { JsonValue } from '../../domain/plan.js';
@@ -21,6 +22,8 @@ export interface GenericReceiverOptions {
   secrets: readonly string[];
   bodyLimit: number;
   now: () => Date;
+  /** Refused deliveries allowed per client address within the window, then 429 (as for bad tokens). */
+  failures: { max: number; windowMs: number };
 }
 
 /** Registers the generic receiver in a scope of its own, whose only body parser keeps the raw bytes. */
@@ -29,6 +32,10 @@ export async function registerGenericReceiver(
   services: WebhookServices,
   options: GenericReceiverOptions,
 ): Promise<void> {
+  const limiter = new RateLimiterMemory({
+    points: options.failures.max,
+    duration: Math.max(1, Math.ceil(options.failures.windowMs / 1000)),
+  });
   await app.register((scope, _options, done) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (_request, body, done) =>
@@ -41,17 +48,34 @@ export async function registerGenericReceiver(
         schema: {
           tags: ['webhooks'],
           summary: 'Receive any JSON alert, signed: X-Firebreak-Timestamp, X-Firebreak-Signature, X-Firebreak-Delivery',
-          response: { 200: WebhookAnswerSchema, 202: WebhookAnswerSchema, ...errorResponses(400, 401, 413, 422, 503) },
+          response: {
+            200: WebhookAnswerSchema,
+            202: WebhookAnswerSchema,
+            ...errorResponses(400, 401, 413, 422, 429, 503),
+          },
         },
       },
       async (request, reply) => {
         request.auditNote.source = 'webhook';
+        // An address that keeps failing the signature gets 429 until its window ends, so secrets cannot be
+        // guessed at line rate; valid deliveries from other addresses are unaffected.
+        const blocked = await limiter.get(request.ip);
+        if (blocked && blocked.consumedPoints >= options.failures.max) {
+          const seconds = Math.max(1, Math.ceil(blocked.msBeforeNext / 1000));
+          reply.header('retry-after', String(seconds));
+          throw new ApiError(
+            429,
+            ApiErrorCode.RateLimited,
+            `too many refused deliveries from this address; retry in ${seconds}s`,
+          );
+        }
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const verified = verifySignature(
           { headers: request.headers, body: raw },
           { secrets: options.secrets, now: () => options.now().getTime() },
         );
         if (!verified.ok) {
+          await limiter.penalty(request.ip);
           services.logger.warn({ ip: request.ip, reason: verified.reason }, 'generic webhook refused');
           throw new ApiError(401, ApiErrorCode.Unauthenticated, `delivery refused: ${verified.reason}`);
         }

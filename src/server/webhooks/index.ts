@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createAlertRouter } from '../../alerts/routing.js';
-import { WebhooksConfigSchema, type WebhookRoute } from '../../config/schema.js';
+import { ApiConfigSchema, WebhooksConfigSchema, type WebhookRoute } from '../../config/schema.js';
 import { createSecretResolver } from '../../secrets/resolver.js';
 import type { AppDeps } from '../deps.js';
 import { createErrorHandler } from '../errors.js';
@@ -46,7 +46,8 @@ export async function registerWebhooks(app: FastifyInstance, deps: AppDeps): Pro
   // This scope's own error handler, so that a 413 names the webhook body limit, not the API's.
   app.setErrorHandler(createErrorHandler(deps.logger, config.maxBodyBytes));
   registerAlertmanagerReceiver(app, services, config.maxBodyBytes);
-  await registerGenericReceiver(app, services, { secrets, bodyLimit: config.maxBodyBytes, now });
+  const failures = (deps.config.api ?? ApiConfigSchema.parse({})).authFailures;
+  await registerGenericReceiver(app, services, { secrets, bodyLimit: config.maxBodyBytes, now, failures });
 }
 
 /** Every route must name a loaded runbook and only params it declares. */
