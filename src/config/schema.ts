@@ -121,6 +121,9 @@ export const ApiConfigSchema = z
         window: DurationMs.prefault('1m'),
       })
       .prefault({}),
+    // Behind a reverse proxy, the addresses of the proxies whose X-Forwarded-For is believed (so rate limits
+    // and the audit log see clients, not the proxy). Off by default: a client could forge the header.
+    trustProxy: z.array(z.string().min(1), { error: 'expected a list of proxy addresses or CIDR ranges' }).optional(),
   })
   .transform(({ authFailures: { window, max }, ...rest }) => ({ ...rest, authFailures: { max, windowMs: window } }));
 export type ApiConfig = z.infer<typeof ApiConfigSchema>;

@@ -50,7 +50,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const users = [...deps.config.users, ...(deps.extraUsers ?? [])];
   // Typed as fastify's base logger so that the app is a plain FastifyInstance for routes and callers.
   const logger: FastifyBaseLogger = deps.logger;
-  const app = Fastify({ loggerInstance: logger, bodyLimit: api.bodyLimit });
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: api.bodyLimit,
+    ...(api.trustProxy === undefined ? {} : { trustProxy: api.trustProxy }),
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(createErrorHandler(deps.logger, api.bodyLimit));

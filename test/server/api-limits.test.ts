@@ -90,6 +90,28 @@ describe('413, 429 and 500', () => {
     expect((await from('198.51.100.8', api.tokens.alice)).statusCode).toBe(200);
   });
 
+  it('behind a trusted proxy, limits the client named in X-Forwarded-For, not the proxy', async () => {
+    const proxied = await buildHarness(env, {
+      api: { bodyLimit: 65_536, authFailures: { max: 2, windowMs: 60_000 }, trustProxy: ['10.0.0.5'] },
+    });
+    try {
+      const via = (client: string, token: string) =>
+        proxied.app.inject({
+          method: 'GET',
+          url: '/api/v1/runbooks',
+          remoteAddress: '10.0.0.5',
+          headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': client },
+        });
+      expect((await via('203.0.113.1', 'guess-1')).statusCode).toBe(401);
+      expect((await via('203.0.113.1', 'guess-2')).statusCode).toBe(401);
+      expect((await via('203.0.113.1', proxied.tokens.alice)).statusCode).toBe(429);
+      // Another client behind the same proxy is not blocked by the first one's failures.
+      expect((await via('203.0.113.2', proxied.tokens.alice)).statusCode).toBe(200);
+    } finally {
+      await proxied.app.close();
+    }
+  });
+
   it('answers a server error with 500 and no details, logs it, and audits the write', async () => {
     const connection = await Connection.connect({ address: env.address });
     const client = new Client({ connection });
