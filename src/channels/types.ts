@@ -3,8 +3,8 @@
  * the message and receipt it speaks. Adapters are side-effecting and live behind activities only.
  */
 
-/** The channels this port covers; the status page publishes rather than delivers and has its own port. */
-export type ChannelName = 'email' | 'webhook';
+/** The channels this port covers; the status page "delivers" by publishing to its blob store. */
+export type ChannelName = 'email' | 'webhook' | 'statuspage';
 
 /** Who a message is sent as: a person from the users list (or the system), with an optional mailbox. */
 export interface SenderIdentity {

@@ -16,6 +16,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerIncidentCommandRoutes } from './routes/incident-commands.js';
 import { registerIncidentRoutes } from './routes/incidents.js';
 import { registerRunbookRoutes } from './routes/runbooks.js';
+import { registerStatusRoutes } from './routes/status.js';
 import { validatorCompiler } from './validation.js';
 import { registerWebhooks } from './webhooks/index.js';
 
@@ -73,6 +74,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(user.email ? { email: user.email } : {}),
   }));
   registerHealthRoutes(app, deps, { hide: true });
+  const statusPage = deps.statusPage;
+  if (statusPage) {
+    // Public and outside /api/v1; its own scope keeps the strict page headers on these routes only.
+    await app.register((scope, _options, done) => {
+      registerStatusRoutes(scope, statusPage);
+      done();
+    });
+  }
   await app.register(
     async (scope) => {
       registerOpenApiRoute(scope);

@@ -4,6 +4,7 @@ import type { FirebreakConfig, RosterUser } from '../config/schema.js';
 import type { IncidentClient } from '../incidents/client.js';
 import type { Logger } from '../logging/logger.js';
 import type { LoadedRunbook } from '../runbook/catalog.js';
+import type { BlobStore } from '../storage/blob-store.js';
 import type { AuditLog } from './audit.js';
 
 /** The dependencies of `buildApp`; entry points (`firebreak dev`, `firebreak server`) and tests provide them. */
@@ -17,4 +18,6 @@ export interface AppDeps {
   /** Users besides the configured roster (the dev admin), same shape as config users. */
   extraUsers?: RosterUser[];
   now?: () => Date;
+  /** Where the status-page channel publishes; when given, the public `/status` pages are served from it. */
+  statusPage?: { store: BlobStore; prefix?: string };
 }
