@@ -1,5 +1,5 @@
 /** Configuration: `loadConfig(env)` and the types of each section. */
-export { DEFAULT_CONFIG_FILE, loadConfig, type LoadConfigOptions } from './load.js';
+export { configBaseDir, DEFAULT_CONFIG_FILE, loadConfig, type LoadConfigOptions } from './load.js';
 export {
   AccessConfigSchema,
   ActionsConfigSchema,

@@ -102,3 +102,8 @@ function resolveConfig(
   if (source !== undefined) config.source = source;
   return config;
 }
+
+/** The directory relative references (secrets `file:`, scripts) resolve against: the config file's, else the cwd. */
+export function configBaseDir(config: FirebreakConfig, cwd: string): string {
+  return config.source === undefined ? cwd : path.dirname(config.source);
+}

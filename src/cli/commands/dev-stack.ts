@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
-import type { FirebreakConfig } from '../../config/index.js';
+import { configBaseDir, type FirebreakConfig } from '../../config/index.js';
 import { createLogger, installTemporalLogging, type Logger } from '../../logging/logger.js';
 import type { RunbookCatalog } from '../../runbook/catalog.js';
 import { loadRunbookDirs } from '../../runbook/loader.js';
@@ -91,7 +91,7 @@ async function runStack(stack: Stack): Promise<void> {
       connection,
       config,
       logger,
-      baseDir: config.source ? path.dirname(config.source) : deps.cwd,
+      baseDir: configBaseDir(config, deps.cwd),
     });
     const running = worker.run();
     let api: RunningApi | undefined;

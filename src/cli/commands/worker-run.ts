@@ -3,7 +3,7 @@
  * deployments where Temporal runs elsewhere. Checks the search attributes first, since starting an
  * incident fails without them.
  */
-import path from 'node:path';
+import { configBaseDir } from '../../config/index.js';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createLogger, installTemporalLogging } from '../../logging/logger.js';
@@ -44,7 +44,7 @@ export async function worker(deps: CliDeps, options: ConfigOptions): Promise<voi
       connection,
       config,
       logger,
-      baseDir: config.source ? path.dirname(config.source) : deps.cwd,
+      baseDir: configBaseDir(config, deps.cwd),
     });
     const running = incidentWorker.run();
     logger.info({ address, namespace }, 'worker polling');
