@@ -155,13 +155,82 @@ export interface WaitStep extends StepCommon {
   waitMs: number;
 }
 
-export type StepPlan = ActionStep | TaskStep | DecisionStep | ApprovalStep | ParallelStep | RunbookStep | WaitStep;
+/** The channels a `notify` step can send through. `chat` is a webhook endpoint in Slack format. */
+export type NotifyChannel = 'email' | 'webhook' | 'chat' | 'statuspage';
+export const NOTIFY_CHANNELS: readonly NotifyChannel[] = ['email', 'webhook', 'chat', 'statuspage'];
+
+/**
+ * The template sources of one message, embedded in the plan when the runbook is compiled, so that editing
+ * a template never changes a run in flight (the same rule as for runbooks).
+ */
+export interface MessageTemplates {
+  message: string;
+  /** Channel -> part (`subject`, `text`, `html`, `json`, `md`) -> Handlebars source. */
+  channels: Partial<Record<NotifyChannel, Record<string, string>>>;
+  /** Channel -> part -> the file it came from, for messages. */
+  files: Partial<Record<NotifyChannel, Record<string, string>>>;
+  /** Every partial the message's templates call, transitively: name -> source. */
+  partials: Record<string, string>;
+  /** Context paths the templates use (`facts.recordsAffected`, `params.organisation`), from the AST. */
+  variables: string[];
+  /** `sha256:<hex>` over the sources above. */
+  contentHash: string;
+}
+
+/** Who a `notify` step sends to, per channel. Email entries are addresses or `role:<name>` (its members' e-mails). */
+export interface NotifyRecipients {
+  email?: string[];
+  /** Names of endpoints under `channels.webhook.endpoints` (format json). */
+  webhook?: string[];
+  /** Names of endpoints under `channels.webhook.endpoints` (format slack). */
+  chat?: string[];
+}
+
+/** `repeat:` of a `notify` step: send an update every `everyMs` until a step completes or the incident closes. */
+export interface NotifyRepeatPlan {
+  everyMs: number;
+  /** Step id whose completion stops the repeats. */
+  until?: string;
+  /** Repeats go out without a new approval (the first message is still approved). */
+  preApproved: boolean;
+}
+
+export interface NotifyStep extends StepCommon {
+  kind: 'notify';
+  message: string;
+  channels: NotifyChannel[];
+  to: NotifyRecipients;
+  /** The role whose member the message comes from (the first member on the frozen roster). */
+  from: RoleRef;
+  replyTo?: string;
+  /** Roles that must approve the exact rendered message; empty means it is sent without approval. */
+  approvers: RoleRef[];
+  quorum?: number;
+  /** Facts that must be confirmed before the message is rendered for approval. */
+  requires: string[];
+  /** The person who last set a fact the message uses may not approve it. */
+  fourEyes: boolean;
+  onTimeout: OnApprovalTimeout;
+  repeat?: NotifyRepeatPlan;
+  templates: MessageTemplates;
+}
+
+export type StepPlan =
+  | ActionStep
+  | TaskStep
+  | DecisionStep
+  | ApprovalStep
+  | NotifyStep
+  | ParallelStep
+  | RunbookStep
+  | WaitStep;
 export type StepKind = StepPlan['kind'];
 export const STEP_KINDS: readonly StepKind[] = [
   'action',
   'task',
   'decision',
   'approval',
+  'notify',
   'parallel',
   'runbook',
   'wait',
@@ -187,6 +256,17 @@ export interface Plan {
   steps: StepPlan[];
   compensations: Record<string, ActionStep>;
   source: { file: string };
+  /**
+   * People on the roster by id (name and e-mail), filled at trigger time with the roles, so a message's
+   * sender identity is frozen with the run.
+   */
+  people?: Record<string, PersonPlan>;
+}
+
+/** A person as the plan knows them: for sender identities. */
+export interface PersonPlan {
+  name?: string;
+  email?: string;
 }
 
 /** Visits every step of a plan, parallel branches included, depth first in runbook order. */

@@ -2,7 +2,7 @@
  * The incident state a run exposes through its `state` query, and the inputs of every command a run
  * accepts. One object in, one object out: fields can be added without breaking running histories.
  */
-import type { JsonValue, Severity, StepKind } from './plan.js';
+import type { JsonValue, NotifyChannel, Severity, StepKind } from './plan.js';
 
 /** Who acts. The API passes the authenticated identity; roles are looked up in the run's frozen roster. */
 export interface Actor {
@@ -93,6 +93,97 @@ export interface ApprovalRecord {
   timeoutAt?: string;
 }
 
+/** Where a `notify` step's message is. */
+export type MessageStatus =
+  | 'waiting_for_facts'
+  | 'pending_approval'
+  | 'approved'
+  | 'sending'
+  | 'sent'
+  | 'failed'
+  | 'rejected'
+  | 'timed_out'
+  | 'cancelled';
+
+/** Who a message is sent as: a person on the roster (or an address), with the name and mailbox known for them. */
+export interface SenderIdentity {
+  id: string;
+  name?: string;
+  email?: string;
+}
+
+/** One channel of a rendered message: the exact parts, their fingerprint and who receives them. */
+export interface RenderedChannel {
+  channel: NotifyChannel;
+  parts: Record<string, string>;
+  /** `sha256:<hex>` of this channel's parts. */
+  fingerprint: string;
+  /** E-mail addresses, or webhook endpoint names; empty for the status page. */
+  recipients: string[];
+}
+
+/** Votes that stopped counting because the message changed after they were cast. */
+export interface VoidedVotes {
+  fingerprint: string;
+  votes: VoteRecord[];
+  reason: string;
+  at: string;
+}
+
+/** What one channel's delivery reported. */
+export interface ChannelDelivery {
+  channel: NotifyChannel;
+  accepted: string[];
+  /** The stable ids receivers saw (Message-ID, X-Firebreak-Delivery), one per recipient. */
+  messageIds: string[];
+  at: string;
+}
+
+/** One message that went out (a repeating step sends several). */
+export interface SentMessage {
+  sequence: number;
+  fingerprint: string;
+  sentAt: string;
+  approvedBy: string[];
+  deliveries: ChannelDelivery[];
+}
+
+/**
+ * The message of a `notify` step: what was rendered, the fingerprint approvers vote on, their votes, the
+ * votes voided when a fact changed, and what was delivered. The parts shown are exactly what is sent.
+ */
+export interface MessageRecord {
+  step: string;
+  message: string;
+  /** 1 for the first message, 2, 3, ... for each repeat. */
+  sequence: number;
+  status: MessageStatus;
+  from: SenderIdentity;
+  channels: RenderedChannel[];
+  /** `sha256:<hex>` over every channel's fingerprint: what a vote names. Absent until rendered. */
+  fingerprint?: string;
+  /** Facts the message depends on (its `requires` and every fact its templates use). */
+  facts: string[];
+  /** Facts that must still be confirmed (or set) before the message can be rendered. */
+  waitingFor?: string[];
+  /** Why the message cannot be rendered yet (e.g. a fact it uses is not set). */
+  problem?: string;
+  /** `role:<name>` of each approver role; empty when the message needs no approval. */
+  approvers: string[];
+  quorum?: number;
+  fourEyes: boolean;
+  votes: VoteRecord[];
+  voided: VoidedVotes[];
+  renderedAt?: string;
+  approvedAt?: string;
+  sentAt?: string;
+  /** Every message this step has sent, oldest first. */
+  sent: SentMessage[];
+  /** When a repeating step sends its next update. */
+  nextAt?: string;
+  error?: StepError;
+}
+
 export type DeadlineStatus = 'not_started' | 'running' | 'met' | 'overdue' | 'met_late' | 'not_applicable';
 
 export interface DeadlineRecord {
@@ -137,6 +228,8 @@ export interface PendingAction {
   actors: string[];
   dueAt?: string;
   options?: string[];
+  /** For a message awaiting approval: the fingerprint a vote must name. */
+  fingerprint?: string;
 }
 
 /** The whole incident, as the `state` query returns it. */
@@ -160,6 +253,8 @@ export interface IncidentState {
   timeline: TimelineEvent[];
   /** How many alert deliveries were recorded on this incident. */
   alerts?: number;
+  /** Messages of `notify` steps, by step id (the latest of a repeating step). */
+  messages?: Record<string, MessageRecord>;
   error?: StepError;
 }
 
@@ -194,7 +289,10 @@ export interface CastVote {
   step: string;
   vote: Vote;
   comment?: string;
-  /** When given, the vote is refused unless it matches the text the approval shows now. */
+  /**
+   * When given, the vote is refused unless it matches the text the approval shows now. For a message
+   * (`notify` step) an approving vote must give it: the fingerprint of the exact message it approves.
+   */
   textHash?: string;
 }
 

@@ -4,6 +4,7 @@
  * children's plans embedded.
  */
 import type { Plan } from '../domain/plan.js';
+import type { TemplateCatalog } from '../templating/catalog.js';
 import type { ActionCatalog } from './action-catalog.js';
 import { checkRunbook, type CheckOptions } from './checks.js';
 import { compilePlan, type ValidRunbook } from './compile.js';
@@ -36,6 +37,11 @@ export interface RunbookCatalog {
 /** What compiling runbooks needs: the action catalog and, optionally, plans already compiled elsewhere. */
 export interface CompileOptions {
   actions: ActionCatalog;
+  /**
+   * Message templates, for `notify` steps: checked against (message and channels exist, variables are
+   * available) and embedded into the plan. Without them a runbook with a `notify` step is refused.
+   */
+  templates?: TemplateCatalog;
   /** Compiled plans that `runbook:` steps may name besides the runbooks being loaded. */
   known?: ReadonlyMap<string, Plan>;
 }
@@ -59,10 +65,10 @@ export function compileRunbookSources(sources: readonly RunbookSource[], options
   const byId = indexById(entries);
   const lookup = (id: string): ChildRunbookInfo | undefined => childInfo(byId.get(id), options.known?.get(id), id);
   for (const entry of entries) {
-    if (entry.parsed) entry.issues.push(...safeCheck(entry.parsed, { actions: options.actions, runbook: lookup }));
+    if (entry.parsed) entry.issues.push(...safeCheck(entry.parsed, checkOptions(options, lookup)));
   }
   reportCycles(byId);
-  const runbooks = buildAll(byId, options.known ?? new Map());
+  const runbooks = buildAll(byId, options.known ?? new Map(), options.templates);
   const declaredIds = new Map(
     entries.flatMap((entry) => (entry.parsed?.parts.id ? [[entry.file, entry.parsed.parts.id] as const] : [])),
   );
@@ -77,6 +83,10 @@ export function compileRunbook(source: RunbookSource, options: CompileOptions): 
   return loaded && catalog.issues.length === 0
     ? { ok: true, value: loaded.plan }
     : { ok: false, issues: catalog.issues };
+}
+
+function checkOptions(options: CompileOptions, runbook: CheckOptions['runbook']): CheckOptions {
+  return { actions: options.actions, runbook, ...(options.templates && { templates: options.templates }) };
 }
 
 // A bug in a check must not take the whole set down: it becomes a problem of the one file, visibly.
@@ -157,13 +167,17 @@ function routeBetween(
   return undefined;
 }
 
-function buildAll(byId: ReadonlyMap<string, Entry>, known: ReadonlyMap<string, Plan>): Map<string, LoadedRunbook> {
+function buildAll(
+  byId: ReadonlyMap<string, Entry>,
+  known: ReadonlyMap<string, Plan>,
+  templates: TemplateCatalog | undefined,
+): Map<string, LoadedRunbook> {
   const built = new Map<string, Plan | undefined>();
   const build = (id: string): Plan | undefined => {
     if (built.has(id)) return built.get(id);
     built.set(id, undefined); // guards against cycles, which are already reported
     const entry = byId.get(id);
-    const plan = entry ? buildEntry(entry, (child) => known.get(child) ?? build(child)) : known.get(id);
+    const plan = entry ? buildEntry(entry, (child) => known.get(child) ?? build(child), templates) : known.get(id);
     built.set(id, plan);
     return plan;
   };
@@ -175,7 +189,11 @@ function buildAll(byId: ReadonlyMap<string, Entry>, known: ReadonlyMap<string, P
   return runbooks;
 }
 
-function buildEntry(entry: Entry, resolve: (id: string) => Plan | undefined): Plan | undefined {
+function buildEntry(
+  entry: Entry,
+  resolve: (id: string) => Plan | undefined,
+  templates: TemplateCatalog | undefined,
+): Plan | undefined {
   const parsed = entry.parsed;
   if (parsed?.runbook === undefined || entry.issues.length > 0) return undefined;
   const children = new Map<string, Plan>();
@@ -196,7 +214,7 @@ function buildEntry(entry: Entry, resolve: (id: string) => Plan | undefined): Pl
     return plan;
   };
   try {
-    return compilePlan(parsed as ValidRunbook, childPlan);
+    return compilePlan(parsed as ValidRunbook, childPlan, templates);
   } catch (error) {
     reportAt(
       entry,

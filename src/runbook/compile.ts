@@ -15,6 +15,7 @@ import {
   type StepCommon,
   type StepPlan,
 } from '../domain/plan.js';
+import type { TemplateCatalog } from '../templating/catalog.js';
 import type { DocPath } from './issues.js';
 import { actionKind } from './kinds/action.js';
 import { kindOfStep, type AuthoringStep } from './kinds/index.js';
@@ -29,8 +30,11 @@ import { forEachParsedStep } from './walk.js';
 /** A parsed runbook whose schema passed. */
 export type ValidRunbook = ParsedRunbook & { runbook: Runbook };
 
-/** Compiles a checked runbook to a deep-frozen plan; `childPlan` supplies the plans of child runbooks. */
-export function compilePlan(parsed: ValidRunbook, childPlan: (id: string) => Plan): Plan {
+/**
+ * Compiles a checked runbook to a deep-frozen plan; `childPlan` supplies the plans of child runbooks and
+ * `templates` the messages `notify` steps embed.
+ */
+export function compilePlan(parsed: ValidRunbook, childPlan: (id: string) => Plan, templates?: TemplateCatalog): Plan {
   const { runbook, source } = parsed;
   const ctxAt = (path: DocPath): StepCompileContext => ({
     common: (step) => compileCommon(step, source.locate(path)),
@@ -39,6 +43,7 @@ export function compilePlan(parsed: ValidRunbook, childPlan: (id: string) => Pla
     json: (value) => JSON.parse(JSON.stringify(value ?? {})) as JsonObject,
     compileSteps: (steps, relative) => compileSteps(steps, [...path, ...relative]),
     childPlan,
+    ...(templates === undefined ? {} : { templates }),
   });
   const compileSteps = (steps: readonly AuthoringStep[], path: DocPath): StepPlan[] =>
     steps.map((step, index) => kindOfStep(step).compile(step, ctxAt([...path, index])));

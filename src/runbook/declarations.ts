@@ -5,8 +5,9 @@
 import type { Environment } from '@marcbachmann/cel-js';
 import { createExpressionEnvironment, type ExpressionDeclarations } from '../domain/expressions.js';
 import type { DocPath } from './issues.js';
+import type { AuthoringStep } from './kinds/index.js';
 import type { ParsedRunbook } from './parse.js';
-import { forEachParsedStep, forEachRawStep } from './walk.js';
+import { forEachParsedStep, forEachRawStep, rawKindOf } from './walk.js';
 
 /** Where a decision is declared, and whether it has options (then it is a string, else a timestamp). */
 export interface DecisionDeclaration {
@@ -22,6 +23,8 @@ export interface RunbookDeclarations {
   /** Ids of steps and parallel branches (what `steps[...]` and `metBy` may name). */
   stepIds: Set<string>;
   compensationIds: Set<string>;
+  /** Facts that some step records (a task's `sets`), read from the raw document so broken steps count. */
+  factsSet: Set<string>;
   expressions: ExpressionDeclarations;
   env: Environment;
 }
@@ -31,8 +34,10 @@ export function collectDeclarations(parsed: ParsedRunbook): RunbookDeclarations 
   const { parts, source } = parsed;
   const raw = source.value as Record<string, unknown> | null;
   const stepIds = new Set<string>();
+  const factsSet = new Set<string>();
   forEachRawStep(raw?.steps, ['steps'], (step) => {
     if (typeof step.id === 'string') stepIds.add(step.id);
+    for (const fact of rawKindOf(step)?.factsSet(step as AuthoringStep) ?? []) factsSet.add(fact);
   });
   const compensationIds = new Set<string>();
   forEachRawStep(raw?.compensations, ['compensations'], (step) => {
@@ -55,7 +60,14 @@ export function collectDeclarations(parsed: ParsedRunbook): RunbookDeclarations 
     decisions: pickNames(decisionTypes, IDENTIFIER),
     stepIds: [...stepIds].filter((id) => STEP_ID.test(id)),
   };
-  return { decisions, stepIds, compensationIds, expressions, env: createExpressionEnvironment(expressions) };
+  return {
+    decisions,
+    stepIds,
+    compensationIds,
+    factsSet,
+    expressions,
+    env: createExpressionEnvironment(expressions),
+  };
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -12,6 +12,6 @@ export { formatIssue, formatPath, sortIssues, type Issue, type Result } from './
 export { buildRunbookJsonSchema, renderRunbookJsonSchema, RUNBOOK_JSON_SCHEMA_PATH } from './json-schema.js';
 export { kindOfPlanStep, STEP_KIND_REGISTRY, UNAVAILABLE_KINDS } from './kinds/index.js';
 export { loadRunbookDirs, loadRunbookFile, loadRunbookFiles, readRunbookSources } from './loader.js';
-export { resolveRoster, type RosterMember } from './roster.js';
+export { resolveRoster, rosterMembers, type RosterMember } from './roster.js';
 export { API_VERSION, RunbookSchema, type Runbook } from './runbook-schema.js';
 export { coerceParamValue, validateTriggerParams, type ParamIssue } from './trigger-params.js';

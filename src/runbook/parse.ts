@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { FACT_TYPES, PARAM_TYPES, type FactType, type ParamType } from '../domain/plan.js';
 import { describeValue, type DocPath, type Issue } from './issues.js';
 import { ActionStepSchema, type ActionStepInput } from './kinds/action.js';
-import { kindKeysOf, STEP_KIND_REGISTRY, StepSchema, type AuthoringStep } from './kinds/index.js';
+import { kindKeysOf, NESTED_STEP_KEYS, STEP_KIND_REGISTRY, StepSchema, type AuthoringStep } from './kinds/index.js';
 import { RunbookSchema, type Runbook } from './runbook-schema.js';
 import {
   DeadlineSpec,
@@ -64,8 +64,13 @@ export function parseRunbookBytes(file: string, bytes: Uint8Array): { parsed?: P
   return { parsed: { source, contentHash, parts, salvagedDecisions: salvageDecisions(source.value) }, issues };
 }
 
-// The only unions in a runbook are steps: the kind key the author wrote says which branch they meant.
-function resolveStepUnion(path: DocPath, raw: unknown): UnionChoice {
+// For a step, the kind key the author wrote says which branch they meant. Other unions (a notify step's
+// `repeat`) are left to the closest branch.
+function resolveStepUnion(path: DocPath, raw: unknown): UnionChoice | undefined {
+  const holder = path[path.length - 2];
+  if (typeof path[path.length - 1] !== 'number' || (holder !== 'steps' && !NESTED_STEP_KEYS.includes(String(holder)))) {
+    return undefined;
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { message: `expected a step (a mapping with id, title and one kind), got ${describeValue(raw)}` };
   }

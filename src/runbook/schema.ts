@@ -119,7 +119,7 @@ export const stepCommonShape = {
   title: Text,
   when: z.string().optional().meta({ description: 'CEL condition; when false the step is recorded as skipped.' }),
   timeout: Duration.optional(),
-  retry: RetrySpec.optional().meta({ description: 'Only on action and runbook steps.' }),
+  retry: RetrySpec.optional().meta({ description: 'Only on action, notify and runbook steps.' }),
   onFailure: z.enum(['abort', 'continue']).default('abort'),
   compensate: StepId.optional().meta({
     description: 'Id of an entry in `compensations:`, run if the run aborts later.',

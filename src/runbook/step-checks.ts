@@ -3,6 +3,7 @@
  * declared twice), then the kind's own reference checks through the context it is given.
  */
 import type { z } from 'zod';
+import type { TemplateCatalog } from '../templating/catalog.js';
 import type { ActionCatalog } from './action-catalog.js';
 import type { RunbookDeclarations } from './declarations.js';
 import { checkCondition, checkTemplates } from './expression-checks.js';
@@ -21,6 +22,8 @@ export interface CheckOptions {
   actions: ActionCatalog;
   /** A loaded runbook by id (for `runbook:` steps), or undefined. */
   runbook(id: string): ChildRunbookInfo | undefined;
+  /** Message templates (for `notify` steps); undefined when none were loaded. */
+  templates?: TemplateCatalog;
 }
 
 /** The state shared by all checks of one runbook. */
@@ -70,7 +73,8 @@ const RETRY_KINDS = STEP_KIND_REGISTRY.filter((kind) => kind.supportsRetry).map(
 function checkCommon(state: CheckState, step: AuthoringStep, path: DocPath, kind: StepKind): void {
   if (step.retry !== undefined) {
     if (!kind.supportsRetry) {
-      const kinds = RETRY_KINDS.map((key) => `\`${key}\``).join(' and ');
+      const keys = RETRY_KINDS.map((key) => `\`${key}\``);
+      const kinds = keys.length > 1 ? `${keys.slice(0, -1).join(', ')} and ${keys.at(-1)}` : keys.join('');
       state.report(
         [...path, 'retry'],
         `\`retry\` only applies to ${kinds} steps: a \`${kind.key}\` step is not retried`,
@@ -102,6 +106,7 @@ function checkCompensateRef(state: CheckState, id: string, path: DocPath): void 
 
 function contextFor(state: CheckState, path: DocPath): StepCheckContext {
   const { parts } = state.parsed;
+  const { decl } = state;
   return {
     report: (relative, message, options) => state.report([...path, ...relative], message, options),
     checkRole: (relative, ref) => checkRoleRef(state, [...path, ...relative], ref),
@@ -114,6 +119,12 @@ function contextFor(state: CheckState, path: DocPath): StepCheckContext {
     checkSteps: (steps, relative) => checkStepList(state, steps, [...path, ...relative]),
     params: parts.params,
     roles: parts.roles,
+    facts: parts.facts,
+    decisions: new Set(Object.keys(decl.expressions.decisions)),
+    stepIds: decl.stepIds,
+    compensationIds: decl.compensationIds,
+    factsSet: decl.factsSet,
+    ...(state.options.templates === undefined ? {} : { templates: state.options.templates }),
     actions: state.options.actions,
     runbook: (id) => state.options.runbook(id),
     runbookId: parts.id,

@@ -113,11 +113,18 @@ function unitOf(origin: string): string {
   return '';
 }
 
-/** Without a resolver, the branch with the fewest problems is the likeliest intent. */
+/**
+ * Without a resolver, the branch with the fewest problems is the likeliest intent; a branch of the wrong
+ * type altogether (a text where a mapping is expected) is the least likely.
+ */
 function closestBranch(errors: readonly (readonly ZodIssue[])[]): number {
+  const cost = (branch: readonly ZodIssue[] | undefined): number =>
+    branch === undefined
+      ? Infinity
+      : branch.length + (branch.some((issue) => issue.code === 'invalid_type' && issue.path.length === 0) ? 1e6 : 0);
   let best = 0;
   errors.forEach((branch, index) => {
-    if (branch.length < (errors[best]?.length ?? Infinity)) best = index;
+    if (cost(branch) < cost(errors[best])) best = index;
   });
   return best;
 }

@@ -27,6 +27,8 @@ export function isChannel(name: string): name is Channel {
 /** One parsed and compiled template, with its source location for messages. */
 export interface CompiledTemplate {
   file: string;
+  /** The Handlebars source, embedded into plans so runs never see later edits. */
+  source: string;
   ast: hbs.AST.Program;
   render: HandlebarsTemplateDelegate;
 }
@@ -36,6 +38,7 @@ export interface PartialSets {
   text: Record<string, HandlebarsTemplateDelegate>;
   html: Record<string, HandlebarsTemplateDelegate>;
   asts: Map<string, hbs.AST.Program>;
+  sources: Map<string, string>;
 }
 
 /** Every message found, by message, channel and part, plus partials and the problems found loading. */
@@ -62,7 +65,7 @@ export async function loadTemplates(dir: string): Promise<TemplateCatalog> {
   const env = createEnvironment();
   const catalog: TemplateCatalog = {
     messages: new Map(),
-    partials: { text: {}, html: {}, asts: new Map() },
+    partials: { text: {}, html: {}, asts: new Map(), sources: new Map() },
     problems: [],
   };
   const entries = await readdir(dir, { withFileTypes: true });
@@ -79,11 +82,64 @@ export async function loadTemplates(dir: string): Promise<TemplateCatalog> {
   return catalog;
 }
 
+/**
+ * Loads several template directories into one catalog. A message or partial defined in more than one
+ * directory is a problem (which copy would a run use?); a missing directory is a problem too.
+ */
+export async function loadTemplateDirs(dirs: readonly string[]): Promise<TemplateCatalog> {
+  const merged: TemplateCatalog = {
+    messages: new Map(),
+    partials: { text: {}, html: {}, asts: new Map(), sources: new Map() },
+    problems: [],
+  };
+  const origin = new Map<string, string>();
+  for (const dir of dirs) {
+    let catalog: TemplateCatalog;
+    try {
+      catalog = await loadTemplates(dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === 'ENOENT' ? 'no such directory' : error instanceof Error ? error.message : String(error);
+      merged.problems.push({ file: dir, line: 1, col: 1, message: `cannot read templates: ${reason}` });
+      continue;
+    }
+    merged.problems.push(...catalog.problems);
+    for (const [message, channels] of catalog.messages) {
+      const first = origin.get(`message:${message}`);
+      if (first !== undefined) {
+        const file = path.join(dir, message);
+        merged.problems.push({ file, line: 1, col: 1, message: `message "${message}" is also defined in ${first}` });
+        continue;
+      }
+      origin.set(`message:${message}`, path.join(dir, message));
+      merged.messages.set(message, channels);
+    }
+    for (const [name, ast] of catalog.partials.asts) {
+      const file = path.join(dir, 'partials', `${name}.hbs`);
+      const first = origin.get(`partial:${name}`);
+      if (first !== undefined) {
+        merged.problems.push({ file, line: 1, col: 1, message: `partial "${name}" is also defined in ${first}` });
+        continue;
+      }
+      origin.set(`partial:${name}`, file);
+      merged.partials.asts.set(name, ast);
+      merged.partials.sources.set(name, catalog.partials.sources.get(name) ?? '');
+      const text = catalog.partials.text[name];
+      const html = catalog.partials.html[name];
+      if (text) merged.partials.text[name] = text;
+      if (html) merged.partials.html[name] = html;
+    }
+  }
+  return merged;
+}
+
 async function loadPartial(env: typeof Handlebars, catalog: TemplateCatalog, file: string): Promise<void> {
-  const ast = await parseFile(env, catalog, file);
-  if (ast === undefined) return;
+  const parsed = await parseFile(env, catalog, file);
+  if (parsed === undefined) return;
+  const { ast, source } = parsed;
   const name = path.basename(file, '.hbs');
   catalog.partials.asts.set(name, ast);
+  catalog.partials.sources.set(name, source);
   catalog.partials.text[name] = env.compile(ast, { strict: true, noEscape: true });
   catalog.partials.html[name] = env.compile(ast, { strict: true, noEscape: false });
 }
@@ -106,14 +162,15 @@ async function loadPart(
       `channel ${channel} has no part "${part}" (parts: ${Object.keys(CHANNEL_PARTS[channel]).join(', ')})`,
     );
   }
-  const ast = await parseFile(env, catalog, file);
-  if (ast === undefined) return;
+  const parsed = await parseFile(env, catalog, file);
+  if (parsed === undefined) return;
+  const { ast, source } = parsed;
   const render = env.compile(ast, { strict: true, noEscape: !isHtmlPart(part) });
   const channels = catalog.messages.get(message) ?? new Map<Channel, Map<string, CompiledTemplate>>();
   catalog.messages.set(message, channels);
   const parts = channels.get(channel) ?? new Map<string, CompiledTemplate>();
   channels.set(channel, parts);
-  parts.set(part, { file, ast, render });
+  parts.set(part, { file, source, ast, render });
 }
 
 function checkRequiredParts(catalog: TemplateCatalog, dir: string): void {
@@ -133,10 +190,10 @@ async function parseFile(
   env: typeof Handlebars,
   catalog: TemplateCatalog,
   file: string,
-): Promise<hbs.AST.Program | undefined> {
+): Promise<{ ast: hbs.AST.Program; source: string } | undefined> {
   const source = await readFile(file, 'utf8');
   try {
-    return env.parse(source);
+    return { ast: env.parse(source), source };
   } catch (error) {
     catalog.problems.push({ file, ...parseErrorLocation(error, source) });
     return undefined;

@@ -3,25 +3,12 @@
  * here: `facts.<name>` holds confirmed values only, and every lookup of a name that is not there throws a
  * `TemplateError` naming the full path, so nothing renders blank and nothing suspected renders as fact.
  */
-import type { JsonValue, Severity } from '../domain/plan.js';
-import type { DecisionRecord, FactRecord } from '../domain/state.js';
+import type { MessageContext } from '../domain/notify.js';
+import type { JsonValue } from '../domain/plan.js';
+import type { FactRecord } from '../domain/state.js';
 import { TemplateError } from './errors.js';
 
-/** Everything a message template may use. Facts are passed as records so their status is known. */
-export interface MessageContext {
-  incident: {
-    id: string;
-    title: string;
-    severity: Severity;
-    /** ISO 8601 instant. */
-    startedAt: string;
-    runbook: { id: string; title: string };
-  };
-  params: Record<string, JsonValue>;
-  facts: Record<string, FactRecord>;
-  decisions: Record<string, DecisionRecord>;
-  sender: { id: string; name?: string; email?: string };
-}
+export type { MessageContext } from '../domain/notify.js';
 
 /** Fact records of each render, keyed by the root render object, for the `fact` helper only. */
 const factRecords = new WeakMap<object, Record<string, FactRecord>>();

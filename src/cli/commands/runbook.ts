@@ -1,14 +1,22 @@
 /** `firebreak runbook validate|list|show`: checking and reading runbooks without a server. */
+import path from 'node:path';
 import type { Command } from 'commander';
-import { loadRunbookDirs, loadRunbookFiles } from '../../runbook/loader.js';
 import type { RunbookCatalog } from '../../runbook/catalog.js';
+import { sortIssues } from '../../runbook/issues.js';
+import { loadRunbookFiles } from '../../runbook/loader.js';
+import { loadTemplateDirs, type TemplateCatalog } from '../../templating/catalog.js';
 import { collect, loadCliConfig, type ConfigOptions } from '../config.js';
 import { CliError, CliExit, type CliDeps } from '../context.js';
 import { displayPath, formatIssueTable, plural, table } from '../output.js';
 import { renderPlan } from '../render-plan.js';
+import { loadExistingTemplates, loadRunbooksWithTemplates, templateIssues } from '../templates.js';
 
 interface JsonOption {
   json?: boolean;
+}
+
+interface ValidateOptions extends JsonOption {
+  templates?: string[];
 }
 
 /** Registers the `runbook` command group. */
@@ -18,8 +26,13 @@ export function registerRunbookCommands(program: Command, deps: CliDeps): void {
     .command('validate')
     .description('check runbook files (or every *.yaml in directories); child runbooks resolve across all given paths')
     .argument('<paths...>', 'runbook files or directories')
+    .option(
+      '--templates <dir>',
+      'message template directory, repeatable (default: ./templates when it exists)',
+      collect,
+    )
     .option('--json', 'print { valid, files, issues } as JSON')
-    .action((paths: string[], options: JsonOption) => validate(deps, paths, options));
+    .action((paths: string[], options: ValidateOptions) => validate(deps, paths, options));
   withRunbookOptions(runbook.command('list').description('list the valid runbooks'))
     .option('--json', 'print the list as JSON')
     .action((options: ConfigOptions & JsonOption) => list(deps, options));
@@ -35,22 +48,31 @@ function withRunbookOptions(command: Command): Command {
     .option('--runbooks <dir>', 'runbook directory, repeatable (default: ./runbooks)', collect);
 }
 
-async function validate(deps: CliDeps, paths: string[], options: JsonOption): Promise<void> {
-  const catalog = await loadRunbookFiles(paths, { actions: deps.actions });
-  const failed = new Set(catalog.issues.map((issue) => issue.file));
+async function validate(deps: CliDeps, paths: string[], options: ValidateOptions): Promise<void> {
+  const templates = await validationTemplates(deps, options.templates);
+  const catalog = await loadRunbookFiles(paths, { actions: deps.actions, ...(templates && { templates }) });
+  const issues = sortIssues([...templateIssues(templates), ...catalog.issues]);
+  const failed = new Set(issues.map((issue) => issue.file));
   if (options.json) {
     const files = catalog.files.map((file) => ({ file, valid: !failed.has(file), ...runbookOf(catalog, file) }));
-    deps.out(`${JSON.stringify({ valid: catalog.issues.length === 0, files, issues: catalog.issues }, null, 2)}\n`);
+    deps.out(`${JSON.stringify({ valid: issues.length === 0, files, issues }, null, 2)}\n`);
   } else {
-    if (catalog.issues.length > 0) deps.out(formatIssueTable(catalog.issues, deps.cwd));
+    if (issues.length > 0) deps.out(formatIssueTable(issues, deps.cwd));
     const checked = `${plural(catalog.files.length, 'file')} checked`;
     deps.out(
-      catalog.issues.length === 0
+      issues.length === 0
         ? `${checked}: all valid\n`
-        : `${checked}: ${plural(catalog.issues.length, 'problem')} in ${plural(failed.size, 'file')}\n`,
+        : `${checked}: ${plural(issues.length, 'problem')} in ${plural(failed.size, 'file')}\n`,
     );
   }
-  if (catalog.issues.length > 0) throw new CliExit(1);
+  if (issues.length > 0) throw new CliExit(1);
+}
+
+// Directories given with --templates must exist; the default ./templates is used only when it does. Like
+// the runbook paths, they are read as given, so messages name `templates/...` rather than absolute paths.
+async function validationTemplates(deps: CliDeps, dirs: string[] | undefined): Promise<TemplateCatalog | undefined> {
+  if (dirs !== undefined) return loadTemplateDirs(dirs);
+  return loadExistingTemplates([], path.relative(process.cwd(), path.resolve(deps.cwd, 'templates')));
 }
 
 function runbookOf(catalog: RunbookCatalog, file: string): { id?: string; version?: number } {
@@ -60,7 +82,7 @@ function runbookOf(catalog: RunbookCatalog, file: string): { id?: string; versio
 
 async function loadFromConfig(deps: CliDeps, options: ConfigOptions): Promise<RunbookCatalog> {
   const config = loadCliConfig(deps, options);
-  const catalog = await loadRunbookDirs(config.runbooks.dirs, { actions: deps.actions });
+  const catalog = await loadRunbooksWithTemplates(config.runbooks.dirs, config.templates.dirs, deps.actions);
   const unreadable = catalog.issues.find((issue) => issue.message.startsWith('cannot read'));
   if (unreadable) throw new CliError(`${displayPath(unreadable.file, deps.cwd)}: ${unreadable.message}`);
   return catalog;

@@ -1,6 +1,7 @@
 /** `approval`: a human gate that needs votes from the listed roles. */
 import { z } from 'zod';
 import type { ApprovalStep } from '../../domain/plan.js';
+import type { DocPath } from '../issues.js';
 import { compact } from '../object.js';
 import { roleName, RoleRef, stepCommonShape, Text } from '../schema.js';
 import { defineKind, type StepCheckContext } from './types.js';
@@ -61,15 +62,26 @@ export const approvalKind = defineKind<ApprovalStepInput, ApprovalStep>({
       .join('  '),
 });
 
-// `escalate` and `abort` only happen when something times out, and escalation needs somewhere to go.
-function checkTimeout(step: ApprovalStepInput, ctx: StepCheckContext): void {
-  if (step.onTimeout !== 'reject' && step.timeout === undefined) {
-    ctx.report(['onTimeout'], `\`onTimeout: ${step.onTimeout}\` needs a \`timeout\` on the step`);
+/** What `checkTimeout` reads: a human gate's timeout policy and its approver roles. */
+export interface TimeoutGate {
+  onTimeout: 'escalate' | 'reject' | 'abort';
+  /** The step's common `timeout`. */
+  timeout?: string | undefined;
+  approvers: readonly string[];
+}
+
+/**
+ * Reports an `onTimeout` that cannot happen: `escalate` and `abort` need a timeout, and `escalate` needs an
+ * approver role that declares `escalateTo`. `at` is where `onTimeout` sits, relative to the step.
+ */
+export function checkTimeout(gate: TimeoutGate, ctx: StepCheckContext, at: DocPath = ['onTimeout']): void {
+  if (gate.onTimeout !== 'reject' && gate.timeout === undefined) {
+    ctx.report(at, `\`onTimeout: ${gate.onTimeout}\` needs a \`timeout\` on the step`);
   }
-  if (step.onTimeout === 'escalate') {
-    const escalates = step.approvers.some((ref) => ctx.roles[roleName(ref)]?.escalateTo !== undefined);
-    if (!escalates && step.approvers.length > 0) {
-      ctx.report(['onTimeout'], '`onTimeout: escalate` but none of the approver roles declares `escalateTo`');
+  if (gate.onTimeout === 'escalate') {
+    const escalates = gate.approvers.some((ref) => ctx.roles[roleName(ref)]?.escalateTo !== undefined);
+    if (!escalates && gate.approvers.length > 0) {
+      ctx.report(at, '`onTimeout: escalate` but none of the approver roles declares `escalateTo`');
     }
   }
 }

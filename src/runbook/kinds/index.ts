@@ -7,6 +7,7 @@ import type { StepPlan } from '../../domain/plan.js';
 import { actionKind } from './action.js';
 import { approvalKind } from './approval.js';
 import { decisionKind } from './decision.js';
+import { notifyKind } from './notify.js';
 import { createParallelKind } from './parallel.js';
 import { runbookKind } from './runbook.js';
 import { taskKind } from './task.js';
@@ -23,6 +24,7 @@ export const STEP_KIND_REGISTRY: readonly StepKind[] = [
   taskKind,
   decisionKind,
   approvalKind,
+  notifyKind,
   createParallelKind(StepSchema),
   runbookKind,
   waitKind,

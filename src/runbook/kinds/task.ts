@@ -25,6 +25,7 @@ export const taskKind = defineKind<TaskStepInput, TaskStep>({
   schema: TaskStepSchema,
   supportsRetry: false,
   secretsAllowedIn: [],
+  factsSet: (step) => step.sets,
   check(step, ctx) {
     if (step.assignee !== undefined) ctx.checkRole(['assignee'], step.assignee);
     step.sets.forEach((fact, index) => ctx.checkFact(['sets', index], fact));

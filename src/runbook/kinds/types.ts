@@ -5,9 +5,10 @@
  */
 import type { z } from 'zod';
 import type { JsonObject, Plan, RoleRef, StepCommon, StepPlan } from '../../domain/plan.js';
+import type { TemplateCatalog } from '../../templating/catalog.js';
 import type { ActionCatalog } from '../action-catalog.js';
 import type { DocPath } from '../issues.js';
-import type { ParamSpec, RoleSpec, StepCommonInput } from '../schema.js';
+import type { FactSpec, ParamSpec, RoleSpec, StepCommonInput } from '../schema.js';
 
 /** A parsed step of any kind: the common fields plus the kind's own. */
 export type AuthoringStep = StepCommonInput & { readonly [key: string]: unknown };
@@ -36,6 +37,18 @@ export interface StepCheckContext {
   params: Readonly<Record<string, ParamSpec>>;
   /** The runbook's own roles, for kinds that depend on escalation. */
   roles: Readonly<Record<string, RoleSpec>>;
+  /** The runbook's own facts. */
+  facts: Readonly<Record<string, FactSpec>>;
+  /** Decision names declared by decision steps (including steps that failed the schema). */
+  decisions: ReadonlySet<string>;
+  /** Ids of steps and parallel branches: what a step may refer to (compensations excluded). */
+  stepIds: ReadonlySet<string>;
+  /** Ids of the entries under `compensations:`. */
+  compensationIds: ReadonlySet<string>;
+  /** Facts some step records (a task's `sets`), anywhere in the runbook, parallel branches included. */
+  factsSet: ReadonlySet<string>;
+  /** Message templates, for `notify` steps; undefined when none were loaded. */
+  templates?: TemplateCatalog;
   actions: ActionCatalog;
   /** A loaded runbook by id, or undefined when none is loaded with that id. */
   runbook(id: string): ChildRunbookInfo | undefined;
@@ -53,6 +66,8 @@ export interface StepCompileContext {
   compileSteps(steps: readonly AuthoringStep[], path: DocPath): StepPlan[];
   /** The compiled plan of a child runbook (already checked to exist and be acyclic). */
   childPlan(id: string): Plan;
+  /** Message templates, for `notify` steps (already checked to hold what the step uses). */
+  templates?: TemplateCatalog;
 }
 
 /** One step kind: its schema, its checks, its compilation and how `runbook show` describes it. */
@@ -73,6 +88,8 @@ export interface StepKindDefinition<T extends AuthoringStep, P extends StepPlan>
   decision?(step: T): { name: string; options?: string[] } | undefined;
   /** The child runbook this step calls, when it calls one. */
   childRunbook?(step: T): string | undefined;
+  /** The facts this step records (a task's `sets`). Also called on raw steps that failed the schema. */
+  factsSet?(step: T): readonly unknown[] | undefined;
   check(step: T, ctx: StepCheckContext): void;
   compile(step: T, ctx: StepCompileContext): P;
   /** The key fields of a compiled step, for people (`action http.request`). */
@@ -92,6 +109,8 @@ export interface StepKind {
   nestedStepsKey?: string;
   decision(step: AuthoringStep): { name: string; options?: string[] } | undefined;
   childRunbook(step: AuthoringStep): string | undefined;
+  /** Fact names this step records; only strings, whatever the step holds. */
+  factsSet(step: AuthoringStep): string[];
   check(step: AuthoringStep, ctx: StepCheckContext): void;
   compile(step: AuthoringStep, ctx: StepCompileContext): StepPlan;
   describe(step: StepPlan): string;
@@ -112,6 +131,10 @@ export function defineKind<T extends AuthoringStep, P extends StepPlan>(def: Ste
     secretsAllowedIn: def.secretsAllowedIn,
     decision: (step) => def.decision?.(step as T),
     childRunbook: (step) => def.childRunbook?.(step as T),
+    factsSet: (step) => {
+      const sets = def.factsSet?.(step as T);
+      return Array.isArray(sets) ? sets.filter((name): name is string => typeof name === 'string') : [];
+    },
     check: (step, ctx) => def.check(step as T, ctx),
     compile: (step, ctx) => def.compile(step as T, ctx),
     describe: (step) => def.describe(step as P),

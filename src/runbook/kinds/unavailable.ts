@@ -12,10 +12,6 @@ export interface UnavailableKind {
 /** The kinds of the format this release refuses, with the reason people see. */
 export const UNAVAILABLE_KINDS: readonly UnavailableKind[] = [
   {
-    key: 'notify',
-    message: 'step kind `notify` is not available yet: communications arrive with a later release (issue #4)',
-  },
-  {
     key: 'postmortem',
     message: 'step kind `postmortem` is not available yet: post-mortems arrive with a later release',
   },

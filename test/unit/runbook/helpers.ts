@@ -23,6 +23,9 @@ export const testActions = createActionCatalog([
 /** The fixture directory of runbooks. */
 export const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/runbooks');
 
+/** The fixture directory of message templates (small messages, independent of the starter wording). */
+export const TEMPLATES = path.resolve(import.meta.dirname, '../../fixtures/templates');
+
 /** Compiles YAML text as a single runbook file. */
 export function compileText(text: string, file = 'inline.yaml', known?: ReadonlyMap<string, Plan>): Result<Plan> {
   return compileRunbook({ file, bytes: Buffer.from(text) }, { actions: testActions, ...(known && { known }) });

@@ -3,19 +3,19 @@
  * expected issues, at the expected file, line:col and path.
  */
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRunbookFiles } from '../../../src/runbook/loader.js';
-import { FIXTURES, testActions } from './helpers.js';
+import { loadTemplateDirs, type TemplateCatalog } from '../../../src/templating/catalog.js';
+import { FIXTURES, TEMPLATES, testActions } from './helpers.js';
+import { notifyCases, type Expected } from './invalid-notify-cases.js';
 
 const INVALID = path.join(FIXTURES, 'invalid');
+let templates: TemplateCatalog;
 
-interface Expected {
-  file: string;
-  at: string;
-  path: string;
-  stepId?: string;
-  message: string;
-}
+beforeAll(async () => {
+  templates = await loadTemplateDirs([TEMPLATES]);
+  expect(templates.problems).toEqual([]);
+});
 
 const cases: Record<string, Expected[]> = {
   'unknown-key.yaml': [
@@ -155,15 +155,7 @@ const cases: Record<string, Expected[]> = {
       message: 'secret param `token` may only be interpolated alone, as ${{ params.token }}',
     },
   ],
-  'notify-not-available.yaml': [
-    {
-      file: 'notify-not-available.yaml',
-      at: '20:5',
-      path: 'steps[1].notify',
-      stepId: 'tell',
-      message: 'step kind `notify` is not available yet: communications arrive with a later release (issue #4)',
-    },
-  ],
+  ...notifyCases,
   'postmortem-not-available.yaml': [
     {
       file: 'postmortem-not-available.yaml',
@@ -208,7 +200,7 @@ const cases: Record<string, Expected[]> = {
       at: '21:5',
       path: 'steps[1].retry',
       stepId: 'check',
-      message: '`retry` only applies to `action` and `runbook` steps: a `task` step is not retried',
+      message: '`retry` only applies to `action`, `notify` and `runbook` steps: a `task` step is not retried',
     },
   ],
   'action-input.yaml': [
@@ -299,7 +291,7 @@ describe('invalid runbook fixtures', () => {
 
   for (const [fixture, expected] of Object.entries(cases)) {
     it(`reports ${fixture} exactly`, async () => {
-      const catalog = await loadRunbookFiles([path.join(INVALID, fixture)], { actions: testActions });
+      const catalog = await loadRunbookFiles([path.join(INVALID, fixture)], { actions: testActions, templates });
       const actual = catalog.issues.map((issue) => ({
         file: path.relative(INVALID, issue.file),
         at: `${issue.line}:${issue.col}`,

@@ -1,7 +1,7 @@
 /** The step-kind registry covers every plan kind and only those. */
 import { describe, expect, it } from 'vitest';
 import { STEP_KINDS } from '../../../src/domain/plan.js';
-import { STEP_KIND_REGISTRY, UNAVAILABLE_KINDS } from '../../../src/runbook/kinds/index.js';
+import { STEP_KIND_REGISTRY, UNAVAILABLE_KINDS, type AuthoringStep } from '../../../src/runbook/kinds/index.js';
 
 describe('step kind registry', () => {
   it('registers one kind per plan step kind, keyed by the YAML field', () => {
@@ -9,14 +9,24 @@ describe('step kind registry', () => {
     expect(STEP_KIND_REGISTRY.map((kind) => kind.key)).toEqual([...STEP_KINDS]);
   });
 
-  it('allows retry on action and runbook steps only', () => {
+  it('allows retry on action, notify (deliveries) and runbook steps only', () => {
     expect(STEP_KIND_REGISTRY.filter((kind) => kind.supportsRetry).map((kind) => kind.key)).toEqual([
       'action',
+      'notify',
       'runbook',
     ]);
   });
 
   it('knows the kinds of the format that are not available yet', () => {
-    expect(UNAVAILABLE_KINDS.map((kind) => kind.key)).toEqual(['notify', 'postmortem']);
+    expect(UNAVAILABLE_KINDS.map((kind) => kind.key)).toEqual(['postmortem']);
+  });
+
+  it('knows which facts a step records: only task steps, only names', () => {
+    const step = { id: 'a', title: 'A', sets: ['x', 3] } as unknown as AuthoringStep;
+    const recorded = STEP_KIND_REGISTRY.flatMap((kind) => {
+      const sets = kind.factsSet(step);
+      return sets.length > 0 ? [[kind.key, sets]] : [];
+    });
+    expect(recorded).toEqual([['task', ['x']]]);
   });
 });

@@ -1,7 +1,7 @@
 /** Binding a plan to the roster at trigger time. */
 import { describe, expect, it } from 'vitest';
 import type { RunbookStep } from '../../../src/domain/plan.js';
-import { resolveRoster } from '../../../src/runbook/roster.js';
+import { resolveRoster, rosterMembers } from '../../../src/runbook/roster.js';
 import { compileTexts } from './helpers.js';
 
 const parent = `apiVersion: firebreak/v1
@@ -27,7 +27,7 @@ steps:
 `;
 
 const roster = [
-  { id: 'alice', email: 'alice@example.com', roles: ['commander', 'security'] },
+  { id: 'alice', name: 'Alice Example', email: 'alice@example.com', roles: ['commander', 'security'] },
   { id: 'bob', roles: ['security'] },
   { id: 'lead', email: 'lead@example.com', roles: ['commander'] },
   { id: 'carol', email: 'carol@example.com', roles: ['legal'] },
@@ -54,5 +54,40 @@ describe('resolveRoster', () => {
     expect(plan.roles.security?.members).toEqual([]);
     expect((plan.steps[0] as RunbookStep).plan.roles.commander?.members).toEqual([]);
     expect(resolved.contentHash).toBe(plan.contentHash);
+  });
+
+  it('records the name and e-mail of every roster user in the roles, by id, in each plan', () => {
+    const resolved = resolveRoster(plan, roster);
+    expect(resolved.people).toEqual({
+      alice: { name: 'Alice Example', email: 'alice@example.com' },
+      bob: {},
+      lead: { email: 'lead@example.com' },
+    });
+    expect((resolved.steps[0] as RunbookStep).plan.people).toEqual({
+      alice: { name: 'Alice Example', email: 'alice@example.com' },
+      lead: { email: 'lead@example.com' },
+    });
+    expect(Object.isFrozen(resolved.people)).toBe(true);
+    expect(plan.people).toBeUndefined();
+  });
+
+  it('finds a person the runbook lists by e-mail (case-insensitively) even without the role on the roster', () => {
+    const resolved = resolveRoster(plan, [{ id: 'lee', name: 'Lee Lead', email: 'LEAD@example.com', roles: [] }]);
+    expect(resolved.roles.commander?.members).toEqual(['lead@example.com']);
+    expect(resolved.people).toEqual({ lee: { name: 'Lee Lead', email: 'LEAD@example.com' } });
+    expect((resolved.steps[0] as RunbookStep).plan.people).toEqual({});
+  });
+});
+
+describe('rosterMembers', () => {
+  it('keeps id, name, e-mail and roles, and drops everything else', () => {
+    const users = [
+      { id: 'alice', name: 'Alice', email: 'alice@example.com', roles: ['commander'], token: 'sha256:00' },
+      { id: 'bob', roles: [] },
+    ];
+    expect(rosterMembers(users)).toEqual([
+      { id: 'alice', name: 'Alice', email: 'alice@example.com', roles: ['commander'] },
+      { id: 'bob', roles: [] },
+    ]);
   });
 });

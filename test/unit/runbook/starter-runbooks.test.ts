@@ -1,16 +1,24 @@
-/** The runbooks shipped in runbooks/ must validate with the built-in actions and use only available kinds. */
+/** The runbooks shipped in runbooks/ must validate with the built-in actions and the starter templates. */
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinActionCatalog } from '../../../src/actions/registry.js';
 import { forEachStep } from '../../../src/domain/plan.js';
 import { loadRunbookDirs } from '../../../src/runbook/loader.js';
+import { loadTemplateDirs } from '../../../src/templating/catalog.js';
 
 const RUNBOOKS = path.resolve(import.meta.dirname, '../../../runbooks');
+const TEMPLATES = path.resolve(import.meta.dirname, '../../../templates');
+
+async function loadStarter() {
+  const templates = await loadTemplateDirs([TEMPLATES]);
+  expect(templates.problems).toEqual([]);
+  return loadRunbookDirs([RUNBOOKS], { actions: builtinActionCatalog, templates });
+}
 
 describe('starter runbooks', () => {
   it('all validate and compile', async () => {
-    const catalog = await loadRunbookDirs([RUNBOOKS], { actions: builtinActionCatalog });
+    const catalog = await loadStarter();
     expect(catalog.issues).toEqual([]);
     expect([...catalog.runbooks.keys()].sort()).toEqual([
       'compromised-container-image',
@@ -22,7 +30,7 @@ describe('starter runbooks', () => {
   });
 
   it('start the GDPR Art. 33 clock from a recorded decision, 72 hours', async () => {
-    const catalog = await loadRunbookDirs([RUNBOOKS], { actions: builtinActionCatalog });
+    const catalog = await loadStarter();
     const plan = catalog.runbooks.get('personal-data-exfiltration')!.plan;
     expect(plan.deadlines[0]).toMatchObject({
       id: 'gdpr-art33',
@@ -36,11 +44,11 @@ describe('starter runbooks', () => {
     expect(children).toEqual(['restore-from-backup']);
   });
 
-  it('leave notify and post-mortem steps as comments until those kinds exist', async () => {
+  it('leave post-mortem steps as comments until that kind exists', async () => {
     for (const name of await readdir(RUNBOOKS)) {
       if (!name.endsWith('.yaml')) continue;
       const text = await readFile(path.join(RUNBOOKS, name), 'utf8');
-      expect(text, name).not.toMatch(/^\s*(notify|postmortem):/m);
+      expect(text, name).not.toMatch(/^\s*postmortem:/m);
     }
   });
 });

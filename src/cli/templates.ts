@@ -1,0 +1,38 @@
+/** Message templates for the commands that load runbooks: which directories, and their problems as issues. */
+import { existsSync } from 'node:fs';
+import type { ActionCatalog } from '../runbook/action-catalog.js';
+import type { RunbookCatalog } from '../runbook/catalog.js';
+import type { Issue } from '../runbook/issues.js';
+import { loadRunbookDirs } from '../runbook/loader.js';
+import { loadTemplateDirs, type TemplateCatalog } from '../templating/catalog.js';
+
+/** Template load problems as issues, listed with runbook problems. */
+export function templateIssues(templates: TemplateCatalog | undefined): Issue[] {
+  return (templates?.problems ?? []).map((problem) => ({ ...problem, path: '' }));
+}
+
+/**
+ * Loads the template directories that exist, or `fallback` when none does; undefined when there is nothing
+ * to load. A missing directory is not a problem here: runbooks without `notify` steps need no templates,
+ * and a runbook with one is refused with a message saying that no templates were loaded.
+ */
+export async function loadExistingTemplates(
+  dirs: readonly string[],
+  fallback?: string,
+): Promise<TemplateCatalog | undefined> {
+  let present = dirs.filter((dir) => existsSync(dir));
+  if (present.length === 0 && fallback !== undefined && existsSync(fallback)) present = [fallback];
+  return present.length === 0 ? undefined : loadTemplateDirs(present);
+}
+
+/** Loads the templates, then the runbooks against them; template problems come first among the issues. */
+export async function loadRunbooksWithTemplates(
+  runbookDirs: readonly string[],
+  templateDirs: readonly string[],
+  actions: ActionCatalog,
+  fallback?: string,
+): Promise<RunbookCatalog> {
+  const templates = await loadExistingTemplates(templateDirs, fallback);
+  const catalog = await loadRunbookDirs(runbookDirs, { actions, ...(templates && { templates }) });
+  return { ...catalog, issues: [...templateIssues(templates), ...catalog.issues] };
+}

@@ -1,0 +1,75 @@
+/**
+ * The contract between the `notify` step and its activities: what a message is rendered from, what a
+ * render returns, and what a send takes and reports. Workflow-safe (types only); the activities
+ * implement it over `src/templating` and `src/channels`.
+ */
+import type { JsonValue, MessageTemplates, NotifyChannel, Severity } from './plan.js';
+import type { DecisionRecord, FactRecord, SenderIdentity } from './state.js';
+
+/** Everything a message template may use. Facts are passed as records so their status is known. */
+export interface MessageContext {
+  incident: {
+    id: string;
+    title: string;
+    severity: Severity;
+    /** ISO 8601 instant. */
+    startedAt: string;
+    runbook: { id: string; title: string };
+  };
+  params: Record<string, JsonValue>;
+  facts: Record<string, FactRecord>;
+  decisions: Record<string, DecisionRecord>;
+  sender: SenderIdentity;
+}
+
+/** Input of the `renderMessage` activity: the embedded templates and the context to render them with. */
+export interface RenderMessageInput {
+  incidentId: string;
+  stepId: string;
+  templates: MessageTemplates;
+  channels: NotifyChannel[];
+  context: MessageContext;
+}
+
+/** One channel's rendered parts and their fingerprint. */
+export interface RenderedParts {
+  channel: NotifyChannel;
+  parts: Record<string, string>;
+  fingerprint: string;
+}
+
+/**
+ * Output of `renderMessage`. A problem with the data (a fact not set, a suspected fact rendered as plain
+ * text) is a value, not a failure: the step waits for the facts to change and renders again.
+ */
+export type RenderMessageResult =
+  | { ok: true; channels: RenderedParts[]; fingerprint: string }
+  | { ok: false; code: string; message: string; variable?: string; file?: string };
+
+/** Input of the `sendMessage` activity: exactly the approved parts of one channel. */
+export interface SendMessageInput {
+  incidentId: string;
+  stepId: string;
+  channel: NotifyChannel;
+  /** E-mail addresses or webhook endpoint names (empty for the status page). */
+  to: string[];
+  from: SenderIdentity;
+  replyTo?: string;
+  parts: Record<string, string>;
+  /** The message fingerprint the approvers approved. */
+  fingerprint: string;
+  /** Stable per incident, step, repeat and channel; each recipient's id is derived from it. */
+  idempotencyKey: string;
+}
+
+/** Output of `sendMessage`: who accepted, with the stable id each receiver saw. */
+export interface SendMessageResult {
+  channel: NotifyChannel;
+  accepted: string[];
+  deliveries: Array<{ recipient: string; messageId: string; status?: number; response?: string }>;
+}
+
+/** The fingerprint over a message's channels: what approvers vote on. `sha` is the SHA-256 hex function. */
+export function messageFingerprint(channels: readonly RenderedParts[], sha: (text: string) => string): string {
+  return `sha256:${sha(JSON.stringify(channels.map((entry) => [entry.channel, entry.fingerprint])))}`;
+}
