@@ -2,6 +2,7 @@
  * The channel port: one interface every outbound communication adapter (email, webhook) implements, and
  * the message and receipt it speaks. Adapters are side-effecting and live behind activities only.
  */
+import type { SendMessageInput, SendMessageResult } from '../domain/notify.js';
 
 /** The channels this port covers; the status page "delivers" by publishing to its blob store. */
 export type ChannelName = 'email' | 'webhook' | 'statuspage';
@@ -63,4 +64,13 @@ export interface DeliveryReceipt {
 export interface Channel {
   readonly name: ChannelName;
   send(message: OutboundMessage): Promise<DeliveryReceipt>;
+}
+
+/**
+ * What the `sendMessage` activity calls: routes one channel of an approved message (email, webhook, chat,
+ * status page) to the adapter configured for it. Built from `channels` in the config by the worker.
+ * Throws FirebreakErrors classified like `Channel.send`.
+ */
+export interface MessageRouter {
+  send(input: SendMessageInput): Promise<SendMessageResult>;
 }

@@ -9,6 +9,7 @@ export {
   HttpActionConfigSchema,
   RosterUserSchema,
   RunbooksConfigSchema,
+  TemplatesConfigSchema,
   TemporalConfigSchema,
   UsersSchema,
   WebhookRouteSchema,
@@ -25,3 +26,27 @@ export {
   type WebhookRoute,
   type WebhooksConfig,
 } from './schema.js';
+export {
+  ChannelsConfigSchema,
+  EmailChannelConfigSchema,
+  ENDPOINT_NAME,
+  SmtpConfigSchema,
+  StatusPageConfigSchema,
+  WebhookChannelConfigSchema,
+  WebhookEndpointConfigSchema,
+  type ChannelsConfig,
+  type EmailChannelConfig,
+  type SmtpConfig,
+  type StatusPageConfig,
+  type WebhookChannelConfig,
+  type WebhookEndpointConfig,
+} from './channels-schema.js';
+export {
+  FsStorageConfigSchema,
+  S3StorageConfigSchema,
+  STORAGE_TYPES,
+  StorageConfigSchema,
+  type FsStorageConfig,
+  type S3StorageConfig,
+  type StorageConfig,
+} from './storage-schema.js';

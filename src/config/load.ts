@@ -9,7 +9,9 @@ import path from 'node:path';
 import { sortIssues, type Result } from '../runbook/issues.js';
 import { parseYamlSource } from '../runbook/source.js';
 import { mapZodIssues } from '../runbook/zod-issues.js';
+import type { ChannelsConfig } from './channels-schema.js';
 import { ConfigFileSchema, type ConfigFile, type FirebreakConfig } from './schema.js';
+import { storageUnionChoice, type StorageConfig } from './storage-schema.js';
 
 /** Where to look, for entry points that take options. */
 export interface LoadConfigOptions {
@@ -68,7 +70,8 @@ function parseConfigFile(file: string): Result<ConfigFile> {
   const value = yaml.value.value ?? {};
   const result = ConfigFileSchema.safeParse(value);
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, issues: sortIssues(mapZodIssues(result.error.issues, yaml.value, { value })) };
+  const issues = mapZodIssues(result.error.issues, yaml.value, { value, resolveUnion: storageUnionChoice });
+  return { ok: false, issues: sortIssues(issues) };
 }
 
 function resolveConfig(
@@ -87,6 +90,7 @@ function resolveConfig(
   const config: FirebreakConfig = {
     users: file.users,
     runbooks: { dirs: [...new Set([...fileDirs, ...cliDirs])] },
+    templates: { dirs: [...new Set((file.templates.dirs ?? ['./templates']).map((dir) => path.resolve(base, dir)))] },
     temporal: {
       address: env.FIREBREAK_TEMPORAL_ADDRESS || file.temporal.address,
       namespace: env.FIREBREAK_TEMPORAL_NAMESPACE || file.temporal.namespace,
@@ -98,9 +102,24 @@ function resolveConfig(
     ...(file.access === undefined ? {} : { access: file.access }),
     ...(file.api === undefined ? {} : { api: file.api }),
     ...(file.webhooks === undefined ? {} : { webhooks: file.webhooks }),
+    ...(file.channels === undefined ? {} : { channels: resolveChannels(file.channels, base) }),
+    ...(file.storage === undefined ? {} : { storage: resolveStorage(file.storage, base) }),
   };
   if (source !== undefined) config.source = source;
   return config;
+}
+
+/** The SMTP CA file, like every path in the file, is relative to the file; secret references stay as written. */
+function resolveChannels(channels: ChannelsConfig, base: string): ChannelsConfig {
+  const smtp = channels.email.smtp;
+  const ca = smtp?.tls?.ca;
+  if (smtp?.tls === undefined || ca === undefined) return channels;
+  const tls = { ...smtp.tls, ca: `file:${path.resolve(base, ca.slice('file:'.length))}` };
+  return { ...channels, email: { ...channels.email, smtp: { ...smtp, tls } } };
+}
+
+function resolveStorage(storage: StorageConfig, base: string): StorageConfig {
+  return storage.type === 'filesystem' ? { ...storage, dir: path.resolve(base, storage.dir) } : storage;
 }
 
 /** The directory relative references (secrets `file:`, scripts) resolve against: the config file's, else the cwd. */

@@ -1,26 +1,21 @@
 /**
  * The configuration file (`firebreak.yaml`), one zod schema per concern: the roster, runbook
- * directories, the Temporal connection and the built-in actions. Durations come out in milliseconds.
+ * directories, the Temporal connection and the built-in actions here; channels and storage in their own
+ * files. Durations come out in milliseconds.
  */
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration } from '../domain/duration.js';
 import { checkAlertExpression, type AlertExpressionKind } from '../alerts/expressions.js';
 import { RECEIVERS } from '../alerts/incoming.js';
 import { SEVERITIES } from '../domain/plan.js';
-
-const DURATION_MESSAGE = 'expected a duration such as 30s, 15m, 4h, 3d or 2w';
-
-/** A duration in the config file, converted to milliseconds. */
-const DurationMs = z
-  .string({ error: (issue) => (issue.input === undefined ? undefined : DURATION_MESSAGE) })
-  .regex(DURATION_PATTERN, { error: DURATION_MESSAGE })
-  .transform((text) => parseDuration(text) ?? 0);
-
-const ByteCount = z.int({ error: 'expected a whole number of bytes' }).min(1, { error: 'must be at least 1' });
+import { ChannelsConfigSchema, type ChannelsConfig } from './channels-schema.js';
+import { ByteCount, DurationMs, SecretReference, SingleLine } from './primitives.js';
+import { StorageConfigSchema, type StorageConfig } from './storage-schema.js';
 
 /** One person on the roster: who they are, the roles they hold and (optionally) the hash of their API token. */
 export const RosterUserSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'must be letters, digits, . _ or -' }),
+  /** Display name, used as the sender name of the messages this person sends. */
+  name: SingleLine.max(200).optional(),
   email: z.email({ error: 'expected an e-mail address' }).optional(),
   roles: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { error: 'expected a role name' })).default([]),
   // The message never repeats the value: this field holds credential material.
@@ -61,6 +56,11 @@ export const UsersSchema = z.array(RosterUserSchema).superRefine((users, ctx) =>
 
 /** Where runbooks are read from; the CLI's `--runbooks` adds to these. */
 export const RunbooksConfigSchema = z.strictObject({
+  dirs: z.array(z.string().min(1)).optional(),
+});
+
+/** Where message templates are read from (`templates/<message>/<channel>.<part>.hbs`). */
+export const TemplatesConfigSchema = z.strictObject({
   dirs: z.array(z.string().min(1)).optional(),
 });
 
@@ -139,13 +139,6 @@ function alertExpression(kind: AlertExpressionKind) {
     });
 }
 
-/** A secret reference: the value is read at startup, never written in the file. */
-const SecretReference = z
-  .string({ error: 'expected a secret reference (env:NAME or file:PATH)' })
-  .regex(/^(?:env:[A-Za-z_][A-Za-z0-9_]*|file:\S.*)$/, {
-    error: 'expected a secret reference (env:NAME or file:PATH)',
-  });
-
 /** One webhook route: which alerts it takes, and the runbook trigger it makes of them. */
 export const WebhookRouteSchema = z.strictObject({
   receiver: z.enum(RECEIVERS),
@@ -191,12 +184,15 @@ export type WebhooksConfig = z.infer<typeof WebhooksConfigSchema>;
 export const ConfigFileSchema = z.strictObject({
   users: UsersSchema.default([]),
   runbooks: RunbooksConfigSchema.prefault({}),
+  templates: TemplatesConfigSchema.prefault({}),
   temporal: TemporalConfigSchema.prefault({}),
   actions: ActionsConfigSchema.prefault({}),
   // Optional sections: absent means the defaults, applied where they are used (`ApiConfigSchema.parse({})`).
   access: AccessConfigSchema.optional(),
   api: ApiConfigSchema.optional(),
   webhooks: WebhooksConfigSchema.optional(),
+  channels: ChannelsConfigSchema.optional(),
+  storage: StorageConfigSchema.optional(),
 });
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
@@ -206,6 +202,8 @@ export interface FirebreakConfig {
   source?: string;
   users: RosterUser[];
   runbooks: { dirs: string[] };
+  /** Template directories, in order; a message defined in two of them is a problem. */
+  templates: { dirs: string[] };
   temporal: TemporalConfig;
   actions: ActionsConfig;
   /** Who may trigger what through the API; absent means any authenticated user may trigger any runbook. */
@@ -214,4 +212,8 @@ export interface FirebreakConfig {
   api?: ApiConfig;
   /** Alert receivers and routes; absent means no routes and no generic secrets. */
   webhooks?: WebhooksConfig;
+  /** Outbound channels (email, webhook endpoints, status page); absent means `ChannelsConfigSchema.parse({})`. */
+  channels?: ChannelsConfig;
+  /** The blob store, its paths resolved; absent means the filesystem store under the data directory. */
+  storage?: StorageConfig;
 }

@@ -6,7 +6,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler } from 'fastify-type-provider-zod';
 import { ApiConfigSchema } from '../config/schema.js';
-import type { RosterMember } from '../runbook/roster.js';
+import { rosterMembers, type RosterMember } from '../runbook/roster.js';
 import { registerAudit } from './audit.js';
 import { registerBearerAuth, type BearerAuth } from './auth.js';
 import type { AppDeps } from './deps.js';
@@ -15,6 +15,7 @@ import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerIncidentCommandRoutes } from './routes/incident-commands.js';
 import { registerIncidentRoutes } from './routes/incidents.js';
+import { registerMessageRoutes } from './routes/messages.js';
 import { registerRunbookRoutes } from './routes/runbooks.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { validatorCompiler } from './validation.js';
@@ -68,11 +69,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger,
   });
   await registerOpenApi(app);
-  const roster: RosterMember[] = users.map((user) => ({
-    id: user.id,
-    roles: user.roles,
-    ...(user.email ? { email: user.email } : {}),
-  }));
+  const roster: RosterMember[] = rosterMembers(users);
   registerHealthRoutes(app, deps, { hide: true });
   const statusPage = deps.statusPage;
   if (statusPage) {
@@ -114,4 +111,5 @@ function registerAuthenticatedRoutes(
   registerRunbookRoutes(app, deps);
   registerIncidentRoutes(app, deps, roster);
   registerIncidentCommandRoutes(app, deps);
+  registerMessageRoutes(app, deps);
 }

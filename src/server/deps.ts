@@ -19,5 +19,5 @@ export interface AppDeps {
   extraUsers?: RosterUser[];
   now?: () => Date;
   /** Where the status-page channel publishes; when given, the public `/status` pages are served from it. */
-  statusPage?: { store: BlobStore; prefix?: string };
+  statusPage?: { store: BlobStore; prefix?: string; title?: string };
 }

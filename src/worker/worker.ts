@@ -1,7 +1,7 @@
 /**
  * Worker bootstrap: the one place that knows the concrete adapters. It builds the built-in actions from
- * the config, the secret resolver over this process's environment, and the activities over them, and
- * registers the workflow bundle (prebuilt, or bundled from source).
+ * the config, the secret resolver over this process's environment, the message router over the configured
+ * channels and blob store, and the activities over them, and registers the workflow bundle (prebuilt, or bundled from source).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +10,12 @@ import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import { builtinActions, createActionRegistry } from '../actions/registry.js';
 import type { ActionDefinition } from '../actions/types.js';
+import { messageRouterFromConfig } from '../channels/from-config.js';
+import type { MessageRouter } from '../channels/types.js';
 import type { FirebreakConfig } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
-import { createSecretResolver } from '../secrets/resolver.js';
+import { createSecretResolver, type SecretResolver } from '../secrets/resolver.js';
+import { blobStoreFromConfig } from '../storage/from-config.js';
 import { INCIDENT_TASK_QUEUE } from '../temporal/names.js';
 
 export interface IncidentWorkerOptions {
@@ -21,6 +24,10 @@ export interface IncidentWorkerOptions {
   logger: Logger;
   /** Directory relative paths in the config resolve against (the config file's directory). */
   baseDir: string;
+  /** Where the worker keeps files: the `.eml` outbox and the default blob store. Default `<baseDir>/.firebreak`. */
+  dataDir?: string;
+  /** The channels messages are sent through; built from `channels` and `storage` in the config by default. */
+  messages?: MessageRouter;
   /** Environment secrets resolve from (`env:NAME`); the process environment by default. */
   env?: Readonly<Record<string, string | undefined>>;
   taskQueue?: string;
@@ -47,6 +54,13 @@ export function workflowsEntry(): string {
   return path.resolve(here, '../../workflows', `index${extension}`);
 }
 
+/** The router over the configured channels, publishing the status page to the configured blob store. */
+async function buildMessageRouter(options: IncidentWorkerOptions, secrets: SecretResolver): Promise<MessageRouter> {
+  const dataDir = options.dataDir ?? path.join(options.baseDir, '.firebreak');
+  const store = await blobStoreFromConfig(options.config.storage, { dataDir, secrets });
+  return messageRouterFromConfig(options.config, { dataDir, secrets, logger: options.logger, store });
+}
+
 /** Creates (but does not run) the incident worker. */
 export async function createIncidentWorker(options: IncidentWorkerOptions): Promise<Worker> {
   const { config, baseDir } = options;
@@ -58,7 +72,8 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     ...(options.extraActions ?? []),
   ]);
   const secrets = createSecretResolver({ env: options.env ?? process.env, baseDir });
-  const activities = createActivities({ actions, secrets, logger: options.logger });
+  const messages = options.messages ?? (await buildMessageRouter(options, secrets));
+  const activities = createActivities({ actions, secrets, logger: options.logger, messages });
   return Worker.create({
     connection: options.connection,
     namespace: config.temporal.namespace,

@@ -46,6 +46,7 @@ export function testConfig(address: string): FirebreakConfig {
   return {
     users: roster,
     runbooks: { dirs: [] },
+    templates: { dirs: [] },
     temporal: { address, namespace: 'default' },
     actions: {
       http: {

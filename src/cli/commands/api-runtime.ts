@@ -6,12 +6,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { FirebreakConfig, RosterUser } from '../../config/index.js';
+import { ChannelsConfigSchema, configBaseDir, type FirebreakConfig, type RosterUser } from '../../config/index.js';
 import { IncidentClient } from '../../incidents/client.js';
 import type { Logger } from '../../logging/logger.js';
 import type { RunbookCatalog } from '../../runbook/catalog.js';
 import { buildApp } from '../../server/app.js';
 import { createFileAuditLog } from '../../server/audit.js';
+import type { StatusPageDeps } from '../../server/routes/status.js';
+import { createSecretResolver } from '../../secrets/resolver.js';
+import { blobStoreFromConfig } from '../../storage/from-config.js';
 import { INCIDENT_TASK_QUEUE } from '../../temporal/names.js';
 
 export interface ApiOptions {
@@ -23,6 +26,8 @@ export interface ApiOptions {
   auditPath: string;
   logger: Logger;
   extraUsers?: RosterUser[];
+  /** Serve the public status page (`/status`) from this store. */
+  statusPage?: StatusPageDeps;
 }
 
 export interface RunningApi {
@@ -46,6 +51,7 @@ export async function serveApi(options: ApiOptions): Promise<RunningApi> {
     audit,
     logger: options.logger,
     ...(options.extraUsers ? { extraUsers: options.extraUsers } : {}),
+    ...(options.statusPage ? { statusPage: options.statusPage } : {}),
   });
   try {
     await app.listen({ host: options.host, port: options.port });
@@ -64,6 +70,21 @@ export async function serveApi(options: ApiOptions): Promise<RunningApi> {
       await connection.close();
     },
   };
+}
+
+/**
+ * What the API serves `/status` from: the configured blob store (with the default filesystem store, the one
+ * under `dataDir`, which the worker publishes to when it runs with the same data directory) and the page
+ * settings of `channels.statuspage`.
+ */
+export async function statusPageFromConfig(
+  config: FirebreakConfig,
+  where: { dataDir: string; env: Readonly<Record<string, string | undefined>>; cwd: string },
+): Promise<StatusPageDeps> {
+  const secrets = createSecretResolver({ env: where.env, baseDir: configBaseDir(config, where.cwd) });
+  const store = await blobStoreFromConfig(config.storage, { dataDir: where.dataDir, secrets });
+  const { prefix, title } = (config.channels ?? ChannelsConfigSchema.parse({})).statuspage;
+  return { store, prefix, title };
 }
 
 /**

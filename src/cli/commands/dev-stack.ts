@@ -6,16 +6,17 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
+import { outboxDir } from '../../channels/from-config.js';
 import { configBaseDir, type FirebreakConfig } from '../../config/index.js';
 import { createLogger, installTemporalLogging, type Logger } from '../../logging/logger.js';
 import type { RunbookCatalog } from '../../runbook/catalog.js';
-import { loadRunbookDirs } from '../../runbook/loader.js';
 import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
 import { createIncidentWorker } from '../../worker/worker.js';
 import { loadCliConfig, type ConfigOptions } from '../config.js';
 import { CliError, type CliDeps } from '../context.js';
 import { displayPath, formatIssueTable, plural } from '../output.js';
-import { devAdmin, serveApi, type RunningApi } from './api-runtime.js';
+import { loadRunbooksWithTemplates } from '../templates.js';
+import { devAdmin, serveApi, statusPageFromConfig, type RunningApi } from './api-runtime.js';
 import { projectRoot, untilSignal } from './process.js';
 
 export interface DevOptions extends ConfigOptions {
@@ -29,7 +30,14 @@ export interface DevOptions extends ConfigOptions {
 /** Runs the embedded stack until Ctrl-C. */
 export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
   const config = loadCliConfig(deps, { ...options, runbooks: ['runbooks', ...(options.runbooks ?? [])] });
-  const catalog = await loadRunbookDirs(config.runbooks.dirs, { actions: deps.actions });
+  // Like ./runbooks, ./templates is used when the configured template directories do not exist.
+  const templatesHere = path.resolve(deps.cwd, 'templates');
+  const catalog = await loadRunbooksWithTemplates(
+    config.runbooks.dirs,
+    config.templates.dirs,
+    deps.actions,
+    templatesHere,
+  );
   if (catalog.issues.length > 0) {
     deps.err(formatIssueTable(catalog.issues, deps.cwd));
     throw new CliError(
@@ -92,6 +100,7 @@ async function runStack(stack: Stack): Promise<void> {
       config,
       logger,
       baseDir: configBaseDir(config, deps.cwd),
+      dataDir: stack.dataDir,
     });
     const running = worker.run();
     let api: RunningApi | undefined;
@@ -105,6 +114,8 @@ async function runStack(stack: Stack): Promise<void> {
         auditPath: path.join(stack.dataDir, 'audit.jsonl'),
         logger,
         extraUsers: [devAdmin(stack.tokenFile, catalog)],
+        // The worker publishes to the same data directory, so /status shows what it sends.
+        statusPage: await statusPageFromConfig(config, { dataDir: stack.dataDir, env: deps.env, cwd: deps.cwd }),
       });
       deps.out(banner(stack, api.url));
       await Promise.race([untilSignal(), running]);
@@ -128,6 +139,8 @@ function banner(stack: Stack, apiUrl: string): string {
     `  API            ${apiUrl}/api/v1 (token in ${displayPath(stack.tokenFile, stack.deps.cwd)})`,
     `  Temporal       ${stack.server.address} (namespace default)`,
     `  Temporal UI    ${stack.server.uiUrl ?? 'off (--no-ui)'}`,
+    `  Status page    ${apiUrl}/status`,
+    `  Email          ${emailDestination(stack)}`,
     `  Runbooks       ${runbooks.length === 0 ? 'none found' : runbooks.join(', ')}`,
     '',
     'Try next (in another terminal):',
@@ -140,6 +153,13 @@ function banner(stack: Stack, apiUrl: string): string {
     '',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** Where e-mail goes: the SMTP server, or the `.eml` outbox when none is configured. */
+function emailDestination(stack: Stack): string {
+  const smtp = stack.config.channels?.email.smtp;
+  if (smtp) return `SMTP ${smtp.host}:${smtp.port}`;
+  return `written to ${displayPath(outboxDir(stack.dataDir), stack.deps.cwd)} (no SMTP configured: nothing is sent)`;
 }
 
 /** The exports the CLI needs when the API or the data directory is not the default. */

@@ -5,11 +5,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createLogger, installTemporalLogging } from '../../logging/logger.js';
-import { loadRunbookDirs } from '../../runbook/loader.js';
 import { loadCliConfig, type ConfigOptions } from '../config.js';
 import { CliError, type CliDeps } from '../context.js';
 import { formatIssueTable, plural } from '../output.js';
-import { serveApi } from './api-runtime.js';
+import { loadRunbooksWithTemplates } from '../templates.js';
+import { serveApi, statusPageFromConfig } from './api-runtime.js';
 import { untilSignal } from './process.js';
 
 export interface ServerOptions extends ConfigOptions {
@@ -20,7 +20,7 @@ export interface ServerOptions extends ConfigOptions {
 
 export async function server(deps: CliDeps, options: ServerOptions): Promise<void> {
   const config = loadCliConfig(deps, options);
-  const catalog = await loadRunbookDirs(config.runbooks.dirs, { actions: deps.actions });
+  const catalog = await loadRunbooksWithTemplates(config.runbooks.dirs, config.templates.dirs, deps.actions);
   if (catalog.issues.length > 0) {
     deps.err(formatIssueTable(catalog.issues, deps.cwd));
     throw new CliError(`${plural(catalog.issues.length, 'problem')} in the runbooks (listed above)`);
@@ -40,6 +40,7 @@ export async function server(deps: CliDeps, options: ServerOptions): Promise<voi
     port,
     auditPath: path.join(dataDir, 'audit.jsonl'),
     logger,
+    statusPage: await statusPageFromConfig(config, { dataDir, env: deps.env, cwd: deps.cwd }),
   }).catch((error: unknown) => {
     throw new CliError(error instanceof Error ? error.message : String(error));
   });

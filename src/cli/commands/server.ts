@@ -13,6 +13,6 @@ export function registerServerCommand(program: Command, deps: CliDeps): void {
     .option('--runbooks <dir>', 'runbook directory, repeatable (default: the config, else ./runbooks)', collect)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', '8080')
-    .option('--data-dir <dir>', 'where the audit log is written', '.firebreak')
+    .option('--data-dir <dir>', 'where the audit log and, by default, the status page blobs live', '.firebreak')
     .action(async (options: ServerOptions) => (await import('./server-run.js')).server(deps, options));
 }

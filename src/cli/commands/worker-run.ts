@@ -3,6 +3,8 @@
  * deployments where Temporal runs elsewhere. Checks the search attributes first, since starting an
  * incident fails without them.
  */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { configBaseDir } from '../../config/index.js';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -13,7 +15,14 @@ import { loadCliConfig, type ConfigOptions } from '../config.js';
 import { CliError, type CliDeps } from '../context.js';
 import { untilSignal } from './process.js';
 
-export async function worker(deps: CliDeps, options: ConfigOptions): Promise<void> {
+/** Options of `firebreak worker`. */
+export interface WorkerOptions extends ConfigOptions {
+  /** The `.eml` outbox and the default blob store (status page) live here. */
+  dataDir: string;
+}
+
+/** Runs the incident worker until Ctrl-C. */
+export async function worker(deps: CliDeps, options: WorkerOptions): Promise<void> {
   const config = loadCliConfig(deps, options);
   const { address, namespace } = config.temporal;
   const client = await Connection.connect({ address }).catch((error: unknown) => {
@@ -36,6 +45,8 @@ export async function worker(deps: CliDeps, options: ConfigOptions): Promise<voi
   } finally {
     await client.close();
   }
+  const dataDir = path.resolve(deps.cwd, options.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // outgoing mail and published pages: owner only
   const logger = createLogger({ level: deps.env.FIREBREAK_LOG_LEVEL ?? 'info' });
   installTemporalLogging(logger);
   const connection = await NativeConnection.connect({ address });
@@ -45,6 +56,7 @@ export async function worker(deps: CliDeps, options: ConfigOptions): Promise<voi
       config,
       logger,
       baseDir: configBaseDir(config, deps.cwd),
+      dataDir,
     });
     const running = incidentWorker.run();
     logger.info({ address, namespace }, 'worker polling');

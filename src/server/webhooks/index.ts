@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createAlertRouter } from '../../alerts/routing.js';
 import { ApiConfigSchema, WebhooksConfigSchema, type WebhookRoute } from '../../config/schema.js';
+import { rosterMembers } from '../../runbook/roster.js';
 import { createSecretResolver } from '../../secrets/resolver.js';
 import type { AppDeps } from '../deps.js';
 import { createErrorHandler } from '../errors.js';
@@ -37,7 +38,7 @@ export async function registerWebhooks(app: FastifyInstance, deps: AppDeps): Pro
       deadline: (commit) => deps.temporal.client.withDeadline(Date.now() + COMMIT_TIMEOUT_MS, commit),
     }),
     runbooks: deps.runbooks,
-    roster: users.map((user) => ({ id: user.id, roles: user.roles, ...(user.email ? { email: user.email } : {}) })),
+    roster: rosterMembers(users),
     access: deps.config.access,
     audit: deps.audit,
     logger: deps.logger,

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       value: {
         users: [],
         runbooks: { dirs: [path.join(dir, 'runbooks')] },
+        templates: { dirs: [path.join(dir, 'templates')] },
         temporal: { address: '127.0.0.1:7233', namespace: 'default' },
         actions: {
           http: { allow: [], allowLinkLocal: false, maxResponseBytes: 65_536, defaultTimeoutMs: 30_000 },
@@ -59,6 +60,7 @@ actions:
           { id: 'bob', roles: ['security'] },
         ],
         runbooks: { dirs: [path.join(dir, 'runbooks'), '/srv/runbooks', path.join(dir, 'extra')] },
+        templates: { dirs: [path.join(dir, 'conf/templates')] },
         temporal: { address: 'temporal.internal:7233', namespace: 'incidents' },
         actions: {
           http: {
@@ -154,5 +156,10 @@ describe('docs/firebreak.example.yaml', () => {
     const result = loadConfig({}, { configPath: example });
     expect(result.ok && result.value.users.map((user) => user.id)).toEqual(['alice', 'bob', 'carol', 'dan']);
     expect(result.ok && result.value.actions.command.defaultTimeoutMs).toBe(300_000);
+    expect(result.ok && result.value.users[0]?.name).toBe('Alice Example');
+    expect(result.ok && Object.keys(result.value.channels?.webhook.endpoints ?? {})).toEqual([
+      'ops-bridge',
+      'exec-chat',
+    ]);
   });
 });

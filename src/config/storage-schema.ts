@@ -1,0 +1,56 @@
+/**
+ * `storage`: the blob store restore drills and the status page write to, chosen by `type`: `filesystem`
+ * (a directory, relative to the config file) or `s3` (AWS S3 or an S3-compatible server). Absent, the
+ * filesystem store under the data directory (`<data dir>/blobs`) is used.
+ */
+import { z } from 'zod';
+import type { UnionChoice } from '../runbook/zod-issues.js';
+import { describeValue, type DocPath } from '../runbook/issues.js';
+import { SecretReference } from './primitives.js';
+
+/** The storage types, as `type:` names them. */
+export const STORAGE_TYPES = ['filesystem', 's3'] as const;
+
+/** `storage` with `type: filesystem`. */
+export const FsStorageConfigSchema = z.strictObject({
+  type: z.literal('filesystem'),
+  dir: z.string().min(1),
+});
+export type FsStorageConfig = z.infer<typeof FsStorageConfigSchema>;
+
+const KEY_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+/** `storage` with `type: s3`. Credentials default to `env:AWS_ACCESS_KEY_ID` and `env:AWS_SECRET_ACCESS_KEY`. */
+export const S3StorageConfigSchema = z
+  .strictObject({
+    type: z.literal('s3'),
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name' }),
+    endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+    region: z.string().min(1).default('us-east-1'),
+    forcePathStyle: z.boolean().default(false),
+    // Every key is stored under `<prefix>/`, so one bucket can serve several installations.
+    prefix: z.string().regex(KEY_PREFIX, { error: 'expected a key prefix such as firebreak or env/prod' }).optional(),
+    accessKeyId: SecretReference.optional(),
+    secretAccessKey: SecretReference.optional(),
+  })
+  .superRefine((s3, ctx) => {
+    if ((s3.accessKeyId === undefined) === (s3.secretAccessKey === undefined)) return;
+    const missing = s3.accessKeyId === undefined ? 'accessKeyId' : 'secretAccessKey';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'give both accessKeyId and secretAccessKey, or neither' });
+  });
+export type S3StorageConfig = z.infer<typeof S3StorageConfigSchema>;
+
+/** `storage`: one of the store types. */
+export const StorageConfigSchema = z.discriminatedUnion('type', [FsStorageConfigSchema, S3StorageConfigSchema]);
+export type StorageConfig = z.infer<typeof StorageConfigSchema>;
+
+/**
+ * Reports a `storage` whose `type` is missing or unknown (zod gives no branch for it), for `mapZodIssues`.
+ * Returns undefined for any other union.
+ */
+export function storageUnionChoice(path: DocPath, raw: unknown): UnionChoice | undefined {
+  if (path.length !== 2 || path[0] !== 'storage' || path[1] !== 'type') return undefined;
+  const expected = STORAGE_TYPES.join(' or ');
+  if (raw === undefined) return { message: `\`type\` is required: ${expected}`, path: ['storage'] };
+  return { message: `expected ${expected}, got ${describeValue(raw)}`, path };
+}

@@ -1,0 +1,185 @@
+/** loadConfig(env): `users[].name`, the `channels` and `storage` sections, their defaults and located problems. */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.js';
+
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'firebreak-config-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, text: string): string {
+  const file = path.join(dir, name);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  return file;
+}
+
+function problems(text: string): string[] {
+  write('firebreak.yaml', text);
+  const result = loadConfig({}, { cwd: dir });
+  return result.ok ? [] : result.issues.map((i) => `${i.line}:${i.col} ${i.path} ${i.message}`);
+}
+
+describe('loadConfig: users[].name, channels and storage', () => {
+  it('reads a full file: defaults filled, durations in ms, the CA and the store directory resolved', () => {
+    write(
+      'conf/firebreak.yaml',
+      `users:
+  - { id: alice, name: Alice Example, email: alice@example.com, roles: [commander] }
+channels:
+  email:
+    from: 'Firebreak <firebreak@example.com>'
+    replyTo: security@example.com
+    smtp:
+      host: smtp.example.com
+      port: 587
+      requireTLS: true
+      tls: { ca: file:certs/ca.pem, servername: mail.example.com }
+      auth: { user: env:SMTP_USER, pass: file:/run/secrets/smtp-password }
+      timeout: 1m
+  webhook:
+    allow: ['https://hooks.slack.com', 'https://*.example.com']
+    timeout: 5s
+    endpoints:
+      ops-bridge: { url: 'https://alerts.example.com/firebreak', secret: env:OPS_HOOK_SECRET }
+      exec-chat: { url: env:SLACK_EXEC_WEBHOOK_URL, format: slack }
+  statuspage: { title: Example status, siteUrl: 'https://status.example.com/status' }
+storage: { type: filesystem, dir: ../blobs }
+`,
+    );
+    const result = loadConfig({}, { cwd: dir, configPath: 'conf/firebreak.yaml' });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    const { users, channels, storage } = result.value;
+    expect(users[0]?.name).toBe('Alice Example');
+    expect(channels).toEqual({
+      email: {
+        from: 'Firebreak <firebreak@example.com>',
+        replyTo: 'security@example.com',
+        smtp: {
+          host: 'smtp.example.com',
+          port: 587,
+          secure: false,
+          requireTLS: true,
+          tls: {
+            ca: `file:${path.join(dir, 'conf/certs/ca.pem')}`,
+            rejectUnauthorized: true,
+            servername: 'mail.example.com',
+          },
+          auth: { user: 'env:SMTP_USER', pass: 'file:/run/secrets/smtp-password' },
+          timeoutMs: 60_000,
+        },
+      },
+      webhook: {
+        allow: ['https://hooks.slack.com', 'https://*.example.com'],
+        allowLinkLocal: false,
+        timeoutMs: 5000,
+        endpoints: {
+          'ops-bridge': { url: 'https://alerts.example.com/firebreak', format: 'json', secret: 'env:OPS_HOOK_SECRET' },
+          'exec-chat': { url: 'env:SLACK_EXEC_WEBHOOK_URL', format: 'slack' },
+        },
+      },
+      statuspage: { title: 'Example status', siteUrl: 'https://status.example.com/status', prefix: 'status' },
+    });
+    expect(storage).toEqual({ type: 'filesystem', dir: path.join(dir, 'blobs') });
+  });
+
+  it('fills the defaults of each channel section and of the S3 store', () => {
+    write('firebreak.yaml', 'channels: { email: {} }\nstorage: { type: s3, bucket: firebreak }\n');
+    const result = loadConfig({}, { cwd: dir });
+    expect(result.ok && result.value.channels).toEqual({
+      email: { from: 'Firebreak <firebreak@localhost>' },
+      webhook: { allow: [], allowLinkLocal: false, timeoutMs: 10_000, endpoints: {} },
+      statuspage: { title: 'Status', prefix: 'status' },
+    });
+    expect(result.ok && result.value.storage).toEqual({
+      type: 's3',
+      bucket: 'firebreak',
+      region: 'us-east-1',
+      forcePathStyle: false,
+    });
+  });
+
+  it('locates every bad channel field', () => {
+    expect(
+      problems(`users:
+  - { id: alice, name: "Alice\\u0007" }
+channels:
+  email:
+    from: not an address
+    replyTo: nope
+    smtp:
+      host: smtp.example.com
+      port: 70000
+      tls: { ca: /etc/ca.pem, rejectUnauthorized: maybe }
+      auth: { user: alice, pass: env:SMTP_PASS }
+      timeout: 30
+  webhook:
+    allow: ['ftp://x']
+    timeout: soon
+    endpoints:
+      -bad: { url: https://hooks.example.com/a }
+      ops: { url: 'gopher://x', format: xml }
+      ref: { url: 'env:', format: slack, secret: OPS }
+  statuspage: { title: "", siteUrl: 'ftp://x', prefix: '/status/', colour: red }
+  sms: {}
+`),
+    ).toEqual([
+      '2:24 users[0].name must be one line without control characters',
+      '5:11 channels.email.from expected an e-mail address, or Name <address>',
+      '6:14 channels.email.replyTo expected an e-mail address',
+      '9:13 channels.email.smtp.port must be a port number (1-65535)',
+      '10:18 channels.email.smtp.tls.ca expected file:PATH (a PEM file)',
+      '10:51 channels.email.smtp.tls.rejectUnauthorized expected true or false, got "maybe"',
+      '11:21 channels.email.smtp.auth.user expected a secret reference (env:NAME or file:PATH)',
+      '12:16 channels.email.smtp.timeout expected a duration such as 30s, 15m, 4h, 3d or 2w',
+      '14:13 channels.webhook.allow[0] expected an entry like https://host, https://*.example.com, http://host:* or https://host/path/',
+      '15:14 channels.webhook.timeout expected a duration such as 30s, 15m, 4h, 3d or 2w',
+      '17:7 channels.webhook.endpoints["-bad"] invalid name `-bad`: must start with a letter or digit: letters, digits, _ . -',
+      '18:19 channels.webhook.endpoints.ops.url expected an http(s) URL or a secret reference',
+      '18:41 channels.webhook.endpoints.ops.format expected one of json, slack, got "xml"',
+      '19:19 channels.webhook.endpoints.ref.url expected env:NAME or file:PATH',
+      '19:50 channels.webhook.endpoints.ref.secret expected a secret reference (env:NAME or file:PATH)',
+      '20:24 channels.statuspage.title must be at least 1 characters',
+      '20:37 channels.statuspage.siteUrl expected an http(s) URL',
+      '20:56 channels.statuspage.prefix expected a key prefix such as status or public/status',
+      '20:68 channels.statuspage.colour unknown key `colour`',
+      '21:3 channels.sms unknown key `sms`',
+    ]);
+  });
+
+  it('refuses a literal endpoint URL outside channels.webhook.allow', () => {
+    expect(
+      problems(`channels:
+  webhook:
+    allow: ['https://hooks.example.com']
+    endpoints:
+      outside: { url: 'https://evil.example.net/x' }
+      inside: { url: 'https://hooks.example.com/x' }
+      hidden: { url: 'env:HIDDEN_URL' }
+`),
+    ).toEqual(['5:23 channels.webhook.endpoints.outside.url not admitted by channels.webhook.allow']);
+  });
+
+  it('locates bad storage: unknown or missing type, fields of the wrong type, half the credentials', () => {
+    expect(problems('storage: { type: gcs, dir: x }\n')).toEqual([
+      '1:18 storage.type expected filesystem or s3, got "gcs"',
+    ]);
+    expect(problems('storage:\n  dir: x\n')).toEqual(['2:3 storage `type` is required: filesystem or s3']);
+    expect(problems('storage: { type: filesystem, dir: ./blobs, bucket: x }\n')).toEqual([
+      '1:44 storage.bucket unknown key `bucket`',
+    ]);
+    expect(problems('storage: { type: s3, bucket: B, endpoint: localhost, prefix: /x, accessKeyId: env:K }\n')).toEqual(
+      [
+        '1:10 storage.secretAccessKey give both accessKeyId and secretAccessKey, or neither',
+        '1:30 storage.bucket expected an S3 bucket name',
+        '1:43 storage.endpoint expected an http(s) URL',
+        '1:62 storage.prefix expected a key prefix such as firebreak or env/prod',
+      ],
+    );
+  });
+});
