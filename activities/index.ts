@@ -8,6 +8,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createActionContext } from '../src/actions/context.js';
 import type { ActionRegistry } from '../src/actions/registry.js';
 import type { ActionResult, Logger } from '../src/actions/types.js';
+import type { MessageRouter } from '../src/channels/types.js';
+import { ErrorCode, FirebreakError } from '../src/domain/errors.js';
+import type {
+  RenderMessageInput,
+  RenderMessageResult,
+  SendMessageInput,
+  SendMessageResult,
+} from '../src/domain/notify.js';
+import { renderEmbedded } from '../src/templating/embedded.js';
 import type { SecretResolver } from '../src/secrets/resolver.js';
 import { toActivityFailure } from './failures.js';
 import { prepareAction, runSignal, withFields, type RunActionInput } from './run-action.js';
@@ -20,6 +29,8 @@ export interface ActivityDeps {
   actions: ActionRegistry;
   secrets: SecretResolver;
   logger: Logger;
+  /** Where approved messages go (email, webhook, chat, status page); built from `channels` in the config. */
+  messages?: MessageRouter;
   /** How often a running action heartbeats (so that cancellation reaches it). Default 2 s. */
   heartbeatIntervalMs?: number;
 }
@@ -58,6 +69,37 @@ export function createActivities(deps: ActivityDeps) {
       } finally {
         clearInterval(beat);
         run.dispose();
+      }
+    },
+
+    /**
+     * Renders a `notify` step's message for every channel from the templates embedded in the plan. Pure:
+     * a problem with the data (a fact not set, a suspected fact as plain text) is returned, not thrown.
+     */
+    renderMessage(input: RenderMessageInput): Promise<RenderMessageResult> {
+      return Promise.resolve(renderEmbedded(input.templates, input.channels, input.context));
+    },
+
+    /** Sends exactly the approved parts of one channel of a message to its recipients. */
+    async sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
+      const logger = withFields(deps.logger, {
+        incidentId: input.incidentId,
+        stepId: input.stepId,
+        channel: input.channel,
+        attempt: Context.current().info.attempt,
+      });
+      try {
+        if (!deps.messages) {
+          throw new FirebreakError(ErrorCode.InvalidInput, 'this worker has no message channels configured');
+        }
+        const result = await deps.messages.send(input);
+        logger.info({ accepted: result.accepted.length, fingerprint: input.fingerprint }, 'message delivered');
+        return result;
+      } catch (error) {
+        const failure = toActivityFailure(error);
+        const type = failure instanceof ApplicationFailure ? failure.type : failure.name;
+        logger.warn({ error: failure.message, type }, 'message delivery failed');
+        throw failure;
       }
     },
   };

@@ -1,7 +1,8 @@
 /**
  * Records the histories replayed by test/workflows/replay.test.ts: starts a dev server and a worker,
  * runs each scenario in test/fixtures/histories/scenarios.ts to its end, and writes its history as JSON.
- * Re-record (npm run record-histories) only when a change is meant to be incompatible with runs in flight.
+ * Recording keeps what is there: `npm run record-histories -- <name>...` records only the named scenarios
+ * (new ones). Re-record an existing one only when a change is meant to be incompatible with runs in flight.
  */
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,8 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { NativeConnection } from '@temporalio/worker';
-import { scenarios } from '../test/fixtures/histories/scenarios.js';
+import { SCENARIO_TEMPLATES, scenarios } from '../test/fixtures/histories/scenarios.js';
+import { loadTemplateDirs } from '../src/templating/index.js';
 import { builtinActionCatalog } from '../src/actions/registry.js';
 import { IncidentClient } from '../src/incidents/client.js';
 import { prepareIncident } from '../src/incidents/prepare.js';
@@ -28,7 +30,12 @@ const server = await startDevServer({
 const connection = await Connection.connect({ address: server.address });
 const native = await NativeConnection.connect({ address: server.address });
 const taskQueue = 'record-histories';
+const only = process.argv.slice(2);
+const unknown = only.filter((name) => !scenarios.some((scenario) => scenario.name === name));
+if (unknown.length > 0) throw new Error(`no scenario ${unknown.join(', ')}`);
+const templates = await loadTemplateDirs([path.join(projectRoot, SCENARIO_TEMPLATES)]);
 const worker = await createIncidentWorker({
+  dataDir: mkdtempSync(path.join(tmpdir(), 'record-data-')),
   connection: native,
   config: testConfig(server.address),
   logger: createLogger({ level: 'error' }),
@@ -40,12 +47,12 @@ const running = worker.run();
 const client = new Client({ connection });
 const incidents = new IncidentClient(client, taskQueue);
 try {
-  for (const scenario of scenarios) {
+  for (const scenario of scenarios.filter((entry) => only.length === 0 || only.includes(entry.name))) {
     const sources = scenario.runbooks.map((text, i) => ({
       file: `${scenario.name}-${i}.yaml`,
       bytes: new TextEncoder().encode(text),
     }));
-    const catalog = compileRunbookSources(sources, { actions: builtinActionCatalog });
+    const catalog = compileRunbookSources(sources, { actions: builtinActionCatalog, templates });
     if (catalog.issues.length > 0) throw new Error(`${scenario.name}: ${JSON.stringify(catalog.issues)}`);
     const prepared = prepareIncident(catalog.runbooks, roster, {
       runbook: scenario.name,

@@ -51,7 +51,11 @@ export class GateBook {
     if (gate && gate.kind === kind) return gate;
     const known = this.run.state.steps.find((s) => s.id === step);
     if (!known) refuse(ErrorCode.NotFound, `No step ${step} in this incident`);
-    if (known.kind !== kind) refuse(ErrorCode.Conflict, `Step ${step} is ${article(known.kind)}, not ${article(kind)}`);
+    // A notify step's message is approved through the same gate kind as an approval step.
+    const approvable = kind === 'approval' && known.kind === 'notify';
+    if (known.kind !== kind && !approvable) {
+      refuse(ErrorCode.Conflict, `Step ${step} is ${article(known.kind)}, not ${article(kind)}`);
+    }
     refuse(ErrorCode.Conflict, `Step ${step} is not waiting for ${article(kind)} (it is ${known.status})`);
   }
 

@@ -52,7 +52,15 @@ export async function incidentWorkflow(input: StartIncident): Promise<IncidentRe
   const clocks = new CancellationScope();
   clocks.run(() => runDeadlines(run)).catch(ignoreCancellation);
 
-  const ctx: StepContext = { run, gates, compensations, runSteps: (steps) => runSteps(ctx, steps) };
+  // Work that outlives its step (repeating messages) stops when the incident closes.
+  const background = new CancellationScope();
+  const ctx: StepContext = {
+    run,
+    gates,
+    compensations,
+    runSteps: (steps) => runSteps(ctx, steps),
+    background: (task) => void background.run(task).catch((error: unknown) => backgroundFailed(run, error)),
+  };
   let failure: ApplicationFailure | undefined;
   try {
     await main.run(() => runSteps(ctx, run.plan.steps));
@@ -67,6 +75,7 @@ export async function incidentWorkflow(input: StartIncident): Promise<IncidentRe
     }
   } finally {
     clocks.cancel();
+    background.cancel();
     settleDeadlines(run);
   }
   // Let an Update that resolved the last gate return to its caller before the run closes.
@@ -98,6 +107,12 @@ function result(run: IncidentRun): IncidentResult {
     facts: Object.fromEntries(Object.entries(run.state.facts).map(([name, fact]) => [name, fact.value])),
     steps: Object.fromEntries(run.state.steps.map((step) => [step.id, step.status])),
   };
+}
+
+function backgroundFailed(run: IncidentRun, error: unknown): void {
+  if (isCancellation(error)) return;
+  const cause = describeFailure(error);
+  run.event('background.failed', `Background work stopped: ${cause.message}`, { data: { code: cause.code } });
 }
 
 function ignoreCancellation(error: unknown): void {

@@ -12,7 +12,10 @@ import type { Plan } from '../../src/domain/plan.js';
 import type { IncidentState } from '../../src/domain/state.js';
 import { IncidentClient } from '../../src/incidents/client.js';
 import { createLogger } from '../../src/logging/logger.js';
+import type { MessageRouter } from '../../src/channels/types.js';
+import type { FirebreakConfig } from '../../src/config/index.js';
 import { compileRunbookSources } from '../../src/runbook/index.js';
+import { loadTemplateDirs, type TemplateCatalog } from '../../src/templating/index.js';
 import { createIncidentWorker } from '../../src/worker/worker.js';
 import { projectRoot, quietTemporalRuntime, startInput, testConfig } from './config.js';
 
@@ -36,25 +39,42 @@ export interface TestEnv {
   close(): Promise<void>;
 }
 
+/** How a test file wants its worker and compiler. */
+export interface TestEnvOptions {
+  env?: Record<string, string>;
+  extraActions?: ActionDefinition[];
+  /** Adjusts the test config (channels, storage) before the worker is built. */
+  configure?: (config: FirebreakConfig) => FirebreakConfig;
+  /** Template directories `compile` embeds messages from (notify steps). */
+  templates?: string[];
+  /** The channels messages go through, instead of those built from the config. */
+  messages?: MessageRouter;
+  /** The worker's data directory (the .eml outbox and the filesystem blob store live there). */
+  dataDir?: string;
+}
+
 /** Connects to the shared dev server and runs a worker on a task queue of this test file's own. */
-export async function startTestEnv(
-  options: { env?: Record<string, string>; extraActions?: ActionDefinition[] } = {},
-): Promise<TestEnv> {
+export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEnv> {
   quietTemporalRuntime();
   const address = inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   const nativeConnection = await NativeConnection.connect({ address });
+  const config = (options.configure ?? ((base) => base))(testConfig(address));
+  const templates = options.templates ? await loadTemplateDirs(options.templates) : undefined;
+  if (templates && templates.problems.length > 0) throw new Error(JSON.stringify(templates.problems));
   const worker = await createIncidentWorker({
     connection: nativeConnection,
-    config: testConfig(address),
+    config,
     logger: createLogger({ level: 'error' }),
     baseDir: projectRoot,
     env: options.env ?? {},
     taskQueue,
     workflowBundlePath: inject('workflowBundlePath'),
     ...(options.extraActions ? { extraActions: options.extraActions } : {}),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.messages ? { messages: options.messages } : {}),
   });
   const workerRun = worker.run();
   const incidents = new IncidentClient(client, taskQueue);
@@ -65,7 +85,7 @@ export async function startTestEnv(
     address,
     worker,
     workerRun,
-    compile: compileYaml,
+    compile: (yaml, ...children) => compileYamlWith(templates, yaml, ...children),
     async trigger(plan, params = {}, extra = {}) {
       const { incidentId } = await incidents.trigger(startInput(plan, params, extra), `it-${randomUUID()}`);
       return incidentId;
@@ -81,11 +101,19 @@ export async function startTestEnv(
 
 /** Compiles YAML runbooks with the built-in action catalog; throws with every issue when invalid. */
 export function compileYaml(yaml: string, ...children: string[]): Plan {
+  return compileYamlWith(undefined, yaml, ...children);
+}
+
+/** Compiles YAML runbooks, embedding `notify` messages from `templates`. */
+export function compileYamlWith(templates: TemplateCatalog | undefined, yaml: string, ...children: string[]): Plan {
   const sources = [yaml, ...children].map((text, index) => ({
     file: `test-${index}.yaml`,
     bytes: new TextEncoder().encode(text),
   }));
-  const catalog = compileRunbookSources(sources, { actions: builtinActionCatalog });
+  const catalog = compileRunbookSources(sources, {
+    actions: builtinActionCatalog,
+    ...(templates ? { templates } : {}),
+  });
   if (catalog.issues.length > 0)
     throw new Error(catalog.issues.map((i) => `${i.file}:${i.line}:${i.col} ${i.path} ${i.message}`).join('\n'));
   const id = catalog.declaredIds.get('test-0.yaml');

@@ -2,6 +2,8 @@
  * Long waits on the time-skipping test server: a two-week wait and a 72-hour regulatory clock with its
  * reminders and overdue event run in seconds, with the same workflow code.
  */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -13,13 +15,27 @@ import { createActivities } from '../../activities/index.js';
 import { createActionRegistry, builtinActions } from '../../src/actions/registry.js';
 import { createSecretResolver } from '../../src/secrets/resolver.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { createEmlFileChannel } from '../../src/channels/eml-file.js';
+import { createMessageRouter } from '../../src/channels/router.js';
+import { loadTemplateDirs } from '../../src/templating/index.js';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
-import { alice, compileYaml, projectRoot, quietTemporalRuntime, startInput, testConfig } from '../support/temporal.js';
+import {
+  alice,
+  bob,
+  carol,
+  compileYaml,
+  compileYamlWith,
+  projectRoot,
+  quietTemporalRuntime,
+  startInput,
+  testConfig,
+} from '../support/temporal.js';
 
 let testEnv: TestWorkflowEnvironment;
 let worker: Worker;
 let running: Promise<void>;
+let outbox: string;
 const taskQueue = 'time-skipping';
 
 beforeAll(async () => {
@@ -34,10 +50,15 @@ beforeAll(async () => {
     ),
   });
   const config = testConfig('unused');
+  outbox = mkdtempSync(path.join(tmpdir(), 'firebreak-outbox-'));
   const activities = createActivities({
     actions: createActionRegistry(builtinActions({ http: config.actions.http, command: config.actions.command })),
     secrets: createSecretResolver({ env: {}, baseDir: projectRoot }),
     logger: createLogger({ level: 'error' }),
+    messages: createMessageRouter({
+      email: createEmlFileChannel({ directory: outbox, from: 'Firebreak <firebreak@example.com>' }),
+      webhookEndpoints: {},
+    }),
   });
   worker = await Worker.create({
     connection: testEnv.nativeConnection,
@@ -51,6 +72,7 @@ afterAll(async () => {
   worker?.shutdown();
   await running;
   await testEnv?.teardown();
+  rmSync(outbox, { recursive: true, force: true });
 });
 
 describe('long waits', () => {
@@ -103,5 +125,70 @@ steps:
       Date.parse(state.steps.find((s) => s.id === 'settle')!.endedAt!) -
       Date.parse(state.steps.find((s) => s.id === 'settle')!.startedAt!);
     expect(waited).toBeGreaterThanOrEqual(14 * 86_400_000);
+  });
+
+  it('repeats a stakeholder update every 30m, pre-approved after the first, until the named step finishes', async () => {
+    const templates = await loadTemplateDirs([path.join(projectRoot, 'test/fixtures/notify-templates')]);
+    const plan = compileYamlWith(
+      templates,
+      `
+apiVersion: firebreak/v1
+id: repeating-update
+title: Repeating update
+version: 1
+severity: sev1
+roles:
+  commander: {}
+  security: {}
+  legal: {}
+facts:
+  recordsAffected: { type: integer }
+  dataCategories: { type: list }
+steps:
+  - { id: scope, title: Scope, task: Scope it, assignee: role:security, sets: [recordsAffected, dataCategories] }
+  - id: update
+    title: Stakeholder update
+    notify:
+      message: breach-notice
+      channels: [email]
+      to: { email: [stakeholders@example.com] }
+      from: role:commander
+      approvers: [role:legal]
+      requires: [recordsAffected]
+      repeat: { every: 30m, until: contain, preApproved: true }
+  - { id: contain, title: Contain, wait: 100m }
+  - { id: aftermath, title: Aftermath, wait: 2h }
+`,
+    );
+    const incidents = new IncidentClient(testEnv.client, taskQueue);
+    const { incidentId } = await incidents.trigger(startInput(plan), 'repeat-1');
+    const handle = testEnv.client.workflow.getHandle(incidentId);
+    const until = async (predicate: (state: IncidentState) => boolean): Promise<IncidentState> => {
+      for (let i = 0; i < 200; i++) {
+        const state: IncidentState = await handle.query('state');
+        if (predicate(state)) return state;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error('state never matched');
+    };
+    await until((s) => s.steps.find((step) => step.id === 'scope')?.status === 'waiting');
+    await incidents.completeTask(incidentId, {
+      actor: bob,
+      step: 'scope',
+      facts: { recordsAffected: { value: 10 }, dataCategories: { value: ['names'] } },
+    });
+    const pending = await until((s) => s.messages?.update?.status === 'pending_approval');
+    const fingerprint = pending.messages!.update!.fingerprint!;
+    await incidents.vote(incidentId, { actor: carol, step: 'update', vote: 'approve', textHash: fingerprint });
+    const result = await incidents.result(incidentId);
+    expect(result.status).toBe('completed');
+    const state: IncidentState = await handle.query('state');
+    const record = state.messages!.update!;
+    // Sent at 0, 30m, 60m and 90m; \`contain\` finished at 100m, so nothing more during the 2h aftermath.
+    expect(record.sent.map((sent) => sent.sequence)).toEqual([1, 2, 3, 4]);
+    expect(record.sent.slice(1).every((sent) => sent.approvedBy.length === 0)).toBe(true);
+    expect(state.timeline.filter((e) => e.type === 'message.repeats_stopped')).toHaveLength(1);
+    const files = readdirSync(outbox).filter((name) => name.includes('stakeholders@example.com'));
+    expect(files).toHaveLength(4);
   });
 });

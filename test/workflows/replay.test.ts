@@ -20,6 +20,7 @@ describe('replay of recorded histories', () => {
       'alerts-and-cancel.json',
       'breach-human-steps.json',
       'child-runbook.json',
+      'notify-message.json',
     ]);
   });
 

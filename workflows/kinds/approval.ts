@@ -10,7 +10,7 @@ import { formatDuration } from '../../src/domain/duration.js';
 import { ErrorCode } from '../../src/domain/errors.js';
 import type { ApprovalStep } from '../../src/domain/plan.js';
 import { sha256Hex } from '../../src/domain/sha256.js';
-import type { ApprovalRecord, CastVote } from '../../src/domain/state.js';
+import type { ApprovalRecord, CastVote, VoteRecord } from '../../src/domain/state.js';
 import { escalate, refuse, roleNames, waitForGate, type Gate } from '../gates.js';
 import { now, type IncidentRun } from '../run.js';
 import type { ExecutorFor } from './types.js';
@@ -65,7 +65,7 @@ export const approvalExecutor: ExecutorFor<'approval'> = {
             data: { roles, ...(command.comment ? { comment: command.comment } : {}) },
           },
         );
-        record.status = decide(step, record);
+        record.status = decideVotes(roleNames(step.approvers), step.quorum, record.votes);
         if (record.status !== 'pending') record.decidedAt = now();
       },
       done: () => record.status !== 'pending',
@@ -87,7 +87,7 @@ export const approvalExecutor: ExecutorFor<'approval'> = {
     });
 
     let decided = await waitForGate(run, gate, waitPlan(step, listed));
-    if (!decided && step.onTimeout === 'escalate' && escalateWaitingRoles(run, gate, step, record)) {
+    if (!decided && step.onTimeout === 'escalate' && escalateWaitingRoles(run, gate, listed, record.votes)) {
       record.escalated = true;
       decided = await waitForGate(run, gate, waitPlan(step, []));
     }
@@ -100,13 +100,20 @@ function waitPlan(step: ApprovalStep, escalationRoles: string[]) {
   return { ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }), escalationRoles };
 }
 
-/** The approval's status after a vote. */
-function decide(step: ApprovalStep, record: ApprovalRecord): ApprovalRecord['status'] {
-  if (record.votes.some((vote) => vote.vote === 'reject')) return 'rejected';
-  const approvals = record.votes.filter((vote) => vote.vote === 'approve');
-  if (step.quorum !== undefined) return approvals.length >= step.quorum ? 'approved' : 'pending';
+/**
+ * The status of a vote count: any reject rejects; with a quorum, that many approvals; without one, an
+ * approval from each role, one person counting for one role only.
+ */
+export function decideVotes(
+  roles: readonly string[],
+  quorum: number | undefined,
+  votes: readonly VoteRecord[],
+): 'pending' | 'approved' | 'rejected' {
+  if (votes.some((vote) => vote.vote === 'reject')) return 'rejected';
+  const approvals = votes.filter((vote) => vote.vote === 'approve');
+  if (quorum !== undefined) return approvals.length >= quorum ? 'approved' : 'pending';
   return coversEveryRole(
-    roleNames(step.approvers),
+    [...roles],
     approvals.map((vote) => vote.roles),
   )
     ? 'approved'
@@ -133,23 +140,23 @@ function coversEveryRole(roles: string[], voterRoles: string[][]): boolean {
 }
 
 /** Lets each listed role that has not approved be stood in for by its `escalateTo`. Returns whether any was. */
-function escalateWaitingRoles(
+export function escalateWaitingRoles(
   run: IncidentRun,
   gate: Gate<CastVote>,
-  step: ApprovalStep,
-  record: ApprovalRecord,
+  roles: readonly string[],
+  votes: readonly VoteRecord[],
 ): boolean {
-  const approvedRoles = new Set(record.votes.flatMap((vote) => vote.roles));
+  const approvedRoles = new Set(votes.flatMap((vote) => vote.roles));
   let any = false;
-  for (const role of roleNames(step.approvers)) {
+  for (const role of roles) {
     const target = run.plan.roles[role]?.escalateTo;
     if (approvedRoles.has(role) || target === undefined) continue;
     escalate(run, gate, [role], target);
     any = true;
   }
   if (!any)
-    run.event('approval.escalation_unavailable', `${step.id} timed out and no waiting role has an escalateTo`, {
-      step: step.id,
+    run.event('approval.escalation_unavailable', `${gate.step} timed out and no waiting role has an escalateTo`, {
+      step: gate.step,
     });
   return any;
 }

@@ -3,6 +3,7 @@ import type { StepKind, StepPlan } from '../../src/domain/plan.js';
 import { actionExecutor } from './action.js';
 import { approvalExecutor } from './approval.js';
 import { decisionExecutor } from './decision.js';
+import { notifyExecutor } from './notify.js';
 import { parallelExecutor } from './parallel.js';
 import { runbookExecutor } from './runbook.js';
 import { taskExecutor } from './task.js';
@@ -14,6 +15,7 @@ const executors: { [K in StepKind]: ExecutorFor<K> } = {
   task: taskExecutor,
   decision: decisionExecutor,
   approval: approvalExecutor,
+  notify: notifyExecutor,
   parallel: parallelExecutor,
   runbook: runbookExecutor,
   wait: waitExecutor,

@@ -10,6 +10,8 @@ export interface StepContext {
   gates: GateBook;
   compensations: CompensationStack;
   runSteps(steps: readonly StepPlan[]): Promise<void>;
+  /** Runs work that outlives its step (a repeating message) until the incident closes. */
+  background(task: () => Promise<void>): void;
 }
 
 /** Runs one kind of step. Throws an `ApplicationFailure` (type = error code) to fail the step. */

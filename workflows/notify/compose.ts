@@ -1,0 +1,125 @@
+/**
+ * What a `notify` step's message is made of, worked out in the workflow from the frozen plan and the
+ * incident state: who it comes from, who receives it on each channel, the context it is rendered with,
+ * and which facts it depends on (so a change to one of them can void the approvals).
+ */
+import { ApplicationFailure } from '@temporalio/workflow';
+import { ErrorCode } from '../../src/domain/errors.js';
+import type { MessageContext } from '../../src/domain/notify.js';
+import type { JsonValue, NotifyChannel, NotifyStep } from '../../src/domain/plan.js';
+import type { FactRecord, SenderIdentity } from '../../src/domain/state.js';
+import type { IncidentRun } from '../run.js';
+
+/** The person a message is sent as: the first member of the step's `from` role on the frozen roster. */
+export function senderOf(run: IncidentRun, step: NotifyStep): SenderIdentity {
+  const [member] = run.membersOf(step.from.role);
+  if (member === undefined) {
+    throw ApplicationFailure.nonRetryable(
+      `${step.id}: role ${step.from.role} has no members, so nobody can send this message`,
+      ErrorCode.InvalidInput,
+    );
+  }
+  return personOf(run, member);
+}
+
+/** A roster member (id or e-mail) as a sender identity, with the name and e-mail the roster gives them. */
+function personOf(run: IncidentRun, member: string): SenderIdentity {
+  const people = run.plan.people ?? {};
+  const byId = people[member];
+  if (byId !== undefined) return { id: member, ...byId };
+  const lower = member.toLowerCase();
+  const entry = Object.entries(people).find(([, person]) => person.email?.toLowerCase() === lower);
+  if (entry !== undefined) return { id: entry[0], ...entry[1] };
+  return member.includes('@') ? { id: member, email: member } : { id: member };
+}
+
+/** The recipients of one channel: `${{ }}` interpolated, `role:<name>` expanded to its members' e-mails. */
+export function recipientsOf(run: IncidentRun, step: NotifyStep, channel: NotifyChannel): string[] {
+  if (channel === 'statuspage') return [];
+  const listed = step.to[channel] ?? [];
+  const found = new Map<string, string>();
+  for (const entry of listed) {
+    const text = run.text(entry).trim();
+    const role = /^role:(.+)$/.exec(text)?.[1];
+    const addresses = role === undefined ? [text] : emailsOfRole(run, role);
+    for (const address of addresses) if (address !== '') found.set(address.toLowerCase(), address);
+  }
+  if (found.size === 0) {
+    throw ApplicationFailure.nonRetryable(
+      `${step.id}: no recipients for ${channel} (to.${channel}: ${listed.join(', ') || 'empty'})`,
+      ErrorCode.InvalidInput,
+    );
+  }
+  return [...found.values()];
+}
+
+function emailsOfRole(run: IncidentRun, role: string): string[] {
+  return run
+    .membersOf(role)
+    .map((member) => personOf(run, member).email)
+    .filter((email): email is string => email !== undefined);
+}
+
+/** The render context: the incident, its non-secret params, facts with their status, decisions, the sender. */
+export function contextOf(run: IncidentRun, sender: SenderIdentity): MessageContext {
+  const { plan, state } = run;
+  const params: Record<string, JsonValue> = {};
+  for (const [name, value] of Object.entries(state.params)) {
+    // A secret param's value is a reference; it is never rendered (validation refuses templates that try).
+    if (plan.params[name]?.type !== 'secret') params[name] = value;
+  }
+  return {
+    incident: {
+      id: state.incidentId,
+      title: plan.title,
+      severity: state.severity,
+      startedAt: state.startedAt,
+      runbook: { id: plan.runbookId, title: plan.title },
+    },
+    params,
+    facts: { ...state.facts },
+    decisions: { ...state.decisions },
+    sender,
+  };
+}
+
+/** The facts a message depends on: its `requires` and every fact its templates use. */
+export function factsOf(step: NotifyStep): string[] {
+  const used = step.templates.variables
+    .filter((path) => path.startsWith('facts.'))
+    .map((path) => path.split('.')[1] ?? '')
+    .filter((name) => name !== '');
+  return [...new Set([...step.requires, ...used])].sort();
+}
+
+/** The `requires` facts that are not confirmed yet. */
+export function unconfirmed(run: IncidentRun, step: NotifyStep): string[] {
+  return step.requires.filter((name) => run.state.facts[name]?.status !== 'confirmed');
+}
+
+/** A comparable snapshot of the facts a message depends on. */
+export type FactSnapshot = Map<string, string>;
+
+/** Takes a snapshot of `names` as they are now. */
+export function snapshotFacts(run: IncidentRun, names: readonly string[]): FactSnapshot {
+  return new Map(names.map((name) => [name, signature(run.state.facts[name])]));
+}
+
+/** The facts among the snapshot's that changed since, each described for the timeline. */
+export function changedFacts(run: IncidentRun, snapshot: FactSnapshot): string[] {
+  const changes: string[] = [];
+  for (const [name, before] of snapshot) {
+    const fact = run.state.facts[name];
+    if (signature(fact) === before) continue;
+    changes.push(
+      fact === undefined
+        ? `${name} was cleared`
+        : `${name} was set to ${JSON.stringify(fact.value)} (${fact.status}) by ${fact.setBy}`,
+    );
+  }
+  return changes;
+}
+
+function signature(fact: FactRecord | undefined): string {
+  return fact === undefined ? '' : JSON.stringify([fact.value, fact.status, fact.setBy, fact.setAt]);
+}
