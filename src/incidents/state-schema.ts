@@ -3,8 +3,9 @@
  * (and the OpenAPI document is generated from it), and the CLI checks the answers it reads against it.
  */
 import { z } from 'zod';
-import { SEVERITIES, STEP_KINDS } from '../domain/plan.js';
-import type { IncidentState } from '../domain/state.js';
+import { NOTIFY_CHANNELS, SEVERITIES, STEP_KINDS } from '../domain/plan.js';
+import type { IncidentState, MessageRecord } from '../domain/state.js';
+import type { PendingMessages } from './messages.js';
 
 const Severity = z.enum(SEVERITIES);
 const Instant = z.string().describe('ISO 8601 instant');
@@ -70,6 +71,105 @@ const ApprovalRecord = z.looseObject({
   timeoutAt: Instant.optional(),
 });
 
+/** Every status a `notify` step's message can be in. */
+export const MESSAGE_STATUSES = [
+  'waiting_for_facts',
+  'pending_approval',
+  'approved',
+  'sending',
+  'sent',
+  'failed',
+  'rejected',
+  'timed_out',
+  'cancelled',
+] as const;
+
+const Channel = z.enum(NOTIFY_CHANNELS);
+const Fingerprint = z.string().describe('sha256:<hex>');
+
+const SenderIdentity = z.looseObject({ id: z.string(), name: z.string().optional(), email: z.string().optional() });
+
+const RenderedChannel = z.looseObject({
+  channel: Channel,
+  parts: z.record(z.string(), z.string()).describe('part (subject, text, html, json, md) -> the exact text sent'),
+  fingerprint: Fingerprint,
+  recipients: z.array(z.string()),
+});
+
+const VoidedVotes = z.looseObject({
+  fingerprint: Fingerprint,
+  votes: z.array(VoteRecord),
+  reason: z.string(),
+  at: Instant,
+});
+
+const ChannelDelivery = z.looseObject({
+  channel: Channel,
+  accepted: z.array(z.string()),
+  messageIds: z.array(z.string()),
+  at: Instant,
+});
+
+const SentMessage = z.looseObject({
+  sequence: z.number(),
+  fingerprint: Fingerprint,
+  sentAt: Instant,
+  approvedBy: z.array(z.string()),
+  deliveries: z.array(ChannelDelivery),
+});
+
+const MessageRecordShape = z.looseObject({
+  step: z.string(),
+  message: z.string(),
+  sequence: z.number(),
+  status: z.enum(MESSAGE_STATUSES),
+  from: SenderIdentity,
+  channels: z.array(RenderedChannel),
+  fingerprint: Fingerprint.optional().describe('what an approving vote names; absent until rendered'),
+  facts: z.array(z.string()),
+  waitingFor: z.array(z.string()).optional(),
+  problem: z.string().optional(),
+  approvers: z.array(z.string()),
+  quorum: z.number().optional(),
+  fourEyes: z.boolean(),
+  votes: z.array(VoteRecord),
+  voided: z.array(VoidedVotes),
+  renderedAt: Instant.optional(),
+  approvedAt: Instant.optional(),
+  sentAt: Instant.optional(),
+  sent: z.array(SentMessage),
+  nextAt: Instant.optional(),
+  error: StepError.optional(),
+}) satisfies z.ZodType<MessageRecord>;
+
+/** The message of a `notify` step, typed as the domain's `MessageRecord`. */
+export const MessageRecordSchema: z.ZodType<MessageRecord> = MessageRecordShape;
+
+const PendingMessage = z.looseObject({
+  incidentId: z.string(),
+  title: z.string(),
+  severity: z.string(),
+  step: z.string(),
+  message: z.string(),
+  sequence: z.number(),
+  channels: z.array(z.string()),
+  fingerprint: Fingerprint.describe('what an approving vote names'),
+  approvers: z.array(z.string()),
+  quorum: z.number().optional(),
+  votes: z.array(VoteRecord),
+  renderedAt: Instant.optional(),
+  dueAt: Instant.optional().describe('when the approval times out'),
+});
+
+const PendingMessagesShape = z.looseObject({
+  messages: z.array(PendingMessage),
+  truncated: z.boolean().describe('more running incidents exist than were read'),
+  unreadable: z.array(z.string()).describe('running incidents whose state could not be read'),
+}) satisfies z.ZodType<PendingMessages>;
+
+/** Messages awaiting approval across running incidents (`GET /messages/pending`). */
+export const PendingMessagesSchema: z.ZodType<PendingMessages> = PendingMessagesShape;
+
 const DeadlineRecord = z.looseObject({
   id: z.string(),
   title: z.string(),
@@ -109,6 +209,7 @@ const PendingAction = z.looseObject({
   actors: z.array(z.string()),
   dueAt: Instant.optional(),
   options: z.array(z.string()).optional(),
+  fingerprint: Fingerprint.optional(),
 });
 
 /** The whole incident. */
@@ -131,6 +232,7 @@ const IncidentStateShape = z.looseObject({
   pending: z.array(PendingAction),
   timeline: z.array(TimelineEvent),
   alerts: z.number().optional(),
+  messages: z.record(z.string(), MessageRecordShape).optional(),
   error: StepError.optional(),
 }) satisfies z.ZodType<IncidentState>;
 

@@ -108,6 +108,9 @@ describe('OpenAPI', () => {
       'get /api/v1/healthz',
       'get /api/v1/incidents',
       'get /api/v1/incidents/{id}',
+      'get /api/v1/incidents/{id}/messages',
+      'get /api/v1/incidents/{id}/messages/{stepId}',
+      'get /api/v1/messages/pending',
       'get /api/v1/readyz',
       'get /api/v1/runbooks',
       'get /api/v1/runbooks/{id}',
@@ -116,6 +119,7 @@ describe('OpenAPI', () => {
       'post /api/v1/incidents/{id}/cancel',
       'post /api/v1/incidents/{id}/decisions',
       'post /api/v1/incidents/{id}/facts',
+      'post /api/v1/incidents/{id}/messages/{stepId}/votes',
       'post /api/v1/incidents/{id}/tasks/{stepId}/complete',
     ]);
     expect(doc.components.securitySchemes).toEqual({

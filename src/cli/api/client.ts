@@ -8,7 +8,15 @@ import type { JsonValue } from '../../domain/plan.js';
 import { CliError } from '../context.js';
 import { httpError, unreachableError } from './errors.js';
 import { EXIT } from './exit-codes.js';
-import { CommandResponse, IncidentList, IncidentResponse, RunbookList, TriggerResponse } from './schemas.js';
+import {
+  CommandResponse,
+  IncidentList,
+  IncidentResponse,
+  MessageResponse,
+  PendingMessageList,
+  RunbookList,
+  TriggerResponse,
+} from './schemas.js';
 
 /** How long a request may take before the CLI gives up, unless the caller says otherwise. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -62,6 +70,14 @@ export interface VoteRequest {
   comment?: string;
   /** When given, the vote is refused unless the approval's text still has this hash. */
   textHash?: string;
+}
+
+/** The body of `POST /incidents/{id}/messages/{stepId}/votes`. */
+export interface MessageVoteRequest {
+  vote: Vote;
+  /** The fingerprint of the message voted on; required to approve. */
+  fingerprint?: string;
+  comment?: string;
 }
 
 const FILTERS = ['status', 'runbook', 'severity', 'limit'] as const satisfies readonly (keyof IncidentFilter)[];
@@ -125,6 +141,23 @@ export class ApiClient {
   /** Casts a vote on a pending approval. */
   vote(incidentId: string, step: string, body: VoteRequest): Promise<CommandResponse> {
     return this.request('POST', `/incidents/${segment(incidentId)}/approvals/${segment(step)}`, CommandResponse, body);
+  }
+
+  /** Messages awaiting approval across running incidents, or in one incident. */
+  pendingMessages(incidentId?: string): Promise<PendingMessageList> {
+    const query = incidentId === undefined ? '' : `?${new URLSearchParams({ incident: incidentId }).toString()}`;
+    return this.request('GET', `/messages/pending${query}`, PendingMessageList);
+  }
+
+  /** One notify step's message: rendered parts, fingerprint, votes and deliveries. */
+  getMessage(incidentId: string, step: string): Promise<MessageResponse> {
+    return this.request('GET', `/incidents/${segment(incidentId)}/messages/${segment(step)}`, MessageResponse);
+  }
+
+  /** Votes on a message; an approval names the fingerprint of the message approved. */
+  voteOnMessage(incidentId: string, step: string, body: MessageVoteRequest): Promise<CommandResponse> {
+    const path = `/incidents/${segment(incidentId)}/messages/${segment(step)}/votes`;
+    return this.request('POST', path, CommandResponse, body);
   }
 
   /** The runbooks the server can start. */

@@ -3,7 +3,7 @@
  * that `--json` prints every field the server sent, including ones this version does not know.
  */
 import { z } from 'zod';
-import { IncidentStateSchema } from '../../incidents/state-schema.js';
+import { IncidentStateSchema, MessageRecordSchema, PendingMessagesSchema } from '../../incidents/state-schema.js';
 
 const Instant = z.string();
 
@@ -54,3 +54,11 @@ export type RunbookList = z.infer<typeof RunbookList>;
 /** `GET /incidents/{id}`: the whole incident, as the run's `state` query returns it. */
 export const IncidentResponse = z.looseObject({ incident: IncidentStateSchema });
 export type IncidentResponse = z.infer<typeof IncidentResponse>;
+
+/** `GET /incidents/{id}/messages/{stepId}`: one notify step's message. */
+export const MessageResponse = z.looseObject({ message: MessageRecordSchema });
+export type MessageResponse = z.infer<typeof MessageResponse>;
+
+/** `GET /messages/pending`: messages awaiting approval, with what could not be read. */
+export const PendingMessageList = PendingMessagesSchema;
+export type PendingMessageList = z.infer<typeof PendingMessageList>;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerExitCodeHelp } from '../api/exit-codes.js';
 import type { CliDeps } from '../context.js';
 import { registerApproveCommand } from './approve.js';
+import { registerCommsCommands } from './comms.js';
 import { registerDecideCommand } from './decide.js';
 import { registerDevCommand } from './dev.js';
 import { registerFactCommands } from './fact.js';
@@ -28,5 +29,6 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerFactCommands,
   registerDecideCommand,
   registerApproveCommand,
+  registerCommsCommands,
   registerExitCodeHelp,
 ];
