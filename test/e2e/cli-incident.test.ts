@@ -4,9 +4,10 @@
  * finished incident as `incident show` prints it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinActionCatalog } from '../../src/actions/registry.js';
 import type { CliDeps } from '../../src/cli/context.js';
@@ -229,5 +230,94 @@ describe('an incident driven by the CLI against firebreak dev', () => {
     expect(refused.out).toBe('');
     expect(refused.err).toMatch(/^error: not found: .*no-such-step/);
     expect((await run('incident', 'cancel', incidentId, '--reason', 'test over')).code).toBe(0);
+  });
+
+  it('sends the starter runbook regulator and customer notices through the embedded default', async () => {
+    const params = {
+      system: 'support-db',
+      firstSeen: '2026-11-22T08:10:00Z',
+      organisation: 'Acme Cloud GmbH',
+      affectedSystem: 'our customer support portal',
+      authorityEmail: 'breach-notification@dpa.example',
+      customerList: 'affected-customers@lists.acme.example',
+      supportEmail: 'privacy@acme.example',
+    };
+    const trigger = ['trigger', 'personal-data-exfiltration'];
+    for (const [name, value] of Object.entries(params)) trigger.push('--param', `${name}=${value}`);
+    const started = await cli(...trigger);
+    const id = /^Started incident (\S+)\n$/.exec(started.out)?.[1] ?? '';
+    expect(id).not.toBe('');
+
+    await until(id, waiting('aware'));
+    expect((await cli('decide', id, 'becameAware')).code).toBe(0);
+    await until(id, waiting('scope'));
+    const scope = ['task', 'complete', id, 'scope', '--fact', 'recordsAffected=1200', '--suspected', 'recordsAffected'];
+    scope.push('--fact', 'dataSubjectsAffected=1140', '--suspected', 'dataSubjectsAffected');
+    scope.push(
+      '--fact',
+      'dataCategories=["names","email addresses"]',
+      '--fact',
+      'exfiltrationStart=2026-11-21T23:40:00Z',
+    );
+    expect((await cli(...scope, '--fact', 'specialCategories=false')).code).toBe(0);
+    await until(id, waiting('confirm'));
+    expect((await cli('decide', id, 'breachConfirmed', '--option', 'yes')).code).toBe(0);
+    await until(id, waiting('assess'));
+    const assess = [
+      'task',
+      'complete',
+      id,
+      'assess',
+      '--fact',
+      'breachNature=A leaked API key was used to export profiles.',
+    ];
+    assess.push('--fact', 'likelyConsequences=Targeted phishing.', '--fact', 'measuresTaken=["revoked the key"]');
+    expect((await cli(...assess, '--fact', 'measuresProposed=["hardware keys for support staff"]')).code).toBe(0);
+    await until(id, waiting('risk'));
+    expect((await cli('decide', id, 'highRisk', '--option', 'yes')).code).toBe(0);
+
+    await until(id, waiting('notify-supervisory-authority'));
+    const pending = await cli('comms', 'pending');
+    expect(pending.out).toMatch(new RegExp(`${id} +notify-supervisory-authority +regulator-breach-notice +email`));
+    const shown = await cli('comms', 'show', id, 'notify-supervisory-authority');
+    expect(shown.out).toContain(
+      'Approximate number of personal data records concerned: up to 1,200 (still under investigation)',
+    );
+    const fingerprint = /fingerprint +(sha256:[0-9a-f]{64})/.exec(shown.out)?.[1] ?? '';
+    const stale = await cli(
+      'comms',
+      'approve',
+      id,
+      'notify-supervisory-authority',
+      '--fingerprint',
+      `sha256:${'0'.repeat(64)}`,
+    );
+    expect(stale.code).toBe(5);
+    expect((await cli('comms', 'approve', id, 'notify-supervisory-authority', '--fingerprint', fingerprint)).code).toBe(
+      0,
+    );
+
+    await until(id, waiting('inform-data-subjects'));
+    const customer = (await state(id)).messages?.['inform-data-subjects'];
+    expect(customer?.channels.map((channel) => channel.channel)).toEqual(['email', 'statuspage']);
+    const approve = ['comms', 'approve', id, 'inform-data-subjects', '--fingerprint', customer?.fingerprint ?? ''];
+    expect((await cli(...approve)).code).toBe(0);
+    await until(id, waiting('breach-register'));
+
+    const outbox = path.join(dataDir, 'outbox');
+    const mails = await Promise.all(
+      readdirSync(outbox).map((name) => PostalMime.parse(readFileSync(path.join(outbox, name)))),
+    );
+    const regulator = mails.find((mail) => mail.to?.[0]?.address === 'breach-notification@dpa.example');
+    expect(regulator?.subject).toBe(
+      `Personal data breach notification under GDPR Art. 33: Acme Cloud GmbH, reference ${id}`,
+    );
+    expect(regulator?.text).toContain('up to 1,140 (still under investigation)');
+    const notice = mails.find((mail) => mail.to?.[0]?.address === 'affected-customers@lists.acme.example');
+    expect(notice?.replyTo?.[0]?.address).toBe('privacy@acme.example');
+    // The MIME framing adds the line break before the boundary of the multipart (text + HTML) message.
+    expect(notice?.text?.replace(/\r\n/g, '\n').trimEnd()).toBe(customer?.channels[0]?.parts.text.trimEnd());
+    const page = await fetch(`${env.FIREBREAK_URL ?? ''}/status/incidents/${id}`).then((response) => response.text());
+    expect(page).toContain('we detected unauthorised access to our customer support portal');
   });
 });

@@ -59,7 +59,7 @@ export function messageGate(run: IncidentRun, step: NotifyStep, record: MessageR
         ...(command.comment ? { comment: command.comment } : {}),
       });
       run.event(
-        `message.${command.vote}d`,
+        'message.voted',
         `${command.actor.id} ${command.vote === 'approve' ? 'approved' : 'rejected'} message ${step.id} (${record.fingerprint ?? ''})`,
         {
           actor: command.actor,

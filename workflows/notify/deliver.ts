@@ -46,18 +46,14 @@ export async function deliver(
         messageIds: result.deliveries.map((entry) => entry.messageId),
         at: now(),
       });
-      run.event(
-        'message.delivered',
-        `${step.title}: ${channel.channel} accepted by ${result.accepted.join(', ') || 'the status page'}`,
-        {
-          step: step.id,
-          data: {
-            channel: channel.channel,
-            accepted: result.accepted,
-            messageIds: result.deliveries.map((d) => d.messageId),
-          },
+      run.event('message.delivered', `${step.title}: ${deliveredTo(channel.channel, result.accepted)}`, {
+        step: step.id,
+        data: {
+          channel: channel.channel,
+          accepted: result.accepted,
+          messageIds: result.deliveries.map((d) => d.messageId),
         },
-      );
+      });
     } catch (error) {
       const reason = describeFailure(error);
       record.status = 'failed';
@@ -110,4 +106,8 @@ function sendOptions(step: NotifyStep): ActivityOptions {
     },
     summary: `${step.id}: send ${step.message}`,
   };
+}
+
+function deliveredTo(channel: string, accepted: readonly string[]): string {
+  return channel === 'statuspage' ? 'published to the status page' : `${channel} accepted by ${accepted.join(', ')}`;
 }

@@ -287,6 +287,7 @@ function settleVotes(run: IncidentRun, step: NotifyStep, record: MessageRecord, 
   }
   record.status = 'rejected';
   mirrorApproval(run, step, record, 'rejected');
+  run.event('message.rejected', `${step.title}: rejected ${record.fingerprint ?? ''}`, { step: step.id });
   fail(step, ErrorCode.ApprovalRejected, `Message ${step.id} was rejected`);
 }
 

@@ -176,7 +176,7 @@ facts:
   measuresProposed: { type: list }
   delayReason: { type: string }
 steps:
-  - { id: aware, title: Confirm the breach, decision: breachConfirmed }
+  - { id: aware, title: Record when we became aware, decision: becameAware }
   - id: scope
     title: Establish the scope
     task: Establish what was accessed

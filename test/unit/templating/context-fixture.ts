@@ -54,12 +54,11 @@ export function sampleContext(): MessageContext {
     },
     facts: Object.fromEntries(facts.map((record) => [record.name, record])),
     decisions: {
-      breachConfirmed: {
-        name: 'breachConfirmed',
-        option: 'yes',
+      becameAware: {
+        name: 'becameAware',
         by: 'dana',
         at: '2025-03-14T10:15:00Z',
-        step: 'confirm-breach',
+        step: 'aware',
       },
     },
     sender: { id: 'dana', name: 'Dana Fischer', email: 'dana@acme.example' },
