@@ -20,6 +20,18 @@ export interface MessageContext {
   facts: Record<string, FactRecord>;
   decisions: Record<string, DecisionRecord>;
   sender: SenderIdentity;
+  /** This message: which one of a repeating step it is, when it was rendered and when the next one is due. */
+  message?: MessageInfo;
+}
+
+/** What a template knows about the message being rendered (`message.sequence`, `message.nextUpdateAt`). */
+export interface MessageInfo {
+  /** 1 for the first message of the step, 2, 3, ... for each repeat. */
+  sequence: number;
+  /** ISO 8601 instant the message was rendered (the workflow clock). */
+  renderedAt: string;
+  /** ISO 8601 instant of the next update, when the step repeats. */
+  nextUpdateAt?: string;
 }
 
 /** Input of the `renderMessage` activity: the embedded templates and the context to render them with. */

@@ -30,6 +30,7 @@ export function toRenderData(context: MessageContext): object {
     facts: confirmed,
     decisions: context.decisions,
     sender: context.sender,
+    ...(context.message === undefined ? {} : { message: context.message }),
   };
   const root = guard(structuredClone(plain), '', context.facts);
   factRecords.set(root, context.facts);

@@ -259,6 +259,7 @@ describe('an incident driven by the CLI against firebreak dev', () => {
       '--fact',
       'exfiltrationStart=2026-11-21T23:40:00Z',
     );
+    scope.push('--fact', 'currentStatus=Contained; scoping the export.');
     expect((await cli(...scope, '--fact', 'specialCategories=false')).code).toBe(0);
     await until(id, waiting('confirm'));
     expect((await cli('decide', id, 'breachConfirmed', '--option', 'yes')).code).toBe(0);
@@ -316,7 +317,15 @@ describe('an incident driven by the CLI against firebreak dev', () => {
     const notice = mails.find((mail) => mail.to?.[0]?.address === 'affected-customers@lists.acme.example');
     expect(notice?.replyTo?.[0]?.address).toBe('privacy@acme.example');
     // The MIME framing adds the line break before the boundary of the multipart (text + HTML) message.
-    expect(notice?.text?.replace(/\r\n/g, '\n').trimEnd()).toBe(customer?.channels[0]?.parts.text.trimEnd());
+    expect(notice?.text?.replace(/\r\n/g, '\n').trimEnd()).toBe(customer?.channels[0]?.parts.text?.trimEnd());
+    // The internal updates went to the roles' members without approval: in dev, the admin's own mailbox.
+    const internal = mails.filter((mail) => mail.to?.[0]?.address === 'admin@localhost').map((mail) => mail.subject);
+    expect(internal).toEqual(
+      expect.arrayContaining([
+        `[sev1] Responder update: Personal data exfiltrated (${id})`,
+        'Executive briefing: Personal data exfiltrated (sev1)',
+      ]),
+    );
     const page = await fetch(`${env.FIREBREAK_URL ?? ''}/status/incidents/${id}`).then((response) => response.text());
     expect(page).toContain('we detected unauthorised access to our customer support portal');
   });

@@ -338,4 +338,28 @@ describe('who may act', () => {
     expect(messageOf(rejected).status).toBe('rejected');
     expect(stepOf(rejected, 'tell').error?.code).toBe('APPROVAL_REJECTED');
   });
+
+  it('escalates an unapproved message to the escalation role when its timeout passes', async () => {
+    const notify = emailToCustomers
+      .replace('customer@example.net', 'escalated@example.net')
+      .replace('    notify:', '    timeout: 3s\n    notify:')
+      .concat('\n      onTimeout: escalate');
+    const id = await env.trigger(env.compile(runbook('notify-escalate', notify)));
+    await waitForStep(env.incidents, id, 'scope', 'waiting');
+    await env.incidents.completeTask(id, {
+      actor: bob,
+      step: 'scope',
+      facts: { recordsAffected: { value: 9 }, dataCategories: { value: ['names'] } },
+    });
+    const fingerprint = messageOf(await waitForMessage(id, 'pending_approval')).fingerprint!;
+    // dave (ciso) may not vote until legal's time is up.
+    const early = env.incidents.vote(id, { actor: dave, step: 'tell', vote: 'approve', textHash: fingerprint });
+    expect((await refusal(early)).code).toBe('FORBIDDEN');
+    const escalated = await waitForState(env.incidents, id, (s) => s.timeline.some((e) => e.type === 'escalated'));
+    expect(escalated.pending.find((p) => p.step === 'tell')?.actors).toEqual(['role:legal', 'role:ciso']);
+    await env.incidents.vote(id, { actor: dave, step: 'tell', vote: 'approve', textHash: fingerprint });
+    const sent = await waitForMessage(id, 'sent');
+    expect(messageOf(sent).sent[0]?.approvedBy).toEqual(['dave']);
+    expect(sent.approvals.tell?.escalated).toBe(true);
+  });
 });

@@ -61,7 +61,12 @@ function emailsOfRole(run: IncidentRun, role: string): string[] {
 }
 
 /** The render context: the incident, its non-secret params, facts with their status, decisions, the sender. */
-export function contextOf(run: IncidentRun, sender: SenderIdentity): MessageContext {
+export function contextOf(
+  run: IncidentRun,
+  step: NotifyStep,
+  sender: SenderIdentity,
+  sequence: number,
+): MessageContext {
   const { plan, state } = run;
   const params: Record<string, JsonValue> = {};
   for (const [name, value] of Object.entries(state.params)) {
@@ -80,6 +85,13 @@ export function contextOf(run: IncidentRun, sender: SenderIdentity): MessageCont
     facts: { ...state.facts },
     decisions: { ...state.decisions },
     sender,
+    message: {
+      sequence,
+      renderedAt: new Date().toISOString(),
+      ...(step.repeat === undefined
+        ? {}
+        : { nextUpdateAt: new Date(Date.now() + step.repeat.everyMs).toISOString() }),
+    },
   };
 }
 

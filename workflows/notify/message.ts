@@ -69,7 +69,7 @@ export async function sendMessageOnce(
         stepId: step.id,
         templates: step.templates,
         channels: [...step.channels],
-        context: contextOf(run, sender),
+        context: contextOf(run, step, sender, options.sequence),
       });
       if (changedFacts(run, snapshot).length > 0) continue;
       if (!rendered.ok) {

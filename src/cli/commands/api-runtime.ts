@@ -99,6 +99,9 @@ export function devAdmin(tokenFile: string, catalog: RunbookCatalog): RosterUser
   for (const { plan } of catalog.runbooks.values()) for (const role of Object.keys(plan.roles)) roles.add(role);
   return {
     id: 'admin',
+    // A mailbox of its own, so messages to any role land in the dev outbox instead of failing for want of one.
+    email: 'admin@localhost',
+    name: 'Firebreak admin',
     roles: [...roles].sort(),
     token: `sha256:${createHash('sha256').update(token).digest('hex')}`,
   };

@@ -149,6 +149,13 @@ async function previewContext(
     facts: facts.facts,
     decisions: decisions.decisions,
     sender: sender ?? { id: `role:${step.from.role}` },
+    message: {
+      sequence: 1,
+      renderedAt: now,
+      ...(step.repeat === undefined
+        ? {}
+        : { nextUpdateAt: new Date(Date.parse(now) + step.repeat.everyMs).toISOString() }),
+    },
   };
 }
 

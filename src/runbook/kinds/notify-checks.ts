@@ -179,8 +179,10 @@ function checkVariables(
 
 const INCIDENT_FIELDS = ['id', 'title', 'severity', 'startedAt', 'runbook', 'runbook.id', 'runbook.title'];
 const SENDER_FIELDS = ['id', 'name', 'email'];
-const ROOTS = ['incident', 'params', 'facts', 'decisions', 'sender'];
-const UNAVAILABLE = 'which is not available: messages can use incident, params, facts, decisions and sender';
+const MESSAGE_FIELDS = ['sequence', 'renderedAt', 'nextUpdateAt'];
+const ROOTS = ['incident', 'params', 'facts', 'decisions', 'sender', 'message'];
+const UNAVAILABLE =
+  'which is not available: messages can use incident, params, facts, decisions, sender and message';
 
 /** Why a template variable will not be there at render time, or undefined when it will. */
 function variableProblem(variable: string, ctx: StepCheckContext): string | undefined {
@@ -196,6 +198,10 @@ function variableProblem(variable: string, ctx: StepCheckContext): string | unde
       return SENDER_FIELDS.includes(field)
         ? undefined
         : `which is not a field of the sender (${fields(SENDER_FIELDS)})`;
+    case 'message':
+      return MESSAGE_FIELDS.includes(field)
+        ? undefined
+        : `which is not a field of the message (fields: ${MESSAGE_FIELDS.join(', ')})`;
     case 'params': {
       if (!Object.hasOwn(ctx.params, name)) return 'which this runbook does not declare';
       return ctx.params[name]?.type === 'secret'

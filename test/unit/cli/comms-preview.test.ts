@@ -20,8 +20,8 @@ severity: sev2
 params:
   organisation: { type: string, default: Example Ltd }
   timeZone: { type: string, default: Europe/Berlin }
-  currentStatus: { type: string, required: true }
-  nextUpdateAt: { type: datetime, required: true }
+  ticket: { type: string, required: true }
+  reviewAt: { type: datetime, required: true }
   affectedSystem: { type: string, default: the billing database }
   customerAdvice: { type: string, default: Watch out for phishing. }
   supportEmail: { type: string, default: help@example.com }
@@ -33,12 +33,13 @@ facts:
   dataCategories: { type: list }
   breachNature: { type: string }
   measuresTaken: { type: list }
+  currentStatus: { type: string }
 steps:
   - id: scope
     title: Scope
     task: Establish what was read
     assignee: role:responders
-    sets: [recordsAffected, dataCategories, breachNature, measuresTaken]
+    sets: [recordsAffected, dataCategories, breachNature, measuresTaken, currentStatus]
   - id: aware
     title: Aware?
     decision: breachConfirmed
@@ -53,6 +54,7 @@ steps:
           to: { email: [role:responders], chat: [ops-chat] }
           from: role:commander
           approvers: [role:commander]
+          repeat: 2h
       - id: customers
         title: Tell the customers
         notify:
@@ -76,6 +78,7 @@ const facts = {
   dataCategories: ['names', 'e-mail addresses'],
   breachNature: 'A replica was copied.',
   measuresTaken: ['revoked the key'],
+  currentStatus: 'Contained',
 };
 
 let dir: string;
@@ -93,7 +96,7 @@ function writeFacts(name: string, value: unknown): string {
   return name;
 }
 
-const PARAMS = ['--param', 'currentStatus=Contained', '--param', 'nextUpdateAt=2025-03-01T12:00:00Z'];
+const PARAMS = ['--param', 'ticket=INC-1', '--param', 'reviewAt=2025-03-01T12:00:00Z'];
 
 function preview(step: string, ...args: string[]) {
   return cli(['comms', 'preview', 'preview-breach', step, ...args], {}, dir);
@@ -116,7 +119,7 @@ describe('firebreak comms preview', () => {
       ].join('\n'),
     );
     expect(result.out).toContain('- Records affected: 1,200 records\n- Data categories: names and e-mail addresses\n');
-    expect(result.out).toContain('Next update by 1 March 2025, 13:00 CET.');
+    expect(result.out).toMatch(/Next update by \d{1,2} \w+ \d{4}, \d\d:\d\d CES?T\./);
     expect(result.out).toContain('Alice Adams\nExample Ltd incident response\n');
     expect(result.out).toContain('--- end of email; to: rita@example.com ---\nfingerprint sha256:');
     expect(result.out).toContain('--- chat: text ---\n[sev2] preview: Preview breach\nStatus: Contained\n');
@@ -152,7 +155,7 @@ describe('firebreak comms preview', () => {
   });
 
   it('exits 1 with the problem when a fact the message needs is missing or only suspected', async () => {
-    const missing = writeFacts('missing.json', { recordsAffected: 1200 });
+    const missing = writeFacts('missing.json', { recordsAffected: 1200, currentStatus: 'Contained' });
     const notSet = await preview('update', '--facts', missing, ...PARAMS);
     expect(notSet.code).toBe(1);
     expect(notSet.out).toBe('');
@@ -168,16 +171,16 @@ describe('firebreak comms preview', () => {
 
   it('refuses unknown facts, wrong types, params and decisions together, naming each (exit 2)', async () => {
     const bad = writeFacts('bad.json', { recordsAffected: 'many', ghost: 1 });
-    const result = await preview('update', '--facts', bad, '--param', 'nextUpdateAt=soon', '--decision', 'nope');
+    const result = await preview('update', '--facts', bad, '--param', 'reviewAt=soon', '--decision', 'nope');
     expect(result).toEqual({
       code: 2,
       out: '',
       err: [
         'error: cannot preview:',
-        '  params.currentStatus: missing required param `currentStatus`',
-        '  params.nextUpdateAt: expected an ISO-8601 date-time with a time zone (2024-05-01T10:00:00Z), got "soon"',
+        '  params.ticket: missing required param `ticket`',
+        '  params.reviewAt: expected an ISO-8601 date-time with a time zone (2024-05-01T10:00:00Z), got "soon"',
         '  fact `recordsAffected`: expected a whole number, got "many"',
-        '  fact `ghost`: not declared by the runbook (facts: recordsAffected, dataCategories, breachNature, measuresTaken)',
+        '  fact `ghost`: not declared by the runbook (facts: recordsAffected, dataCategories, breachNature, measuresTaken, currentStatus)',
         '  decision `nope`: not declared by the runbook (decisions: breachConfirmed)',
         '',
       ].join('\n'),

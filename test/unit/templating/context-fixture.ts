@@ -27,6 +27,12 @@ export function sampleContext(): MessageContext {
       'rotated all support-tool credentials',
       'blocked the source IP addresses',
     ]),
+    fact('currentStatus', 'Contained; scope assessment in progress.'),
+    fact('affectedServices', ['Support portal', 'Help centre search']),
+    fact(
+      'publicSummary',
+      'We have contained unauthorised access to our support system and are contacting affected customers.',
+    ),
     fact('measuresProposed', ['notify affected customers by email', 'require hardware keys for support staff']),
   ];
   return {
@@ -40,13 +46,7 @@ export function sampleContext(): MessageContext {
     params: {
       organisation: 'Acme Cloud GmbH',
       timeZone: 'Europe/Berlin',
-      currentStatus: 'Contained; scope assessment in progress.',
-      nextUpdateAt: '2025-03-14T14:00:00Z',
-      updatedAt: '2025-03-14T12:00:00Z',
       affectedSystem: 'our customer support system',
-      affectedServices: ['Support portal', 'Help centre search'],
-      publicSummary:
-        'We have contained unauthorised access to our support system and are contacting affected customers.',
       customerAdvice:
         'Be wary of emails or calls that mention your account and ask for passwords or payment details; we will never ask for them.',
       supportEmail: 'privacy@acme.example',
@@ -62,5 +62,6 @@ export function sampleContext(): MessageContext {
       },
     },
     sender: { id: 'dana', name: 'Dana Fischer', email: 'dana@acme.example' },
+    message: { sequence: 3, renderedAt: '2025-03-14T12:00:00Z', nextUpdateAt: '2025-03-14T14:00:00Z' },
   };
 }
