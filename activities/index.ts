@@ -49,10 +49,16 @@ export function createActivities(deps: ActivityDeps) {
       const { incidentId, stepId, action } = input;
       const logger = withFields(deps.logger, { incidentId, stepId, action, attempt: activity.info.attempt });
       const run = runSignal(activity.cancellationSignal, input);
-      const heartbeat = (details?: unknown) => activity.heartbeat(details);
+      // The interval beats repeat the action's last progress, so they never erase the offset it reported.
+      const resumeFrom: unknown = activity.info.heartbeatDetails;
+      let progress: unknown = resumeFrom;
+      const heartbeat = (details?: unknown) => {
+        if (details !== undefined) progress = details;
+        activity.heartbeat(progress);
+      };
       // Cancellation only reaches an activity that heartbeats; this way no action has to remember to.
       const beat = setInterval(() => heartbeat(), heartbeatIntervalMs);
-      const init = { incidentId, stepId, signal: run.signal, secrets: deps.secrets, logger, heartbeat };
+      const init = { incidentId, stepId, signal: run.signal, secrets: deps.secrets, logger, heartbeat, resumeFrom };
       const { ctx, scope } = createActionContext(init);
       logger.info({}, 'action started');
       try {

@@ -11,6 +11,8 @@ export interface ActionContextInit {
   secrets: SecretResolver;
   logger: Logger;
   heartbeat?: (details?: unknown) => void;
+  /** The last heartbeat details of the previous attempt, when this is a retry. */
+  resumeFrom?: unknown;
 }
 
 /** An action context plus the secret scope behind it, which the caller uses to redact what leaves. */
@@ -27,6 +29,7 @@ export function createActionContext(init: ActionContextInit): ScopedActionContex
     stepId: init.stepId,
     signal: init.signal,
     heartbeat: init.heartbeat ?? (() => undefined),
+    resumeFrom: init.resumeFrom,
     resolveSecrets: (text) => scope.resolve(text),
     redact: (text) => scope.redact(text),
     logger: init.logger,

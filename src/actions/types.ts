@@ -25,7 +25,13 @@ export interface ActionContext {
   stepId: string;
   /** Aborted when the activity is cancelled or the step runs past its timeout; the reason is the error to throw. */
   signal: AbortSignal;
+  /**
+   * Reports liveness and, with `details`, progress (a byte offset): a retry after a crash receives the
+   * last details reported as `resumeFrom` and can carry on from there instead of starting over.
+   */
   heartbeat(details?: unknown): void;
+  /** The last progress the previous attempt reported with `heartbeat(details)`; undefined on a first attempt. */
+  resumeFrom?: unknown;
   /** Replaces `⟦secret:REF⟧` markers with their values; call it at the moment of use. */
   resolveSecrets(text: string): Promise<string>;
   /** Replaces every secret value resolved so far in this call with `[redacted]`. */
