@@ -19,10 +19,9 @@ export interface EmlFileChannelOptions extends EmailDefaults {
 
 /** The file name for one delivery: readable prefix of the key plus its hash, safe on every file system. */
 export function emlFileName(key: string): string {
-  const slug = key
-    .replace(/[^A-Za-z0-9._@-]+/g, '-')
-    .replace(/^[-.]+/, '')
-    .slice(0, 80);
+  const full = key.replace(/[^A-Za-z0-9._@-]+/g, '-').replace(/^[-.]+/, '');
+  // A long key keeps its start (the incident) and its end (channel and recipient), which people look for.
+  const slug = full.length <= 100 ? full : `${full.slice(0, 48)}--${full.slice(-50)}`;
   return `${slug}-${deliveryId(key).slice(0, 16)}.eml`;
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEmlFileChannel } from '../../../src/channels/eml-file.js';
+import { createEmlFileChannel, emlFileName } from '../../../src/channels/eml-file.js';
 import type { Channel } from '../../../src/channels/types.js';
 import { runChannelConformance, sampleMessage } from './channel-conformance.js';
 
@@ -85,5 +85,17 @@ describe('email (.eml outbox) specifics', () => {
     expect(raw).toMatch(/^From: Data Protection Officer <dpo@example\.com>\r$/m);
     expect(raw).toContain('\r\n\r\n');
     expect(await readdir(directory)).toEqual(files.map((file) => file.name));
+  });
+});
+
+describe('outbox file names', () => {
+  it('keep the incident and the recipient of a long key readable, and stay unique by hash', () => {
+    const key =
+      'personal-data-exfiltration-20261122-751d5df4:notify-supervisory-authority:1:email:dpa@authority.example';
+    const name = emlFileName(key);
+    expect(name.startsWith('personal-data-exfiltration-20261122-751d5df4')).toBe(true);
+    expect(name).toMatch(/email-dpa@authority\.example-[0-9a-f]{16}\.eml$/);
+    expect(name.length).toBeLessThan(130);
+    expect(emlFileName(`${key}x`)).not.toBe(name);
   });
 });
