@@ -4,7 +4,7 @@
  * so every adapter refuses the same keys and reports the same digest for the same bytes.
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 
 /** Optional attributes stored with a blob. */
@@ -31,6 +31,16 @@ export interface BlobHead {
   modifiedAt: Date;
 }
 
+/**
+ * A byte range of a blob for `get`: `start` is inclusive, `end` exclusive (like `Buffer.subarray`, unlike an
+ * HTTP Range header), both optional. An `end` past the blob's size reads to its end; a `start` equal to the
+ * size (or to `end`) reads nothing; a `start` past the size is INVALID_INPUT.
+ */
+export interface GetOptions {
+  start?: number;
+  end?: number;
+}
+
 /** One entry of a listing. */
 export interface BlobEntry {
   key: string;
@@ -42,8 +52,8 @@ export interface BlobEntry {
 export interface BlobStore {
   /** Stores the body under `key`, replacing any blob already there. */
   put(key: string, body: Buffer | Readable, opts?: PutOptions): Promise<PutResult>;
-  /** Streams the blob's bytes; throws NOT_FOUND when there is none. */
-  get(key: string): Promise<Readable>;
+  /** Streams the blob's bytes, or the range `opts` names; throws NOT_FOUND when there is none. */
+  get(key: string, opts?: GetOptions): Promise<Readable>;
   /** The blob's attributes, or `undefined` when there is none. */
   head(key: string): Promise<BlobHead | undefined>;
   /**
@@ -97,6 +107,38 @@ export function validatePrefix(prefix: string): string {
     }
   });
   return prefix;
+}
+
+/** A checked byte range: `start` defaults to 0; `end` (exclusive) is absent when reading to the blob's end. */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
+/** Checks `get` options: whole, non-negative offsets with `end` not before `start`. */
+export function validateRange(opts: GetOptions | undefined): ByteRange {
+  const start = opts?.start ?? 0;
+  const end = opts?.end;
+  for (const [name, value] of [
+    ['start', start],
+    ['end', end],
+  ] as const) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+      throw invalid(`range ${name} must be a whole number of bytes >= 0, not ${String(value)}`);
+    }
+  }
+  if (end !== undefined && end < start) throw invalid(`range end ${end} is before its start ${start}`);
+  return end === undefined ? { start } : { start, end };
+}
+
+/** The INVALID_INPUT error for a range that starts past the blob's end. */
+export function rangePastEnd(key: string, start: number, size: number): FirebreakError {
+  return invalid(`range start ${start} is past the end of blob ${JSON.stringify(key)} (${size} bytes)`);
+}
+
+/** A stream with no bytes: what `get` returns for an empty range. */
+export function emptyBody(): Readable {
+  return Readable.from([]);
 }
 
 /** Checks put options and returns the metadata with names as given (already lowercase). */

@@ -11,10 +11,13 @@ import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import {
   chunksOf,
   Digest,
+  emptyBody,
   notFound,
+  rangePastEnd,
   validateKey,
   validatePrefix,
   validatePutOptions,
+  validateRange,
   type BlobEntry,
   type BlobHead,
   type BlobStore,
@@ -83,20 +86,31 @@ export async function createFsStore(options: FsStoreOptions): Promise<BlobStore>
       }
     },
 
-    async get(key) {
+    async get(key, opts) {
       validateKey(key);
+      const range = validateRange(opts);
       const file = await inside(objects, key);
       let handle: FileHandle;
+      let size: number;
       try {
         handle = await open(file, 'r');
-        if (!(await handle.stat()).isFile()) {
+        const info = await handle.stat();
+        size = info.size;
+        if (!info.isFile()) {
           await handle.close();
           throw notFound(key);
         }
       } catch (error) {
         throw fsError(error, key);
       }
-      return handle.createReadStream({ highWaterMark: 1024 * 1024 });
+      if (range.start >= size || range.end === range.start) {
+        await handle.close();
+        if (range.start > size) throw rangePastEnd(key, range.start, size);
+        return emptyBody();
+      }
+      // createReadStream's `end` is inclusive; the port's is exclusive.
+      const end = range.end === undefined ? {} : { end: range.end - 1 };
+      return handle.createReadStream({ highWaterMark: 1024 * 1024, start: range.start, ...end });
     },
 
     async head(key) {

@@ -14,7 +14,7 @@ export function withKeyPrefix(store: BlobStore, prefix: string): BlobStore {
   return {
     put: async (key, body, opts) => ({ ...(await store.put(inner(key), body, opts)), key }),
     // Async, so a refused key is a rejected promise like in every adapter, never a synchronous throw.
-    get: async (key) => store.get(inner(key)),
+    get: async (key, opts) => store.get(inner(key), opts),
     head: async (key) => store.head(inner(key)),
     delete: async (key) => store.delete(inner(key)),
     async *list(listPrefix) {

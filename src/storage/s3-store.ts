@@ -19,11 +19,14 @@ import type { SecretResolver } from '../secrets/resolver.js';
 import {
   chunksOf,
   Digest,
+  emptyBody,
   notFound,
+  rangePastEnd,
   SHA256_METADATA,
   validateKey,
   validatePrefix,
   validatePutOptions,
+  validateRange,
   type BlobHead,
   type BlobStore,
 } from './blob-store.js';
@@ -64,6 +67,11 @@ export function createS3Store(options: S3StoreOptions): BlobStore {
     }),
   });
 
+  async function sizeOf(key: string): Promise<number> {
+    const response = await call(key, () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+    return response.ContentLength ?? 0;
+  }
+
   return {
     async put(key, body, opts) {
       validateKey(key);
@@ -97,13 +105,32 @@ export function createS3Store(options: S3StoreOptions): BlobStore {
       return { key, size: content.length, sha256 };
     },
 
-    async get(key) {
+    async get(key, opts) {
       validateKey(key);
-      const response = await call(key, () => client.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
-      if (!(response.Body instanceof Readable)) {
-        throw new FirebreakError(ErrorCode.Transient, `S3 returned no stream for ${JSON.stringify(key)}`);
+      const range = validateRange(opts);
+      if (range.start === 0 && range.end === undefined) {
+        const response = await call(key, () => client.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+        return bodyOf(key, response.Body);
       }
-      return response.Body;
+      // HTTP cannot ask for zero bytes (`bytes=5-4` is ignored and answers the whole object): check existence.
+      if (range.end === range.start) return emptyRange(key, range.start, await sizeOf(key));
+      try {
+        const response = await client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: key, Range: rangeHeader(range.start, range.end) }),
+        );
+        // A server that ignores Range answers 200 with the whole object: never pass those bytes off as the range.
+        if (response.ContentRange === undefined) {
+          bodyOf(key, response.Body).destroy();
+          throw new FirebreakError(ErrorCode.InvalidInput, `the S3 server ignored the Range of ${JSON.stringify(key)}`);
+        }
+        return bodyOf(key, response.Body);
+      } catch (error) {
+        // 416: the range starts at or past the end (S3 refuses `bytes=<size>-`), which reads nothing or is invalid.
+        if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 416) {
+          return emptyRange(key, range.start, await sizeOf(key));
+        }
+        throw s3Error(error, key);
+      }
     },
 
     async head(key) {
@@ -145,6 +172,23 @@ export function createS3Store(options: S3StoreOptions): BlobStore {
       await call(key, () => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
     },
   };
+}
+
+function bodyOf(key: string, body: unknown): Readable {
+  if (!(body instanceof Readable)) {
+    throw new FirebreakError(ErrorCode.Transient, `S3 returned no stream for ${JSON.stringify(key)}`);
+  }
+  return body;
+}
+
+/** An HTTP Range header for bytes `start` (inclusive) to `end` (exclusive; absent: to the end). */
+function rangeHeader(start: number, end: number | undefined): string {
+  return `bytes=${start}-${end === undefined ? '' : end - 1}`;
+}
+
+function emptyRange(key: string, start: number, size: number): Readable {
+  if (start > size) throw rangePastEnd(key, start, size);
+  return emptyBody();
 }
 
 async function call<T>(key: string, send: () => Promise<T>): Promise<T> {

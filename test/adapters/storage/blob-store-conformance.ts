@@ -142,6 +142,48 @@ export function runBlobStoreConformance(label: string, get: () => BlobStore, opt
       expect(await store.head(key)).toBeUndefined();
     });
 
+    it('reads byte ranges: start inclusive, end exclusive, an end past the size clamped', async () => {
+      const store = get();
+      const key = `${area()}/ranged.bin`;
+      const data = randomBytes(300_000);
+      await store.put(key, data);
+      const read = async (start?: number, end?: number) =>
+        readAll(
+          await store.get(key, { ...(start === undefined ? {} : { start }), ...(end === undefined ? {} : { end }) }),
+        );
+      expect((await read(100_000, 200_123)).equals(data.subarray(100_000, 200_123))).toBe(true);
+      expect((await read(299_990)).equals(data.subarray(299_990))).toBe(true);
+      expect((await read(undefined, 10)).equals(data.subarray(0, 10))).toBe(true);
+      expect((await read(5, 10_000_000)).equals(data.subarray(5))).toBe(true);
+      expect((await read(0, data.length)).equals(data)).toBe(true);
+      expect((await read()).equals(data)).toBe(true);
+    });
+
+    it('reads nothing from a range starting at the size or ending at its start', async () => {
+      const store = get();
+      const key = `${area()}/edge.bin`;
+      await store.put(key, Buffer.from('0123456789'));
+      expect((await readAll(await store.get(key, { start: 10 }))).length).toBe(0);
+      expect((await readAll(await store.get(key, { start: 10, end: 20 }))).length).toBe(0);
+      expect((await readAll(await store.get(key, { start: 4, end: 4 }))).length).toBe(0);
+      const empty = `${area()}/empty`;
+      await store.put(empty, Buffer.alloc(0));
+      expect((await readAll(await store.get(empty, { start: 0, end: 5 }))).length).toBe(0);
+    });
+
+    it('refuses a range past the end, reversed, negative or fractional with INVALID_INPUT', async () => {
+      const store = get();
+      const key = `${area()}/bounds.bin`;
+      await store.put(key, Buffer.from('0123456789'));
+      for (const range of [{ start: 11 }, { start: 11, end: 11 }, { start: 5, end: 4 }, { start: -1 }, { end: 2.5 }]) {
+        await expectCode(store.get(key, range), ErrorCode.InvalidInput);
+      }
+      const error: unknown = await store.get(key, { start: 11 }).catch((caught: unknown) => caught);
+      expect((error as Error).message).toContain('past the end');
+      await expectCode(store.get(`${area()}/absent`, { start: 3 }), ErrorCode.NotFound);
+      await expectCode(store.get(`${area()}/absent`, { start: 3, end: 3 }), ErrorCode.NotFound);
+    });
+
     it('accepts nested keys with unicode and spaces', async () => {
       const store = get();
       const key = `${area()}/restore drills/2024-06-01/résumé ✓.txt`;
