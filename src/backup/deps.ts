@@ -37,6 +37,8 @@ export interface BackupDeps {
   directories: Readonly<Record<string, DirectorySource>>;
   restore: RestoreTargets;
   secrets: SecretResolver;
+  /** Directory of pg_dump and pg_restore (at least as new as the servers); looked up on PATH when absent. */
+  postgresBinDir?: string;
   /** Injectable clock (tests). */
   now?: () => Date;
 }

@@ -50,3 +50,10 @@ export {
   type S3StorageConfig,
   type StorageConfig,
 } from './storage-schema.js';
+export {
+  BackupsConfigSchema,
+  DirectorySourceConfigSchema,
+  PostgresSourceConfigSchema,
+  RestoreTargetsConfigSchema,
+  type BackupsConfig,
+} from './backups-schema.js';

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { sortIssues, type Result } from '../runbook/issues.js';
 import { parseYamlSource } from '../runbook/source.js';
 import { mapZodIssues } from '../runbook/zod-issues.js';
+import type { BackupsConfig } from './backups-schema.js';
 import type { ChannelsConfig } from './channels-schema.js';
 import { ConfigFileSchema, type ConfigFile, type FirebreakConfig } from './schema.js';
 import { storageUnionChoice, type StorageConfig } from './storage-schema.js';
@@ -104,6 +105,7 @@ function resolveConfig(
     ...(file.webhooks === undefined ? {} : { webhooks: file.webhooks }),
     ...(file.channels === undefined ? {} : { channels: resolveChannels(file.channels, base) }),
     ...(file.storage === undefined ? {} : { storage: resolveStorage(file.storage, base) }),
+    ...(file.backups === undefined ? {} : { backups: resolveBackups(file.backups, base) }),
   };
   if (source !== undefined) config.source = source;
   return config;
@@ -120,6 +122,20 @@ function resolveChannels(channels: ChannelsConfig, base: string): ChannelsConfig
 
 function resolveStorage(storage: StorageConfig, base: string): StorageConfig {
   return storage.type === 'filesystem' ? { ...storage, dir: path.resolve(base, storage.dir) } : storage;
+}
+
+/** Source directories, the restore directory and the PostgreSQL bin directory are relative to the file. */
+function resolveBackups(backups: BackupsConfig, base: string): BackupsConfig {
+  const directories = Object.fromEntries(
+    Object.entries(backups.directories).map(([name, dir]) => [name, { ...dir, path: path.resolve(base, dir.path) }]),
+  );
+  const { directory } = backups.restore;
+  return {
+    ...backups,
+    directories,
+    restore: { ...backups.restore, ...(directory === undefined ? {} : { directory: path.resolve(base, directory) }) },
+    ...(backups.postgresBinDir === undefined ? {} : { postgresBinDir: path.resolve(base, backups.postgresBinDir) }),
+  };
 }
 
 /** The directory relative references (secrets `file:`, scripts) resolve against: the config file's, else the cwd. */

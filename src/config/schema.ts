@@ -1,12 +1,13 @@
 /**
  * The configuration file (`firebreak.yaml`), one zod schema per concern: the roster, runbook
- * directories, the Temporal connection and the built-in actions here; channels and storage in their own
- * files. Durations come out in milliseconds.
+ * directories, the Temporal connection and the built-in actions here; channels, storage and backups in
+ * their own files. Durations come out in milliseconds.
  */
 import { z } from 'zod';
 import { checkAlertExpression, type AlertExpressionKind } from '../alerts/expressions.js';
 import { RECEIVERS } from '../alerts/incoming.js';
 import { SEVERITIES } from '../domain/plan.js';
+import { BackupsConfigSchema, type BackupsConfig } from './backups-schema.js';
 import { ChannelsConfigSchema, type ChannelsConfig } from './channels-schema.js';
 import { ByteCount, DurationMs, SecretReference, SingleLine } from './primitives.js';
 import { StorageConfigSchema, type StorageConfig } from './storage-schema.js';
@@ -193,6 +194,7 @@ export const ConfigFileSchema = z.strictObject({
   webhooks: WebhooksConfigSchema.optional(),
   channels: ChannelsConfigSchema.optional(),
   storage: StorageConfigSchema.optional(),
+  backups: BackupsConfigSchema.optional(),
 });
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
@@ -216,4 +218,6 @@ export interface FirebreakConfig {
   channels?: ChannelsConfig;
   /** The blob store, its paths resolved; absent means the filesystem store under the data directory. */
   storage?: StorageConfig;
+  /** Backup sources and restore targets, paths resolved; absent means no sources and default targets. */
+  backups?: BackupsConfig;
 }

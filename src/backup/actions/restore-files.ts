@@ -1,0 +1,77 @@
+/**
+ * `restore.files`: restores a directory backup into a scratch directory under the restore directory,
+ * runs the step's checks against it (file hashes, most usefully) and removes it, all in one activity.
+ * Like `restore.postgres`, failed checks do not fail the step: results and verdict are the output.
+ */
+import { z } from 'zod';
+import type { ActionDefinition, ActionSpec } from '../../actions/types.js';
+import { ErrorCode, FirebreakError } from '../../domain/errors.js';
+import type { JsonObject } from '../../domain/plan.js';
+import { readManifest } from '../catalog.js';
+import { CheckList, checksVerdict, type CheckResult } from '../check-schema.js';
+import { runFileChecks } from '../checks-files.js';
+import type { BackupDeps } from '../deps.js';
+import { withScratchDirectory, type ScratchDirectoryRun } from '../files.js';
+import { SOURCE_NAME, type BackupManifest } from '../manifest.js';
+import { manifestStoreOf } from '../manifest-store.js';
+import { bytesPerSecond } from '../progress.js';
+import { summarize } from '../select.js';
+import { BackupId } from './restore-postgres.js';
+
+/** Input of `restore.files`. */
+export const RestoreFilesInput = z.strictObject({
+  source: z.string().regex(SOURCE_NAME).meta({ description: 'The directory source the backup was taken from.' }),
+  backup: BackupId,
+  checks: CheckList.optional().meta({ description: 'Checks run against the restored directory before it is removed.' }),
+});
+export type RestoreFilesInput = z.infer<typeof RestoreFilesInput>;
+
+/** Name, description and schema of `restore.files`. */
+export const restoreFilesSpec: ActionSpec<typeof RestoreFilesInput> = {
+  name: 'restore.files',
+  description: 'Restore a directory backup into a scratch directory, run checks against it, and always remove it.',
+  input: RestoreFilesInput,
+};
+
+/** The `restore.files` action over the backup dependencies. */
+export function restoreFilesAction(deps: BackupDeps): ActionDefinition<typeof RestoreFilesInput> {
+  return {
+    ...restoreFilesSpec,
+    async execute(input, ctx) {
+      const manifest = await readManifest(manifestStoreOf(deps), deps.layout, input.source, input.backup);
+      if (manifest.kind !== 'files') {
+        throw new FirebreakError(ErrorCode.InvalidInput, `backup ${manifest.id} is a ${manifest.kind} backup`);
+      }
+      const checks = input.checks ?? [];
+      const run = await withScratchDirectory(deps, manifest, (dir) => runFileChecks(dir, manifest, checks), {
+        signal: ctx.signal,
+        onProgress: (bytes) => ctx.heartbeat({ phase: 'restore', bytes }),
+      });
+      const verdict = checksVerdict(run.value);
+      ctx.logger.info({ backup: manifest.id, restoreMs: run.timings.restoreMs, passed: verdict.passed }, 'restored');
+      const passed = run.value.filter((check) => check.status === 'PASS').length;
+      const note =
+        `Restored backup ${manifest.id} of ${input.source} in ${run.timings.restoreMs} ms into a scratch directory ` +
+        `(removed): ${passed} of ${run.value.length} checks passed`;
+      return { output: restoreOutput(manifest, run), note };
+    },
+  };
+}
+
+function restoreOutput(manifest: BackupManifest, run: ScratchDirectoryRun<CheckResult[]>): JsonObject {
+  const verdict = checksVerdict(run.value);
+  return {
+    backup: summarize(manifest),
+    directory: run.restore.directory,
+    removed: true,
+    leftoversRemoved: run.leftoversRemoved,
+    entries: run.restore.entries,
+    bytes: run.restore.bytes,
+    sha256: run.restore.sha256,
+    restoreMs: run.timings.restoreMs,
+    timings: { ...run.timings },
+    throughputBytesPerS: bytesPerSecond(run.restore.bytes, run.timings.restoreMs),
+    checks: run.value,
+    verdict: { passed: verdict.passed, counts: { ...verdict.counts }, reasons: verdict.reasons },
+  };
+}

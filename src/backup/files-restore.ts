@@ -1,0 +1,156 @@
+/**
+ * Restoring a directory backup into a scratch directory under `backups.restore.directory`. The archive
+ * streams from the store through gunzip into node-tar's extractor in strict mode, so any entry it would
+ * otherwise skip or rewrite (a `..` path, an absolute path or link target, a link escaping the target, a
+ * write through a symbolic link) fails the restore instead. The bytes are hashed on the way and must be
+ * those the manifest vouches for; a failed restore removes what it wrote.
+ */
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { Unpack } from 'tar';
+import { ErrorCode, FirebreakError } from '../domain/errors.js';
+import type { BackupDeps } from './deps.js';
+import type { BackupManifest } from './manifest.js';
+import { byteMeter, elapsedMs, type StreamOptions } from './progress.js';
+import { scratchName, scratchNameTime } from './scratch-name.js';
+
+/** How a file restore went. */
+export interface FilesRestoreOutcome {
+  directory: string;
+  /** Archive entries extracted (directories and links included). */
+  entries: number;
+  bytes: number;
+  sha256: string;
+  timings: { restoreMs: number };
+}
+
+/** Scratch directories younger than this are left alone by the janitor (they have no lock to ask). */
+export const DEFAULT_LEFTOVER_DIRECTORY_AGE_MS = 6 * 60 * 60_000;
+
+function inside(root: string, target: string): boolean {
+  const relative = path.relative(root, target);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+}
+
+/** Restores a files backup into `targetDir`, which must lie under `deps.restore.directory` and not exist yet. */
+export async function restoreFiles(
+  deps: BackupDeps,
+  manifest: BackupManifest,
+  targetDir: string,
+  options: StreamOptions = {},
+): Promise<FilesRestoreOutcome> {
+  if (manifest.kind !== 'files') {
+    throw new FirebreakError(ErrorCode.InvalidInput, `backup ${manifest.id} is a ${manifest.kind} backup, not files`);
+  }
+  const root = path.resolve(deps.restore.directory);
+  const target = path.resolve(targetDir);
+  if (!inside(root, target)) {
+    throw new FirebreakError(ErrorCode.InvalidInput, `restore target ${target} is not under ${root}`);
+  }
+  const body = await deps.store.get(manifest.key);
+  const started = performance.now();
+  await mkdir(path.dirname(target), { recursive: true });
+  try {
+    await mkdir(target);
+  } catch (error) {
+    body.destroy();
+    const exists = (error as NodeJS.ErrnoException).code === 'EEXIST';
+    throw new FirebreakError(
+      exists ? ErrorCode.Conflict : ErrorCode.Transient,
+      `cannot create ${target}: ${String(error)}`,
+    );
+  }
+  const meter = byteMeter(options);
+  let entries = 0;
+  const unpack = new Unpack({
+    cwd: target,
+    strict: true,
+    preserveOwner: false,
+    filter: () => {
+      entries += 1;
+      return true;
+    },
+  });
+  try {
+    await pipeline(body, meter.stream, createGunzip(), unpack, ...(options.signal ? [{ signal: options.signal }] : []));
+    const sha256 = meter.sha256();
+    if (meter.bytes() !== manifest.size || sha256 !== manifest.sha256) {
+      throw new FirebreakError(
+        ErrorCode.BackupCorrupt,
+        `backup object ${manifest.key} does not match its manifest (${meter.bytes()} bytes, SHA-256 ${sha256})`,
+      );
+    }
+    return { directory: target, entries, bytes: meter.bytes(), sha256, timings: { restoreMs: elapsedMs(started) } };
+  } catch (error) {
+    await rm(target, { recursive: true, force: true });
+    throw extractError(manifest, error);
+  }
+}
+
+/** A refused or unreadable archive is not worth retrying; the store's own errors keep their codes. */
+function extractError(manifest: BackupManifest, error: unknown): unknown {
+  if (error instanceof FirebreakError) return error;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof code === 'string' && (code.startsWith('TAR_') || code.startsWith('Z_'))) {
+    return new FirebreakError(ErrorCode.InvalidInput, `archive ${manifest.key} refused: ${message}`);
+  }
+  if (error instanceof Error && error.name === 'AbortError') return error;
+  return new FirebreakError(ErrorCode.Transient, `restoring ${manifest.key} failed: ${message}`);
+}
+
+/** Removes scratch directories under `deps.restore.directory` at least `olderThanMs` old; returns their paths. */
+export async function removeLeftoverScratchDirectories(
+  deps: BackupDeps,
+  olderThanMs: number = DEFAULT_LEFTOVER_DIRECTORY_AGE_MS,
+): Promise<string[]> {
+  const root = path.resolve(deps.restore.directory);
+  const cutoff = (deps.now?.() ?? new Date()).getTime() - olderThanMs;
+  const names = await readdir(root).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    const createdAt = scratchNameTime(name);
+    if (createdAt === undefined || createdAt.getTime() > cutoff) continue;
+    await rm(path.join(root, name), { recursive: true, force: true });
+    removed.push(path.join(root, name));
+  }
+  return removed;
+}
+
+/** What `withScratchDirectory` did: the caller's value, the restore and timings. */
+export interface ScratchDirectoryRun<T> {
+  value: T;
+  restore: FilesRestoreOutcome;
+  leftoversRemoved: string[];
+  timings: { restoreMs: number; checkMs: number; removeMs: number; totalMs: number };
+}
+
+/**
+ * Restores `manifest` into a new scratch directory, calls `fn` with its path and removes the directory
+ * afterwards, whether the restore or `fn` succeeded or not.
+ */
+export async function withScratchDirectory<T>(
+  deps: BackupDeps,
+  manifest: BackupManifest,
+  fn: (directory: string, restore: FilesRestoreOutcome) => Promise<T>,
+  options: StreamOptions & { leftoverAgeMs?: number } = {},
+): Promise<ScratchDirectoryRun<T>> {
+  const started = performance.now();
+  const leftoversRemoved = await removeLeftoverScratchDirectories(deps, options.leftoverAgeMs);
+  const directory = path.join(path.resolve(deps.restore.directory), scratchName(deps.now?.() ?? new Date()));
+  try {
+    const restore = await restoreFiles(deps, manifest, directory, options);
+    const checkStarted = performance.now();
+    const value = await fn(directory, restore);
+    const checkMs = elapsedMs(checkStarted);
+    const removeStarted = performance.now();
+    await rm(directory, { recursive: true, force: true });
+    const removeMs = elapsedMs(removeStarted);
+    const timings = { restoreMs: restore.timings.restoreMs, checkMs, removeMs, totalMs: elapsedMs(started) };
+    return { value, restore, leftoversRemoved, timings };
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}
