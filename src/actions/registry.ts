@@ -3,6 +3,7 @@
  * names and input schemas without any configuration, for runbook validation.
  */
 import type { z } from 'zod';
+import { backupActionSpecs } from '../backup/actions/index.js';
 import { commandRunAction, commandRunSpec, type CommandRunOptions } from './command-run.js';
 import { httpRequestAction, httpRequestSpec, type HttpRequestOptions } from './http-request.js';
 import { timelineNoteAction, timelineNoteSpec } from './timeline-note.js';
@@ -54,7 +55,10 @@ export function builtinActions(options: BuiltinActionOptions): ActionDefinition[
   return [httpRequestAction(options.http), commandRunAction(options.command), timelineNoteAction];
 }
 
-/** Names and input schemas of the built-in actions, usable without configuration. */
+/**
+ * Names and input schemas of the built-in actions and of the backup/restore actions (which the worker
+ * builds over `backups` in the config), usable without configuration.
+ */
 export const builtinActionCatalog: ActionCatalog = catalogOf(
-  indexByName<ActionSpec>([httpRequestSpec, commandRunSpec, timelineNoteSpec]),
+  indexByName<ActionSpec>([httpRequestSpec, commandRunSpec, timelineNoteSpec, ...backupActionSpecs]),
 );

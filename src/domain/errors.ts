@@ -42,6 +42,10 @@ export const ErrorCode = {
    * than 408 and 429): sending the same message again will not change the answer. Not retried.
    */
   DeliveryRejected: 'DELIVERY_REJECTED',
+  /** A backup's bytes do not match its manifest (SHA-256 or size): reading it again will not help. Not retried. */
+  BackupCorrupt: 'BACKUP_CORRUPT',
+  /** A restore drill failed (a check failed, nothing was verified, or a target was missed). Not retried. */
+  DrillFailed: 'DRILL_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -57,6 +61,8 @@ export const NON_RETRYABLE_CODES: readonly ErrorCode[] = [
   ErrorCode.Conflict,
   ErrorCode.NotFound,
   ErrorCode.DeliveryRejected,
+  ErrorCode.BackupCorrupt,
+  ErrorCode.DrillFailed,
 ];
 
 /** An error with a code, thrown by adapters and activities and mapped to `ApplicationFailure` at the edge. */

@@ -1,11 +1,37 @@
 /**
  * The backup and restore actions, built over one set of dependencies. Each action lives in its own file;
- * add it to the list here.
+ * add it to both lists here (the specs let runbooks validate without any configuration).
  */
-import type { ActionDefinition } from '../../actions/types.js';
+import type { ActionDefinition, ActionSpec } from '../../actions/types.js';
 import type { BackupDeps } from '../deps.js';
+import { backupFilesAction, backupFilesSpec } from './backup-files.js';
+import { backupPostgresAction, backupPostgresSpec } from './backup-postgres.js';
+import { restoreFilesAction, restoreFilesSpec } from './restore-files.js';
+import { restorePostgresAction, restorePostgresSpec } from './restore-postgres.js';
+import { backupSelectAction, backupSelectSpec } from './select.js';
+import { backupVerifyAction, backupVerifySpec } from './verify.js';
+import { drillRecordAction, drillRecordSpec } from './drill-record.js';
 
 /** Every backup/restore action, ready to register. */
-export function backupActions(_deps: BackupDeps): ActionDefinition[] {
-  return [];
+export function backupActions(deps: BackupDeps): ActionDefinition[] {
+  return [
+    backupPostgresAction(deps),
+    backupFilesAction(deps),
+    restorePostgresAction(deps),
+    restoreFilesAction(deps),
+    backupSelectAction(deps),
+    backupVerifyAction(deps),
+    drillRecordAction(deps),
+  ];
 }
+
+/** Names, descriptions and input schemas of the backup/restore actions, for runbook validation. */
+export const backupActionSpecs: readonly ActionSpec[] = [
+  backupPostgresSpec,
+  backupFilesSpec,
+  restorePostgresSpec,
+  restoreFilesSpec,
+  backupSelectSpec,
+  backupVerifySpec,
+  drillRecordSpec,
+];

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -7,6 +10,10 @@ import {
   type ActionCatalog,
 } from '../../../src/actions/registry.js';
 import { timelineNoteAction } from '../../../src/actions/timeline-note.js';
+import { backupActions, backupActionSpecs } from '../../../src/backup/actions/index.js';
+import { backupDepsFromConfig } from '../../../src/backup/from-config.js';
+import { createSecretResolver } from '../../../src/secrets/resolver.js';
+import { createFsStore } from '../../../src/storage/fs-store.js';
 import { testContext } from './support.js';
 
 const options = {
@@ -22,7 +29,9 @@ const options = {
 describe('action registry', () => {
   it('offers the built-in names and schemas without configuration', () => {
     const catalog: ActionCatalog = builtinActionCatalog;
-    expect(catalog.names()).toEqual(['command.run', 'http.request', 'timeline.note']);
+    const backup = backupActionSpecs.map((spec) => spec.name);
+    expect(catalog.names()).toEqual(['command.run', 'http.request', 'timeline.note', ...backup].sort());
+    expect(backup).toEqual(expect.arrayContaining(['backup.postgres', 'backup.files', 'restore.postgres']));
     expect(catalog.has('http.request')).toBe(true);
     expect(catalog.has('http.get')).toBe(false);
     expect(catalog.inputSchema('http.get')).toBeUndefined();
@@ -35,12 +44,19 @@ describe('action registry', () => {
   it('exports every built-in schema to JSON Schema for editors', () => {
     for (const name of builtinActionCatalog.names()) {
       const schema = builtinActionCatalog.inputSchema(name);
-      expect(z.toJSONSchema(schema!, { io: 'input' })).toMatchObject({ type: 'object', additionalProperties: false });
+      const json = z.toJSONSchema(schema!, { io: 'input' }) as { oneOf?: unknown[] };
+      // A union input (backup.select, one shape per rule) exports as oneOf strict objects.
+      for (const variant of json.oneOf ?? [json]) {
+        expect(variant, name).toMatchObject({ type: 'object', additionalProperties: false });
+      }
     }
   });
 
-  it('builds a registry of configured actions with the same schemas as the catalog', () => {
-    const registry = createActionRegistry(builtinActions(options));
+  it('builds a registry of configured actions with the same schemas as the catalog', async () => {
+    const secrets = createSecretResolver({ env: {}, baseDir: '/nonexistent' });
+    const store = await createFsStore({ dir: mkdtempSync(path.join(tmpdir(), 'firebreak-registry-')) });
+    const backups = backupActions(backupDepsFromConfig(undefined, { store, secrets, dataDir: '/nonexistent' }));
+    const registry = createActionRegistry([...builtinActions(options), ...backups]);
     expect(registry.names()).toEqual(builtinActionCatalog.names());
     for (const name of registry.names()) {
       expect(registry.inputSchema(name)).toBe(builtinActionCatalog.inputSchema(name));

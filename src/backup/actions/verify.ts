@@ -1,0 +1,65 @@
+/**
+ * `backup.verify`: recomputes a backup object's SHA-256 and size and compares them with its manifest.
+ * A mismatch fails the step for good (BACKUP_CORRUPT) naming both digests; a store failure is retried and
+ * resumes from the last checkpoint when the same worker process runs the retry.
+ */
+import { z } from 'zod';
+import type { ActionContext, ActionDefinition, ActionResult, ActionSpec } from '../../actions/types.js';
+import { readManifest } from '../catalog.js';
+import type { BackupDeps } from '../deps.js';
+import { SOURCE_NAME } from '../manifest.js';
+import { summarize } from '../select.js';
+import { verifyBackup } from '../verify.js';
+
+/** Input of `backup.verify`. */
+export const BackupVerifyInput = z.strictObject({
+  source: z.string().regex(SOURCE_NAME).meta({ description: 'A configured backup source.' }),
+  backup: z
+    .string()
+    .regex(/^\d{8}T\d{9}Z-[0-9a-f]{8}$/, { error: 'expected a backup id' })
+    .meta({ description: 'The backup id, e.g. ${{ steps.select.output.chosen.id }}.' }),
+});
+export type BackupVerifyInput = z.infer<typeof BackupVerifyInput>;
+
+/** Name, description and schema of `backup.verify`. */
+export const backupVerifySpec: ActionSpec<typeof BackupVerifyInput> = {
+  name: 'backup.verify',
+  description: 'Stream a backup object and check its SHA-256 and size against the manifest kept apart from it.',
+  input: BackupVerifyInput,
+};
+
+/** The `backup.verify` action over the backup dependencies. */
+export function backupVerifyAction(deps: BackupDeps): ActionDefinition<typeof BackupVerifyInput> {
+  return { ...backupVerifySpec, execute: (input, ctx) => verify(deps, input, ctx) };
+}
+
+async function verify(deps: BackupDeps, input: BackupVerifyInput, ctx: ActionContext): Promise<ActionResult> {
+  const manifest = await readManifest(deps.manifestStore ?? deps.store, deps.layout, input.source, input.backup);
+  const result = await verifyBackup(deps.store, manifest, {
+    signal: ctx.signal,
+    resumeFrom: ctx.resumeFrom,
+    progress: (progress) => ctx.heartbeat(progress),
+  });
+  const throughput = result.durationMs > 0 ? Math.round((result.bytesRead * 1000) / result.durationMs) : 0;
+  const resumed =
+    result.resumedFrom > 0
+      ? ` Resumed at byte ${result.resumedFrom}.`
+      : result.resumeSkipped === undefined
+        ? ''
+        : ` Started over: ${result.resumeSkipped}.`;
+  return {
+    output: {
+      backup: summarize(manifest),
+      verified: true,
+      sha256: result.sha256,
+      size: result.size,
+      bytesRead: result.bytesRead,
+      resumedFrom: result.resumedFrom,
+      durationMs: result.durationMs,
+      throughputBytesPerS: throughput,
+    },
+    note:
+      `Verified backup ${manifest.id} of ${manifest.source}: ${result.size} bytes, sha256 ${result.sha256.slice(0, 16)}…, ` +
+      `matches the manifest (${(throughput / 1048576).toFixed(0)} MiB/s).${resumed}`,
+  };
+}
