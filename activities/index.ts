@@ -16,13 +16,17 @@ import type {
   SendMessageInput,
   SendMessageResult,
 } from '../src/domain/notify.js';
+import type { RunbookCatalog } from '../src/runbook/catalog.js';
+import type { RosterMember } from '../src/runbook/roster.js';
 import { renderEmbedded } from '../src/templating/embedded.js';
 import type { SecretResolver } from '../src/secrets/resolver.js';
 import { toActivityFailure } from './failures.js';
 import { prepareAction, runSignal, withFields, type RunActionInput } from './run-action.js';
+import { createScheduledActivities } from './scheduled.js';
 
 export type { Logger } from '../src/actions/types.js';
 export type { RunActionInput } from './run-action.js';
+export type { PreparedScheduledIncident } from './scheduled.js';
 
 /** The ports activities run over; the worker bootstrap builds the concrete ones. */
 export interface ActivityDeps {
@@ -33,6 +37,10 @@ export interface ActivityDeps {
   messages?: MessageRouter;
   /** How often a running action heartbeats (so that cancellation reaches it). Default 2 s. */
   heartbeatIntervalMs?: number;
+  /** Loads the runbooks as they are now, for scheduled runs (each prepares its incident from the current runbook). */
+  runbooks?: () => Promise<RunbookCatalog>;
+  /** The roster scheduled runs bind their plans to. */
+  roster?: readonly RosterMember[];
 }
 
 /** Output of `runAction`: the action's output and optional timeline note, secrets redacted. */
@@ -42,6 +50,8 @@ export type RunActionResult = ActionResult;
 export function createActivities(deps: ActivityDeps) {
   const heartbeatIntervalMs = deps.heartbeatIntervalMs ?? 2_000;
   return {
+    ...createScheduledActivities(deps),
+
     /** Runs one registered action for one step. */
     async runAction(input: RunActionInput): Promise<RunActionResult> {
       const activity = Context.current();

@@ -1,5 +1,5 @@
 /**
- * The audit log of the API: one JSON line for every write request (POST), whatever its outcome,
+ * The audit log of the API: one JSON line for every write request (POST, DELETE), whatever its outcome,
  * refused and unauthenticated ones included. It is written before the answer is sent, so a client that
  * saw an answer can find its line. The incident timeline separately records who did what in the run.
  */
@@ -19,6 +19,7 @@ export interface AuditEntry {
   path: string;
   status: number;
   incidentId?: string;
+  scheduleId?: string;
   outcome: 'ok' | 'refused' | 'error';
   /** The error code of a refused or failed request. */
   code?: string;
@@ -37,6 +38,7 @@ export interface MemoryAuditLog extends AuditLog {
 /** What a handler adds to the audit entry of its request. */
 export interface AuditNote {
   incidentId?: string;
+  scheduleId?: string;
   code?: string;
   /** Overrides the source taken from the request (webhook receivers set `webhook`). */
   source?: ActorSource;
@@ -89,7 +91,10 @@ export function createMemoryAuditLog(): MemoryAuditLog {
   };
 }
 
-/** Adds the hooks that write an audit entry for every POST the app answers. */
+/** The methods that write, and so are audited. */
+const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Adds the hooks that write an audit entry for every write request (POST, DELETE) the app answers. */
 export function registerAudit(app: FastifyInstance, audit: AuditLog, logger: Logger, now: () => Date): void {
   app.decorateRequest('auditNote', null as unknown as AuditNote);
   app.addHook('onRequest', (request, _reply, done) => {
@@ -97,7 +102,7 @@ export function registerAudit(app: FastifyInstance, audit: AuditLog, logger: Log
     done();
   });
   app.addHook('onSend', async (request, reply) => {
-    if (request.method !== 'POST') return;
+    if (!WRITE_METHODS.has(request.method)) return;
     const entry = auditEntry(request, reply, now());
     try {
       await audit.write(entry);
@@ -111,7 +116,8 @@ export function registerAudit(app: FastifyInstance, audit: AuditLog, logger: Log
 function auditEntry(request: FastifyRequest, reply: FastifyReply, at: Date): AuditEntry {
   const note = request.auditNote ?? {};
   const status = reply.statusCode;
-  const incidentId = note.incidentId ?? routeIncidentId(request);
+  const incidentId = note.incidentId ?? routeId(request, '/incidents/:id');
+  const scheduleId = note.scheduleId ?? routeId(request, '/schedules/:id');
   return {
     at: at.toISOString(),
     user: request.user?.id ?? null,
@@ -120,13 +126,15 @@ function auditEntry(request: FastifyRequest, reply: FastifyReply, at: Date): Aud
     path: request.url.split('?')[0] ?? request.url,
     status,
     ...(incidentId === undefined ? {} : { incidentId }),
+    ...(scheduleId === undefined ? {} : { scheduleId }),
     outcome: status >= 500 ? 'error' : status >= 400 ? 'refused' : 'ok',
     ...(note.code === undefined ? {} : { code: note.code }),
   };
 }
 
-function routeIncidentId(request: FastifyRequest): string | undefined {
+/** The `:id` of a route under `prefix` (`/incidents/:id`), when the request matched one. */
+function routeId(request: FastifyRequest, prefix: string): string | undefined {
   const params = request.params as Record<string, unknown> | undefined;
   const id = params?.id;
-  return typeof id === 'string' && request.routeOptions.url?.includes('/incidents/:id') ? id : undefined;
+  return typeof id === 'string' && request.routeOptions.url?.includes(prefix) ? id : undefined;
 }

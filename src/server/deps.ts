@@ -20,4 +20,6 @@ export interface AppDeps {
   now?: () => Date;
   /** Where the status-page channel publishes; when given, the public `/status` pages are served from it. */
   statusPage?: { store: BlobStore; prefix?: string; title?: string };
+  /** The blob store drill records are read from (`GET /drills/{runbook}`); usually the status page's. */
+  store?: BlobStore;
 }

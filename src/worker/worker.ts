@@ -1,7 +1,8 @@
 /**
- * Worker bootstrap: the one place that knows the concrete adapters. It builds the built-in actions from
- * the config, the secret resolver over this process's environment, the message router over the configured
- * channels and blob store, and the activities over them, and registers the workflow bundle (prebuilt, or bundled from source).
+ * Worker bootstrap: the one place that knows the concrete adapters. It builds the built-in and backup
+ * actions from the config, the secret resolver over this process's environment, the message router over
+ * the configured channels and blob store, and the activities over them, and registers the workflow bundle
+ * (prebuilt, or bundled from source).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,11 +11,17 @@ import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import { builtinActions, createActionRegistry } from '../actions/registry.js';
 import type { ActionDefinition } from '../actions/types.js';
+import { backupActions } from '../backup/actions/index.js';
+import type { BackupDeps } from '../backup/deps.js';
+import { backupDepsFromConfig } from '../backup/from-config.js';
 import { messageRouterFromConfig } from '../channels/from-config.js';
 import type { MessageRouter } from '../channels/types.js';
-import type { FirebreakConfig } from '../config/index.js';
+import type { FirebreakConfig, RosterUser } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
+import type { RunbookCatalog } from '../runbook/catalog.js';
+import { rosterMembers } from '../runbook/roster.js';
 import { createSecretResolver, type SecretResolver } from '../secrets/resolver.js';
+import type { BlobStore } from '../storage/blob-store.js';
 import { blobStoreFromConfig } from '../storage/from-config.js';
 import { INCIDENT_TASK_QUEUE } from '../temporal/names.js';
 
@@ -33,8 +40,14 @@ export interface IncidentWorkerOptions {
   taskQueue?: string;
   /** A prebuilt workflow bundle; when absent the workflows are bundled from source at start. */
   workflowBundlePath?: string;
+  /** What the backup and restore actions work on; built from `backups` and `storage` in the config by default. */
+  backups?: BackupDeps;
   /** Extra actions beyond the built-ins (plugins, tests). */
   extraActions?: ActionDefinition[];
+  /** Loads the runbooks as they are now; scheduled runs call it to prepare each incident from the current runbook. */
+  runbooks?: () => Promise<RunbookCatalog>;
+  /** Users besides the configured ones (the dev admin), on the roster scheduled runs bind their plans to. */
+  extraUsers?: readonly RosterUser[];
   /** Worker tuning passed through (e.g. maxConcurrentActivityTaskExecutions). */
   tuning?: Partial<
     Pick<
@@ -55,25 +68,41 @@ export function workflowsEntry(): string {
 }
 
 /** The router over the configured channels, publishing the status page to the configured blob store. */
-async function buildMessageRouter(options: IncidentWorkerOptions, secrets: SecretResolver): Promise<MessageRouter> {
+function buildMessageRouter(options: IncidentWorkerOptions, shared: SharedPorts): Promise<MessageRouter> {
+  return messageRouterFromConfig(options.config, { ...shared, logger: options.logger });
+}
+
+/** The ports several parts of the worker share: one secret resolver and one blob store. */
+interface SharedPorts {
+  dataDir: string;
+  secrets: SecretResolver;
+  store: BlobStore;
+}
+
+async function sharedPorts(options: IncidentWorkerOptions): Promise<SharedPorts> {
   const dataDir = options.dataDir ?? path.join(options.baseDir, '.firebreak');
+  const secrets = createSecretResolver({ env: options.env ?? process.env, baseDir: options.baseDir });
   const store = await blobStoreFromConfig(options.config.storage, { dataDir, secrets });
-  return messageRouterFromConfig(options.config, { dataDir, secrets, logger: options.logger, store });
+  return { dataDir, secrets, store };
 }
 
 /** Creates (but does not run) the incident worker. */
 export async function createIncidentWorker(options: IncidentWorkerOptions): Promise<Worker> {
   const { config, baseDir } = options;
+  const shared = await sharedPorts(options);
+  const { secrets } = shared;
   const actions = createActionRegistry([
     ...builtinActions({
       http: config.actions.http,
       command: { ...config.actions.command, scriptsDir: path.resolve(baseDir, config.actions.command.scriptsDir) },
     }),
+    ...backupActions(options.backups ?? backupDepsFromConfig(config.backups, shared)),
     ...(options.extraActions ?? []),
   ]);
-  const secrets = createSecretResolver({ env: options.env ?? process.env, baseDir });
-  const messages = options.messages ?? (await buildMessageRouter(options, secrets));
-  const activities = createActivities({ actions, secrets, logger: options.logger, messages });
+  const messages = options.messages ?? (await buildMessageRouter(options, shared));
+  const roster = rosterMembers([...config.users, ...(options.extraUsers ?? [])]);
+  const scheduled = { roster, ...(options.runbooks ? { runbooks: options.runbooks } : {}) };
+  const activities = createActivities({ actions, secrets, logger: options.logger, messages, ...scheduled });
   return Worker.create({
     connection: options.connection,
     namespace: config.temporal.namespace,

@@ -105,6 +105,8 @@ describe('OpenAPI', () => {
       .filter(([path]) => !path.startsWith('/api/v1/webhooks/')) // the webhook receivers are tested with them
       .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method} ${path}`));
     expect(routes.sort()).toEqual([
+      'delete /api/v1/schedules/{id}',
+      'get /api/v1/drills/{runbook}',
       'get /api/v1/healthz',
       'get /api/v1/incidents',
       'get /api/v1/incidents/{id}',
@@ -114,6 +116,8 @@ describe('OpenAPI', () => {
       'get /api/v1/readyz',
       'get /api/v1/runbooks',
       'get /api/v1/runbooks/{id}',
+      'get /api/v1/schedules',
+      'get /api/v1/schedules/{id}',
       'post /api/v1/incidents',
       'post /api/v1/incidents/{id}/approvals/{stepId}',
       'post /api/v1/incidents/{id}/cancel',
@@ -121,6 +125,10 @@ describe('OpenAPI', () => {
       'post /api/v1/incidents/{id}/facts',
       'post /api/v1/incidents/{id}/messages/{stepId}/votes',
       'post /api/v1/incidents/{id}/tasks/{stepId}/complete',
+      'post /api/v1/schedules',
+      'post /api/v1/schedules/{id}/pause',
+      'post /api/v1/schedules/{id}/resume',
+      'post /api/v1/schedules/{id}/trigger',
     ]);
     expect(doc.components.securitySchemes).toEqual({
       bearerAuth: { type: 'http', scheme: 'bearer', description: 'A user token; the config holds its SHA-256' },

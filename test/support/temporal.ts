@@ -14,6 +14,7 @@ import { IncidentClient } from '../../src/incidents/client.js';
 import { createLogger } from '../../src/logging/logger.js';
 import type { MessageRouter } from '../../src/channels/types.js';
 import type { FirebreakConfig } from '../../src/config/index.js';
+import type { RunbookCatalog } from '../../src/runbook/catalog.js';
 import { compileRunbookSources } from '../../src/runbook/index.js';
 import { loadTemplateDirs, type TemplateCatalog } from '../../src/templating/index.js';
 import { createIncidentWorker } from '../../src/worker/worker.js';
@@ -51,6 +52,8 @@ export interface TestEnvOptions {
   messages?: MessageRouter;
   /** The worker's data directory (the .eml outbox and the filesystem blob store live there). */
   dataDir?: string;
+  /** Loads the runbooks scheduled runs prepare their incidents from. */
+  runbooks?: () => Promise<RunbookCatalog>;
 }
 
 /** Connects to the shared dev server and runs a worker on a task queue of this test file's own. */
@@ -75,6 +78,7 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
     ...(options.extraActions ? { extraActions: options.extraActions } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.messages ? { messages: options.messages } : {}),
+    ...(options.runbooks ? { runbooks: options.runbooks } : {}),
   });
   const workerRun = worker.run();
   const incidents = new IncidentClient(client, taskQueue);

@@ -15,6 +15,8 @@ import {
   MessageResponse,
   PendingMessageList,
   RunbookList,
+  ScheduleList,
+  ScheduleResponse,
   TriggerResponse,
 } from './schemas.js';
 
@@ -80,9 +82,20 @@ export interface MessageVoteRequest {
   comment?: string;
 }
 
+/** The body of `POST /schedules`. */
+export interface CreateScheduleRequest {
+  runbook: string;
+  cron: string;
+  params?: Record<string, JsonValue>;
+  severity?: string;
+  timezone?: string;
+  id?: string;
+  note?: string;
+}
+
 const FILTERS = ['status', 'runbook', 'severity', 'limit'] as const satisfies readonly (keyof IncidentFilter)[];
 
-type Method = 'GET' | 'POST';
+type Method = 'GET' | 'POST' | 'DELETE';
 
 /** The Firebreak API, as the CLI uses it; every request says it comes from the CLI. */
 export class ApiClient {
@@ -163,6 +176,37 @@ export class ApiClient {
   /** The runbooks the server can start. */
   listRunbooks(): Promise<RunbookList> {
     return this.request('GET', '/runbooks', RunbookList);
+  }
+
+  /** Schedules a runbook; the server checks the params and the cron expression first. */
+  createSchedule(body: CreateScheduleRequest): Promise<ScheduleResponse> {
+    return this.request('POST', '/schedules', ScheduleResponse, body);
+  }
+
+  /** Every schedule, with its next run and last run. */
+  listSchedules(): Promise<ScheduleList> {
+    return this.request('GET', '/schedules', ScheduleList);
+  }
+
+  /** One schedule: timing, state, next runs, recent runs and their incidents. */
+  getSchedule(scheduleId: string): Promise<ScheduleResponse> {
+    return this.request('GET', `/schedules/${segment(scheduleId)}`, ScheduleResponse);
+  }
+
+  /** Pauses or resumes a schedule, with a note saying why. */
+  setSchedulePaused(scheduleId: string, paused: boolean, body: { note?: string }): Promise<CommandResponse> {
+    const path = `/schedules/${segment(scheduleId)}/${paused ? 'pause' : 'resume'}`;
+    return this.request('POST', path, CommandResponse, body);
+  }
+
+  /** Takes a run of a schedule now. */
+  triggerSchedule(scheduleId: string): Promise<CommandResponse> {
+    return this.request('POST', `/schedules/${segment(scheduleId)}/trigger`, CommandResponse, {});
+  }
+
+  /** Deletes a schedule. */
+  deleteSchedule(scheduleId: string): Promise<CommandResponse> {
+    return this.request('DELETE', `/schedules/${segment(scheduleId)}`, CommandResponse);
   }
 
   private async request<T>(method: Method, path: string, schema: z.ZodType<T>, body?: object): Promise<T> {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { IncidentStateSchema, MessageRecordSchema, PendingMessagesSchema } from '../../incidents/state-schema.js';
+import { ScheduleDetailSchema, ScheduleSummarySchema } from '../../schedules/schema.js';
 
 const Instant = z.string();
 
@@ -62,3 +63,11 @@ export type MessageResponse = z.infer<typeof MessageResponse>;
 /** `GET /messages/pending`: messages awaiting approval, with what could not be read. */
 export const PendingMessageList = PendingMessagesSchema;
 export type PendingMessageList = z.infer<typeof PendingMessageList>;
+
+/** `GET /schedules`. */
+export const ScheduleList = z.looseObject({ schedules: z.array(ScheduleSummarySchema) });
+export type ScheduleList = z.infer<typeof ScheduleList>;
+
+/** `GET /schedules/{id}` and `POST /schedules`: one schedule, whole. */
+export const ScheduleResponse = z.looseObject({ schedule: ScheduleDetailSchema });
+export type ScheduleResponse = z.infer<typeof ScheduleResponse>;

@@ -52,6 +52,8 @@ export async function serveApi(options: ApiOptions): Promise<RunningApi> {
     logger: options.logger,
     ...(options.extraUsers ? { extraUsers: options.extraUsers } : {}),
     ...(options.statusPage ? { statusPage: options.statusPage } : {}),
+    // Drill records live in the same configured store the status page publishes to.
+    ...(options.statusPage ? { store: options.statusPage.store } : {}),
   });
   try {
     await app.listen({ host: options.host, port: options.port });

@@ -32,12 +32,10 @@ export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
   const config = loadCliConfig(deps, { ...options, runbooks: ['runbooks', ...(options.runbooks ?? [])] });
   // Like ./runbooks, ./templates is used when the configured template directories do not exist.
   const templatesHere = path.resolve(deps.cwd, 'templates');
-  const catalog = await loadRunbooksWithTemplates(
-    config.runbooks.dirs,
-    config.templates.dirs,
-    deps.actions,
-    templatesHere,
-  );
+  // Read again for every scheduled run, so that a schedule runs the runbook as it is then.
+  const loadCatalog = () =>
+    loadRunbooksWithTemplates(config.runbooks.dirs, config.templates.dirs, deps.actions, templatesHere);
+  const catalog = await loadCatalog();
   if (catalog.issues.length > 0) {
     deps.err(formatIssueTable(catalog.issues, deps.cwd));
     throw new CliError(
@@ -68,6 +66,7 @@ export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
       server,
       config: { ...config, temporal: { ...config.temporal, address: server.address } },
       catalog,
+      loadCatalog,
       logger,
       dataDir,
       tokenFile: path.join(dataDir, 'admin.token'),
@@ -84,6 +83,7 @@ interface Stack {
   server: DevServer;
   config: FirebreakConfig;
   catalog: RunbookCatalog;
+  loadCatalog: () => Promise<RunbookCatalog>;
   logger: Logger;
   dataDir: string;
   tokenFile: string;
@@ -93,6 +93,7 @@ interface Stack {
 /** Runs the worker and the API until Ctrl-C, then stops them in order: API first, so no new work arrives. */
 async function runStack(stack: Stack): Promise<void> {
   const { deps, server, config, catalog, logger } = stack;
+  const admin = devAdmin(stack.tokenFile, catalog);
   const connection = await NativeConnection.connect({ address: server.address });
   try {
     const worker = await createIncidentWorker({
@@ -101,6 +102,9 @@ async function runStack(stack: Stack): Promise<void> {
       logger,
       baseDir: configBaseDir(config, deps.cwd),
       dataDir: stack.dataDir,
+      runbooks: stack.loadCatalog,
+      // Scheduled runs bind their plans to the same roster as the API's triggers: the dev admin included.
+      extraUsers: [admin],
     });
     const running = worker.run();
     let api: RunningApi | undefined;
@@ -113,7 +117,7 @@ async function runStack(stack: Stack): Promise<void> {
         port: stack.apiPort,
         auditPath: path.join(stack.dataDir, 'audit.jsonl'),
         logger,
-        extraUsers: [devAdmin(stack.tokenFile, catalog)],
+        extraUsers: [admin],
         // The worker publishes to the same data directory, so /status shows what it sends.
         statusPage: await statusPageFromConfig(config, { dataDir: stack.dataDir, env: deps.env, cwd: deps.cwd }),
       });

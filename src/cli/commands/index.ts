@@ -6,9 +6,11 @@ import { registerApproveCommand } from './approve.js';
 import { registerCommsCommands } from './comms.js';
 import { registerDecideCommand } from './decide.js';
 import { registerDevCommand } from './dev.js';
+import { registerDrillCommands } from './drill.js';
 import { registerFactCommands } from './fact.js';
 import { registerIncidentCommands } from './incident.js';
 import { registerRunbookCommands } from './runbook.js';
+import { registerScheduleCommands } from './schedule.js';
 import { registerServerCommand } from './server.js';
 import { registerTaskCommands } from './task.js';
 import { registerTriggerCommand } from './trigger.js';
@@ -30,5 +32,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerDecideCommand,
   registerApproveCommand,
   registerCommsCommands,
+  registerDrillCommands,
+  registerScheduleCommands,
   registerExitCodeHelp,
 ];

@@ -13,6 +13,7 @@ import { missingSearchAttributes } from '../../temporal/search-attributes.js';
 import { createIncidentWorker } from '../../worker/worker.js';
 import { loadCliConfig, type ConfigOptions } from '../config.js';
 import { CliError, type CliDeps } from '../context.js';
+import { loadRunbooksWithTemplates } from '../templates.js';
 import { untilSignal } from './process.js';
 
 /** Options of `firebreak worker`. */
@@ -57,6 +58,8 @@ export async function worker(deps: CliDeps, options: WorkerOptions): Promise<voi
       logger,
       baseDir: configBaseDir(config, deps.cwd),
       dataDir,
+      // Read again for every scheduled run, so that a schedule runs the runbook as it is then.
+      runbooks: () => loadRunbooksWithTemplates(config.runbooks.dirs, config.templates.dirs, deps.actions),
     });
     const running = incidentWorker.run();
     logger.info({ address, namespace }, 'worker polling');

@@ -1,0 +1,73 @@
+/**
+ * Schedules as Firebreak shows them (API answers, CLI output), and the memo a schedule carries. The
+ * answer schemas are loose, so `--json` prints every field a newer server sends.
+ */
+import { z } from 'zod';
+
+const Instant = z.string().describe('ISO 8601 instant');
+
+/**
+ * What a Firebreak schedule records about itself in its Temporal memo, for listing without reading each
+ * schedule's action: the trigger as given and who created it.
+ */
+export const ScheduleMemoSchema = z.object({
+  runbook: z.string(),
+  cron: z.string(),
+  timezone: z.string().optional(),
+  params: z.record(z.string(), z.json()),
+  severity: z.string().optional(),
+  createdBy: z.string().optional(),
+  createdAt: Instant.optional(),
+});
+export type ScheduleMemo = z.infer<typeof ScheduleMemoSchema>;
+
+/** What a scheduled run records in its own memo (see ScheduledRunMemo), read back when showing it. */
+export const ScheduledRunMemoSchema = z.object({
+  incidentId: z.string().optional(),
+  version: z.number().optional(),
+  contentHash: z.string().optional(),
+  status: z.string().optional(),
+  error: z.string().optional(),
+});
+
+/** One run a schedule took (on time or triggered by hand), with the incident it started. */
+export const ScheduleRunSchema = z.looseObject({
+  workflowId: z.string().describe('the scheduled run (a scheduledTriggerWorkflow)'),
+  scheduledAt: Instant,
+  startedAt: Instant,
+  status: z.string().describe('the run: running, completed, failed (no incident started), or unknown'),
+  incidentId: z.string().optional(),
+  incidentStatus: z.string().optional().describe('running, or how the incident ended'),
+  version: z.number().optional().describe('the runbook version the incident ran'),
+  error: z.string().optional().describe('why the run started no incident'),
+});
+export type ScheduleRun = z.infer<typeof ScheduleRunSchema>;
+
+/** A schedule in a list. */
+export const ScheduleSummarySchema = z.looseObject({
+  scheduleId: z.string(),
+  runbook: z.string(),
+  cron: z.string(),
+  timezone: z.string().optional(),
+  params: z.record(z.string(), z.json()),
+  severity: z.string().optional(),
+  paused: z.boolean(),
+  note: z.string().optional(),
+  createdBy: z.string().optional(),
+  createdAt: Instant.optional(),
+  nextRun: Instant.optional(),
+  lastRun: ScheduleRunSchema.optional(),
+});
+export type ScheduleSummary = z.infer<typeof ScheduleSummarySchema>;
+
+/** One schedule, whole: its timing, policies, upcoming runs and the recent runs with their incidents. */
+export const ScheduleDetailSchema = ScheduleSummarySchema.extend({
+  nextRuns: z.array(Instant),
+  recentRuns: z.array(ScheduleRunSchema).describe('oldest first; Temporal keeps the last 10'),
+  overlap: z.string().describe('SKIP: a run due while the previous one is still going is skipped'),
+  catchupWindowMs: z.number(),
+  runsTaken: z.number(),
+  skippedOverlap: z.number(),
+  missedCatchupWindow: z.number(),
+});
+export type ScheduleDetail = z.infer<typeof ScheduleDetailSchema>;

@@ -1,0 +1,92 @@
+/**
+ * Acting on a schedule: pause, resume, trigger a run now, delete. Whoever may trigger a schedule's runbook
+ * may act on its schedule. A trigger while the previous run is still going is refused with 409, since
+ * overlapping runs are skipped.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ScheduleService } from '../../schedules/client.js';
+import { mayTrigger, userOf } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import { ApiError, ApiErrorCode, errorResponses } from '../errors.js';
+import { ScheduleIdParam } from './schedules.js';
+import { BEARER_SECURITY, CommandResponse, type ZodRoutes } from './shared.js';
+
+const NoteBody = z.strictObject({ note: z.string().min(1).max(2000).optional() });
+const EmptyBody = z.strictObject({});
+
+const COMMAND_ERRORS = errorResponses(400, 401, 403, 404, 409, 413, 429);
+
+function commandSchema(summary: string, status = 200) {
+  return {
+    tags: ['schedules'],
+    summary,
+    security: BEARER_SECURITY,
+    params: ScheduleIdParam,
+    response: { [status]: CommandResponse, ...COMMAND_ERRORS },
+  };
+}
+
+/** Registers the schedule commands. */
+export function registerScheduleCommandRoutes(app: FastifyInstance, deps: AppDeps, schedules: ScheduleService): void {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  registerPauseResume(routes, deps, schedules);
+  routes.post(
+    '/schedules/:id/trigger',
+    { schema: { ...commandSchema('Take a run now (refused while the previous run is going)', 202), body: EmptyBody } },
+    async (request, reply) => {
+      const id = request.params.id;
+      await authorize(deps, schedules, request, id);
+      await schedules.trigger(id);
+      return reply.code(202).send({ ok: true, message: `schedule ${id} triggered; its run starts now` });
+    },
+  );
+  routes.delete(
+    '/schedules/:id',
+    { schema: commandSchema('Delete a schedule (a run in progress goes on)') },
+    async (request) => {
+      const id = request.params.id;
+      await authorize(deps, schedules, request, id);
+      await schedules.delete(id);
+      return { ok: true as const, message: `schedule ${id} deleted` };
+    },
+  );
+}
+
+function registerPauseResume(routes: ZodRoutes, deps: AppDeps, schedules: ScheduleService): void {
+  routes.post(
+    '/schedules/:id/pause',
+    { schema: { ...commandSchema('Pause a schedule: no run is taken until it is resumed'), body: NoteBody } },
+    async (request) => {
+      const id = request.params.id;
+      await authorize(deps, schedules, request, id);
+      await schedules.pause(id, request.body.note ?? `paused by ${userOf(request).id}`);
+      return { ok: true as const, message: `schedule ${id} paused` };
+    },
+  );
+  routes.post(
+    '/schedules/:id/resume',
+    { schema: { ...commandSchema('Resume a paused schedule'), body: NoteBody } },
+    async (request) => {
+      const id = request.params.id;
+      await authorize(deps, schedules, request, id);
+      await schedules.resume(id, request.body.note ?? `resumed by ${userOf(request).id}`);
+      return { ok: true as const, message: `schedule ${id} resumed` };
+    },
+  );
+}
+
+/** 404 unless the schedule exists, then 403 unless the user may trigger its runbook. */
+async function authorize(
+  deps: AppDeps,
+  schedules: ScheduleService,
+  request: FastifyRequest,
+  scheduleId: string,
+): Promise<void> {
+  const user = userOf(request);
+  const runbook = await schedules.runbookOf(scheduleId);
+  if (!mayTrigger(deps.config.access, user, runbook)) {
+    throw new ApiError(403, ApiErrorCode.Forbidden, `${user.id} may not act on schedules of ${runbook}`);
+  }
+}

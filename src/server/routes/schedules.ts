@@ -1,0 +1,143 @@
+/**
+ * `GET /schedules` (list), `POST /schedules` (create) and `GET /schedules/{id}` (one, with its recent runs
+ * and the incidents they started). A schedule is created under the same access rules as a trigger of its
+ * runbook, and its params are checked the same way, every problem listed.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { SEVERITIES } from '../../domain/plan.js';
+import { validateTriggerParams } from '../../runbook/trigger-params.js';
+import { InvalidCronError, type ScheduleService } from '../../schedules/client.js';
+import { prepareSchedule, SCHEDULE_ID, SCHEDULE_ID_MAX } from '../../schedules/prepare.js';
+import { ScheduleDetailSchema, ScheduleSummarySchema } from '../../schedules/schema.js';
+import { checkTiming } from '../../schedules/spec.js';
+import { mayTrigger, userOf } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import { ApiError, ApiErrorCode, errorResponses, RequestValidationError, type ApiIssue } from '../errors.js';
+import { BEARER_SECURITY, type ZodRoutes } from './shared.js';
+
+/** A schedule id in a path or a body. */
+export const ScheduleIdText = z
+  .string()
+  .max(SCHEDULE_ID_MAX)
+  .regex(SCHEDULE_ID, { error: 'expected a schedule id (letters, digits, `.`, `_`, `-`)' });
+
+/** The path of the routes on one schedule. */
+export const ScheduleIdParam = z.strictObject({ id: ScheduleIdText });
+
+const CreateBody = z.strictObject({
+  runbook: z.string().min(1).max(200),
+  cron: z.string().min(1).max(200).describe('a cron expression: minute hour day-of-month month day-of-week'),
+  params: z.record(z.string(), z.json()).optional(),
+  severity: z.enum(SEVERITIES).optional().describe('overrides the runbook severity'),
+  timezone: z.string().min(1).max(100).optional().describe('IANA time zone of the cron expression; default UTC'),
+  id: ScheduleIdText.optional().describe('default: the runbook id and a short random suffix'),
+  note: z.string().min(1).max(2000).optional(),
+});
+
+const ScheduleResponse = z.object({ schedule: ScheduleDetailSchema });
+
+/** Registers the schedule routes that create and read. */
+export function registerScheduleRoutes(app: FastifyInstance, deps: AppDeps, schedules: ScheduleService): void {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  registerCreate(routes, deps, schedules);
+  routes.get(
+    '/schedules',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Schedules, by id, with their next run and last run',
+        security: BEARER_SECURITY,
+        response: { 200: z.object({ schedules: z.array(ScheduleSummarySchema) }), ...errorResponses(401, 429) },
+      },
+    },
+    async () => ({ schedules: await schedules.list() }),
+  );
+  routes.get(
+    '/schedules/:id',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'One schedule: timing, state, next runs, recent runs and the incidents they started',
+        security: BEARER_SECURITY,
+        params: ScheduleIdParam,
+        response: { 200: ScheduleResponse, ...errorResponses(400, 401, 404, 429) },
+      },
+    },
+    async (request) => ({ schedule: await schedules.get(request.params.id) }),
+  );
+}
+
+function registerCreate(routes: ZodRoutes, deps: AppDeps, schedules: ScheduleService): void {
+  routes.post(
+    '/schedules',
+    {
+      // Validation issues are attached, not thrown, so that param and cron problems can be listed with them.
+      attachValidation: true,
+      schema: {
+        tags: ['schedules'],
+        summary: 'Schedule a runbook (overlapping runs are skipped)',
+        security: BEARER_SECURITY,
+        body: CreateBody,
+        response: { 201: ScheduleResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 429) },
+      },
+    },
+    async (request, reply) => {
+      const schedule = await create(deps, schedules, request);
+      return reply.code(201).send({ schedule });
+    },
+  );
+}
+
+/** Checks, in order: permission on a known runbook (403), the body (400), the runbook (404), the rest (400). */
+async function create(deps: AppDeps, schedules: ScheduleService, request: FastifyRequest) {
+  const user = userOf(request);
+  const raw = request.body as Record<string, unknown> | null | undefined;
+  const loaded = typeof raw?.runbook === 'string' ? deps.runbooks.get(raw.runbook) : undefined;
+  if (loaded && !mayTrigger(deps.config.access, user, loaded.plan.runbookId)) {
+    throw new ApiError(403, ApiErrorCode.Forbidden, `${user.id} may not schedule ${loaded.plan.runbookId}`);
+  }
+  if (request.validationError) throw new RequestValidationError(bodyIssues(request.validationError, loaded, raw));
+  const body = request.body as z.output<typeof CreateBody>;
+  if (!loaded) throw new ApiError(404, ApiErrorCode.NotFound, `no runbook ${body.runbook}`);
+  const prepared = prepareSchedule(new Map([[body.runbook, loaded]]), {
+    runbook: body.runbook,
+    cron: body.cron,
+    params: body.params ?? {},
+    createdBy: user.id,
+    ...(body.severity === undefined ? {} : { severity: body.severity }),
+    ...(body.timezone === undefined ? {} : { timezone: body.timezone }),
+    ...(body.id === undefined ? {} : { scheduleId: body.id }),
+    ...(body.note === undefined ? {} : { note: body.note }),
+  });
+  if (!prepared.ok) throw new RequestValidationError(prepared.problems);
+  request.auditNote.scheduleId = prepared.schedule.scheduleId;
+  try {
+    return await schedules.create(prepared.schedule);
+  } catch (error) {
+    if (error instanceof InvalidCronError) throw new RequestValidationError([{ path: 'cron', message: error.message }]);
+    throw error;
+  }
+}
+
+/** The body's own issues, plus the problems of the params, cron and time zone that can be checked. */
+function bodyIssues(
+  error: Error,
+  loaded: ReturnType<AppDeps['runbooks']['get']>,
+  raw: Record<string, unknown> | null | undefined,
+): ApiIssue[] {
+  const issues = error instanceof RequestValidationError ? [...(error.issues ?? [])] : [];
+  const extra: ApiIssue[] = [];
+  const params = raw?.params ?? {};
+  if (loaded && params !== null && typeof params === 'object' && !Array.isArray(params)) {
+    const checked = validateTriggerParams(loaded.plan, params as Record<string, unknown>);
+    if (!checked.ok) extra.push(...checked.issues);
+  }
+  if (typeof raw?.cron === 'string') {
+    const timezone = typeof raw.timezone === 'string' ? raw.timezone : undefined;
+    extra.push(...checkTiming(raw.cron, timezone));
+  }
+  const known = new Set(issues.map((issue) => issue.path));
+  return [...issues, ...extra.filter((issue) => !known.has(issue.path))];
+}

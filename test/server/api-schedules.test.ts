@@ -1,0 +1,234 @@
+/**
+ * The schedule routes in process over the real dev server: create (with every problem listed), list,
+ * show, pause, resume, trigger and delete, who may do what, and the audit line of every write.
+ */
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LoadedRunbook } from '../../src/runbook/catalog.js';
+import type { ErrorBody } from '../../src/server/app.js';
+import type { ScheduleDetail } from '../../src/schedules/schema.js';
+import { startTestEnv, type TestEnv } from '../support/temporal.js';
+import { buildHarness, eventually, type ApiHarness } from './support.js';
+
+const RUNBOOK = `apiVersion: firebreak/v1
+id: sched-api
+title: Restore drill
+version: 1
+severity: sev3
+params:
+  database: { type: string, required: true }
+  rows: { type: integer, default: 10 }
+roles:
+  commander: {}
+steps:
+  - { id: soak, title: Soak, wait: 2s }
+`;
+
+const runbooks = new Map<string, LoadedRunbook>();
+let env: TestEnv;
+let api: ApiHarness;
+const created: string[] = [];
+
+beforeAll(async () => {
+  env = await startTestEnv({
+    runbooks: () => Promise.resolve({ runbooks, issues: [], files: [], declaredIds: new Map() }),
+  });
+  const plan = env.compile(RUNBOOK);
+  runbooks.set(plan.runbookId, { file: 'sched-api.yaml', plan });
+  api = await buildHarness(env, { plans: [plan], access: { trigger: { 'sched-api': ['commander'] } } });
+});
+afterAll(async () => {
+  await Promise.all(created.map((id) => api.call('alice', { method: 'DELETE', url: `/api/v1/schedules/${id}` })));
+  await api?.app.close();
+  await env?.close();
+});
+
+const create = (as: 'alice' | 'bob' | 'mallory' | null, payload: Record<string, unknown>) =>
+  api.call(as, { method: 'POST', url: '/api/v1/schedules', payload });
+
+function errorOf(response: LightMyRequestResponse) {
+  return response.json<ErrorBody>().error;
+}
+
+async function createValid(extra: Record<string, unknown> = {}): Promise<ScheduleDetail> {
+  const response = await create('alice', {
+    runbook: 'sched-api',
+    cron: '0 2 * * *',
+    params: { database: 'orders' },
+    ...extra,
+  });
+  expect(response.statusCode).toBe(201);
+  const { schedule } = response.json<{ schedule: ScheduleDetail }>();
+  created.push(schedule.scheduleId);
+  return schedule;
+}
+
+describe('POST /schedules', () => {
+  it('creates a schedule with the params given, and audits it with its id', async () => {
+    const schedule = await createValid({ timezone: 'Europe/Berlin', note: 'nightly', severity: 'sev4' });
+    expect(schedule).toMatchObject({
+      scheduleId: expect.stringMatching(/^sched-api-[0-9a-f]{6}$/) as unknown,
+      runbook: 'sched-api',
+      cron: '0 2 * * *',
+      timezone: 'Europe/Berlin',
+      params: { database: 'orders' },
+      severity: 'sev4',
+      note: 'nightly',
+      paused: false,
+      createdBy: 'alice',
+      overlap: 'SKIP',
+      recentRuns: [],
+    });
+    expect(schedule.nextRuns.length).toBeGreaterThan(0);
+    expect(api.audit.entries.at(-1)).toMatchObject({
+      user: 'alice',
+      method: 'POST',
+      path: '/api/v1/schedules',
+      status: 201,
+      scheduleId: schedule.scheduleId,
+      outcome: 'ok',
+    });
+  });
+
+  it('lists every problem of the body, params, cron and time zone in one 400', async () => {
+    const response = await create('alice', {
+      runbook: 'sched-api',
+      cron: '0 25 * *',
+      params: { rows: 'many', colour: 'red' },
+      severity: 'sev9',
+      timezone: 'Nowhere/City',
+      every: 'day',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(
+      errorOf(response)
+        .issues?.map((issue) => issue.path)
+        .sort(),
+    ).toEqual(['cron', 'every', 'params.colour', 'params.database', 'params.rows', 'severity', 'timezone']);
+    const params = await create('alice', { runbook: 'sched-api', cron: '0 2 * * *', params: { rows: '5' } });
+    expect(params.statusCode).toBe(400);
+    expect(errorOf(params).issues).toEqual([{ path: 'params.database', message: 'missing required param `database`' }]);
+    expect(api.audit.entries.at(-1)).toMatchObject({ status: 400, outcome: 'refused', code: 'INVALID_INPUT' });
+  });
+
+  it('answers 401 without a token, 403 to whoever may not trigger the runbook, 404 for an unknown runbook', async () => {
+    const anonymous = await create(null, { runbook: 'sched-api', cron: '0 2 * * *' });
+    expect(anonymous.statusCode).toBe(401);
+    expect(api.audit.entries.at(-1)).toMatchObject({ user: null, status: 401, code: 'UNAUTHENTICATED' });
+    const bob = await create('bob', { runbook: 'sched-api', cron: 'not a cron' });
+    expect(bob.statusCode).toBe(403);
+    expect(errorOf(bob).message).toBe('bob may not schedule sched-api');
+    const unknown = await create('alice', { runbook: 'no-such-runbook', cron: '0 2 * * *' });
+    expect(unknown.statusCode).toBe(404);
+    expect(errorOf(unknown).message).toBe('no runbook no-such-runbook');
+  });
+
+  it('refuses an id already in use with 409', async () => {
+    const schedule = await createValid();
+    const again = await create('alice', {
+      runbook: 'sched-api',
+      cron: '@daily',
+      params: { database: 'x' },
+      id: schedule.scheduleId,
+    });
+    expect(again.statusCode).toBe(409);
+    expect(errorOf(again).message).toBe(`a schedule with id ${schedule.scheduleId} already exists`);
+  });
+});
+
+describe('reading schedules', () => {
+  it('lists and shows them to any signed-in user; 404 for an unknown id, 400 for a malformed one', async () => {
+    const schedule = await createValid({ id: `sched-api-listed-${Date.now()}` });
+    const listed = await eventually(async () => {
+      const response = await api.call('mallory', { method: 'GET', url: '/api/v1/schedules' });
+      const found = response.json<{ schedules: { scheduleId: string }[] }>().schedules;
+      return found.find((item) => item.scheduleId === schedule.scheduleId);
+    });
+    expect(listed).toMatchObject({ runbook: 'sched-api', cron: '0 2 * * *', params: { database: 'orders' } });
+    const shown = await api.call('mallory', { method: 'GET', url: `/api/v1/schedules/${schedule.scheduleId}` });
+    expect(shown.json<{ schedule: ScheduleDetail }>().schedule.scheduleId).toBe(schedule.scheduleId);
+    const missing = await api.call('alice', { method: 'GET', url: '/api/v1/schedules/no-such-schedule' });
+    expect([missing.statusCode, errorOf(missing).message]).toEqual([404, 'no schedule no-such-schedule']);
+    const malformed = await api.call('alice', { method: 'GET', url: '/api/v1/schedules/-x' });
+    expect([malformed.statusCode, errorOf(malformed).issues?.[0]?.path]).toEqual([400, 'path.id']);
+    expect((await api.call(null, { method: 'GET', url: '/api/v1/schedules' })).statusCode).toBe(401);
+  });
+});
+
+describe('acting on a schedule', () => {
+  it('triggers a run that starts an incident, refuses a second while it runs, pauses, resumes and deletes', async () => {
+    const schedule = await createValid();
+    const url = `/api/v1/schedules/${schedule.scheduleId}`;
+    const triggered = await api.call('alice', { method: 'POST', url: `${url}/trigger` });
+    expect([triggered.statusCode, triggered.json()]).toEqual([
+      202,
+      { ok: true, message: `schedule ${schedule.scheduleId} triggered; its run starts now` },
+    ]);
+    const running = await eventually(async () => {
+      const response = await api.call('alice', { method: 'GET', url });
+      const run = response.json<{ schedule: ScheduleDetail }>().schedule.recentRuns[0];
+      return run?.incidentStatus === 'running' ? run : undefined;
+    });
+    const overlapping = await api.call('alice', { method: 'POST', url: `${url}/trigger`, payload: {} });
+    expect(overlapping.statusCode).toBe(409);
+    expect(errorOf(overlapping).message).toContain(`(incident ${running.incidentId})`);
+    const state = await env.incidents.state(running.incidentId!);
+    expect(state).toMatchObject({ runbook: { id: 'sched-api' }, params: { database: 'orders', rows: 10 } });
+
+    const paused = await api.call('alice', { method: 'POST', url: `${url}/pause` });
+    expect(paused.json()).toEqual({ ok: true, message: `schedule ${schedule.scheduleId} paused` });
+    const shown = await api.call('alice', { method: 'GET', url });
+    expect(shown.json<{ schedule: ScheduleDetail }>().schedule).toMatchObject({
+      paused: true,
+      note: 'paused by alice',
+    });
+    const resumed = await api.call('alice', { method: 'POST', url: `${url}/resume`, payload: { note: 'back on' } });
+    expect(resumed.statusCode).toBe(200);
+    expect(
+      (await api.call('alice', { method: 'GET', url })).json<{ schedule: ScheduleDetail }>().schedule,
+    ).toMatchObject({
+      paused: false,
+      note: 'back on',
+    });
+
+    const deleted = await api.call('alice', { method: 'DELETE', url });
+    expect([deleted.statusCode, deleted.json()]).toEqual([
+      200,
+      { ok: true, message: `schedule ${schedule.scheduleId} deleted` },
+    ]);
+    expect(api.audit.entries.at(-1)).toMatchObject({
+      user: 'alice',
+      method: 'DELETE',
+      path: url,
+      status: 200,
+      scheduleId: schedule.scheduleId,
+      outcome: 'ok',
+    });
+    expect((await api.call('alice', { method: 'GET', url })).statusCode).toBe(404);
+  });
+
+  it('answers 403 to whoever may not trigger its runbook, 404 for an unknown schedule, 400 for a bad body', async () => {
+    const schedule = await createValid();
+    const url = `/api/v1/schedules/${schedule.scheduleId}`;
+    for (const action of ['pause', 'resume', 'trigger']) {
+      const refused = await api.call('mallory', { method: 'POST', url: `${url}/${action}` });
+      expect([action, refused.statusCode]).toEqual([action, 403]);
+    }
+    const deleteRefused = await api.call('bob', { method: 'DELETE', url });
+    expect([deleteRefused.statusCode, errorOf(deleteRefused).message]).toEqual([
+      403,
+      'bob may not act on schedules of sched-api',
+    ]);
+    expect(api.audit.entries.at(-1)).toMatchObject({ user: 'bob', method: 'DELETE', status: 403, code: 'FORBIDDEN' });
+    for (const [method, path] of [
+      ['POST', '/pause'],
+      ['POST', '/trigger'],
+      ['DELETE', ''],
+    ] as const) {
+      const missing = await api.call('alice', { method, url: `/api/v1/schedules/no-such-schedule${path}` });
+      expect([method, path, missing.statusCode]).toEqual([method, path, 404]);
+    }
+    const badNote = await api.call('alice', { method: 'POST', url: `${url}/pause`, payload: { note: '', why: 1 } });
+    expect(errorOf(badNote).issues?.map((issue) => issue.path)).toEqual(['note', 'why']);
+  });
+});
