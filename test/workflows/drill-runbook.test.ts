@@ -4,7 +4,7 @@
  * within its targets completes and is recorded as passed; one that misses its RPO target is recorded as
  * failed and fails its record step with DRILL_FAILED; a corrupt backup is recorded as failed too.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { readDrillHistory } from '../../src/backup/history.js';
 import { DEFAULT_LAYOUT, type BackupManifest } from '../../src/backup/manifest.js';
 import { createSecretResolver } from '../../src/secrets/resolver.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
-import { startTestEnv, stepOf, type TestEnv } from '../support/temporal.js';
+import { projectRoot, startTestEnv, stepOf, type TestEnv } from '../support/temporal.js';
 import { flipped, recordingContext } from '../unit/backup/support.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'firebreak-drill-runbook-'));
@@ -99,6 +99,8 @@ beforeAll(async () => {
   await deps.store.put(broken.key, flipped(Buffer.concat(chunks), 20));
   // The worker builds its backup actions from `storage` and `backups` in the config, as in production.
   env = await startTestEnv({
+    templates: [path.join(projectRoot, 'templates')],
+    dataDir: path.join(scratch, 'data'),
     configure: (config) => ({
       ...config,
       storage: { type: 'filesystem', dir: path.join(scratch, 'blobs') },
@@ -164,5 +166,38 @@ describe('a restore drill runbook', () => {
       'nothing was verified: the drill ran no checks',
       'RTO not measured (the restore did not finish); target 5m',
     ]);
+  });
+
+  it('runs the starter files-restore-drill: a passing drill stays quiet, a failed one alerts the owners', async () => {
+    // The starter runbook as shipped, with the owners role bound to alice (the test roster has no owners).
+    const starter = readFileSync(path.join(projectRoot, 'runbooks/files-restore-drill.yaml'), 'utf8').replace(
+      'owners: { description: Own the files; told when a drill fails }',
+      'owners: { members: [alice@example.com] }',
+    );
+    const plan = env.compile(starter);
+    const passed = await env.trigger(plan, { source: 'site' });
+    expect((await env.incidents.result(passed)).status).toBe('completed');
+    const quiet = await env.incidents.state(passed);
+    expect(stepOf(quiet, 'record').status).toBe('succeeded');
+    expect(stepOf(quiet, 'alert').status).toBe('skipped');
+
+    const failed = await env.trigger(plan, { source: 'broken' });
+    expect((await env.incidents.result(failed)).status).toBe('completed');
+    const alerted = await env.incidents.state(failed);
+    expect(stepOf(alerted, 'record').error?.code).toBe('DRILL_FAILED');
+    expect(alerted.messages?.alert?.status).toBe('sent');
+    const outbox = path.join(scratch, 'data', 'outbox');
+    const mail = readdirSync(outbox)
+      .filter((name) => name.includes(failed.slice(0, 20)) || name.includes('alice@example.com'))
+      .map((name) => readFileSync(path.join(outbox, name), 'utf8'))
+      .find((text) => text.includes(failed));
+    expect(mail).toContain('Subject: Restore drill FAILED: broken');
+    const history = await readDrillHistory(deps.store, 'files-restore-drill');
+    expect(history.records.map((drill) => [drill.incidentId, drill.status])).toEqual(
+      expect.arrayContaining([
+        [passed, 'passed'],
+        [failed, 'failed'],
+      ]),
+    );
   });
 });

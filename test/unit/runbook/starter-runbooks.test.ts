@@ -23,7 +23,10 @@ describe('starter runbooks', () => {
     expect([...catalog.runbooks.keys()].sort()).toEqual([
       'compromised-container-image',
       'credential-leak',
+      'files-restore-drill',
       'personal-data-exfiltration',
+      'postgres-backup',
+      'postgres-restore-drill',
       'ransomware-host',
       'restore-from-backup',
     ]);

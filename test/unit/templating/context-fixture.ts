@@ -47,6 +47,7 @@ export function sampleContext(): MessageContext {
       organisation: 'Acme Cloud GmbH',
       timeZone: 'Europe/Berlin',
       affectedSystem: 'our customer support system',
+      source: 'orders',
       customerAdvice:
         'Be wary of emails or calls that mention your account and ask for passwords or payment details; we will never ask for them.',
       supportEmail: 'privacy@acme.example',

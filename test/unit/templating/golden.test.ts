@@ -18,6 +18,7 @@ const cases: [message: string, channel: string][] = [
   ['regulator-breach-notice', 'email'],
   ['statuspage-update', 'statuspage'],
   ['chat-update', 'chat'],
+  ['drill-failed', 'email'],
 ];
 
 let catalog: TemplateCatalog;
