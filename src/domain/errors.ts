@@ -46,6 +46,8 @@ export const ErrorCode = {
   BackupCorrupt: 'BACKUP_CORRUPT',
   /** A restore drill failed (a check failed, nothing was verified, or a target was missed). Not retried. */
   DrillFailed: 'DRILL_FAILED',
+  /** No restore drill of a runbook passed within the window a freshness check allows. Not retried. */
+  DrillStale: 'DRILL_STALE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -63,6 +65,7 @@ export const NON_RETRYABLE_CODES: readonly ErrorCode[] = [
   ErrorCode.DeliveryRejected,
   ErrorCode.BackupCorrupt,
   ErrorCode.DrillFailed,
+  ErrorCode.DrillStale,
 ];
 
 /** An error with a code, thrown by adapters and activities and mapped to `ApplicationFailure` at the edge. */

@@ -10,6 +10,7 @@ import { restoreFilesAction, restoreFilesSpec } from './restore-files.js';
 import { restorePostgresAction, restorePostgresSpec } from './restore-postgres.js';
 import { backupSelectAction, backupSelectSpec } from './select.js';
 import { backupVerifyAction, backupVerifySpec } from './verify.js';
+import { drillFreshnessAction, drillFreshnessSpec } from './drill-freshness.js';
 import { drillRecordAction, drillRecordSpec } from './drill-record.js';
 
 /** Every backup/restore action, ready to register. */
@@ -22,6 +23,7 @@ export function backupActions(deps: BackupDeps): ActionDefinition[] {
     backupSelectAction(deps),
     backupVerifyAction(deps),
     drillRecordAction(deps),
+    drillFreshnessAction(deps),
   ];
 }
 
@@ -34,4 +36,5 @@ export const backupActionSpecs: readonly ActionSpec[] = [
   backupSelectSpec,
   backupVerifySpec,
   drillRecordSpec,
+  drillFreshnessSpec,
 ];

@@ -23,6 +23,7 @@ describe('starter runbooks', () => {
     expect([...catalog.runbooks.keys()].sort()).toEqual([
       'compromised-container-image',
       'credential-leak',
+      'drill-watch',
       'files-restore-drill',
       'personal-data-exfiltration',
       'postgres-backup',

@@ -48,6 +48,8 @@ export function sampleContext(): MessageContext {
       timeZone: 'Europe/Berlin',
       affectedSystem: 'our customer support system',
       source: 'orders',
+      drill: 'postgres-restore-drill',
+      within: '3d',
       customerAdvice:
         'Be wary of emails or calls that mention your account and ask for passwords or payment details; we will never ask for them.',
       supportEmail: 'privacy@acme.example',

@@ -19,6 +19,7 @@ const cases: [message: string, channel: string][] = [
   ['statuspage-update', 'statuspage'],
   ['chat-update', 'chat'],
   ['drill-failed', 'email'],
+  ['drill-stale', 'email'],
 ];
 
 let catalog: TemplateCatalog;
