@@ -1,26 +1,23 @@
 /**
  * The S3 BlobStore (AWS S3, SeaweedFS, MinIO and other S3-compatible servers) on @aws-sdk/client-s3.
- * Credentials are secret references resolved at first use. @aws-sdk/lib-storage is not installed, so a
- * streamed body is buffered (up to `maxBufferBytes`) and sent with one PutObject of known length; the
- * SHA-256 is computed while buffering and stored as the object's `x-amz-meta-sha256`.
+ * Credentials are secret references resolved at first use. Streamed puts go up as multipart uploads with
+ * bounded memory (`s3-upload.ts`); reads stream, and a body that breaks off mid-way fails as TRANSIENT
+ * naming the key. Every request has a connection and an idle timeout, so a dead server fails a call in
+ * seconds instead of hanging it.
  */
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  PutObjectCommand,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 import {
-  chunksOf,
-  Digest,
   emptyBody,
-  notFound,
   rangePastEnd,
   SHA256_METADATA,
   validateKey,
@@ -30,6 +27,11 @@ import {
   type BlobHead,
   type BlobStore,
 } from './blob-store.js';
+import { call, s3Error, s3ReadError } from './s3-errors.js';
+import type { UploadSettings } from './s3-target.js';
+import { putObject } from './s3-upload.js';
+
+export { s3Error } from './s3-errors.js';
 
 /** Connection settings for the S3 store; the two credentials are secret references (`env:`, `file:`). */
 export interface S3StoreOptions {
@@ -42,23 +44,52 @@ export interface S3StoreOptions {
   accessKeyId: string;
   secretAccessKey: string;
   secrets: SecretResolver;
-  /** Largest streamed body `put` buffers before refusing it. Default 256 MiB. */
-  maxBufferBytes?: number;
   /** SDK attempts per call, retries included. Default 3. */
   maxAttempts?: number;
+  /** Milliseconds to establish a connection before the attempt fails. Default 5 s. */
+  connectionTimeoutMs?: number;
+  /** Milliseconds a connection may carry no data (request or response) before the attempt fails. Default 30 s. */
+  idleTimeoutMs?: number;
+  /** Bytes per part of a streamed put; at least 5 MiB. Default 8 MiB. */
+  partSize?: number;
+  /** Parts of a streamed put uploaded at once. Default 3. */
+  queueSize?: number;
+  /** Largest object whose digest is stamped with one CopyObject. Default 5 GiB (the AWS limit). */
+  maxCopyObjectBytes?: number;
+  /** Bytes per part when a larger object is copied in parts to stamp its digest. Default 512 MiB. */
+  copyPartSize?: number;
 }
 
-/** Default limit on a streamed body held in memory by `put`. */
-export const DEFAULT_MAX_BUFFER_BYTES = 256 * 1024 * 1024;
+const MIB = 1024 * 1024;
+
+/** Defaults of the S3 store's tuning options. */
+export const S3_DEFAULTS = {
+  maxAttempts: 3,
+  connectionTimeoutMs: 5_000,
+  idleTimeoutMs: 30_000,
+  partSize: 8 * MIB,
+  queueSize: 3,
+  maxCopyObjectBytes: 5 * 1024 * MIB,
+  copyPartSize: 512 * MIB,
+} as const;
+
+/** The S3 minimum size of every part but the last. */
+const MIN_PART_SIZE = 5 * MIB;
 
 /** Creates an S3 BlobStore; no request is made and no secret resolved until the first call. */
 export function createS3Store(options: S3StoreOptions): BlobStore {
   const { bucket } = options;
-  const maxBufferBytes = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
+  const settings = uploadSettings(options);
   const client = new S3Client({
     region: options.region,
     forcePathStyle: options.forcePathStyle ?? false,
-    maxAttempts: options.maxAttempts ?? 3,
+    maxAttempts: options.maxAttempts ?? S3_DEFAULTS.maxAttempts,
+    requestHandler: {
+      connectionTimeout: options.connectionTimeoutMs ?? S3_DEFAULTS.connectionTimeoutMs,
+      // A rolling idle timeout that stays armed through the response body: a server that stops sending
+      // mid-object fails the read instead of stalling it until the activity times out.
+      socketTimeout: options.idleTimeoutMs ?? S3_DEFAULTS.idleTimeoutMs,
+    },
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     // The SDK keeps identities that have no expiration, so each secret is resolved once, on first use.
     credentials: async () => ({
@@ -76,33 +107,11 @@ export function createS3Store(options: S3StoreOptions): BlobStore {
     async put(key, body, opts) {
       validateKey(key);
       const metadata = validatePutOptions(opts);
-      const digest = new Digest();
-      const chunks: Buffer[] = [];
-      for await (const chunk of chunksOf(body)) {
-        chunks.push(digest.update(chunk));
-        if (digest.size > maxBufferBytes) {
-          if (!Buffer.isBuffer(body)) body.destroy();
-          throw new FirebreakError(
-            ErrorCode.InvalidInput,
-            `blob ${JSON.stringify(key)} is over the S3 store's ${maxBufferBytes}-byte buffer limit`,
-          );
-        }
-      }
-      const sha256 = digest.hex();
-      const content = chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks);
-      await call(key, () =>
-        client.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: content,
-            ContentLength: content.length,
-            ...(opts?.contentType === undefined ? {} : { ContentType: opts.contentType }),
-            Metadata: { ...metadata, [SHA256_METADATA]: sha256 },
-          }),
-        ),
-      );
-      return { key, size: content.length, sha256 };
+      const contentType = opts?.contentType;
+      return putObject({ client, bucket, settings }, key, body, {
+        metadata,
+        ...(contentType === undefined ? {} : { contentType }),
+      });
     },
 
     async get(key, opts) {
@@ -110,7 +119,7 @@ export function createS3Store(options: S3StoreOptions): BlobStore {
       const range = validateRange(opts);
       if (range.start === 0 && range.end === undefined) {
         const response = await call(key, () => client.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
-        return bodyOf(key, response.Body);
+        return guarded(key, bodyOf(key, response.Body), 0);
       }
       // HTTP cannot ask for zero bytes (`bytes=5-4` is ignored and answers the whole object): check existence.
       if (range.end === range.start) return emptyRange(key, range.start, await sizeOf(key));
@@ -123,7 +132,7 @@ export function createS3Store(options: S3StoreOptions): BlobStore {
           bodyOf(key, response.Body).destroy();
           throw new FirebreakError(ErrorCode.InvalidInput, `the S3 server ignored the Range of ${JSON.stringify(key)}`);
         }
-        return bodyOf(key, response.Body);
+        return guarded(key, bodyOf(key, response.Body), range.start);
       } catch (error) {
         // 416: the range starts at or past the end (S3 refuses `bytes=<size>-`), which reads nothing or is invalid.
         if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 416) {
@@ -174,11 +183,51 @@ export function createS3Store(options: S3StoreOptions): BlobStore {
   };
 }
 
+/** The streamed-put settings, defaults filled in; INVALID_INPUT for parts S3 would refuse. */
+function uploadSettings(options: S3StoreOptions): UploadSettings {
+  const settings: UploadSettings = {
+    partSize: options.partSize ?? S3_DEFAULTS.partSize,
+    queueSize: options.queueSize ?? S3_DEFAULTS.queueSize,
+    maxCopyObjectBytes: options.maxCopyObjectBytes ?? S3_DEFAULTS.maxCopyObjectBytes,
+    copyPartSize: options.copyPartSize ?? S3_DEFAULTS.copyPartSize,
+  };
+  if (!Number.isSafeInteger(settings.partSize) || settings.partSize < MIN_PART_SIZE) {
+    throw new FirebreakError(ErrorCode.InvalidInput, `S3 partSize must be a whole number >= ${MIN_PART_SIZE} bytes`);
+  }
+  if (!Number.isSafeInteger(settings.copyPartSize) || settings.copyPartSize < MIN_PART_SIZE) {
+    throw new FirebreakError(ErrorCode.InvalidInput, `S3 copyPartSize must be a whole number >= ${MIN_PART_SIZE}`);
+  }
+  if (!Number.isSafeInteger(settings.queueSize) || settings.queueSize < 1) {
+    throw new FirebreakError(ErrorCode.InvalidInput, 'S3 queueSize must be a whole number >= 1');
+  }
+  return settings;
+}
+
 function bodyOf(key: string, body: unknown): Readable {
   if (!(body instanceof Readable)) {
     throw new FirebreakError(ErrorCode.Transient, `S3 returned no stream for ${JSON.stringify(key)}`);
   }
   return body;
+}
+
+/**
+ * The response body as the caller's stream: a failure mid-way (the server went away, the connection was
+ * reset, nothing arrived for the idle timeout) becomes a TRANSIENT error naming the key and the byte it
+ * broke off at, instead of the socket's bare `aborted`.
+ */
+function guarded(key: string, body: Readable, start: number): Readable {
+  let offset = start;
+  const out = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      offset += chunk.length;
+      done(null, chunk);
+    },
+  });
+  body.once('error', (error) => out.destroy(s3ReadError(error, key, offset)));
+  // A consumer that stops early (or fails) releases the connection.
+  out.once('close', () => body.destroy());
+  body.pipe(out);
+  return out;
 }
 
 /** An HTTP Range header for bytes `start` (inclusive) to `end` (exclusive; absent: to the end). */
@@ -189,38 +238,4 @@ function rangeHeader(start: number, end: number | undefined): string {
 function emptyRange(key: string, start: number, size: number): Readable {
   if (start > size) throw rangePastEnd(key, start, size);
   return emptyBody();
-}
-
-async function call<T>(key: string, send: () => Promise<T>): Promise<T> {
-  try {
-    return await send();
-  } catch (error) {
-    throw s3Error(error, key);
-  }
-}
-
-const DENIED = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'Forbidden']);
-const MISSING = new Set(['NoSuchKey', 'NotFound', 'NoSuchBucket']);
-
-/** Maps an SDK error to a FirebreakError; the message names the key and the S3 error, never a credential. */
-export function s3Error(error: unknown, key: string): FirebreakError {
-  if (error instanceof FirebreakError) return error;
-  const shown = JSON.stringify(key);
-  if (error instanceof S3ServiceException) {
-    const status = error.$metadata.httpStatusCode ?? 0;
-    const what = `${error.name}${status ? ` (HTTP ${status})` : ''}`;
-    if (error.name === 'NoSuchBucket')
-      return new FirebreakError(ErrorCode.NotFound, `S3 bucket does not exist: ${what}`);
-    if (MISSING.has(error.name) || status === 404) return notFound(key);
-    if (DENIED.has(error.name) || status === 401 || status === 403) {
-      return new FirebreakError(ErrorCode.NotAllowed, `S3 refused access to ${shown}: ${what}`);
-    }
-    if (status >= 500 || status === 408 || status === 429 || status === 0) {
-      return new FirebreakError(ErrorCode.Transient, `S3 call for ${shown} failed: ${what}`);
-    }
-    return new FirebreakError(ErrorCode.InvalidInput, `S3 rejected the call for ${shown}: ${what}`);
-  }
-  // No S3 answer at all: connection refused or reset, DNS, timeouts. The remote side may come back.
-  const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return new FirebreakError(ErrorCode.Transient, `S3 unreachable for ${shown}: ${why}`);
 }

@@ -32,6 +32,7 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<void
 }
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+const MIB = 1024 * 1024;
 
 /** Registers the conformance tests for one adapter; `get` is called inside each test, after setup. */
 export function runBlobStoreConformance(label: string, get: () => BlobStore, options: { manyKeys: number }): void {
@@ -57,6 +58,37 @@ export function runBlobStoreConformance(label: string, get: () => BlobStore, opt
       expect(head?.sha256).toBe(result.sha256);
       expect(head?.modifiedAt).toBeInstanceOf(Date);
       expect(Math.abs((head?.modifiedAt.getTime() ?? 0) - Date.now())).toBeLessThan(5 * 60_000);
+    });
+
+    it('streams 20 MiB from a generator (more than two S3 parts): size, digest, attributes and ranges', async () => {
+      const store = get();
+      const key = `${area()}/large dump ✓.bin`;
+      const data = randomBytes(20 * MIB);
+      // Odd-sized chunks that straddle every part boundary, produced lazily as the store pulls them.
+      function* produce(): Generator<Buffer> {
+        for (let offset = 0; offset < data.length; offset += 1_000_003) yield data.subarray(offset, offset + 1_000_003);
+      }
+      const result = await store.put(key, Readable.from(produce(), { objectMode: false }), {
+        contentType: 'application/octet-stream',
+        metadata: { 'backup-id': 'bk-large' },
+      });
+      expect(result).toEqual({ key, size: data.length, sha256: sha256(data) });
+      expect(await store.head(key)).toMatchObject({
+        size: data.length,
+        sha256: result.sha256,
+        contentType: 'application/octet-stream',
+        metadata: { 'backup-id': 'bk-large' },
+      });
+      expect(sha256(await readAll(await store.get(key)))).toBe(result.sha256);
+      for (const [start, end] of [
+        [8 * MIB - 7, 8 * MIB + 9],
+        [16 * MIB - 1, 16 * MIB + 1],
+        [5 * MIB, 13 * MIB + 17],
+        [20 * MIB - 3, 20 * MIB],
+      ] as const) {
+        expect((await readAll(await store.get(key, { start, end }))).equals(data.subarray(start, end))).toBe(true);
+      }
+      expect((await readAll(await store.get(key, { start: 19 * MIB }))).equals(data.subarray(19 * MIB))).toBe(true);
     });
 
     it('keeps the content type and metadata, and replaces them and the bytes on overwrite', async () => {

@@ -1,0 +1,223 @@
+/**
+ * The S3 server stops mid-drill (issue 5, item 8). A PostgreSQL backup lives in a SeaweedFS of this file's
+ * own, and the server is killed while `restore.postgres` streams the backup into a scratch database. The
+ * restore fails as TRANSIENT (retryable) with one line naming the object, and the scratch database is
+ * dropped. Through the interpreter, the step's retry policy gives it three attempts against the stopped
+ * server, and it fails with the reason, again leaving no scratch database. Once the server is back, the same
+ * restore passes: the backup was never at fault.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toActivityFailure } from '../../activities/failures.js';
+import { createActionContext } from '../../src/actions/context.js';
+import type { ActionContext } from '../../src/actions/types.js';
+import { restorePostgresAction } from '../../src/backup/actions/restore-postgres.js';
+import type { BackupDeps } from '../../src/backup/deps.js';
+import { DEFAULT_LAYOUT, type BackupManifest } from '../../src/backup/manifest.js';
+import { backupPostgres } from '../../src/backup/postgres.js';
+import { ErrorCode, FirebreakError } from '../../src/domain/errors.js';
+import { createSecretResolver } from '../../src/secrets/resolver.js';
+import { createS3Store } from '../../src/storage/s3-store.js';
+import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { seaweedStoreOptions, startSeaweedfs, type TestSeaweedfs } from '../support/seaweedfs.js';
+import { startTestEnv, stepOf, type TestEnv } from '../support/temporal.js';
+import { memoryLogger, rejection } from '../unit/actions/support.js';
+
+const ROWS = 200;
+const ROW_BYTES = 256 * 1024;
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'firebreak-s3-outage-'));
+let seaweed: TestSeaweedfs;
+let server: TestPostgres;
+let deps: BackupDeps;
+let manifest: BackupManifest;
+let env: TestEnv;
+
+const runbook = `
+apiVersion: firebreak/v1
+id: app-drill-outage
+title: Restore drill while the store goes away
+version: 1
+severity: sev4
+params:
+  backup: { type: string }
+steps:
+  - id: restore
+    title: Restore into a scratch database
+    action: restore.postgres
+    retry: { maxAttempts: 3, initialInterval: 1s }
+    with:
+      source: app
+      backup: "\${{ params.backup }}"
+      checks: [{ name: up, kind: starts }]
+`;
+
+/**
+ * A database whose restore takes several seconds: 50 MiB of random bytes in rows whose CHECK sleeps 30 ms,
+ * but only in a scratch database, so pg_restore reads the dump slowly and the server is still sending it
+ * when it is killed. (pg_dump keeps the CHECK with its table, so COPY runs it for every restored row.)
+ */
+async function seed(): Promise<void> {
+  await server.sql('postgres', 'CREATE DATABASE app');
+  await server.sql(
+    'app',
+    `CREATE FUNCTION public.restore_pace(bytea) RETURNS boolean LANGUAGE sql AS $$
+       SELECT CASE WHEN starts_with(current_database(), 'firebreak_drill_')
+                   THEN (SELECT true FROM pg_sleep(0.03)) ELSE true END $$;
+     CREATE TABLE payload (id int PRIMARY KEY, data bytea NOT NULL CHECK (public.restore_pace(data)))`,
+  );
+  for (let id = 0; id < ROWS; id += 1) {
+    await server.sql('app', 'INSERT INTO payload VALUES ($1, $2)', [id, randomBytes(ROW_BYTES)]);
+  }
+}
+
+async function drillDatabases(): Promise<string[]> {
+  return (await server.databases()).filter((name) => name.startsWith('firebreak_drill_'));
+}
+
+/** An action context whose heartbeats go to `onBeat`. */
+function contextWith(onBeat: (details: unknown) => void): ActionContext {
+  return createActionContext({
+    incidentId: `inc-${randomUUID()}`,
+    stepId: 'restore',
+    signal: new AbortController().signal,
+    secrets: deps.secrets,
+    logger: memoryLogger().logger,
+    heartbeat: (details) => onBeat(details),
+  }).ctx;
+}
+
+/** Kills the S3 server as soon as a scratch database exists, i.e. while the first attempt is restoring. */
+async function killWhenRestoring(timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await drillDatabases()).length === 0) {
+    if (Date.now() > deadline) throw new Error('no scratch database appeared');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  await seaweed.kill();
+  return Date.now();
+}
+
+beforeAll(async () => {
+  [seaweed, server] = await Promise.all([startSeaweedfs(), startPostgres()]);
+  await seed();
+  const env0 = { S3_KEY: seaweed.accessKeyId, S3_SECRET: seaweed.secretAccessKey };
+  const urls = { APP_URL: server.urlFor('app'), SCRATCH_URL: server.url };
+  deps = {
+    store: createS3Store(seaweedStoreOptions(seaweed)),
+    layout: DEFAULT_LAYOUT,
+    postgres: { app: { url: 'env:APP_URL' } },
+    directories: {},
+    restore: { postgresUrl: 'env:SCRATCH_URL', directory: path.join(scratch, 'restore') },
+    secrets: createSecretResolver({ env: urls, baseDir: scratch }),
+    postgresBinDir: server.binDir,
+  };
+  ({ manifest } = await backupPostgres(deps, 'app'));
+  // The worker builds its store and backup actions from `storage` and `backups`, as in production.
+  env = await startTestEnv({
+    env: { ...env0, ...urls },
+    dataDir: path.join(scratch, 'data'),
+    configure: (config) => ({
+      ...config,
+      storage: {
+        type: 's3',
+        bucket: seaweed.bucket,
+        endpoint: seaweed.endpoint,
+        region: seaweed.region,
+        forcePathStyle: true,
+        accessKeyId: 'env:S3_KEY',
+        secretAccessKey: 'env:S3_SECRET',
+      },
+      backups: {
+        postgres: { app: { url: 'env:APP_URL' } },
+        directories: {},
+        restore: { postgres: { url: 'env:SCRATCH_URL' } },
+        postgresBinDir: server.binDir,
+      },
+    }),
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await env?.close();
+  await seaweed?.stop();
+  await server?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('the S3 server stops mid-drill', () => {
+  it('fails restore.postgres as TRANSIENT naming the object, and drops the scratch database', async () => {
+    expect(manifest.size).toBeGreaterThan(3 * 8 * 1024 * 1024);
+    let killed: Promise<number> | undefined;
+    // The first progress beat comes with the first bytes restored: the server dies with most still unsent.
+    const ctx = contextWith(() => {
+      killed ??= seaweed.kill().then(() => Date.now());
+    });
+    const error = await rejection(restorePostgresAction(deps).execute({ source: 'app', backup: manifest.id }, ctx));
+    const failedAt = Date.now();
+    expect(killed).toBeDefined();
+    expect(failedAt - (await (killed as Promise<number>))).toBeLessThan(5_000);
+
+    expect(error).toBeInstanceOf(FirebreakError);
+    expect(error.code).toBe(ErrorCode.Transient);
+    expect(error.message).toMatch(
+      /^S3 read of "backups\/app\/[^"]+\.dump" broke off at byte \d+: the connection closed/,
+    );
+    expect(error.message).toContain(manifest.key);
+    // One line of ours: no stack, no SDK internals.
+    expect(error.message).not.toMatch(/\n|node_modules|@smithy|@aws-sdk|\bat \S+ \(/);
+    const failure = toActivityFailure(error);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: ErrorCode.Transient, nonRetryable: false });
+
+    expect(await drillDatabases()).toEqual([]);
+  }, 60_000);
+
+  it('retries the step three times through the interpreter, then fails it with the reason; nothing is left', async () => {
+    await seaweed.restart();
+    const id = await env.trigger(env.compile(runbook), { backup: manifest.id });
+    const killedAt = await killWhenRestoring();
+    await env.incidents.result(id).catch(() => undefined);
+    const failedAt = Date.now();
+
+    const state = await env.incidents.state(id);
+    const step = stepOf(state, 'restore');
+    expect(step).toMatchObject({ status: 'failed', error: { code: ErrorCode.Transient } });
+    expect(step.error?.message).toMatch(/^S3 unreachable for "manifests\/app\/[^"]+\.json" after 3 attempts: /);
+    expect(step.error?.message).toContain('ECONNREFUSED');
+    // Retries 1 s and then 2 s after the failures; each attempt against the stopped server fails at once.
+    expect(failedAt - killedAt).toBeGreaterThanOrEqual(3_000);
+    expect(failedAt - killedAt).toBeLessThan(20_000);
+
+    const history = await env.client.workflow.getHandle(id).fetchHistory();
+    const attempts = (history.events ?? []).flatMap((event) => {
+      const started = event.activityTaskStartedEventAttributes;
+      return started ? [started.attempt ?? 0] : [];
+    });
+    expect(attempts).toEqual([3]);
+    const failed = (history.events ?? []).find((event) => event.activityTaskFailedEventAttributes);
+    expect(failed?.activityTaskFailedEventAttributes?.failure?.message).toBe(step.error?.message);
+
+    expect(await drillDatabases()).toEqual([]);
+  }, 90_000);
+
+  it('restores the same backup once the server is back: the failure was the store’s, not the backup’s', async () => {
+    await seaweed.restart();
+    const ctx = contextWith(() => undefined);
+    const result = await restorePostgresAction(deps).execute(
+      { source: 'app', backup: manifest.id, checks: [{ name: 'rows', kind: 'row-counts' }] },
+      ctx,
+    );
+    expect(result.output).toMatchObject({
+      dropped: true,
+      bytes: manifest.size,
+      sha256: manifest.sha256,
+      verdict: { passed: true },
+    });
+    expect(await drillDatabases()).toEqual([]);
+  }, 60_000);
+});
