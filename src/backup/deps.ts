@@ -39,6 +39,8 @@ export interface BackupDeps {
   secrets: SecretResolver;
   /** Directory of pg_dump and pg_restore (at least as new as the servers); looked up on PATH when absent. */
   postgresBinDir?: string;
+  /** Segment length of the manifest's hash list; default 64 MiB (tests use less). */
+  segmentBytes?: number;
   /** Injectable clock (tests). */
   now?: () => Date;
 }

@@ -16,6 +16,7 @@ import { Digest } from '../storage/blob-store.js';
 import type { BackupDeps } from './deps.js';
 import { backupKeys, newBackupId, type BackupManifest } from './manifest.js';
 import { writeManifest, type BackupOutcome } from './manifest-store.js';
+import { segmentHasher } from './segment-hasher.js';
 import { byteMeter, elapsedMs, type StreamOptions } from './progress.js';
 
 const TAR_VERSION = (createRequire(import.meta.url)('tar/package.json') as { version: string }).version;
@@ -100,11 +101,18 @@ export async function backupFiles(
   const meter = byteMeter(options);
   const archive = Readable.from(archiveWithHashes(dir, hashes));
   const gzip = createGzip();
-  const compressing = pipeline(archive, gzip, meter.stream, ...(options.signal ? [{ signal: options.signal }] : []));
+  const hasher = segmentHasher(deps.segmentBytes);
+  const compressing = pipeline(
+    archive,
+    gzip,
+    meter.stream,
+    hasher.stream,
+    ...(options.signal ? [{ signal: options.signal }] : []),
+  );
   let stored;
   try {
     [stored] = await Promise.all([
-      deps.store.put(dataKey, meter.stream, { contentType: 'application/gzip' }),
+      deps.store.put(dataKey, hasher.stream, { contentType: 'application/gzip' }),
       compressing.catch((error: unknown) => {
         throw archiveError(source, error);
       }),
@@ -127,6 +135,7 @@ export async function backupFiles(
     finishedAt: now(deps).toISOString(),
     tools: { 'node-tar': TAR_VERSION, node: process.version },
     files: { count: sorted.length, sha256: Object.fromEntries(sorted) },
+    segments: hasher.segments(),
   };
   const manifestKey = await writeManifest(deps, manifest).catch(async (error: unknown) => {
     await deps.store.delete(dataKey).catch(() => undefined);

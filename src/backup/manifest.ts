@@ -45,6 +45,12 @@ export const BackupManifestSchema = z.strictObject({
     .optional(),
   /** File backups: the number of files and the SHA-256 of each, relative path -> hex. */
   files: z.strictObject({ count: z.int().min(0), sha256: z.record(z.string(), Sha256Hex) }).optional(),
+  /**
+   * The hash list: the SHA-256 of each consecutive `size`-byte segment of the data object (the last may be
+   * shorter). Lets a verification resume at a segment boundary in any worker process (segment-hasher.ts).
+   * Absent from backups made before it existed, which verify with the whole-object digest only.
+   */
+  segments: z.strictObject({ size: z.int().min(1), sha256: z.array(Sha256Hex) }).optional(),
 });
 export type BackupManifest = z.infer<typeof BackupManifestSchema>;
 

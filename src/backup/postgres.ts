@@ -4,7 +4,7 @@
  * imports it), so the manifest's counts are exact for the dump. A restore streams the object into
  * `pg_restore` against a freshly created scratch database; nothing is ever held whole in memory.
  */
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import type pg from 'pg';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { BackupDeps } from './deps.js';
@@ -13,6 +13,7 @@ import { writeManifest, type BackupOutcome } from './manifest-store.js';
 import { connectClient, parsePostgresUrl, postgresError, quoteIdent, toolEnv } from './pg/connection.js';
 import { pgTool, startTool, toolVersion, type ToolRun } from './pg/tools.js';
 import { elapsedMs, progressCounter, type StreamOptions } from './progress.js';
+import { segmentHasher } from './segment-hasher.js';
 
 /** User tables (partitions as their leaf tables), without the catalogs and tables extensions own. */
 const USER_TABLES = `
@@ -62,7 +63,7 @@ export async function backupPostgres(
     const id = newBackupId(createdAt);
     const dataKey = backupKeys(deps.layout, 'postgres', source, id).data;
     const dumpStarted = performance.now();
-    const { stored, tables } = await dumpAndCount(deps, client, {
+    const { stored, tables, segments } = await dumpAndCount(deps, client, {
       dataKey,
       args: ['--format=custom', '--no-password', `--snapshot=${point.snapshot}`, `--dbname=${target.connString}`],
       file: pgDump,
@@ -83,6 +84,7 @@ export async function backupPostgres(
       finishedAt: now(deps).toISOString(),
       tools: { pg_dump: dumpVersion, node: process.version },
       postgres: { database: point.database, serverVersion: point.serverVersion, tables },
+      segments,
     };
     const manifestKey = await writeManifest(deps, manifest).catch(async (error: unknown) => {
       await deps.store.delete(dataKey).catch(() => undefined);
@@ -126,6 +128,10 @@ interface DumpRequest {
 async function dumpAndCount(deps: BackupDeps, client: pg.Client, request: DumpRequest) {
   const run = startTool({ ...request, stdin: 'ignore', stdout: 'pipe', ...signalOf(request.options) });
   const body = Readable.from(dumpOutput(run, progressCounter(request.options)), { objectMode: false });
+  // The hash list is computed as the bytes pass to the store; pipeline carries a failure of `body` (pg_dump
+  // failed, or failFast below) to the store's side, and a store that stops reading back to `body`.
+  const hasher = segmentHasher(deps.segmentBytes);
+  const hashed = pipeline(body, hasher.stream, () => undefined);
   const failFast = <T>(promise: Promise<T>) =>
     promise.catch((error: unknown) => {
       run.stop();
@@ -134,10 +140,10 @@ async function dumpAndCount(deps: BackupDeps, client: pg.Client, request: DumpRe
     });
   try {
     const [stored, tables] = await Promise.all([
-      failFast(deps.store.put(request.dataKey, body, { contentType: DUMP_CONTENT_TYPE })),
+      failFast(deps.store.put(request.dataKey, hashed, { contentType: DUMP_CONTENT_TYPE })),
       failFast(countRows(client)),
     ]);
-    return { stored, tables };
+    return { stored, tables, segments: hasher.segments() };
   } catch (error) {
     await deps.store.delete(request.dataKey).catch(() => undefined);
     throw error;

@@ -1,7 +1,8 @@
 /**
  * `backup.verify`: recomputes a backup object's SHA-256 and size and compares them with its manifest.
  * A mismatch fails the step for good (BACKUP_CORRUPT) naming both digests; a store failure is retried and
- * resumes from the last checkpoint when the same worker process runs the retry.
+ * resumes from the last checkpoint when the same worker process runs the retry, or, for a backup whose
+ * manifest has a hash list, from the last verified segment in any worker process.
  */
 import { z } from 'zod';
 import type { ActionContext, ActionDefinition, ActionResult, ActionSpec } from '../../actions/types.js';
@@ -41,6 +42,10 @@ async function verify(deps: BackupDeps, input: BackupVerifyInput, ctx: ActionCon
     progress: (progress) => ctx.heartbeat(progress),
   });
   const throughput = result.durationMs > 0 ? Math.round((result.bytesRead * 1000) / result.durationMs) : 0;
+  const how =
+    result.segments === undefined
+      ? ''
+      : ` Checked as ${result.segments.count} segments of ${result.segments.size} bytes against the manifest's hash list.`;
   const resumed =
     result.resumedFrom > 0
       ? ` Resumed at byte ${result.resumedFrom}.`
@@ -60,6 +65,6 @@ async function verify(deps: BackupDeps, input: BackupVerifyInput, ctx: ActionCon
     },
     note:
       `Verified backup ${manifest.id} of ${manifest.source}: ${result.size} bytes, sha256 ${result.sha256.slice(0, 16)}…, ` +
-      `matches the manifest (${(throughput / 1048576).toFixed(0)} MiB/s).${resumed}`,
+      `matches the manifest (${(throughput / 1048576).toFixed(0)} MiB/s).${how}${resumed}`,
   };
 }

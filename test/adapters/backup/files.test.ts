@@ -26,11 +26,13 @@ import { readManifest } from '../../../src/backup/catalog.js';
 import type { BackupDeps } from '../../../src/backup/deps.js';
 import { backupFiles, restoreFiles, withScratchDirectory } from '../../../src/backup/files.js';
 import { DEFAULT_LAYOUT, type BackupManifest } from '../../../src/backup/manifest.js';
+import { verifyBackup } from '../../../src/backup/verify.js';
 import { ErrorCode } from '../../../src/domain/errors.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import type { BlobStore } from '../../../src/storage/blob-store.js';
 import { createFsStore } from '../../../src/storage/fs-store.js';
 import { rejection, testContext } from '../../unit/actions/support.js';
+import { segmentsOf } from '../../unit/backup/support.js';
 
 let scratch: string;
 let source: string;
@@ -96,6 +98,20 @@ describe('backup.files', () => {
     expect(await store.head(manifest.key)).toMatchObject({ size: manifest.size, sha256: manifest.sha256 });
     expect(output.backup).toMatchObject({ size: manifest.size, sha256: manifest.sha256 });
     expect(result.note).toContain(`backup ${manifest.id}`);
+  });
+
+  it('writes a hash list of the archive into the manifest, which verifies', async () => {
+    const { manifest } = await backupFiles({ ...deps, segmentBytes: 256 }, 'site');
+    const chunks: Buffer[] = [];
+    for await (const chunk of await store.get(manifest.key)) chunks.push(chunk as Buffer);
+    const data = Buffer.concat(chunks);
+    expect(data.length).toBe(manifest.size);
+    expect(data.length).toBeGreaterThan(2 * 256);
+    expect(manifest.segments).toEqual(segmentsOf(data, 256));
+    const stored = await readManifest(store, DEFAULT_LAYOUT, 'site', manifest.id);
+    expect(stored.segments).toEqual(manifest.segments);
+    const result = await verifyBackup(store, stored);
+    expect(result.segments).toEqual({ size: 256, count: Math.ceil(data.length / 256) });
   });
 
   it('round-trips through a scratch directory that is removed afterwards', async () => {

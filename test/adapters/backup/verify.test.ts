@@ -164,6 +164,102 @@ function runVerifyContract(label: string, getStore: () => BlobStore): void {
       const error = await failure(verifyBackup(store, manifest, { checkpoints, resumeFrom: last }));
       expect(error.code).toBe(ErrorCode.BackupCorrupt);
     });
+
+    it('verifies a manifest with a hash list segment by segment, heartbeating each', async () => {
+      const store = getStore();
+      const data = randomBytes(3 * MiB + 17);
+      const manifest = await putBackup(store, 'segments', '2024-06-01T00:00:00Z', { data, segmentBytes: MiB });
+      expect(manifest.segments?.sha256).toHaveLength(4);
+      const { ctx, beats } = recordingContext({ stepId: 'verify' });
+      const result = await backupVerifyAction(backupDeps(store)).execute(
+        { source: 'segments', backup: manifest.id },
+        ctx,
+      );
+      expect(result.output).toMatchObject({ verified: true, sha256: manifest.sha256, bytesRead: data.length });
+      expect(result.note).toContain('Checked as 4 segments of 1048576 bytes');
+      expect(beats.map((beat) => (beat as { segmentsVerified?: number }).segmentsVerified)).toEqual([1, 2, 3, 4]);
+      expect(beats.at(-1)).toMatchObject({ segmentBytes: MiB, segmentsVerified: 4, offset: data.length });
+    });
+
+    it('fails a flipped byte in a segment with BACKUP_CORRUPT naming that segment', async () => {
+      const store = getStore();
+      const data = randomBytes(4 * MiB + 5);
+      const manifest = await putBackup(store, 'seg-flip', '2024-06-01T00:00:00Z', {
+        data,
+        stored: flipped(data, 2 * MiB + 3),
+        segmentBytes: MiB,
+      });
+      const verified: number[] = [];
+      const error = await failure(
+        verifyBackup(store, manifest, {
+          progress: (progress) => {
+            if ('segmentsVerified' in progress) verified.push(progress.segmentsVerified);
+          },
+        }),
+      );
+      expect(error.code).toBe(ErrorCode.BackupCorrupt);
+      expect(error.message).toContain(`segment 2 of 5 (bytes ${2 * MiB}-${3 * MiB - 1})`);
+      expect(error.message).toContain(`the manifest says sha256 ${manifest.segments?.sha256[2]}`);
+      expect(error.details).toMatchObject({ segment: 2, range: { start: 2 * MiB, end: 3 * MiB } });
+      expect(verified).toEqual([1, 2]);
+    });
+
+    it('resumes from the segments verified in another process, reading only the rest', async () => {
+      const { store, served, reset } = counting(getStore());
+      const data = randomBytes(5 * MiB + 99);
+      const manifest = await putBackup(store, 'seg-resume', '2024-06-01T00:00:00Z', { data, segmentBytes: MiB });
+      const controller = new AbortController();
+      let last: VerifyProgress | undefined;
+      const first = verifyBackup(store, manifest, {
+        checkpoints: new HashCheckpoints(),
+        signal: controller.signal,
+        progress: (progress) => {
+          if (controller.signal.aborted) return;
+          last = progress;
+          if ('segmentsVerified' in progress && progress.segmentsVerified === 2) {
+            controller.abort(new FirebreakError(ErrorCode.Transient, 'worker died'));
+          }
+        },
+      });
+      expect((await failure(first)).message).toBe('worker died');
+      expect(last).toMatchObject({ segmentsVerified: 2, offset: 2 * MiB });
+
+      // A fresh registry: the hash snapshots of the first attempt are gone, as in a new worker process.
+      reset();
+      const checkpoints = new HashCheckpoints();
+      const second = await verifyBackup(store, manifest, { checkpoints, resumeFrom: last });
+      expect(second).toMatchObject({
+        sha256: manifest.sha256,
+        resumedFrom: 2 * MiB,
+        bytesRead: data.length - 2 * MiB,
+        segments: { size: MiB, count: 6 },
+      });
+      expect(second.resumeSkipped).toBeUndefined();
+      expect(served()).toBe(data.length - 2 * MiB);
+      expect(checkpoints.size).toBe(0);
+    });
+
+    it('a segment resume still catches corruption after the resumed offset', async () => {
+      const store = getStore();
+      const data = randomBytes(3 * MiB);
+      const manifest = await putBackup(store, 'seg-late', '2024-06-01T00:00:00Z', {
+        data,
+        stored: flipped(data, 3 * MiB - 1),
+        segmentBytes: MiB,
+      });
+      const resumeFrom: VerifyProgress = {
+        kind: 'backup.verify',
+        key: manifest.key,
+        size: manifest.size,
+        sha256: manifest.sha256,
+        segmentBytes: MiB,
+        segmentsVerified: 2,
+        offset: 2 * MiB,
+      };
+      const error = await failure(verifyBackup(store, manifest, { resumeFrom }));
+      expect(error.code).toBe(ErrorCode.BackupCorrupt);
+      expect(error.message).toContain('segment 2 of 3');
+    });
   });
 }
 

@@ -33,15 +33,25 @@ export function manifestOf(source: string, at: string, data: Buffer): BackupMani
   };
 }
 
-/** Writes a backup object and its manifest; `stored` replaces the object's bytes (a corrupted copy). */
+/** The hash list of `data` in `size`-byte segments, computed directly (independently of segment-hasher.ts). */
+export function segmentsOf(data: Buffer, size: number): { size: number; sha256: string[] } {
+  const sha256: string[] = [];
+  for (let start = 0; start < data.length; start += size) {
+    sha256.push(createHash('sha256').update(data.subarray(start, start + size)).digest('hex'));
+  }
+  return { size, sha256 };
+}
+
+/** Writes a backup object and its manifest (with a hash list when `segmentBytes` is given); `stored` replaces the object's bytes (a corrupted copy). */
 export async function putBackup(
   store: BlobStore,
   source: string,
   at: string,
-  options: { data?: Buffer; stored?: Buffer } = {},
+  options: { data?: Buffer; stored?: Buffer; segmentBytes?: number } = {},
 ): Promise<BackupManifest> {
   const data = options.data ?? randomBytes(4096);
   const manifest = manifestOf(source, at, data);
+  if (options.segmentBytes !== undefined) manifest.segments = segmentsOf(data, options.segmentBytes);
   await store.put(manifest.key, options.stored ?? data);
   await store.put(manifestKey(DEFAULT_LAYOUT, source, manifest.id), Buffer.from(JSON.stringify(manifest)));
   return manifest;
