@@ -26,6 +26,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { backupKeys, DEFAULT_LAYOUT, newBackupId, type BackupManifest } from '../src/backup/manifest.js';
 import { manifestKey } from '../src/backup/catalog.js';
+import {
+  DEFAULT_SEGMENT_BYTES,
+  SegmentDigest,
+  segmentHasher,
+  type Segments,
+} from '../src/backup/segment-hasher.js';
 import type { BlobStore } from '../src/storage/blob-store.js';
 import { createFsStore } from '../src/storage/fs-store.js';
 import { startSeaweedfs } from '../test/support/seaweedfs.js';
@@ -48,7 +54,7 @@ function* chunks(size: number): Generator<Buffer> {
   }
 }
 
-function manifestFor(id: string, key: string, size: number, sha256: string): BackupManifest {
+function manifestFor(id: string, key: string, size: number, sha256: string, segments: Segments): BackupManifest {
   const at = new Date().toISOString();
   return {
     version: 1,
@@ -61,6 +67,7 @@ function manifestFor(id: string, key: string, size: number, sha256: string): Bac
     createdAt: at,
     finishedAt: at,
     tools: {},
+    segments,
   };
 }
 
@@ -68,8 +75,10 @@ function manifestFor(id: string, key: string, size: number, sha256: string): Bac
 async function writeBackup(store: BlobStore, size: number): Promise<BackupManifest> {
   const id = newBackupId(new Date());
   const keys = backupKeys(DEFAULT_LAYOUT, 'postgres', SOURCE, id);
-  const put = await store.put(keys.data, Readable.from(chunks(size)));
-  const manifest = manifestFor(id, keys.data, put.size, put.sha256);
+  // As backups are written: the bytes pass a segment hasher on their way in, so the manifest has a hash list.
+  const hasher = segmentHasher();
+  const put = await store.put(keys.data, Readable.from(chunks(size)).pipe(hasher.stream));
+  const manifest = manifestFor(id, keys.data, put.size, put.sha256, hasher.segments());
   await store.put(manifestKey(DEFAULT_LAYOUT, SOURCE, id), Buffer.from(JSON.stringify(manifest)));
   return manifest;
 }
@@ -149,6 +158,8 @@ async function writeS3Backup(target: Extract<BenchTarget, { type: 's3' }>, size:
   const keys = backupKeys(DEFAULT_LAYOUT, 'postgres', SOURCE, id);
   const upload = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: keys.data }));
   const hash = createHash('sha256');
+  const segments = new SegmentDigest(DEFAULT_SEGMENT_BYTES);
+  const segmentDigests: string[] = [];
   const parts: { ETag: string; PartNumber: number }[] = [];
   let part: Buffer[] = [];
   const flush = async () => {
@@ -162,6 +173,7 @@ async function writeS3Backup(target: Extract<BenchTarget, { type: 's3' }>, size:
   };
   for (const chunk of chunks(size)) {
     hash.update(chunk);
+    segments.update(chunk, (hex) => segmentDigests.push(hex));
     part.push(chunk);
     if (part.length === 64) await flush();
   }
@@ -174,7 +186,12 @@ async function writeS3Backup(target: Extract<BenchTarget, { type: 's3' }>, size:
       MultipartUpload: { Parts: parts },
     }),
   );
-  const manifest = manifestFor(id, keys.data, size, hash.digest('hex'));
+  const last = segments.finish();
+  if (last !== undefined) segmentDigests.push(last);
+  const manifest = manifestFor(id, keys.data, size, hash.digest('hex'), {
+    size: DEFAULT_SEGMENT_BYTES,
+    sha256: segmentDigests,
+  });
   const key = manifestKey(DEFAULT_LAYOUT, SOURCE, id);
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(manifest) }));
   client.destroy();
