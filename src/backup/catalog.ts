@@ -6,7 +6,15 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { BackupManifestSchema, manifestPrefixOf, type BackupLayout, type BackupManifest } from './manifest.js';
+import {
+  BackupManifestSchema,
+  manifestKey,
+  manifestPrefixOf,
+  type BackupLayout,
+  type BackupManifest,
+} from './manifest.js';
+
+export { manifestKey } from './manifest.js';
 
 /** Largest manifest read (a files manifest lists one digest per file). */
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
@@ -18,11 +26,6 @@ export type UnreadableManifest = { key: string; reason: string };
 export interface SourceManifests {
   manifests: BackupManifest[];
   unreadable: UnreadableManifest[];
-}
-
-/** The blob key of a backup's manifest. */
-export function manifestKey(layout: BackupLayout, source: string, id: string): string {
-  return `${manifestPrefixOf(layout, source)}${id}.json`;
 }
 
 /** Reads and checks one backup's manifest: NOT_FOUND when absent, BACKUP_CORRUPT when it does not parse. */

@@ -81,8 +81,13 @@ export function backupKeys(layout: BackupLayout, kind: BackupKind, source: strin
   const ext = kind === 'postgres' ? 'dump' : 'tar.gz';
   return {
     data: `${layout.dataPrefix}/${source}/${id}.${ext}`,
-    manifest: `${layout.manifestPrefix}/${source}/${id}.json`,
+    manifest: manifestKey(layout, source, id),
   };
+}
+
+/** The blob key of one backup's manifest. */
+export function manifestKey(layout: BackupLayout, source: string, id: string): string {
+  return `${manifestPrefixOf(layout, source)}${id}.json`;
 }
 
 /** The prefix under which a source's manifests are listed. */

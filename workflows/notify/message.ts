@@ -80,7 +80,6 @@ export async function sendMessageOnce(
       if (gate === undefined) approvedAt = snapshot;
       else if (await approvalRound(ctx, step, record, gate, snapshot, clock)) approvedAt = snapshot;
     }
-    if (gate !== undefined) gates.close(step.id);
     await deliver(run, step, record, approvedAt);
     return record;
   } catch (error) {
