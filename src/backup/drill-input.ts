@@ -40,8 +40,8 @@ export const DrillTargetsSchema = z.strictObject({
 });
 
 /**
- * An earlier step: `{ status: ${{ steps.x.status }}, output: ${{ has(steps.x.output) ? steps.x.output : null }} }`.
- * (A whole `${{ steps.x }}` cannot be passed: the expression library hands typed step objects back empty.)
+ * An earlier step: `${{ steps.x }}` as it is (no `output` when it has none), or the same spelled out,
+ * `{ status: ${{ steps.x.status }}, output: ${{ has(steps.x.output) ? steps.x.output : null }} }`.
  */
 const StepRef = z.strictObject({ status: z.string(), output: z.unknown().optional() });
 
@@ -52,9 +52,11 @@ export const DrillInputSchema = z.strictObject({
     .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { error: 'expected a runbook id (kebab-case)' })
     .meta({ description: 'The drill runbook id; its records are kept under drills/<runbook>/.' }),
   startedAt: Instant.meta({ description: 'When the drill started: ${{ incident.startedAt }}.' }),
-  select: StepRef.optional().meta({ description: 'The backup.select step: its status and output.' }),
-  verify: StepRef.optional().meta({ description: 'The backup.verify step: its status and output.' }),
-  restore: StepRef.optional().meta({ description: 'The restore.postgres or restore.files step: status and output.' }),
+  select: StepRef.optional().meta({ description: 'The backup.select step: ${{ steps.select }}.' }),
+  verify: StepRef.optional().meta({ description: 'The backup.verify step: ${{ steps.verify }}.' }),
+  restore: StepRef.optional().meta({
+    description: 'The restore.postgres or restore.files step: ${{ steps.restore }}.',
+  }),
   backup: DrillBackupSchema.optional().meta({ description: 'Default: the select output `chosen`.' }),
   phases: DrillPhasesSchema.optional().meta({ description: 'Default: the steps’ own timings.' }),
   bytes: z

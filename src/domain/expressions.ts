@@ -265,6 +265,12 @@ function toCelValue(type: ParamType | FactType, value: JsonValue): unknown {
   return value;
 }
 
+/**
+ * Converts what cel-js returns into plain JSON. Typed objects (a step, `steps`, `incident`) come back as
+ * lazy `Map` subclasses that fill in a field only when it is read: their own iterator reads every field,
+ * whereas `entries()` sees only the fields read so far (none, for a whole `${{ steps.x }}`). A field
+ * that is absent (a step without output) is left out, as JSON.stringify would.
+ */
 function toJson(value: unknown): JsonValue {
   if (value === null || value === undefined) return null;
   if (typeof value === 'bigint') {
@@ -274,12 +280,23 @@ function toJson(value: unknown): JsonValue {
   }
   if (typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value !== 'object') return null; // functions and symbols have no JSON form
   if (value instanceof Date) return value.toISOString();
   if (value instanceof Uint8Array) return Array.from(value);
   if (Array.isArray(value)) return value.map(toJson);
-  if (value instanceof Map) return Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), toJson(v)]));
-  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v)]));
-  return null; // functions and symbols have no JSON form
+  if (value instanceof Map) return objectOf([...(value as Map<unknown, unknown>)]);
+  if (!(Symbol.toStringTag in value)) return objectOf(Object.entries(value));
+  // cel-js's own values (uint, duration, type) are tagged class instances with private fields and their own
+  // valueOf and toString: a uint reads as its number, a duration ("90s") or a type as its text.
+  const tagged = value as { valueOf(): unknown; toString(): string };
+  const primitive = tagged.valueOf();
+  return typeof primitive === 'bigint' ? toJson(primitive) : tagged.toString();
+}
+
+function objectOf(entries: Iterable<[unknown, unknown]>): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  for (const [key, item] of entries) if (item !== undefined) out[String(key)] = toJson(item);
+  return out;
 }
 
 function asText(value: JsonValue): string {

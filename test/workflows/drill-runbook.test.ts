@@ -57,10 +57,9 @@ steps:
     with:
       runbook: site-drill
       startedAt: "\${{ incident.startedAt }}"
-      select: { status: "\${{ steps.select.status }}", output: "\${{ steps.select.output }}" }
-      verify:
-        status: "\${{ steps.verify.status }}"
-        output: "\${{ has(steps.verify.output) ? steps.verify.output : null }}"
+      # Steps passed whole and (restore) spelled out: drill.record takes both.
+      select: "\${{ steps.select }}"
+      verify: "\${{ steps.verify }}"
       restore:
         status: "\${{ steps.restore.status }}"
         output: "\${{ has(steps.restore.output) ? steps.restore.output : null }}"
