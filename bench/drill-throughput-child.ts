@@ -13,14 +13,7 @@ import { createActionContext } from '../src/actions/context.js';
 import { backupVerifyAction } from '../src/backup/actions/verify.js';
 import { DEFAULT_LAYOUT } from '../src/backup/manifest.js';
 import { createSecretResolver } from '../src/secrets/resolver.js';
-import type { BlobStore } from '../src/storage/blob-store.js';
-import { createFsStore } from '../src/storage/fs-store.js';
-import { createS3Store } from '../src/storage/s3-store.js';
-
-/** Where the object is: a filesystem store's root, or an S3 bucket. */
-export type BenchTarget =
-  | { type: 'fs'; dir: string }
-  | { type: 's3'; endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+import { storeOf, type BenchTarget } from './drill-throughput-store.js';
 
 /** What to measure. */
 export interface BenchJob {
@@ -45,22 +38,6 @@ export interface BenchResult {
 function vmHwmBytes(): number {
   const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
   return match ? Number(match[1]) * 1024 : process.memoryUsage().rss;
-}
-
-async function storeOf(target: BenchTarget): Promise<BlobStore> {
-  if (target.type === 'fs') return createFsStore({ dir: target.dir });
-  return createS3Store({
-    endpoint: target.endpoint,
-    region: target.region,
-    bucket: target.bucket,
-    forcePathStyle: true,
-    accessKeyId: 'env:BENCH_S3_KEY',
-    secretAccessKey: 'env:BENCH_S3_SECRET',
-    secrets: createSecretResolver({
-      env: { BENCH_S3_KEY: target.accessKeyId, BENCH_S3_SECRET: target.secretAccessKey },
-      baseDir: '/',
-    }),
-  });
 }
 
 async function verify(job: BenchJob): Promise<{ bytes: number; sha256: string }> {

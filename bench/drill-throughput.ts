@@ -12,30 +12,18 @@
  *   DRILL_BENCH_SKIP_S3=1   skip the S3 part
  */
 import { fork } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import {
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
 import { backupKeys, DEFAULT_LAYOUT, newBackupId, type BackupManifest } from '../src/backup/manifest.js';
 import { manifestKey } from '../src/backup/catalog.js';
-import {
-  DEFAULT_SEGMENT_BYTES,
-  SegmentDigest,
-  segmentHasher,
-  type Segments,
-} from '../src/backup/segment-hasher.js';
+import { segmentHasher, type Segments } from '../src/backup/segment-hasher.js';
 import type { BlobStore } from '../src/storage/blob-store.js';
-import { createFsStore } from '../src/storage/fs-store.js';
 import { startSeaweedfs } from '../test/support/seaweedfs.js';
-import type { BenchJob, BenchResult, BenchTarget } from './drill-throughput-child.js';
+import type { BenchJob, BenchResult } from './drill-throughput-child.js';
+import { storeOf, type BenchTarget } from './drill-throughput-store.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -71,7 +59,10 @@ function manifestFor(id: string, key: string, size: number, sha256: string, segm
   };
 }
 
-/** Writes a `size`-byte backup object and its manifest to the store; returns the manifest. */
+/**
+ * Writes a `size`-byte backup object and its manifest through the store's `put`, as backups are written
+ * (on S3 a streamed multipart upload in the store's parts); returns the manifest.
+ */
 async function writeBackup(store: BlobStore, size: number): Promise<BackupManifest> {
   const id = newBackupId(new Date());
   const keys = backupKeys(DEFAULT_LAYOUT, 'postgres', SOURCE, id);
@@ -145,65 +136,11 @@ function report(label: string, figures: Pair): void {
   console.log(`  ratio ${figures.ratio} (target >= 0.8); verify peak RSS target < 256 MiB`);
 }
 
-/** Uploads the same kind of object to S3 in 64 MiB parts (the S3 store's put buffers whole bodies). */
-async function writeS3Backup(target: Extract<BenchTarget, { type: 's3' }>, size: number): Promise<BackupManifest> {
-  const { endpoint, region, bucket, accessKeyId, secretAccessKey } = target;
-  const client = new S3Client({
-    endpoint,
-    region,
-    forcePathStyle: true,
-    credentials: { accessKeyId, secretAccessKey },
-  });
-  const id = newBackupId(new Date());
-  const keys = backupKeys(DEFAULT_LAYOUT, 'postgres', SOURCE, id);
-  const upload = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: keys.data }));
-  const hash = createHash('sha256');
-  const segments = new SegmentDigest(DEFAULT_SEGMENT_BYTES);
-  const segmentDigests: string[] = [];
-  const parts: { ETag: string; PartNumber: number }[] = [];
-  let part: Buffer[] = [];
-  const flush = async () => {
-    const body = Buffer.concat(part);
-    part = [];
-    const PartNumber = parts.length + 1;
-    const sent = await client.send(
-      new UploadPartCommand({ Bucket: bucket, Key: keys.data, UploadId: upload.UploadId, PartNumber, Body: body }),
-    );
-    parts.push({ ETag: sent.ETag ?? '', PartNumber });
-  };
-  for (const chunk of chunks(size)) {
-    hash.update(chunk);
-    segments.update(chunk, (hex) => segmentDigests.push(hex));
-    part.push(chunk);
-    if (part.length === 64) await flush();
-  }
-  if (part.length > 0) await flush();
-  await client.send(
-    new CompleteMultipartUploadCommand({
-      Bucket: bucket,
-      Key: keys.data,
-      UploadId: upload.UploadId,
-      MultipartUpload: { Parts: parts },
-    }),
-  );
-  const last = segments.finish();
-  if (last !== undefined) segmentDigests.push(last);
-  const manifest = manifestFor(id, keys.data, size, hash.digest('hex'), {
-    size: DEFAULT_SEGMENT_BYTES,
-    sha256: segmentDigests,
-  });
-  const key = manifestKey(DEFAULT_LAYOUT, SOURCE, id);
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(manifest) }));
-  client.destroy();
-  return manifest;
-}
-
 const scratch = mkdtempSync(path.join(tmpdir(), 'bench-drill-'));
 const figures: Record<string, Pair> = {};
 try {
-  const dir = path.join(scratch, 'store');
-  const store = await createFsStore({ dir });
-  const fsTarget: BenchTarget = { type: 'fs', dir };
+  const fsTarget: BenchTarget = { type: 'fs', dir: path.join(scratch, 'store') };
+  const store = await storeOf(fsTarget);
   const one = await writeBackup(store, GiB);
   const fs1 = await pair(fsTarget, one);
   report('1 GiB backup object, filesystem store', fs1);
@@ -214,7 +151,7 @@ try {
     const seaweed = await startSeaweedfs();
     try {
       const s3Target: BenchTarget = { type: 's3', ...seaweed };
-      const s3 = await pair(s3Target, await writeS3Backup(s3Target, GiB));
+      const s3 = await pair(s3Target, await writeBackup(await storeOf(s3Target), GiB));
       report('1 GiB backup object, S3 (SeaweedFS on loopback)', s3);
       figures.s3_1g = s3;
     } finally {

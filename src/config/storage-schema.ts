@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { UnionChoice } from '../runbook/zod-issues.js';
 import { describeValue, type DocPath } from '../runbook/issues.js';
-import { SecretReference } from './primitives.js';
+import { ByteSize, DurationMs, SecretReference } from './primitives.js';
 
 /** The storage types, as `type:` names them. */
 export const STORAGE_TYPES = ['filesystem', 's3'] as const;
@@ -20,6 +20,43 @@ export type FsStorageConfig = z.infer<typeof FsStorageConfigSchema>;
 
 const KEY_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
+const MIB = 1024 ** 2;
+const GIB = 1024 ** 3;
+
+/** What S3 accepts as a part: every part but the last at least 5 MiB, none over 5 GiB. */
+export const S3_PART_SIZE_LIMITS = { min: 5 * MIB, max: 5 * GIB } as const;
+
+/** Parts uploaded at once, at most: memory grows with `partSize x queueSize`. */
+export const S3_MAX_QUEUE_SIZE = 16;
+
+/** `storage.multipart`: how streamed puts are cut into parts; absent fields keep the store's defaults. */
+export const S3MultipartConfigSchema = z.strictObject({
+  partSize: ByteSize.pipe(
+    z
+      .number()
+      .min(S3_PART_SIZE_LIMITS.min, { error: 'must be at least 5MiB (the smallest part S3 accepts)' })
+      .max(S3_PART_SIZE_LIMITS.max, { error: 'must be at most 5GiB (the largest part S3 accepts)' }),
+  ).optional(),
+  queueSize: z
+    .int({ error: 'expected a whole number of parts' })
+    .min(1, { error: `must be 1 to ${S3_MAX_QUEUE_SIZE}` })
+    .max(S3_MAX_QUEUE_SIZE, { error: `must be 1 to ${S3_MAX_QUEUE_SIZE}` })
+    .optional(),
+});
+
+/** `storage.timeouts`, loaded as `connectMs` and `idleMs`; absent fields keep the store's defaults. */
+export const S3TimeoutsConfigSchema = z
+  .strictObject({
+    connect: DurationMs.optional(),
+    // Not a deadline for the whole request (a 5 GiB part takes minutes): the longest a connection may
+    // carry no data, through the response body.
+    idle: DurationMs.optional(),
+  })
+  .transform(({ connect, idle }) => ({
+    ...(connect === undefined ? {} : { connectMs: connect }),
+    ...(idle === undefined ? {} : { idleMs: idle }),
+  }));
+
 /** `storage` with `type: s3`. Credentials default to `env:AWS_ACCESS_KEY_ID` and `env:AWS_SECRET_ACCESS_KEY`. */
 export const S3StorageConfigSchema = z
   .strictObject({
@@ -32,6 +69,8 @@ export const S3StorageConfigSchema = z
     prefix: z.string().regex(KEY_PREFIX, { error: 'expected a key prefix such as firebreak or env/prod' }).optional(),
     accessKeyId: SecretReference.optional(),
     secretAccessKey: SecretReference.optional(),
+    multipart: S3MultipartConfigSchema.optional(),
+    timeouts: S3TimeoutsConfigSchema.optional(),
   })
   .superRefine((s3, ctx) => {
     if ((s3.accessKeyId === undefined) === (s3.secretAccessKey === undefined)) return;

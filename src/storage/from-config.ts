@@ -1,14 +1,15 @@
 /**
  * The blob store an entry point uses, built from `storage` in the config: the filesystem store (the
- * configured directory, else `<data dir>/blobs`) or the S3 store, under its key prefix when one is set.
+ * configured directory, else `<data dir>/blobs`) or the S3 store with its tuning (part size, parts in flight,
+ * timeouts), under its key prefix when one is set.
  */
 import path from 'node:path';
-import type { StorageConfig } from '../config/index.js';
+import type { S3StorageConfig, StorageConfig } from '../config/index.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 import type { BlobStore } from './blob-store.js';
 import { createFsStore } from './fs-store.js';
 import { withKeyPrefix } from './prefixed-store.js';
-import { createS3Store } from './s3-store.js';
+import { createS3Store, type S3StoreOptions } from './s3-store.js';
 
 /** What `blobStoreFromConfig` needs besides the config. */
 export interface BlobStoreDeps {
@@ -28,7 +29,14 @@ export const DEFAULT_S3_CREDENTIALS = {
 export async function blobStoreFromConfig(storage: StorageConfig | undefined, deps: BlobStoreDeps): Promise<BlobStore> {
   if (storage === undefined) return createFsStore({ dir: path.join(deps.dataDir, 'blobs') });
   if (storage.type === 'filesystem') return createFsStore({ dir: storage.dir });
-  const store = createS3Store({
+  const store = createS3Store(s3StoreOptions(storage, deps));
+  return storage.prefix === undefined ? store : withKeyPrefix(store, storage.prefix);
+}
+
+/** The `createS3Store` options of an S3 `storage` section; tuning it leaves out keeps the store's defaults. */
+export function s3StoreOptions(storage: S3StorageConfig, deps: Pick<BlobStoreDeps, 'secrets'>): S3StoreOptions {
+  const { multipart, timeouts } = storage;
+  return {
     bucket: storage.bucket,
     region: storage.region,
     forcePathStyle: storage.forcePathStyle,
@@ -36,6 +44,9 @@ export async function blobStoreFromConfig(storage: StorageConfig | undefined, de
     accessKeyId: storage.accessKeyId ?? DEFAULT_S3_CREDENTIALS.accessKeyId,
     secretAccessKey: storage.secretAccessKey ?? DEFAULT_S3_CREDENTIALS.secretAccessKey,
     secrets: deps.secrets,
-  });
-  return storage.prefix === undefined ? store : withKeyPrefix(store, storage.prefix);
+    ...(multipart?.partSize === undefined ? {} : { partSize: multipart.partSize }),
+    ...(multipart?.queueSize === undefined ? {} : { queueSize: multipart.queueSize }),
+    ...(timeouts?.connectMs === undefined ? {} : { connectionTimeoutMs: timeouts.connectMs }),
+    ...(timeouts?.idleMs === undefined ? {} : { idleTimeoutMs: timeouts.idleMs }),
+  };
 }

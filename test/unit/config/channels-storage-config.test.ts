@@ -1,9 +1,13 @@
-/** loadConfig(env): `users[].name`, the `channels` and `storage` sections, their defaults and located problems. */
+/**
+ * loadConfig(env): `users[].name`, the `channels` and `storage` sections (the S3 tuning included), their
+ * defaults and located problems.
+ */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
+import { parseByteSize } from '../../../src/config/primitives.js';
 
 let dir: string;
 
@@ -181,5 +185,112 @@ channels:
         '1:62 storage.prefix expected a key prefix such as firebreak or env/prod',
       ],
     );
+  });
+});
+
+describe('loadConfig: S3 tuning under storage', () => {
+  const MIB = 1024 * 1024;
+  const s3 = (tuning: string) => `storage:\n  type: s3\n  bucket: firebreak\n${tuning}`;
+
+  function storageOf(text: string): unknown {
+    write('firebreak.yaml', text);
+    const result = loadConfig({}, { cwd: dir });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    return result.value.storage;
+  }
+
+  it('reads part size, parts in flight and timeouts, as bytes and milliseconds', () => {
+    expect(
+      storageOf(s3('  multipart: { partSize: 16 MiB, queueSize: 4 }\n  timeouts: { connect: 2s, idle: 1m }\n')),
+    ).toEqual({
+      type: 's3',
+      bucket: 'firebreak',
+      region: 'us-east-1',
+      forcePathStyle: false,
+      multipart: { partSize: 16 * MIB, queueSize: 4 },
+      timeouts: { connectMs: 2_000, idleMs: 60_000 },
+    });
+  });
+
+  it('leaves out what is not given, so the store keeps its defaults', () => {
+    expect(storageOf(s3('  multipart: { queueSize: 1 }\n  timeouts: { idle: 90s }\n'))).toMatchObject({
+      multipart: { queueSize: 1 },
+      timeouts: { idleMs: 90_000 },
+    });
+    expect(storageOf(s3('  multipart: {}\n  timeouts: {}\n'))).toMatchObject({ multipart: {}, timeouts: {} });
+  });
+
+  it('accepts a part size in bytes or with a binary unit, from 5 MiB to 5 GiB', () => {
+    const sizes: [string, number][] = [
+      ['8MiB', 8 * MIB],
+      ['16 MiB', 16 * MIB],
+      ['5242880', 5 * MIB],
+      ['"5242880"', 5 * MIB],
+      ['6144KiB', 6 * MIB],
+      ['5GiB', 5 * 1024 * MIB],
+    ];
+    for (const [written, bytes] of sizes) {
+      expect(storageOf(s3(`  multipart: { partSize: ${written} }\n`))).toMatchObject({
+        multipart: { partSize: bytes },
+      });
+    }
+  });
+
+  it('names the field of every value S3 or the store would refuse', () => {
+    expect(
+      problems(
+        s3(`  multipart: { partSize: 4MiB, queueSize: 0, parts: 3 }
+  timeouts: { connect: 5, request: 10s }
+`),
+      ),
+    ).toEqual([
+      '4:26 storage.multipart.partSize must be at least 5MiB (the smallest part S3 accepts)',
+      '4:43 storage.multipart.queueSize must be 1 to 16',
+      '4:46 storage.multipart.parts unknown key `parts`',
+      '5:24 storage.timeouts.connect expected a duration such as 30s, 15m, 4h, 3d or 2w',
+      '5:27 storage.timeouts.request unknown key `request`',
+    ]);
+    const partSize = (written: string) => problems(s3(`  multipart: { partSize: ${written} }\n`));
+    expect(partSize('6GiB')).toEqual([
+      '4:26 storage.multipart.partSize must be at most 5GiB (the largest part S3 accepts)',
+    ]);
+    expect(partSize('8MB')).toEqual([
+      '4:26 storage.multipart.partSize expected a size such as 8MiB, 16 MiB or 5242880 (bytes)',
+    ]);
+    expect(partSize('true')).toEqual([
+      '4:26 storage.multipart.partSize expected a size such as 8MiB, 16 MiB or 5242880 (bytes)',
+    ]);
+    expect(partSize('5.5MiB')).toEqual([
+      '4:26 storage.multipart.partSize expected a size such as 8MiB, 16 MiB or 5242880 (bytes)',
+    ]);
+    const queueSize = (written: string) => problems(s3(`  multipart: { queueSize: ${written} }\n`));
+    expect(queueSize('17')).toEqual(['4:27 storage.multipart.queueSize must be 1 to 16']);
+    expect(queueSize('2.5')).toEqual(['4:27 storage.multipart.queueSize expected a whole number of parts']);
+    expect(problems(s3('  timeouts: { idle: soon }\n'))).toEqual([
+      '4:21 storage.timeouts.idle expected a duration such as 30s, 15m, 4h, 3d or 2w',
+    ]);
+  });
+
+  it('refuses S3 tuning on the filesystem store', () => {
+    expect(problems('storage: { type: filesystem, dir: ./blobs, multipart: { partSize: 8MiB } }\n')).toEqual([
+      '1:44 storage.multipart unknown key `multipart`',
+    ]);
+  });
+});
+
+describe('parseByteSize', () => {
+  it('reads bytes and binary units, and nothing else', () => {
+    expect(['1', '512 B', '1KiB', '8MiB', '16 MiB', ' 2GiB ', '1TiB'].map(parseByteSize)).toEqual([
+      1,
+      512,
+      1024,
+      8 * 1024 ** 2,
+      16 * 1024 ** 2,
+      2 * 1024 ** 3,
+      1024 ** 4,
+    ]);
+    for (const text of ['', 'MiB', '8 MB', '8mib', '1.5GiB', '-1', '8 MiB s', '99999999999 TiB']) {
+      expect(parseByteSize(text)).toBeUndefined();
+    }
   });
 });
