@@ -68,7 +68,17 @@ export function createActivities(deps: ActivityDeps) {
       };
       // Cancellation only reaches an activity that heartbeats; this way no action has to remember to.
       const beat = setInterval(() => heartbeat(), heartbeatIntervalMs);
-      const init = { incidentId, stepId, signal: run.signal, secrets: deps.secrets, logger, heartbeat, resumeFrom };
+      const lastAttempt = input.maxAttempts !== undefined && activity.info.attempt >= input.maxAttempts;
+      const init = {
+        incidentId,
+        stepId,
+        signal: run.signal,
+        secrets: deps.secrets,
+        logger,
+        heartbeat,
+        resumeFrom,
+        lastAttempt,
+      };
       const { ctx, scope } = createActionContext(init);
       logger.info({}, 'action started');
       try {

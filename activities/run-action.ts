@@ -15,6 +15,8 @@ export interface RunActionInput {
   with: JsonObject;
   /** The step's timeout: the action is stopped with TIMEOUT when it runs longer. */
   timeoutMs?: number;
+  /** The step's retry policy's attempts, so the action knows its last attempt (absent: not known). */
+  maxAttempts?: number;
 }
 
 /** Formats zod issues as `with.path: message`, one per issue, separated by `; `. */

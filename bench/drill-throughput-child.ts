@@ -48,7 +48,7 @@ async function verify(job: BenchJob): Promise<{ bytes: number; sha256: string }>
     layout: DEFAULT_LAYOUT,
     postgres: {},
     directories: {},
-    restore: { directory: '/tmp' },
+    restore: { directory: '/tmp', staging: '/tmp' },
     secrets,
   };
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -13,6 +13,8 @@ export interface ActionContextInit {
   heartbeat?: (details?: unknown) => void;
   /** The last heartbeat details of the previous attempt, when this is a retry. */
   resumeFrom?: unknown;
+  /** Whether no retry follows this attempt (default false). */
+  lastAttempt?: boolean;
 }
 
 /** An action context plus the secret scope behind it, which the caller uses to redact what leaves. */
@@ -30,6 +32,7 @@ export function createActionContext(init: ActionContextInit): ScopedActionContex
     signal: init.signal,
     heartbeat: init.heartbeat ?? (() => undefined),
     resumeFrom: init.resumeFrom,
+    lastAttempt: init.lastAttempt ?? false,
     resolveSecrets: (text) => scope.resolve(text),
     redact: (text) => scope.redact(text),
     logger: init.logger,

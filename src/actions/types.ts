@@ -32,6 +32,11 @@ export interface ActionContext {
   heartbeat(details?: unknown): void;
   /** The last progress the previous attempt reported with `heartbeat(details)`; undefined on a first attempt. */
   resumeFrom?: unknown;
+  /**
+   * True when no retry follows a failure of this attempt (the step's last under its retry policy): what an
+   * action keeps for a retry (a partly downloaded file) is of no use after it. False when unknown.
+   */
+  lastAttempt: boolean;
   /** Replaces `⟦secret:REF⟧` markers with their values; call it at the moment of use. */
   resolveSecrets(text: string): Promise<string>;
   /** Replaces every secret value resolved so far in this call with `[redacted]`. */

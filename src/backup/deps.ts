@@ -25,6 +25,11 @@ export interface RestoreTargets {
   postgresUrl?: string;
   /** Absolute path of the directory scratch file restores are made under. */
   directory: string;
+  /**
+   * Absolute path of the directory backup objects are downloaded to before a restore reads them (see
+   * staging.ts). Needs room for the largest backup restored; holds backup data (kept 0700).
+   */
+  staging: string;
 }
 
 /** The dependencies of every backup/restore action. */

@@ -1,12 +1,16 @@
 /**
- * Restoring a directory backup into a scratch directory under `backups.restore.directory`. The archive
- * streams from the store through gunzip into node-tar's extractor in strict mode, so any entry it would
- * otherwise skip or rewrite (a `..` path, an absolute path or link target, a link escaping the target, a
- * write through a symbolic link) fails the restore instead. The bytes are hashed on the way and must be
- * those the manifest vouches for; a failed restore removes what it wrote.
+ * Restoring a directory backup into a scratch directory under `backups.restore.directory`. By default the
+ * archive is staged first (staging.ts: downloaded, checked against the manifest, resumable), so nothing is
+ * extracted from bytes the manifest does not vouch for; with `staging: stream` it streams from the store
+ * and is hashed on the way, checked once extracted. Either way it goes through gunzip into node-tar's
+ * extractor in strict mode, so any entry it would otherwise skip or rewrite (a `..` path, an absolute path
+ * or link target, a link escaping the target, a write through a symbolic link) fails the restore instead.
+ * A failed restore removes what it wrote.
  */
+import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Unpack } from 'tar';
@@ -15,6 +19,15 @@ import type { BackupDeps } from './deps.js';
 import type { BackupManifest } from './manifest.js';
 import { byteMeter, elapsedMs, type StreamOptions } from './progress.js';
 import { scratchName, scratchNameTime } from './scratch-name.js';
+import {
+  keepStagedAlive,
+  removeStaged,
+  stageBackup,
+  stageOptions,
+  stagingReport,
+  type StagingChoice,
+  type StagingReport,
+} from './staging.js';
 
 /** How a file restore went. */
 export interface FilesRestoreOutcome {
@@ -23,8 +36,13 @@ export interface FilesRestoreOutcome {
   entries: number;
   bytes: number;
   sha256: string;
-  timings: { restoreMs: number };
+  staging: StagingReport;
+  /** `restoreMs` runs from the start of the download to the last entry written; `downloadMs` is staging. */
+  timings: { downloadMs: number; restoreMs: number };
 }
+
+/** Options of a files restore. */
+export type FilesRestoreOptions = StreamOptions & StagingChoice;
 
 /** Scratch directories younger than this are left alone by the janitor (they have no lock to ask). */
 export const DEFAULT_LEFTOVER_DIRECTORY_AGE_MS = 6 * 60 * 60_000;
@@ -39,7 +57,7 @@ export async function restoreFiles(
   deps: BackupDeps,
   manifest: BackupManifest,
   targetDir: string,
-  options: StreamOptions = {},
+  options: FilesRestoreOptions = {},
 ): Promise<FilesRestoreOutcome> {
   if (manifest.kind !== 'files') {
     throw new FirebreakError(ErrorCode.InvalidInput, `backup ${manifest.id} is a ${manifest.kind} backup, not files`);
@@ -49,8 +67,51 @@ export async function restoreFiles(
   if (!inside(root, target)) {
     throw new FirebreakError(ErrorCode.InvalidInput, `restore target ${target} is not under ${root}`);
   }
-  const body = await deps.store.get(manifest.key);
   const started = performance.now();
+  if ((options.staging ?? 'file') === 'stream') {
+    const body = await deps.store.get(manifest.key);
+    const extracted = await extractInto(manifest, body, target, options, true);
+    const staging: StagingReport = { mode: 'stream', resumedFrom: 0, bytesRead: extracted.bytes };
+    return { ...extracted, staging, timings: { downloadMs: 0, restoreMs: elapsedMs(started) } };
+  }
+  const staged = await stageBackup(deps, manifest, stageOptions(options));
+  options.stagingProgress?.(staged.restoring);
+  const alive = keepStagedAlive(staged);
+  let keep = false;
+  try {
+    const body = createReadStream(staged.file, { highWaterMark: 1024 * 1024 });
+    // No byte progress here: the heartbeat keeps the staging progress, which a retry resumes from.
+    const extracted = await extractInto(manifest, body, target, { ...stageSignal(options) }, false);
+    return {
+      ...extracted,
+      staging: stagingReport(staged),
+      timings: { downloadMs: staged.downloadMs, restoreMs: elapsedMs(started) },
+    };
+  } catch (error) {
+    keep =
+      !options.signal?.aborted &&
+      options.lastAttempt !== true &&
+      error instanceof FirebreakError &&
+      error.code === ErrorCode.Transient;
+    throw error;
+  } finally {
+    alive.stop();
+    if (!keep) await removeStaged(staged);
+  }
+}
+
+function stageSignal(options: StreamOptions): StreamOptions {
+  return options.signal === undefined ? {} : { signal: options.signal };
+}
+
+/** Extracts `body` (a tar.gz) into the new directory `target`; `check` compares its bytes with the manifest. */
+async function extractInto(
+  manifest: BackupManifest,
+  body: Readable,
+  target: string,
+  options: StreamOptions,
+  check: boolean,
+): Promise<{ directory: string; entries: number; bytes: number; sha256: string }> {
   await mkdir(path.dirname(target), { recursive: true });
   try {
     await mkdir(target);
@@ -76,13 +137,13 @@ export async function restoreFiles(
   try {
     await pipeline(body, meter.stream, createGunzip(), unpack, ...(options.signal ? [{ signal: options.signal }] : []));
     const sha256 = meter.sha256();
-    if (meter.bytes() !== manifest.size || sha256 !== manifest.sha256) {
+    if (check && (meter.bytes() !== manifest.size || sha256 !== manifest.sha256)) {
       throw new FirebreakError(
         ErrorCode.BackupCorrupt,
         `backup object ${manifest.key} does not match its manifest (${meter.bytes()} bytes, SHA-256 ${sha256})`,
       );
     }
-    return { directory: target, entries, bytes: meter.bytes(), sha256, timings: { restoreMs: elapsedMs(started) } };
+    return { directory: target, entries, bytes: meter.bytes(), sha256: check ? sha256 : manifest.sha256 };
   } catch (error) {
     await rm(target, { recursive: true, force: true });
     throw extractError(manifest, error);
@@ -124,7 +185,7 @@ export interface ScratchDirectoryRun<T> {
   value: T;
   restore: FilesRestoreOutcome;
   leftoversRemoved: string[];
-  timings: { restoreMs: number; checkMs: number; removeMs: number; totalMs: number };
+  timings: { downloadMs: number; restoreMs: number; checkMs: number; removeMs: number; totalMs: number };
 }
 
 /**
@@ -135,7 +196,7 @@ export async function withScratchDirectory<T>(
   deps: BackupDeps,
   manifest: BackupManifest,
   fn: (directory: string, restore: FilesRestoreOutcome) => Promise<T>,
-  options: StreamOptions & { leftoverAgeMs?: number } = {},
+  options: FilesRestoreOptions & { leftoverAgeMs?: number } = {},
 ): Promise<ScratchDirectoryRun<T>> {
   const started = performance.now();
   const leftoversRemoved = await removeLeftoverScratchDirectories(deps, options.leftoverAgeMs);
@@ -148,7 +209,8 @@ export async function withScratchDirectory<T>(
     const removeStarted = performance.now();
     await rm(directory, { recursive: true, force: true });
     const removeMs = elapsedMs(removeStarted);
-    const timings = { restoreMs: restore.timings.restoreMs, checkMs, removeMs, totalMs: elapsedMs(started) };
+    const { downloadMs, restoreMs } = restore.timings;
+    const timings = { downloadMs, restoreMs, checkMs, removeMs, totalMs: elapsedMs(started) };
     return { value, restore, leftoversRemoved, timings };
   } finally {
     await rm(directory, { recursive: true, force: true });

@@ -17,7 +17,7 @@ export interface BackupDepsInit {
   dataDir: string;
 }
 
-/** Builds BackupDeps from `backups` (absent: no sources, restores under `<dataDir>/restore`). */
+/** Builds BackupDeps from `backups` (absent: no sources, restores under `<dataDir>/restore`, staged in `<dataDir>/restore-staging`). */
 export function backupDepsFromConfig(backups: BackupsConfig | undefined, init: BackupDepsInit): BackupDeps {
   const restoreUrl = backups?.restore.postgres?.url;
   return {
@@ -31,6 +31,7 @@ export function backupDepsFromConfig(backups: BackupsConfig | undefined, init: B
     directories: { ...backups?.directories },
     restore: {
       directory: backups?.restore.directory ?? path.join(init.dataDir, 'restore'),
+      staging: backups?.restore.staging ?? path.join(init.dataDir, 'restore-staging'),
       ...(restoreUrl === undefined ? {} : { postgresUrl: restoreUrl }),
     },
     ...(backups?.postgresBinDir === undefined ? {} : { postgresBinDir: backups.postgresBinDir }),

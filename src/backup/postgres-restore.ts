@@ -1,8 +1,13 @@
 /**
- * Restoring a PostgreSQL backup: the object streams from the blob store into `pg_restore --no-owner
- * --no-privileges --exit-on-error` against a scratch database created for it on the scratch server
- * (`backups.restore.postgres.url`, never a source). The bytes restored are hashed on the way and must be
- * exactly the bytes the manifest vouches for.
+ * Restoring a PostgreSQL backup into a scratch database created for it on the scratch server
+ * (`backups.restore.postgres.url`, never a source).
+ *
+ * By default the object is staged first (staging.ts): downloaded to local disk and checked against the
+ * manifest segment by segment and whole, resuming a previous attempt's download, and only then restored
+ * by `pg_restore --jobs=N` from the file (parallel restore needs a seekable file; two jobs use both cores
+ * of a small worker). With `staging: stream` the object streams straight into a single-job `pg_restore`
+ * (no local disk needed, nothing to resume) and is hashed on the way; its bytes must still be exactly
+ * those the manifest vouches for, but that is known only once pg_restore has read them all.
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -22,22 +27,41 @@ import {
 import { pgTool, startTool, toolVersion } from './pg/tools.js';
 import { byteMeter, elapsedMs, type StreamOptions } from './progress.js';
 import { assertScratchName } from './scratch-name.js';
+import {
+  keepStagedAlive,
+  removeStaged,
+  stageBackup,
+  stageOptions,
+  stagingReport,
+  type StagingChoice,
+  type StagingReport,
+} from './staging.js';
 
-/** What `restorePostgres` restores into. */
-export interface RestorePostgresOptions extends StreamOptions {
+/** pg_restore jobs when a restore does not say: both cores of a small worker. */
+export const DEFAULT_RESTORE_JOBS = 2;
+
+/** What `restorePostgres` restores into, and how. */
+export interface RestorePostgresOptions extends StreamOptions, StagingChoice {
   /** The scratch database to create and restore into: a `firebreak_drill_…` name (see `scratchName`). */
   database: string;
+  /** pg_restore jobs (file staging only; a stream restores with one). Default 2. */
+  jobs?: number;
 }
 
 /** How a restore went. */
 export interface RestoreOutcome {
   database: string;
-  /** Bytes read from the store (the object's size when all went well). */
+  /** Bytes restored (the object's size when all went well). */
   bytes: number;
   sha256: string;
+  jobs: number;
+  staging: StagingReport;
   tools: { pg_restore: string };
-  /** `restoreMs` (the RTO measure) runs from CREATE DATABASE to pg_restore's exit; `createMs` is its first part. */
-  timings: { createMs: number; restoreMs: number };
+  /**
+   * `restoreMs` (the RTO measure) runs from the start of the download to pg_restore's exit. Its parts:
+   * `downloadMs` (staging; 0 when streamed, as the download overlaps the restore) and `createMs`.
+   */
+  timings: { downloadMs: number; createMs: number; restoreMs: number };
 }
 
 /** The scratch server's admin URL, resolved; INVALID_INPUT when none is configured. */
@@ -64,30 +88,133 @@ export async function restorePostgres(
       `backup ${manifest.id} is a ${manifest.kind} backup, not postgres`,
     );
   }
+  const mode = options.staging ?? 'file';
+  const jobs = options.jobs ?? (mode === 'file' ? DEFAULT_RESTORE_JOBS : 1);
+  if (mode === 'stream' && jobs !== 1) {
+    throw new FirebreakError(ErrorCode.InvalidInput, 'a streamed restore runs one pg_restore job: use staging: file');
+  }
   const database = assertScratchName(options.database);
   const adminUrl = await scratchServerUrl(deps);
   // Checked first: a malformed URL fails here, naming no part of it, before anything is created.
   parsePostgresUrl(adminUrl, SCRATCH_SERVER);
   const pgRestore = pgTool('pg_restore', deps.postgresBinDir);
   const version = await toolVersion(pgRestore);
+  const target = parsePostgresUrl(withDatabase(adminUrl, database), SCRATCH_SERVER);
+  const started = performance.now();
+  const restored =
+    mode === 'file'
+      ? await restoreStaged(deps, manifest, { adminUrl, database, target, pgRestore, jobs }, options)
+      : await restoreStreamed(deps, manifest, { adminUrl, database, target, pgRestore }, options);
+  return {
+    database,
+    bytes: restored.bytes,
+    sha256: restored.sha256,
+    jobs,
+    staging: restored.staging,
+    tools: { pg_restore: version },
+    timings: { downloadMs: restored.downloadMs, createMs: restored.createMs, restoreMs: elapsedMs(started) },
+  };
+}
+
+interface RestoreTarget {
+  adminUrl: string;
+  database: string;
+  target: PostgresUrl;
+  pgRestore: string;
+}
+
+interface Restored {
+  bytes: number;
+  sha256: string;
+  staging: StagingReport;
+  downloadMs: number;
+  createMs: number;
+}
+
+/** Stages the object, then creates the database and runs pg_restore from the file. */
+async function restoreStaged(
+  deps: BackupDeps,
+  manifest: BackupManifest,
+  to: RestoreTarget & { jobs: number },
+  options: RestorePostgresOptions,
+): Promise<Restored> {
+  const staged = await stageBackup(deps, manifest, stageOptions(options));
+  options.stagingProgress?.(staged.restoring);
+  const alive = keepStagedAlive(staged);
+  let keep = false;
+  try {
+    const createMs = await timed(() => createDatabase(to.adminUrl, to.database));
+    await runPgRestore(to, ['--jobs', String(to.jobs), staged.file], options);
+    return {
+      bytes: staged.size,
+      sha256: staged.sha256,
+      staging: stagingReport(staged),
+      downloadMs: staged.downloadMs,
+      createMs,
+    };
+  } catch (error) {
+    // A pg_restore that may succeed on retry restores from the same file, not a new download.
+    keep =
+      !options.signal?.aborted &&
+      options.lastAttempt !== true &&
+      error instanceof FirebreakError &&
+      isRetryableRestore(error);
+    throw error;
+  } finally {
+    alive.stop();
+    if (!keep) await removeStaged(staged);
+  }
+}
+
+function isRetryableRestore(error: FirebreakError): boolean {
+  return error.code === ErrorCode.Transient || error.code === ErrorCode.CommandFailed;
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return elapsedMs(started);
+}
+
+/** Runs pg_restore against the target with `extra` arguments (the file, jobs); resolves when it exits 0. */
+async function runPgRestore(to: RestoreTarget, extra: string[], options: StreamOptions): Promise<void> {
+  const run = startTool({
+    file: to.pgRestore,
+    args: [...RESTORE_ARGS, `--dbname=${to.target.connString}`, ...extra],
+    env: toolEnv(to.target.password),
+    stdin: 'ignore',
+    stdout: 'ignore',
+    secrets: to.target.password === undefined ? [] : [to.target.password],
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  await run.exited;
+}
+
+const RESTORE_ARGS = ['--no-owner', '--no-privileges', '--exit-on-error', '--no-password'];
+
+/** Opens the object, creates the database and streams the object into one pg_restore job. */
+async function restoreStreamed(
+  deps: BackupDeps,
+  manifest: BackupManifest,
+  to: RestoreTarget,
+  options: RestorePostgresOptions,
+): Promise<Restored> {
   // Opened before anything is created: a missing object leaves nothing to clean up.
   const body = await deps.store.get(manifest.key);
-  const createStarted = performance.now();
+  let createMs: number;
   try {
-    await createDatabase(adminUrl, database);
+    createMs = await timed(() => createDatabase(to.adminUrl, to.database));
   } catch (error) {
     body.destroy();
     throw error;
   }
-  const createMs = elapsedMs(createStarted);
-  const target = parsePostgresUrl(withDatabase(adminUrl, database), SCRATCH_SERVER);
-  const fed = await feedPgRestore(body, pgRestore, target, options);
+  const fed = await feedPgRestore(body, to.pgRestore, to.target, options);
   checkBytes(manifest, fed.bytes, fed.sha256);
   return {
-    database,
     ...fed,
-    tools: { pg_restore: version },
-    timings: { createMs, restoreMs: elapsedMs(createStarted) },
+    staging: { mode: 'stream', resumedFrom: 0, bytesRead: fed.bytes },
+    downloadMs: 0,
+    createMs,
   };
 }
 
@@ -100,7 +227,7 @@ async function feedPgRestore(
 ): Promise<{ bytes: number; sha256: string }> {
   const run = startTool({
     file,
-    args: ['--no-owner', '--no-privileges', '--exit-on-error', '--no-password', `--dbname=${target.connString}`],
+    args: [...RESTORE_ARGS, `--dbname=${target.connString}`],
     env: toolEnv(target.password),
     stdin: 'pipe',
     stdout: 'ignore',

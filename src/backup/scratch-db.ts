@@ -10,8 +10,14 @@ import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { BackupDeps } from './deps.js';
 import type { BackupManifest } from './manifest.js';
 import { connectClient, postgresError, quoteIdent, withDatabase } from './pg/connection.js';
-import { restorePostgres, SCRATCH_SERVER, scratchServerUrl, type RestoreOutcome } from './postgres-restore.js';
-import { elapsedMs, type StreamOptions } from './progress.js';
+import {
+  restorePostgres,
+  SCRATCH_SERVER,
+  scratchServerUrl,
+  type RestoreOutcome,
+  type RestorePostgresOptions,
+} from './postgres-restore.js';
+import { elapsedMs } from './progress.js';
 import { assertScratchName, scratchName, scratchNameTime } from './scratch-name.js';
 
 /** Advisory lock namespace (`FBDR`): a live restore holds (namespace, hashtext(name)) on its session. */
@@ -21,7 +27,7 @@ const LOCK_NAMESPACE = 0x46424452;
 export const DEFAULT_LEFTOVER_AGE_MS = 15 * 60_000;
 
 /** Options of `withScratchDatabase`. */
-export interface ScratchOptions extends StreamOptions {
+export interface ScratchOptions extends Omit<RestorePostgresOptions, 'database'> {
   /** Minimum age of an unlocked leftover before the janitor drops it. Default 15 minutes. */
   leftoverAgeMs?: number;
 }
@@ -32,7 +38,14 @@ export interface ScratchRun<T> {
   database: string;
   restore: RestoreOutcome;
   leftoversDropped: string[];
-  timings: { createMs: number; restoreMs: number; checkMs: number; dropMs: number; totalMs: number };
+  timings: {
+    downloadMs: number;
+    createMs: number;
+    restoreMs: number;
+    checkMs: number;
+    dropMs: number;
+    totalMs: number;
+  };
 }
 
 function now(deps: BackupDeps): Date {
@@ -157,13 +170,13 @@ export async function withScratchDatabase<T>(
   if (failure !== undefined) throw withDropFailure(failure.error, database, dropFailure);
   if (dropFailure !== undefined) throw dropFailure.error;
   if (result === undefined) throw new Error('unreachable: no result and no failure');
-  const { createMs, restoreMs } = result.restore.timings;
+  const { downloadMs, createMs, restoreMs } = result.restore.timings;
   return {
     value: result.value,
     database,
     restore: result.restore,
     leftoversDropped,
-    timings: { createMs, restoreMs, checkMs: result.checkMs, dropMs, totalMs: elapsedMs(started) },
+    timings: { downloadMs, createMs, restoreMs, checkMs: result.checkMs, dropMs, totalMs: elapsedMs(started) },
   };
 }
 

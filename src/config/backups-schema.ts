@@ -24,6 +24,8 @@ export const DirectorySourceConfigSchema = z.strictObject({ path: z.string().min
 export const RestoreTargetsConfigSchema = z.strictObject({
   postgres: z.strictObject({ url: SecretReference }).optional(),
   directory: z.string().min(1).optional(),
+  /** Where backup objects are downloaded before they are restored (default `<data dir>/restore-staging`). */
+  staging: z.string().min(1).optional(),
 });
 
 const DEFAULT_DATA_PREFIX = 'backups';

@@ -124,16 +124,20 @@ function resolveStorage(storage: StorageConfig, base: string): StorageConfig {
   return storage.type === 'filesystem' ? { ...storage, dir: path.resolve(base, storage.dir) } : storage;
 }
 
-/** Source directories, the restore directory and the PostgreSQL bin directory are relative to the file. */
+/** Source directories, the restore and staging directories and the PostgreSQL bin directory are relative to the file. */
 function resolveBackups(backups: BackupsConfig, base: string): BackupsConfig {
   const directories = Object.fromEntries(
     Object.entries(backups.directories).map(([name, dir]) => [name, { ...dir, path: path.resolve(base, dir.path) }]),
   );
-  const { directory } = backups.restore;
+  const { directory, staging } = backups.restore;
   return {
     ...backups,
     directories,
-    restore: { ...backups.restore, ...(directory === undefined ? {} : { directory: path.resolve(base, directory) }) },
+    restore: {
+      ...backups.restore,
+      ...(directory === undefined ? {} : { directory: path.resolve(base, directory) }),
+      ...(staging === undefined ? {} : { staging: path.resolve(base, staging) }),
+    },
     ...(backups.postgresBinDir === undefined ? {} : { postgresBinDir: path.resolve(base, backups.postgresBinDir) }),
   };
 }

@@ -23,6 +23,11 @@ export interface TestSeaweedfs {
   secretAccessKey: string;
   /** Kills the server with SIGKILL, as a crash would: open connections are cut, the data stays. */
   kill(): Promise<void>;
+  /**
+   * Stops the server in its tracks with SIGSTOP, synchronously: it sends nothing more (what is already in
+   * socket buffers still arrives) until it is killed. For making a transfer break at a known point.
+   */
+  freeze(): void;
   /** Starts the killed server again on the same ports and data, and waits until it accepts writes. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -154,6 +159,9 @@ export async function startSeaweedfs(readyTimeoutMs = 90_000): Promise<TestSeawe
     run.child.kill('SIGKILL');
     await gone;
   };
+  const freeze = (): void => {
+    if (!run.exited()) run.child.kill('SIGSTOP');
+  };
   const stop = async (): Promise<void> => {
     client.destroy();
     await stopProcess(run.child);
@@ -170,5 +178,5 @@ export async function startSeaweedfs(readyTimeoutMs = 90_000): Promise<TestSeawe
     await stop();
     throw error;
   }
-  return { endpoint, region, bucket, accessKeyId, secretAccessKey, kill, restart, stop };
+  return { endpoint, region, bucket, accessKeyId, secretAccessKey, kill, freeze, restart, stop };
 }

@@ -88,7 +88,7 @@ beforeAll(async () => {
     layout: DEFAULT_LAYOUT,
     postgres: {},
     directories: { site: { path: path.join(scratch, 'site') }, broken: { path: path.join(scratch, 'broken') } },
-    restore: { directory: path.join(scratch, 'restore') },
+    restore: { directory: path.join(scratch, 'restore'), staging: path.join(scratch, 'staging') },
     secrets: createSecretResolver({ env: {}, baseDir: scratch }),
   };
   await takeBackup('site');

@@ -29,6 +29,7 @@ export async function runAction(run: IncidentRun, step: ActionStep): Promise<Jso
     action: step.action,
     with: input,
     ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
+    maxAttempts: step.retry?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
   });
   if (result.note !== undefined) run.event('note', result.note, { step: step.id });
   return result.output;

@@ -16,13 +16,15 @@ import { SOURCE_NAME, type BackupManifest } from '../manifest.js';
 import { manifestStoreOf } from '../manifest-store.js';
 import { bytesPerSecond } from '../progress.js';
 import { summarize } from '../select.js';
-import { BackupId } from './restore-postgres.js';
+import { lastAttemptCleanup } from '../staging.js';
+import { BackupId, StagingModeInput } from './restore-postgres.js';
 
 /** Input of `restore.files`. */
 export const RestoreFilesInput = z.strictObject({
   source: z.string().regex(SOURCE_NAME).meta({ description: 'The directory source the backup was taken from.' }),
   backup: BackupId,
   checks: CheckList.optional().meta({ description: 'Checks run against the restored directory before it is removed.' }),
+  staging: StagingModeInput,
 });
 export type RestoreFilesInput = z.infer<typeof RestoreFilesInput>;
 
@@ -37,24 +39,30 @@ export const restoreFilesSpec: ActionSpec<typeof RestoreFilesInput> = {
 export function restoreFilesAction(deps: BackupDeps): ActionDefinition<typeof RestoreFilesInput> {
   return {
     ...restoreFilesSpec,
-    async execute(input, ctx) {
-      const manifest = await readManifest(manifestStoreOf(deps), deps.layout, input.source, input.backup);
-      if (manifest.kind !== 'files') {
-        throw new FirebreakError(ErrorCode.InvalidInput, `backup ${manifest.id} is a ${manifest.kind} backup`);
-      }
-      const checks = input.checks ?? [];
-      const run = await withScratchDirectory(deps, manifest, (dir) => runFileChecks(dir, manifest, checks), {
-        signal: ctx.signal,
-        onProgress: (bytes) => ctx.heartbeat({ phase: 'restore', bytes }),
-      });
-      const verdict = checksVerdict(run.value);
-      ctx.logger.info({ backup: manifest.id, restoreMs: run.timings.restoreMs, passed: verdict.passed }, 'restored');
-      const passed = run.value.filter((check) => check.status === 'PASS').length;
-      const note =
-        `Restored backup ${manifest.id} of ${input.source} in ${run.timings.restoreMs} ms into a scratch directory ` +
-        `(removed): ${passed} of ${run.value.length} checks passed`;
-      return { output: restoreOutput(manifest, run), note };
-    },
+    // A failure on the last attempt (before or after staging) leaves no staged file behind.
+    execute: (input, ctx) =>
+      lastAttemptCleanup(deps, ctx, async () => {
+        const manifest = await readManifest(manifestStoreOf(deps), deps.layout, input.source, input.backup);
+        if (manifest.kind !== 'files') {
+          throw new FirebreakError(ErrorCode.InvalidInput, `backup ${manifest.id} is a ${manifest.kind} backup`);
+        }
+        const checks = input.checks ?? [];
+        const run = await withScratchDirectory(deps, manifest, (dir) => runFileChecks(dir, manifest, checks), {
+          signal: ctx.signal,
+          resumeFrom: ctx.resumeFrom,
+          lastAttempt: ctx.lastAttempt,
+          stagingProgress: (progress) => ctx.heartbeat(progress),
+          onProgress: (bytes) => ctx.heartbeat({ phase: 'restore', bytes }),
+          ...(input.staging === undefined ? {} : { staging: input.staging }),
+        });
+        const verdict = checksVerdict(run.value);
+        ctx.logger.info({ backup: manifest.id, restoreMs: run.timings.restoreMs, passed: verdict.passed }, 'restored');
+        const passed = run.value.filter((check) => check.status === 'PASS').length;
+        const note =
+          `Restored backup ${manifest.id} of ${input.source} in ${run.timings.restoreMs} ms into a scratch directory ` +
+          `(removed): ${passed} of ${run.value.length} checks passed`;
+        return { output: restoreOutput(manifest, run), note };
+      }),
   };
 }
 
@@ -70,6 +78,7 @@ function restoreOutput(manifest: BackupManifest, run: ScratchDirectoryRun<CheckR
     sha256: run.restore.sha256,
     restoreMs: run.timings.restoreMs,
     timings: { ...run.timings },
+    staging: { ...run.restore.staging },
     throughputBytesPerS: bytesPerSecond(run.restore.bytes, run.timings.restoreMs),
     checks: run.value,
     verdict: { passed: verdict.passed, counts: { ...verdict.counts }, reasons: verdict.reasons },

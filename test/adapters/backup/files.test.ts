@@ -66,7 +66,7 @@ beforeAll(async () => {
     layout: DEFAULT_LAYOUT,
     postgres: {},
     directories: { site: { path: source } },
-    restore: { directory: restoreRoot },
+    restore: { directory: restoreRoot, staging: path.join(scratch, 'staging') },
     secrets: createSecretResolver({ env: {}, baseDir: scratch }),
   };
 });

@@ -3,9 +3,10 @@
  * filesystem blob store: row counts, restore into scratch databases that are always dropped, the janitor,
  * and failures that leave nothing behind.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../../src/backup/catalog.js';
@@ -18,7 +19,8 @@ import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import type { BlobStore } from '../../../src/storage/blob-store.js';
 import { createFsStore } from '../../../src/storage/fs-store.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
-import { rejection, testContext } from '../../unit/actions/support.js';
+import { createActionContext } from '../../../src/actions/context.js';
+import { memoryLogger, rejection, testContext } from '../../unit/actions/support.js';
 
 let server: TestPostgres;
 let scratch: string;
@@ -53,7 +55,11 @@ function depsWith(env: Record<string, string>, overrides: Partial<BackupDeps> = 
     layout: DEFAULT_LAYOUT,
     postgres: { app: { url: 'env:APP_URL' } },
     directories: {},
-    restore: { postgresUrl: 'env:SCRATCH_URL', directory: path.join(scratch, 'restore') },
+    restore: {
+      postgresUrl: 'env:SCRATCH_URL',
+      directory: path.join(scratch, 'restore'),
+      staging: path.join(scratch, 'staging'),
+    },
     secrets: createSecretResolver({ env, baseDir: scratch }),
     postgresBinDir: server.binDir,
     ...overrides,
@@ -183,6 +189,85 @@ describe('restore into a scratch database', () => {
     expect(output).toMatchObject({ dropped: true, bytes: manifest.size, sha256: manifest.sha256 });
     expect(output.restoreMs).toEqual(expect.any(Number));
     expect(output.tables).toEqual(EXPECTED_TABLES);
+    expect(await drillDatabases()).toEqual([]);
+  });
+
+  it('resumes a download broken mid-way from the staged bytes, then restores with two jobs', async () => {
+    // Small segments, so the dump spans several and the break falls inside it.
+    const small = { ...deps, segmentBytes: 2 * 1024 };
+    const { manifest } = await backupPostgres(small, 'app');
+    expect(manifest.size).toBeGreaterThan(8 * 1024);
+    const starts: number[] = [];
+    let breakAt: number | undefined = 6 * 1024;
+    const breaking: BlobStore = {
+      ...store,
+      get: async (key, opts) => {
+        const body = await store.get(key, opts);
+        if (key !== manifest.key) return body;
+        starts.push(opts?.start ?? 0);
+        const limit = breakAt;
+        breakAt = undefined;
+        if (limit === undefined) return body;
+        let passed = 0;
+        const cut = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            if (passed + chunk.length <= limit) {
+              passed += chunk.length;
+              return callback(null, chunk);
+            }
+            callback(null, chunk.subarray(0, limit - passed));
+            cut.destroy(new Error('socket hang up'));
+            body.destroy();
+          },
+        });
+        return body.pipe(cut);
+      },
+    };
+    const action = restorePostgresAction({ ...small, store: breaking });
+    const checks = [{ name: 'counts', kind: 'row-counts' as const }];
+    const beats: unknown[] = [];
+    const attempt = (resumeFrom?: unknown) =>
+      createActionContext({
+        incidentId: 'inc-1',
+        stepId: 'restore',
+        signal: new AbortController().signal,
+        secrets: small.secrets,
+        logger: memoryLogger().logger,
+        heartbeat: (details) => beats.push(details),
+        resumeFrom,
+      }).ctx;
+    const first = await rejection(action.execute({ source: 'app', backup: manifest.id, checks }, attempt()));
+    expect(first.code).toBe(ErrorCode.Transient);
+    expect(first.message).toMatch(/failed at byte \d+: socket hang up/);
+    expect(await drillDatabases()).toEqual([]);
+    const resumeFrom = beats.at(-1);
+    expect(resumeFrom).toMatchObject({ kind: 'restore.download', key: manifest.key, phase: 'download' });
+
+    const result = await action.execute({ source: 'app', backup: manifest.id, checks }, attempt(resumeFrom));
+    const output = result.output as { staging: { resumedFrom: number; bytesRead: number }; jobs: number };
+    const resumedAt = starts.at(-1) ?? 0;
+    expect(resumedAt).toBeGreaterThan(0);
+    expect(output.staging).toEqual({ mode: 'file', resumedFrom: resumedAt, bytesRead: manifest.size - resumedAt });
+    expect(output.jobs).toBe(2);
+    expect(result.output).toMatchObject({ verdict: { passed: true }, bytes: manifest.size, sha256: manifest.sha256 });
+    expect(beats.at(-1)).toMatchObject({ kind: 'restore.download', phase: 'restore', offset: manifest.size });
+    expect(await drillDatabases()).toEqual([]);
+    expect(readdirSync(small.restore.staging)).toEqual([]);
+  });
+
+  it('streams straight into one pg_restore job when asked to, staging nothing', async () => {
+    const { manifest } = await backupPostgres(deps, 'app');
+    const { ctx } = testContext();
+    const checks = [{ name: 'counts', kind: 'row-counts' as const }];
+    const result = await restorePostgresAction(deps).execute(
+      { source: 'app', backup: manifest.id, checks, staging: 'stream' },
+      ctx,
+    );
+    expect(result.output).toMatchObject({
+      verdict: { passed: true },
+      jobs: 1,
+      staging: { mode: 'stream', resumedFrom: 0, bytesRead: manifest.size },
+    });
     expect(await drillDatabases()).toEqual([]);
   });
 

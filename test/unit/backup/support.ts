@@ -71,7 +71,7 @@ export function backupDeps(store: BlobStore, now = new Date('2024-06-10T12:00:00
     layout: DEFAULT_LAYOUT,
     postgres: {},
     directories: {},
-    restore: { directory: '/nonexistent' },
+    restore: { directory: '/nonexistent', staging: '/nonexistent' },
     secrets: createSecretResolver({ env: {}, baseDir: '/nonexistent' }),
     now: () => now,
   };

@@ -42,6 +42,7 @@ describe('loadConfig: backups', () => {
   restore:
     postgres: { url: file:secrets/scratch-url }
     directory: scratch
+    staging: /mnt/big/staging
 `,
     );
     const result = loadConfig({}, { cwd: dir, configPath: 'conf/firebreak.yaml' });
@@ -51,7 +52,11 @@ describe('loadConfig: backups', () => {
       postgresBinDir: '/usr/lib/postgresql/15/bin',
       postgres: { orders: { url: 'env:ORDERS_DB_URL' } },
       directories: { uploads: { path: path.join(dir, 'srv/uploads') } },
-      restore: { postgres: { url: 'file:secrets/scratch-url' }, directory: path.join(dir, 'conf/scratch') },
+      restore: {
+        postgres: { url: 'file:secrets/scratch-url' },
+        directory: path.join(dir, 'conf/scratch'),
+        staging: '/mnt/big/staging',
+      },
     });
     const store = await createFsStore({ dir: path.join(dir, 'blobs') });
     const secrets = createSecretResolver({ env: {}, baseDir: dir });
@@ -60,6 +65,7 @@ describe('loadConfig: backups', () => {
     expect(deps.restore).toEqual({
       postgresUrl: 'file:secrets/scratch-url',
       directory: path.join(dir, 'conf/scratch'),
+      staging: '/mnt/big/staging',
     });
   });
 
@@ -71,7 +77,7 @@ describe('loadConfig: backups', () => {
       layout: { dataPrefix: 'backups', manifestPrefix: 'manifests' },
       postgres: {},
       directories: {},
-      restore: { directory: '/var/lib/firebreak/restore' },
+      restore: { directory: '/var/lib/firebreak/restore', staging: '/var/lib/firebreak/restore-staging' },
     });
     expect(deps.restore.postgresUrl).toBeUndefined();
   });
