@@ -1,5 +1,5 @@
 /**
- * Restore checks as runbooks write them (`with.checks` of restore.postgres / restore.files), their
+ * Restore checks as runbooks write them (`with.checks` of restore.postgres / restore.files / restore.check), their
  * results, and the verdict over a list of results. A check is PASS, FAIL or SKIPPED; SKIPPED (a check
  * that could not run or does not apply) never counts as a pass.
  */
@@ -24,6 +24,11 @@ export const RowCountsCheck = z.strictObject({
   kind: z.literal('row-counts'),
   tables: Names.optional(),
   tolerancePercent: z.number().min(0).max(100).optional(),
+  toleranceRows: z
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: 'Rows either way allowed on top of the percentage (default 0), for small or empty tables.' }),
 });
 
 /** What a query must return: exactly / at least so many rows, or one value in the first row's first column. */

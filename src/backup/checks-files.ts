@@ -1,5 +1,5 @@
 /**
- * Restore checks against a restored directory: it exists, and files have the SHA-256 the manifest
+ * Restore checks against a directory (a scratch restore, or a live one for restore.check): it exists, and files have the SHA-256 the manifest
  * recorded. Files are hashed as streams, four at a time. Database checks do not apply and are SKIPPED.
  */
 import { createHash } from 'node:crypto';
@@ -11,30 +11,38 @@ import { skipped, timed, type CheckResult, type CheckSpec } from './check-schema
 
 type Outcome = { status: 'PASS' | 'FAIL' | 'SKIPPED'; reason: string };
 
-/** Runs the checks against the restored directory `dir`, in order; never throws for a check. */
+/** Runs the checks against the directory `dir`, in order; never throws for a check. */
 export async function runFileChecks(
   dir: string,
   manifest: BackupManifest,
   checks: readonly CheckSpec[],
+  options: { label?: string } = {},
 ): Promise<CheckResult[]> {
+  const label = options.label ?? 'the restored directory';
   const info = await stat(dir).catch(() => undefined);
   const results: CheckResult[] = [];
   for (const check of checks) {
     if (!info?.isDirectory() && check.kind !== 'starts') {
-      results.push(skipped(check, `the restored directory ${dir} does not exist`));
+      results.push(skipped(check, `${label} ${dir} does not exist`));
       continue;
     }
-    results.push(await timed(check, () => runOne(dir, info?.isDirectory() === true, manifest, check)));
+    results.push(await timed(check, () => runOne(dir, label, info?.isDirectory() === true, manifest, check)));
   }
   return results;
 }
 
-async function runOne(dir: string, exists: boolean, manifest: BackupManifest, check: CheckSpec): Promise<Outcome> {
+async function runOne(
+  dir: string,
+  label: string,
+  exists: boolean,
+  manifest: BackupManifest,
+  check: CheckSpec,
+): Promise<Outcome> {
   switch (check.kind) {
     case 'starts':
       return exists
-        ? { status: 'PASS', reason: `the restored directory exists` }
-        : { status: 'FAIL', reason: `the restored directory ${dir} does not exist` };
+        ? { status: 'PASS', reason: `${label} exists` }
+        : { status: 'FAIL', reason: `${label} ${dir} does not exist` };
     case 'file-hashes':
       return fileHashes(dir, manifest, check.paths);
     case 'tables-exist':

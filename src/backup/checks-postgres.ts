@@ -1,12 +1,16 @@
 /**
- * Restore checks against a restored PostgreSQL database, on one connection: it starts, its tables exist,
- * row counts match the manifest within a tolerance, named queries return what they should. Queries run
- * in a read-only transaction with a statement timeout. A check that cannot run is SKIPPED, never passed.
+ * Restore checks against a PostgreSQL database, on one connection: it starts, its tables exist, row
+ * counts match the manifest within a tolerance, named queries return what they should. Queries run in a
+ * read-only transaction with a statement timeout; against a live database (`readOnly`) the whole session
+ * is read-only too. A check that cannot run is SKIPPED, never passed.
  */
 import type pg from 'pg';
 import type { BackupManifest } from './manifest.js';
 import { skipped, timed, type CheckResult, type CheckSpec, type QueryExpectation } from './check-schema.js';
 import { connectClient, quoteIdent } from './pg/connection.js';
+
+/** How long a check against a live database waits for a table lock before it fails. */
+export const LIVE_LOCK_TIMEOUT_MS = 30_000;
 
 /** How long one check's query may run. */
 export const CHECK_STATEMENT_TIMEOUT_MS = 300_000;
@@ -19,34 +23,63 @@ const TABLES = `
 type Outcome = { status: 'PASS' | 'FAIL' | 'SKIPPED'; reason: string };
 type Tables = Map<string, { schema: string; name: string }>;
 
-/** Runs the checks against the database at `url` (a scratch restore), in order; never throws for a check. */
+/** How `runPostgresChecks` treats its database. */
+export interface PostgresCheckOptions {
+  /**
+   * The database is live (production after a promotion), not a scratch restore: the session is made
+   * read-only before any check runs, and each `query` check is sent as one prepared statement, so it
+   * cannot end the read-only transaction it runs in and write in a statement of its own.
+   */
+  readOnly?: boolean;
+  /** Names the database in reasons, e.g. `database primary-db`; default `the restored database`. */
+  label?: string;
+}
+
+/** pg's `queryMode` (missing from @types/pg): `extended` parses the text as exactly one statement. */
+type ArrayQuery = pg.QueryArrayConfig & { queryMode?: 'extended' };
+
+/** Runs the checks against the database at `url`, in order; never throws for a check. */
 export async function runPostgresChecks(
   url: string,
   manifest: BackupManifest,
   checks: readonly CheckSpec[],
+  options: PostgresCheckOptions = {},
 ): Promise<CheckResult[]> {
+  const label = options.label ?? 'the restored database';
   let client: pg.Client;
   try {
-    client = await connectClient(url, 'the restored database');
+    client = await connectClient(url, label);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     return checks.map((check) =>
       check.kind === 'starts'
         ? { name: check.name, kind: check.kind, status: 'FAIL', reason: why, durationMs: 0 }
-        : skipped(check, `the restored database is not reachable: ${why}`),
+        : skipped(check, `${label} is not reachable: ${why}`),
     );
   }
   try {
+    // Before anything else: every transaction of this session, implicit ones included, is read-only.
+    if (options.readOnly === true) {
+      await client.query('SET default_transaction_read_only = on');
+      // A live database may be mid-migration: a count waits at most this long for a lock, then fails.
+      await client.query(`SET lock_timeout = ${LIVE_LOCK_TIMEOUT_MS}`);
+    }
     await client.query(`SET statement_timeout = ${CHECK_STATEMENT_TIMEOUT_MS}`);
+    const oneStatement = options.readOnly === true;
     const results: CheckResult[] = [];
-    for (const check of checks) results.push(await timed(check, () => runOne(client, manifest, check)));
+    for (const check of checks) results.push(await timed(check, () => runOne(client, manifest, check, oneStatement)));
     return results;
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
-async function runOne(client: pg.Client, manifest: BackupManifest, check: CheckSpec): Promise<Outcome> {
+async function runOne(
+  client: pg.Client,
+  manifest: BackupManifest,
+  check: CheckSpec,
+  oneStatement: boolean,
+): Promise<Outcome> {
   switch (check.kind) {
     case 'starts': {
       const result = await client.query<{ version: string }>("SELECT current_setting('server_version') AS version");
@@ -55,9 +88,12 @@ async function runOne(client: pg.Client, manifest: BackupManifest, check: CheckS
     case 'tables-exist':
       return tablesExist(client, manifest, check.tables);
     case 'row-counts':
-      return rowCounts(client, manifest, check.tables, check.tolerancePercent ?? 0);
+      return rowCounts(client, manifest, check.tables, {
+        percent: check.tolerancePercent ?? 0,
+        rows: check.toleranceRows ?? 0,
+      });
     case 'query':
-      return query(client, check.sql, check.expect);
+      return query(client, check.sql, check.expect, oneStatement);
     case 'file-hashes':
       return { status: 'SKIPPED', reason: 'file hashes do not apply to a PostgreSQL restore' };
   }
@@ -83,11 +119,17 @@ async function tablesExist(client: pg.Client, manifest: BackupManifest, named: s
   return { status: 'PASS', reason: `all ${tables.length} tables exist` };
 }
 
+function describeTolerance({ percent, rows }: { percent: number; rows: number }): string {
+  if (percent === 0 && rows === 0) return 'exactly';
+  const parts = [...(percent > 0 ? [`${percent}%`] : []), ...(rows > 0 ? [`${rows} rows`] : [])];
+  return `within ${parts.join(' + ')}`;
+}
+
 async function rowCounts(
   client: pg.Client,
   manifest: BackupManifest,
   named: string[] | undefined,
-  tolerancePercent: number,
+  tolerance: { percent: number; rows: number },
 ): Promise<Outcome> {
   const expected = manifest.postgres?.tables;
   if (expected === undefined) return { status: 'SKIPPED', reason: 'the manifest records no row counts' };
@@ -103,11 +145,11 @@ async function rowCounts(
     else {
       const sql = `SELECT count(*)::text AS rows FROM ${quoteIdent(where.schema)}.${quoteIdent(where.name)}`;
       const got = Number((await client.query<{ rows: string }>(sql)).rows[0]?.rows ?? 0);
-      if (Math.abs(got - want) > (want * tolerancePercent) / 100)
+      if (Math.abs(got - want) > (want * tolerance.percent) / 100 + tolerance.rows)
         problems.push(`${table}: ${got} rows, manifest ${want}`);
     }
   }
-  const within = tolerancePercent === 0 ? 'exactly' : `within ${tolerancePercent}%`;
+  const within = describeTolerance(tolerance);
   if (problems.length > 0)
     return {
       status: 'FAIL',
@@ -116,11 +158,18 @@ async function rowCounts(
   return { status: 'PASS', reason: `${tables.length} tables match the manifest's row counts ${within}` };
 }
 
-async function query(client: pg.Client, sql: string, expect: QueryExpectation): Promise<Outcome> {
-  // Read-only and rolled back: a check must not change what later checks see.
+async function query(
+  client: pg.Client,
+  sql: string,
+  expect: QueryExpectation,
+  oneStatement: boolean,
+): Promise<Outcome> {
+  // Read-only and rolled back: a check must not change what later checks see. Sent as exactly one statement
+  // (live databases), it cannot `COMMIT` and carry on outside this transaction either.
   await client.query('BEGIN TRANSACTION READ ONLY');
   try {
-    const result = await client.query<unknown[]>({ text: sql, rowMode: 'array' });
+    const config: ArrayQuery = { text: sql, rowMode: 'array', ...(oneStatement ? { queryMode: 'extended' } : {}) };
+    const result = await client.query<unknown[]>(config);
     return judge(result.rows, expect);
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -48,6 +48,11 @@ export const ErrorCode = {
   DrillFailed: 'DRILL_FAILED',
   /** No restore drill of a runbook passed within the window a freshness check allows. Not retried. */
   DrillStale: 'DRILL_STALE',
+  /**
+   * A live target does not match its backup after a restore was promoted (`restore.check` with `require`):
+   * a check failed or nothing was verified. Checking again will not change the data. Not retried.
+   */
+  RestoreCheckFailed: 'RESTORE_CHECK_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -66,6 +71,7 @@ export const NON_RETRYABLE_CODES: readonly ErrorCode[] = [
   ErrorCode.BackupCorrupt,
   ErrorCode.DrillFailed,
   ErrorCode.DrillStale,
+  ErrorCode.RestoreCheckFailed,
 ];
 
 /** An error with a code, thrown by adapters and activities and mapped to `ApplicationFailure` at the edge. */

@@ -6,6 +6,7 @@ import type { ActionDefinition, ActionSpec } from '../../actions/types.js';
 import type { BackupDeps } from '../deps.js';
 import { backupFilesAction, backupFilesSpec } from './backup-files.js';
 import { backupPostgresAction, backupPostgresSpec } from './backup-postgres.js';
+import { restoreCheckAction, restoreCheckSpec } from './restore-check.js';
 import { restoreFilesAction, restoreFilesSpec } from './restore-files.js';
 import { restorePostgresAction, restorePostgresSpec } from './restore-postgres.js';
 import { backupSelectAction, backupSelectSpec } from './select.js';
@@ -20,6 +21,7 @@ export function backupActions(deps: BackupDeps): ActionDefinition[] {
     backupFilesAction(deps),
     restorePostgresAction(deps),
     restoreFilesAction(deps),
+    restoreCheckAction(deps),
     backupSelectAction(deps),
     backupVerifyAction(deps),
     drillRecordAction(deps),
@@ -33,6 +35,7 @@ export const backupActionSpecs: readonly ActionSpec[] = [
   backupFilesSpec,
   restorePostgresSpec,
   restoreFilesSpec,
+  restoreCheckSpec,
   backupSelectSpec,
   backupVerifySpec,
   drillRecordSpec,
