@@ -108,6 +108,9 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? INCIDENT_TASK_QUEUE,
     activities,
+    // Heartbeats carry cancellation to a running action: by default they are throttled to 80% of the
+    // heartbeat timeout (24 s), so cancelling a restore would take that long to stop pg_restore.
+    maxHeartbeatThrottleInterval: '5s',
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: workflowsEntry() }),

@@ -28,6 +28,8 @@ export interface TestSeaweedfs {
    * socket buffers still arrives) until it is killed. For making a transfer break at a known point.
    */
   freeze(): void;
+  /** Lets a frozen server run on (SIGCONT). */
+  thaw(): void;
   /** Starts the killed server again on the same ports and data, and waits until it accepts writes. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -162,6 +164,9 @@ export async function startSeaweedfs(readyTimeoutMs = 90_000): Promise<TestSeawe
   const freeze = (): void => {
     if (!run.exited()) run.child.kill('SIGSTOP');
   };
+  const thaw = (): void => {
+    if (!run.exited()) run.child.kill('SIGCONT');
+  };
   const stop = async (): Promise<void> => {
     client.destroy();
     await stopProcess(run.child);
@@ -178,5 +183,5 @@ export async function startSeaweedfs(readyTimeoutMs = 90_000): Promise<TestSeawe
     await stop();
     throw error;
   }
-  return { endpoint, region, bucket, accessKeyId, secretAccessKey, kill, freeze, restart, stop };
+  return { endpoint, region, bucket, accessKeyId, secretAccessKey, kill, freeze, thaw, restart, stop };
 }
