@@ -7,7 +7,12 @@
  * the object onto itself with new metadata (CopyObject up to 5 GiB, a multipart copy beyond).
  */
 import { Readable } from 'node:stream';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import { Digest, SHA256_METADATA, type PutResult } from './blob-store.js';
@@ -68,9 +73,10 @@ interface StreamedBody {
 }
 
 async function putMultipart(target: S3Target, key: string, streamed: StreamedBody, headers: PutHeaders) {
-  const { settings, client, bucket } = target;
+  const { settings, bucket } = target;
+  const created: Array<Promise<{ UploadId?: string | undefined }>> = [];
   const upload = new Upload({
-    client,
+    client: recordingCreates(target.client, created),
     partSize: settings.partSize,
     queueSize: settings.queueSize,
     // On any failure lib-storage sends AbortMultipartUpload, so the server drops the parts it holds.
@@ -94,6 +100,9 @@ async function putMultipart(target: S3Target, key: string, streamed: StreamedBod
   try {
     etag = (await upload.done()).ETag;
   } catch (error) {
+    // lib-storage's done() rejects on abort at once, but sends AbortMultipartUpload only once the parts in
+    // flight have settled: the put does not report failure before the server has dropped its parts.
+    await abortCreated(target, key, created);
     throw streamed.failure.error ?? s3Error(error, key);
   } finally {
     streamed.body.off('error', onBodyError);
@@ -102,6 +111,50 @@ async function putMultipart(target: S3Target, key: string, streamed: StreamedBod
   const size = streamed.digest.size;
   await stampDigest(target, key, { etag, size }, { ...headers, metadata: { ...headers.metadata, sha256 } });
   return { key, size, sha256 };
+}
+
+/** How long a failed put spends making sure its multipart upload is aborted. */
+const ABORT_BUDGET_MS = 10_000;
+
+/** `client`, except that the responses to its CreateMultipartUpload calls are collected in `created`. */
+function recordingCreates(client: S3Client, created: Array<Promise<{ UploadId?: string | undefined }>>): S3Client {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== 'send') return Reflect.get(target, property, receiver) as unknown;
+      return (...args: Parameters<S3Client['send']>) => {
+        const sent = target.send(...args);
+        if (args[0] instanceof CreateMultipartUploadCommand)
+          created.push(sent as unknown as Promise<{ UploadId?: string }>);
+        return sent;
+      };
+    },
+  });
+}
+
+/**
+ * Aborts the multipart upload the put created, once its creation has settled (it may still be on its way
+ * when the put fails). Best effort within ABORT_BUDGET_MS: when the server cannot be reached, the bucket's
+ * AbortIncompleteMultipartUpload lifecycle rule is what drops the parts (docs/storage.md).
+ */
+async function abortCreated(
+  target: S3Target,
+  key: string,
+  created: ReadonlyArray<Promise<{ UploadId?: string | undefined }>>,
+): Promise<void> {
+  const abortSignal = AbortSignal.timeout(ABORT_BUDGET_MS);
+  const expired = new Promise<void>((resolve) =>
+    abortSignal.addEventListener('abort', () => resolve(), { once: true }),
+  );
+  for (const creation of created) {
+    const uploadId = await Promise.race([creation.then((out) => out.UploadId).catch(() => undefined), expired]);
+    if (uploadId === undefined) continue;
+    await target.client
+      .send(new AbortMultipartUploadCommand({ Bucket: target.bucket, Key: key, UploadId: uploadId }), {
+        abortSignal,
+      })
+      // Already aborted by lib-storage meanwhile (NoSuchUpload), or unreachable: the lifecycle rule remains.
+      .catch(() => undefined);
+  }
 }
 
 /**

@@ -117,8 +117,8 @@ describe('s3 streamed puts', () => {
     await expect(s3.put(key, Readable.from(produce(), { objectMode: false }))).rejects.toThrow(
       'pg_dump exited with code 1',
     );
-    // The abort of the multipart upload may still be on its way when the put rejects.
-    await eventually(async () => (await openUploads(key)).length === 0, 'the multipart upload aborted');
+    // The put reports the failure only once the multipart upload is aborted.
+    expect(await openUploads(key)).toEqual([]);
     expect(await s3.head(key)).toBeUndefined();
   });
 
@@ -133,7 +133,7 @@ describe('s3 streamed puts', () => {
     body.destroy(new Error('step cancelled'));
     await expect(putting).rejects.toThrow('step cancelled');
     expect(Date.now() - destroyedAt).toBeLessThan(2_000);
-    await eventually(async () => (await openUploads(key)).length === 0, 'the multipart upload aborted');
+    expect(await openUploads(key)).toEqual([]);
     expect(await s3.head(key)).toBeUndefined();
   });
 
