@@ -19,15 +19,7 @@ import type { BackupDeps } from './deps.js';
 import type { BackupManifest } from './manifest.js';
 import { byteMeter, elapsedMs, type StreamOptions } from './progress.js';
 import { scratchName, scratchNameTime } from './scratch-name.js';
-import {
-  keepStagedAlive,
-  removeStaged,
-  stageBackup,
-  stageOptions,
-  stagingReport,
-  type StagingChoice,
-  type StagingReport,
-} from './staging.js';
+import { stagingReport, withStagedBackup, type StagingChoice, type StagingReport } from './staging.js';
 
 /** How a file restore went. */
 export interface FilesRestoreOutcome {
@@ -74,11 +66,7 @@ export async function restoreFiles(
     const staging: StagingReport = { mode: 'stream', resumedFrom: 0, bytesRead: extracted.bytes };
     return { ...extracted, staging, timings: { downloadMs: 0, restoreMs: elapsedMs(started) } };
   }
-  const staged = await stageBackup(deps, manifest, stageOptions(options));
-  options.stagingProgress?.(staged.restoring);
-  const alive = keepStagedAlive(staged);
-  let keep = false;
-  try {
+  return withStagedBackup(deps, manifest, options, async (staged) => {
     const body = createReadStream(staged.file, { highWaterMark: 1024 * 1024 });
     // No byte progress here: the heartbeat keeps the staging progress, which a retry resumes from.
     const extracted = await extractInto(manifest, body, target, { ...stageSignal(options) }, false);
@@ -87,17 +75,7 @@ export async function restoreFiles(
       staging: stagingReport(staged),
       timings: { downloadMs: staged.downloadMs, restoreMs: elapsedMs(started) },
     };
-  } catch (error) {
-    keep =
-      !options.signal?.aborted &&
-      options.lastAttempt !== true &&
-      error instanceof FirebreakError &&
-      error.code === ErrorCode.Transient;
-    throw error;
-  } finally {
-    alive.stop();
-    if (!keep) await removeStaged(staged);
-  }
+  });
 }
 
 function stageSignal(options: StreamOptions): StreamOptions {

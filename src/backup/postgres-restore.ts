@@ -27,15 +27,7 @@ import {
 import { pgTool, startTool, toolVersion } from './pg/tools.js';
 import { byteMeter, elapsedMs, type StreamOptions } from './progress.js';
 import { assertScratchName } from './scratch-name.js';
-import {
-  keepStagedAlive,
-  removeStaged,
-  stageBackup,
-  stageOptions,
-  stagingReport,
-  type StagingChoice,
-  type StagingReport,
-} from './staging.js';
+import { stagingReport, withStagedBackup, type StagingChoice, type StagingReport } from './staging.js';
 
 /** pg_restore jobs when a restore does not say: both cores of a small worker. */
 export const DEFAULT_RESTORE_JOBS = 2;
@@ -138,11 +130,8 @@ async function restoreStaged(
   to: RestoreTarget & { jobs: number },
   options: RestorePostgresOptions,
 ): Promise<Restored> {
-  const staged = await stageBackup(deps, manifest, stageOptions(options));
-  options.stagingProgress?.(staged.restoring);
-  const alive = keepStagedAlive(staged);
-  let keep = false;
-  try {
+  // A pg_restore that may succeed on retry restores from the same file, not a new download.
+  return withStagedBackup(deps, manifest, options, async (staged) => {
     const createMs = await timed(() => createDatabase(to.adminUrl, to.database));
     await runPgRestore(to, ['--jobs', String(to.jobs), staged.file], options);
     return {
@@ -152,22 +141,7 @@ async function restoreStaged(
       downloadMs: staged.downloadMs,
       createMs,
     };
-  } catch (error) {
-    // A pg_restore that may succeed on retry restores from the same file, not a new download.
-    keep =
-      !options.signal?.aborted &&
-      options.lastAttempt !== true &&
-      error instanceof FirebreakError &&
-      isRetryableRestore(error);
-    throw error;
-  } finally {
-    alive.stop();
-    if (!keep) await removeStaged(staged);
-  }
-}
-
-function isRetryableRestore(error: FirebreakError): boolean {
-  return error.code === ErrorCode.Transient || error.code === ErrorCode.CommandFailed;
+  });
 }
 
 async function timed(fn: () => Promise<void>): Promise<number> {

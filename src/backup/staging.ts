@@ -193,6 +193,36 @@ export async function lastAttemptCleanup<T>(
   }
 }
 
+/**
+ * Stages the object, then calls `use` with the staged file, keeping it touched while `use` runs. The file
+ * is deleted afterwards, unless `use` failed in a way a retry may fix (TRANSIENT or COMMAND_FAILED) and a
+ * retry follows: then the retry restores from it without downloading again.
+ */
+export async function withStagedBackup<T>(
+  deps: BackupDeps,
+  manifest: BackupManifest,
+  options: StreamOptions & StagingChoice,
+  use: (staged: StagedObject) => Promise<T>,
+): Promise<T> {
+  const staged = await stageBackup(deps, manifest, stageOptions(options));
+  options.stagingProgress?.(staged.restoring);
+  const alive = keepStagedAlive(staged);
+  let keep = false;
+  try {
+    return await use(staged);
+  } catch (error) {
+    keep =
+      !options.signal?.aborted &&
+      options.lastAttempt !== true &&
+      error instanceof FirebreakError &&
+      (error.code === ErrorCode.Transient || error.code === ErrorCode.CommandFailed);
+    throw error;
+  } finally {
+    alive.stop();
+    if (!keep) await removeStaged(staged);
+  }
+}
+
 /** Keeps `staged` from looking abandoned while it is read: touches it every `TOUCH_INTERVAL_MS`. */
 export function keepStagedAlive(staged: StagedObject): { stop(): void } {
   const timer = setInterval(() => {

@@ -10,6 +10,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { StorageConfig } from '../../src/config/index.js';
 import { createSecretResolver } from '../../src/secrets/resolver.js';
 import type { S3StoreOptions } from '../../src/storage/s3-store.js';
 import { freePort, stopProcess } from '../../src/temporal/dev-server.js';
@@ -37,6 +38,24 @@ export interface TestSeaweedfs {
 
 const projectRoot = path.resolve(import.meta.dirname, '../..');
 const HOST = '127.0.0.1';
+
+/** The environment `seaweedStorageConfig`'s secret references read. */
+export function seaweedEnv(seaweed: TestSeaweedfs): Record<string, string> {
+  return { S3_KEY: seaweed.accessKeyId, S3_SECRET: seaweed.secretAccessKey };
+}
+
+/** `storage` of a firebreak.yaml on `seaweed`, credentials as `env:` references (give the worker `seaweedEnv`). */
+export function seaweedStorageConfig(seaweed: TestSeaweedfs): StorageConfig {
+  return {
+    type: 's3',
+    bucket: seaweed.bucket,
+    endpoint: seaweed.endpoint,
+    region: seaweed.region,
+    forcePathStyle: true,
+    accessKeyId: 'env:S3_KEY',
+    secretAccessKey: 'env:S3_SECRET',
+  };
+}
 
 /** Options for `createS3Store` against `seaweed`, credentials passed as `env:` references. */
 export function seaweedStoreOptions(seaweed: TestSeaweedfs, overrides: Partial<S3StoreOptions> = {}): S3StoreOptions {

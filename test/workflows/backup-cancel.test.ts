@@ -19,7 +19,13 @@ import { backupPostgres } from '../../src/backup/postgres.js';
 import { createSecretResolver } from '../../src/secrets/resolver.js';
 import { createS3Store } from '../../src/storage/s3-store.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
-import { seaweedStoreOptions, startSeaweedfs, type TestSeaweedfs } from '../support/seaweedfs.js';
+import {
+  seaweedEnv,
+  seaweedStorageConfig,
+  seaweedStoreOptions,
+  startSeaweedfs,
+  type TestSeaweedfs,
+} from '../support/seaweedfs.js';
 import { alice, startTestEnv, stepOf, type TestEnv } from '../support/temporal.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'firebreak-cancel-'));
@@ -147,19 +153,11 @@ beforeAll(async () => {
   };
   pacedBackup = (await backupPostgres(deps, 'paced')).manifest.id;
   env = await startTestEnv({
-    env: { S3_KEY: seaweed.accessKeyId, S3_SECRET: seaweed.secretAccessKey, ...urls },
+    env: { ...seaweedEnv(seaweed), ...urls },
     dataDir: path.join(scratch, 'data'),
     configure: (config) => ({
       ...config,
-      storage: {
-        type: 's3',
-        bucket: seaweed.bucket,
-        endpoint: seaweed.endpoint,
-        region: seaweed.region,
-        forcePathStyle: true,
-        accessKeyId: 'env:S3_KEY',
-        secretAccessKey: 'env:S3_SECRET',
-      },
+      storage: seaweedStorageConfig(seaweed),
       backups: {
         postgres: { big: { url: 'env:BIG_URL' }, paced: { url: 'env:PACED_URL' } },
         directories: {},

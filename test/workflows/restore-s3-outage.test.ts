@@ -25,7 +25,13 @@ import { ErrorCode, FirebreakError } from '../../src/domain/errors.js';
 import { createSecretResolver } from '../../src/secrets/resolver.js';
 import { createS3Store } from '../../src/storage/s3-store.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
-import { seaweedStoreOptions, startSeaweedfs, type TestSeaweedfs } from '../support/seaweedfs.js';
+import {
+  seaweedEnv,
+  seaweedStorageConfig,
+  seaweedStoreOptions,
+  startSeaweedfs,
+  type TestSeaweedfs,
+} from '../support/seaweedfs.js';
 import { startTestEnv, stepOf, type TestEnv } from '../support/temporal.js';
 import { memoryLogger, rejection } from '../unit/actions/support.js';
 
@@ -119,7 +125,6 @@ let broken: StagingProgress | undefined;
 beforeAll(async () => {
   [seaweed, server] = await Promise.all([startSeaweedfs(), startPostgres()]);
   await seed();
-  const env0 = { S3_KEY: seaweed.accessKeyId, S3_SECRET: seaweed.secretAccessKey };
   const urls = { APP_URL: server.urlFor('app'), SCRATCH_URL: server.url };
   deps = {
     store: createS3Store(seaweedStoreOptions(seaweed)),
@@ -137,19 +142,11 @@ beforeAll(async () => {
   ({ manifest } = await backupPostgres(deps, 'app'));
   // The worker builds its store and backup actions from `storage` and `backups`, as in production.
   env = await startTestEnv({
-    env: { ...env0, ...urls },
+    env: { ...seaweedEnv(seaweed), ...urls },
     dataDir: path.join(scratch, 'data'),
     configure: (config) => ({
       ...config,
-      storage: {
-        type: 's3',
-        bucket: seaweed.bucket,
-        endpoint: seaweed.endpoint,
-        region: seaweed.region,
-        forcePathStyle: true,
-        accessKeyId: 'env:S3_KEY',
-        secretAccessKey: 'env:S3_SECRET',
-      },
+      storage: seaweedStorageConfig(seaweed),
       backups: {
         postgres: { app: { url: 'env:APP_URL' } },
         directories: {},

@@ -6,7 +6,6 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../../src/backup/catalog.js';
@@ -18,6 +17,7 @@ import { ErrorCode, FirebreakError } from '../../../src/domain/errors.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import type { BlobStore } from '../../../src/storage/blob-store.js';
 import { createFsStore } from '../../../src/storage/fs-store.js';
+import { BreakingStore } from '../../support/breaking-store.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 import { createActionContext } from '../../../src/actions/context.js';
 import { memoryLogger, rejection, testContext } from '../../unit/actions/support.js';
@@ -197,33 +197,9 @@ describe('restore into a scratch database', () => {
     const small = { ...deps, segmentBytes: 2 * 1024 };
     const { manifest } = await backupPostgres(small, 'app');
     expect(manifest.size).toBeGreaterThan(8 * 1024);
-    const starts: number[] = [];
-    let breakAt: number | undefined = 6 * 1024;
-    const breaking: BlobStore = {
-      ...store,
-      get: async (key, opts) => {
-        const body = await store.get(key, opts);
-        if (key !== manifest.key) return body;
-        starts.push(opts?.start ?? 0);
-        const limit = breakAt;
-        breakAt = undefined;
-        if (limit === undefined) return body;
-        let passed = 0;
-        const cut = new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            if (passed + chunk.length <= limit) {
-              passed += chunk.length;
-              return callback(null, chunk);
-            }
-            callback(null, chunk.subarray(0, limit - passed));
-            cut.destroy(new Error('socket hang up'));
-            body.destroy();
-          },
-        });
-        return body.pipe(cut);
-      },
-    };
-    const action = restorePostgresAction({ ...small, store: breaking });
+    const breaking = new BreakingStore(store, { key: manifest.key, message: 'socket hang up' });
+    breaking.failAfter = 6 * 1024;
+    const action = restorePostgresAction({ ...small, store: breaking.store });
     const checks = [{ name: 'counts', kind: 'row-counts' as const }];
     const beats: unknown[] = [];
     const attempt = (resumeFrom?: unknown) =>
@@ -245,7 +221,7 @@ describe('restore into a scratch database', () => {
 
     const result = await action.execute({ source: 'app', backup: manifest.id, checks }, attempt(resumeFrom));
     const output = result.output as { staging: { resumedFrom: number; bytesRead: number }; jobs: number };
-    const resumedAt = starts.at(-1) ?? 0;
+    const resumedAt = breaking.starts.at(-1) ?? 0;
     expect(resumedAt).toBeGreaterThan(0);
     expect(output.staging).toEqual({ mode: 'file', resumedFrom: resumedAt, bytesRead: manifest.size - resumedAt });
     expect(output.jobs).toBe(2);

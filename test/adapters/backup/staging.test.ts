@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utim
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BackupDeps } from '../../../src/backup/deps.js';
 import { backupFiles, restoreFiles } from '../../../src/backup/files.js';
@@ -23,8 +23,9 @@ import {
 } from '../../../src/backup/staging.js';
 import { ErrorCode } from '../../../src/domain/errors.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
-import type { BlobStore, GetOptions } from '../../../src/storage/blob-store.js';
+import type { BlobStore } from '../../../src/storage/blob-store.js';
 import { createFsStore } from '../../../src/storage/fs-store.js';
+import { BreakingStore } from '../../support/breaking-store.js';
 import { rejection } from '../../unit/actions/support.js';
 
 const SEGMENT = 256 * 1024;
@@ -33,43 +34,6 @@ let scratch: string;
 let store: BlobStore;
 let manifest: BackupManifest;
 let object: Buffer;
-
-/** The real store, except that the next `get` breaks off after `failAfter` bytes; records each range asked. */
-class BreakingStore {
-  failAfter: number | undefined;
-  readonly starts: number[] = [];
-  readonly store: BlobStore;
-
-  constructor(inner: BlobStore) {
-    this.store = {
-      ...inner,
-      get: async (key: string, opts?: GetOptions) => {
-        this.starts.push(opts?.start ?? 0);
-        const body = await inner.get(key, opts);
-        const limit = this.failAfter;
-        this.failAfter = undefined;
-        return limit === undefined ? body : breakAfter(body, limit);
-      },
-    };
-  }
-}
-
-function breakAfter(body: Readable, limit: number): Readable {
-  let passed = 0;
-  const cut = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      if (passed + chunk.length <= limit) {
-        passed += chunk.length;
-        return callback(null, chunk);
-      }
-      this.push(chunk.subarray(0, limit - passed));
-      passed = limit;
-      callback(new Error('connection reset by peer'));
-    },
-  });
-  cut.on('error', () => body.destroy());
-  return body.pipe(cut);
-}
 
 function depsOver(blobStore: BlobStore, overrides: Partial<BackupDeps> = {}): BackupDeps {
   return {
