@@ -17,7 +17,7 @@
  * or touched for a while.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rm, stat, statfs, utimes } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rm, stat, statfs, utimes } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -96,11 +96,13 @@ export interface StagedObject {
   restoring: StagingProgress;
 }
 
-/** The staging directory, created (0700) if missing. */
+/** The staging directory, created if missing and kept 0700 (it holds backup data) even if made wider. */
 async function stagingDir(deps: BackupDeps): Promise<string> {
   const dir = path.resolve(deps.restore.staging);
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    const info = await stat(dir);
+    if ((info.mode & 0o077) !== 0) await chmod(dir, 0o700);
   } catch (error) {
     throw new FirebreakError(
       ErrorCode.InvalidInput,

@@ -6,7 +6,17 @@
  * dropped connection does.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -95,6 +105,13 @@ describe('stageBackup', () => {
     expect(statSync(path.dirname(staged.file)).mode & 0o777).toBe(0o700);
     expect(progress.at(-1)).toMatchObject({ kind: 'restore.download', offset: manifest.size, phase: 'download' });
     expect(StagingProgressSchema.parse(staged.restoring).phase).toBe('restore');
+  });
+
+  it('makes a staging directory created wider than 0700 private before writing backup data into it', async () => {
+    mkdirSync(path.join(scratch, 'staging'), { mode: 0o755 });
+    chmodSync(path.join(scratch, 'staging'), 0o755);
+    const staged = await stageBackup(depsOver(store), manifest);
+    expect(statSync(path.dirname(staged.file)).mode & 0o777).toBe(0o700);
   });
 
   it('resumes a broken download from the bytes on disk, asking the store only for the rest', async () => {
