@@ -58,6 +58,8 @@ export const StagingProgressSchema = z.strictObject({
   offset: z.int().min(0),
   /** `download` while bytes arrive, `restore` once the file is complete and being restored. */
   phase: z.enum(['download', 'restore']),
+  /** Time spent getting this file so far, over every attempt (and a verify step that staged it). */
+  downloadMs: z.int().min(0).optional(),
 });
 export type StagingProgress = z.infer<typeof StagingProgressSchema>;
 
@@ -88,7 +90,10 @@ export interface StagedObject {
   resumeSkipped?: string;
   /** Bytes this attempt read from the store. */
   bytesRead: number;
-  /** Time this attempt spent getting the file complete (re-reading a resumed prefix included). */
+  /**
+   * Time spent getting the file complete: this attempt's (re-reading a resumed prefix included) plus what
+   * the attempts (or verify step) it resumed from spent. Part of a restore's RTO.
+   */
   downloadMs: number;
   /** Staled files the janitor deleted before this one was made. */
   staleRemoved: string[];
@@ -126,7 +131,7 @@ export async function stageBackup(
   const dir = await stagingDir(deps);
   const staleRemoved = await removeStaleStagedFiles(deps, options.staleAfterMs);
   let resume = await resumePoint(dir, manifest, options.resumeFrom);
-  let state = new StagingState(manifest, resume.name);
+  let state = new StagingState(manifest, resume.name, started, resume.priorMs);
   if (resume.offset > 0) {
     try {
       await rehashPrefix(path.join(dir, resume.name), resume.offset, state, options.signal);
@@ -136,7 +141,7 @@ export async function stageBackup(
       await rm(path.join(dir, resume.name), { force: true });
       const why = error instanceof Error ? error.message : String(error);
       resume = { ...freshName(manifest), skipped: `the staged file ${resume.name} could not be reused: ${why}` };
-      state = new StagingState(manifest, resume.name);
+      state = new StagingState(manifest, resume.name, started, 0);
     }
   }
   const file = path.join(dir, resume.name);
@@ -155,7 +160,7 @@ export async function stageBackup(
       resumedFrom: from,
       ...(resume.skipped === undefined ? {} : { resumeSkipped: resume.skipped }),
       bytesRead: state.offset - from,
-      downloadMs: elapsedMs(started),
+      downloadMs: state.downloadMs(),
       staleRemoved,
       restoring: state.progress('restore'),
     };
@@ -268,11 +273,13 @@ export async function removeStaleStagedFiles(
 interface Resume {
   name: string;
   offset: number;
+  /** Download time the file already cost (earlier attempts, a verify step). */
+  priorMs: number;
   skipped?: string;
 }
 
 function freshName(manifest: BackupManifest): Resume {
-  return { name: `${manifest.id}-${randomBytes(8).toString('hex')}.staged`, offset: 0 };
+  return { name: `${manifest.id}-${randomBytes(8).toString('hex')}.staged`, offset: 0, priorMs: 0 };
 }
 
 /** The previous attempt's file and how much of it to keep, or a fresh name. */
@@ -293,7 +300,7 @@ async function resumePoint(dir: string, manifest: BackupManifest, resumeFrom: un
     await rm(path.join(dir, progress.file), { force: true });
     return { ...fresh, skipped: `the staged file ${progress.file} is larger than the object` };
   }
-  return { name: progress.file, offset: info.size };
+  return { name: progress.file, offset: info.size, priorMs: progress.downloadMs ?? 0 };
 }
 
 async function createStagedFile(file: string): Promise<void> {
@@ -308,11 +315,16 @@ class StagingState {
   readonly #whole = new Digest();
   readonly #segments: Segments | undefined;
   readonly #segmentDigest: SegmentDigest | undefined;
+  readonly #started: number;
+  readonly #priorMs: number;
   #verified = 0;
 
-  constructor(manifest: BackupManifest, name: string) {
+  /** `started`: a performance.now() reading when this attempt began; `priorMs`: earlier attempts' time. */
+  constructor(manifest: BackupManifest, name: string, started: number, priorMs: number) {
     this.#manifest = manifest;
     this.#name = name;
+    this.#started = started;
+    this.#priorMs = priorMs;
     const segments = manifest.segments;
     const usable = segments !== undefined && segments.sha256.length === segmentCount(manifest.size, segments.size);
     this.#segments = usable ? segments : undefined;
@@ -346,6 +358,11 @@ class StagingState {
     }
   }
 
+  /** Download time so far, this attempt's and the earlier ones'. */
+  downloadMs(): number {
+    return this.#priorMs + elapsedMs(this.#started);
+  }
+
   progress(phase: StagingProgress['phase']): StagingProgress {
     const manifest = this.#manifest;
     return {
@@ -356,6 +373,7 @@ class StagingState {
       file: this.#name,
       offset: this.#whole.size,
       phase,
+      downloadMs: this.downloadMs(),
     };
   }
 

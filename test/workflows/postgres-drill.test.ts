@@ -3,7 +3,7 @@
  * `postgres-backup` takes a backup of a database with data, then `postgres-restore-drill` chooses it,
  * verifies it, restores it into a scratch database, checks it, drops it and records a passed drill.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,13 @@ describe('the shipped PostgreSQL backup and drill runbooks', () => {
     expect((await env.incidents.result(drill)).status).toBe('completed');
     const state = await env.incidents.state(drill);
     expect(stepOf(state, 'restore').status).toBe('succeeded');
+    // The backup was downloaded once: by the verify step, whose staged file the restore read from disk.
+    const size = (stepOf(state, 'verify').output as { size: number }).size;
+    expect(stepOf(state, 'verify').output).toMatchObject({ verified: true, bytesRead: size });
+    expect(stepOf(state, 'restore').output).toMatchObject({
+      staging: { mode: 'file', resumedFrom: size, bytesRead: 0 },
+    });
+    expect(readdirSync(path.join(scratch, 'data', 'restore-staging'))).toEqual([]);
     expect(stepOf(state, 'record').status).toBe('succeeded');
     expect(stepOf(state, 'alert').status).toBe('skipped');
     const history = await readDrillHistory(

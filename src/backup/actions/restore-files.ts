@@ -17,7 +17,7 @@ import { manifestStoreOf } from '../manifest-store.js';
 import { bytesPerSecond } from '../progress.js';
 import { summarize } from '../select.js';
 import { lastAttemptCleanup } from '../staging.js';
-import { BackupId, StagingModeInput } from './restore-postgres.js';
+import { BackupId, StagedInput, StagingModeInput } from './restore-postgres.js';
 
 /** Input of `restore.files`. */
 export const RestoreFilesInput = z.strictObject({
@@ -25,6 +25,7 @@ export const RestoreFilesInput = z.strictObject({
   backup: BackupId,
   checks: CheckList.optional().meta({ description: 'Checks run against the restored directory before it is removed.' }),
   staging: StagingModeInput,
+  staged: StagedInput,
 });
 export type RestoreFilesInput = z.infer<typeof RestoreFilesInput>;
 
@@ -41,7 +42,7 @@ export function restoreFilesAction(deps: BackupDeps): ActionDefinition<typeof Re
     ...restoreFilesSpec,
     // A failure on the last attempt (before or after staging) leaves no staged file behind.
     execute: (input, ctx) =>
-      lastAttemptCleanup(deps, ctx, async () => {
+      lastAttemptCleanup(deps, { ...ctx, resumeFrom: ctx.resumeFrom ?? input.staged }, async () => {
         const manifest = await readManifest(manifestStoreOf(deps), deps.layout, input.source, input.backup);
         if (manifest.kind !== 'files') {
           throw new FirebreakError(ErrorCode.InvalidInput, `backup ${manifest.id} is a ${manifest.kind} backup`);
@@ -49,7 +50,7 @@ export function restoreFilesAction(deps: BackupDeps): ActionDefinition<typeof Re
         const checks = input.checks ?? [];
         const run = await withScratchDirectory(deps, manifest, (dir) => runFileChecks(dir, manifest, checks), {
           signal: ctx.signal,
-          resumeFrom: ctx.resumeFrom,
+          resumeFrom: ctx.resumeFrom ?? input.staged,
           lastAttempt: ctx.lastAttempt,
           stagingProgress: (progress) => ctx.heartbeat(progress),
           onProgress: (bytes) => ctx.heartbeat({ phase: 'restore', bytes }),

@@ -19,7 +19,7 @@ import { manifestStoreOf } from '../manifest-store.js';
 import { withScratchDatabase, type ScratchRun } from '../postgres.js';
 import { bytesPerSecond } from '../progress.js';
 import { summarize } from '../select.js';
-import { lastAttemptCleanup, STAGING_MODES } from '../staging.js';
+import { lastAttemptCleanup, STAGING_MODES, StagingProgressSchema } from '../staging.js';
 
 /** A backup id as `backup.select` outputs it. */
 export const BackupId = z
@@ -37,6 +37,13 @@ export const StagingModeInput = z
       'stream: straight from the store, no local disk, a retry starts over.',
   });
 
+/** A `backup.verify` step's staged file (its output `staged`), to restore from instead of downloading. */
+export const StagedInput = StagingProgressSchema.optional().meta({
+  description:
+    'The staged file a `backup.verify` step with `stage: true` left: ${{ steps.verify.output.staged }}. ' +
+    'Used when it is on this worker and still matches; otherwise the backup is downloaded.',
+});
+
 /** Input of `restore.postgres`. */
 export const RestorePostgresInput = z
   .strictObject({
@@ -46,6 +53,7 @@ export const RestorePostgresInput = z
       description: 'Checks run against the restored database before it is dropped.',
     }),
     staging: StagingModeInput,
+    staged: StagedInput,
     jobs: z
       .int()
       .min(1)
@@ -72,7 +80,7 @@ export function restorePostgresAction(deps: BackupDeps): ActionDefinition<typeof
     ...restorePostgresSpec,
     // A failure on the last attempt (before or after staging) leaves no staged file behind.
     execute: (input, ctx) =>
-      lastAttemptCleanup(deps, ctx, async () => {
+      lastAttemptCleanup(deps, { ...ctx, resumeFrom: ctx.resumeFrom ?? input.staged }, async () => {
         const manifest = await readManifest(manifestStoreOf(deps), deps.layout, input.source, input.backup);
         if (manifest.kind !== 'postgres') {
           throw new FirebreakError(ErrorCode.InvalidInput, `backup ${manifest.id} is a ${manifest.kind} backup`);
@@ -80,7 +88,7 @@ export function restorePostgresAction(deps: BackupDeps): ActionDefinition<typeof
         const checks = input.checks ?? [];
         const run = await withScratchDatabase(deps, manifest, (url) => runPostgresChecks(url, manifest, checks), {
           signal: ctx.signal,
-          resumeFrom: ctx.resumeFrom,
+          resumeFrom: ctx.resumeFrom ?? input.staged,
           lastAttempt: ctx.lastAttempt,
           stagingProgress: (progress) => ctx.heartbeat(progress),
           onProgress: (bytes) => ctx.heartbeat({ phase: 'restore', bytes }),

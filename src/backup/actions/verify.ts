@@ -3,13 +3,21 @@
  * A mismatch fails the step for good (BACKUP_CORRUPT) naming both digests; a store failure is retried and
  * resumes from the last checkpoint when the same worker process runs the retry, or, for a backup whose
  * manifest has a hash list, from the last verified segment in any worker process.
+ *
+ * With `stage: true` the object is verified by staging it (staging.ts): downloaded into the staging
+ * directory and checked segment by segment and whole on the way, and the file is left there. Its output
+ * then carries `staged`, which a following `restore.postgres` / `restore.files` step takes as `staged`
+ * to restore from that file instead of downloading the backup a second time (a drill's verify and restore
+ * read the object once).
  */
 import { z } from 'zod';
 import type { ActionContext, ActionDefinition, ActionResult, ActionSpec } from '../../actions/types.js';
 import { readManifest } from '../catalog.js';
 import type { BackupDeps } from '../deps.js';
-import { SOURCE_NAME } from '../manifest.js';
+import { SOURCE_NAME, type BackupManifest } from '../manifest.js';
+import { bytesPerSecond } from '../progress.js';
 import { summarize } from '../select.js';
+import { lastAttemptCleanup, stageBackup } from '../staging.js';
 import { verifyBackup } from '../verify.js';
 
 /** Input of `backup.verify`. */
@@ -19,6 +27,10 @@ export const BackupVerifyInput = z.strictObject({
     .string()
     .regex(/^\d{8}T\d{9}Z-[0-9a-f]{8}$/, { error: 'expected a backup id' })
     .meta({ description: 'The backup id, e.g. ${{ steps.select.output.chosen.id }}.' }),
+  stage: z.boolean().optional().meta({
+    description:
+      'Keep the verified bytes in the staging directory for a restore step (its `staged` input); default false.',
+  }),
 });
 export type BackupVerifyInput = z.infer<typeof BackupVerifyInput>;
 
@@ -36,6 +48,7 @@ export function backupVerifyAction(deps: BackupDeps): ActionDefinition<typeof Ba
 
 async function verify(deps: BackupDeps, input: BackupVerifyInput, ctx: ActionContext): Promise<ActionResult> {
   const manifest = await readManifest(deps.manifestStore ?? deps.store, deps.layout, input.source, input.backup);
+  if (input.stage === true) return verifyStaged(deps, manifest, ctx);
   const result = await verifyBackup(deps.store, manifest, {
     signal: ctx.signal,
     resumeFrom: ctx.resumeFrom,
@@ -66,5 +79,42 @@ async function verify(deps: BackupDeps, input: BackupVerifyInput, ctx: ActionCon
     note:
       `Verified backup ${manifest.id} of ${manifest.source}: ${result.size} bytes, sha256 ${result.sha256.slice(0, 16)}…, ` +
       `matches the manifest (${(throughput / 1048576).toFixed(0)} MiB/s).${how}${resumed}`,
+  };
+}
+
+/** Verifies by staging the object, which stays in the staging directory for the restore step. */
+async function verifyStaged(deps: BackupDeps, manifest: BackupManifest, ctx: ActionContext): Promise<ActionResult> {
+  const staged = await lastAttemptCleanup(deps, ctx, () =>
+    stageBackup(deps, manifest, {
+      signal: ctx.signal,
+      resumeFrom: ctx.resumeFrom,
+      lastAttempt: ctx.lastAttempt,
+      progress: (progress) => ctx.heartbeat(progress),
+    }),
+  );
+  const throughput = bytesPerSecond(staged.bytesRead, staged.downloadMs);
+  const segments = manifest.segments === undefined ? '' : ` in ${manifest.segments.sha256.length} segments`;
+  const resumed =
+    staged.resumedFrom > 0
+      ? ` Resumed at byte ${staged.resumedFrom}.`
+      : staged.resumeSkipped === undefined
+        ? ''
+        : ` Started over: ${staged.resumeSkipped}.`;
+  return {
+    output: {
+      backup: summarize(manifest),
+      verified: true,
+      sha256: staged.sha256,
+      size: staged.size,
+      bytesRead: staged.bytesRead,
+      resumedFrom: staged.resumedFrom,
+      durationMs: staged.downloadMs,
+      throughputBytesPerS: throughput,
+      staged: { ...staged.restoring },
+    },
+    note:
+      `Verified backup ${manifest.id} of ${manifest.source}: ${staged.size} bytes, sha256 ` +
+      `${staged.sha256.slice(0, 16)}…, matches the manifest${segments}; kept staged for the restore ` +
+      `(${(throughput / 1048576).toFixed(0)} MiB/s).${resumed}`,
   };
 }

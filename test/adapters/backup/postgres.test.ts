@@ -10,6 +10,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../../src/backup/catalog.js';
 import { restorePostgresAction } from '../../../src/backup/actions/restore-postgres.js';
+import { backupVerifyAction } from '../../../src/backup/actions/verify.js';
+import type { StagingProgress } from '../../../src/backup/staging.js';
 import type { BackupDeps } from '../../../src/backup/deps.js';
 import { backupKeys, DEFAULT_LAYOUT } from '../../../src/backup/manifest.js';
 import { backupPostgres, dropLeftoverScratchDatabases, withScratchDatabase } from '../../../src/backup/postgres.js';
@@ -229,6 +231,31 @@ describe('restore into a scratch database', () => {
     expect(beats.at(-1)).toMatchObject({ kind: 'restore.download', phase: 'restore', offset: manifest.size });
     expect(await drillDatabases()).toEqual([]);
     expect(readdirSync(small.restore.staging)).toEqual([]);
+  });
+
+  it('restores from the file a staging verify step left: one download, and the RTO still counts it', async () => {
+    const { manifest } = await backupPostgres(deps, 'app');
+    const { ctx } = testContext();
+    const verified = await backupVerifyAction(deps).execute({ source: 'app', backup: manifest.id, stage: true }, ctx);
+    const verify = verified.output as { bytesRead: number; durationMs: number; staged: StagingProgress };
+    expect(verify.bytesRead).toBe(manifest.size);
+    expect(readdirSync(deps.restore.staging)).toEqual([verify.staged.file]);
+    const restored = await restorePostgresAction(deps).execute(
+      { source: 'app', backup: manifest.id, staged: verify.staged, checks: [{ name: 'n', kind: 'row-counts' }] },
+      testContext().ctx,
+    );
+    const output = restored.output as {
+      staging: unknown;
+      restoreMs: number;
+      timings: { downloadMs: number };
+      verdict: { passed: boolean };
+    };
+    expect(output.staging).toEqual({ mode: 'file', resumedFrom: manifest.size, bytesRead: 0 });
+    expect(output.verdict.passed).toBe(true);
+    // The verify step's download time is part of the restore's duration, as in a real restore.
+    expect(output.timings.downloadMs).toBeGreaterThanOrEqual(verify.durationMs);
+    expect(output.restoreMs).toBeGreaterThanOrEqual(output.timings.downloadMs);
+    expect(readdirSync(deps.restore.staging)).toEqual([]);
   });
 
   it('streams straight into one pg_restore job when asked to, staging nothing', async () => {
