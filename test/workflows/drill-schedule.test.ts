@@ -87,7 +87,7 @@ describe('a scheduled restore drill', () => {
     const run = shown.recentRuns[0]!;
     expect(shown.recentRuns).toHaveLength(1);
     expect(run).toMatchObject({
-      version: 1,
+      version: 2,
       incidentId: expect.stringMatching(/^files-restore-drill-\d{8}-[0-9a-f]{8}$/) as unknown,
     });
     const state = await env.incidents.state(run.incidentId!);

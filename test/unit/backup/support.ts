@@ -37,7 +37,11 @@ export function manifestOf(source: string, at: string, data: Buffer): BackupMani
 export function segmentsOf(data: Buffer, size: number): { size: number; sha256: string[] } {
   const sha256: string[] = [];
   for (let start = 0; start < data.length; start += size) {
-    sha256.push(createHash('sha256').update(data.subarray(start, start + size)).digest('hex'));
+    sha256.push(
+      createHash('sha256')
+        .update(data.subarray(start, start + size))
+        .digest('hex'),
+    );
   }
   return { size, sha256 };
 }
