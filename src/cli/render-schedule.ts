@@ -1,6 +1,6 @@
-/** Schedules for people: the list's rows and one schedule with its next runs and recent runs. */
+/** Schedules for people: the list's rows, one schedule with its next runs and recent runs, and what an update changed. */
 import { humanizeDuration } from '../domain/duration.js';
-import type { ScheduleDetail, ScheduleRun, ScheduleSummary } from '../schedules/schema.js';
+import type { ScheduleChanges, ScheduleDetail, ScheduleRun, ScheduleSummary } from '../schedules/schema.js';
 import { table } from './output.js';
 import { dueIn, formatInstant } from './render-time.js';
 
@@ -31,6 +31,7 @@ export function renderSchedule(schedule: ScheduleDetail, now: Date): string {
     ['state', schedule.paused ? 'paused' : 'active'],
     ...(schedule.note === undefined ? [] : [['note', schedule.note]]),
     ...(schedule.createdBy === undefined ? [] : [['created by', createdBy(schedule)]]),
+    ...(schedule.updatedBy === undefined ? [] : [['updated by', updatedBy(schedule)]]),
     ['overlap', `${schedule.overlap.toLowerCase()} (a run due while the previous one is going is skipped)`],
     ['catch-up', `runs missed by up to ${humanizeDuration(schedule.catchupWindowMs)} are still taken`],
     ['runs', runCounts(schedule)],
@@ -39,6 +40,18 @@ export function renderSchedule(schedule: ScheduleDetail, now: Date): string {
   lines.push(schedule.paused ? '\nNext runs: none while paused\n' : nextRuns(schedule.nextRuns, now));
   lines.push(recentRuns(schedule.recentRuns));
   return lines.join('');
+}
+
+/** What an update changed, one value a line: `cron  0 2 * * *  ->  30 4 * * *`; `(none)` for an absent value. */
+export function renderScheduleChanges(scheduleId: string, changes: ScheduleChanges): string {
+  const rows = Object.entries(changes).map(([field, change]) => [field, value(change.from), '->', value(change.to)]);
+  if (rows.length === 0) return `Updated schedule ${scheduleId}: no value changed\n`;
+  return `Updated schedule ${scheduleId}:\n${table(rows, '  ')}`;
+}
+
+function value(value: unknown): string {
+  if (value === null || value === undefined) return '(none)';
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function timing(schedule: ScheduleSummary): string {
@@ -54,6 +67,11 @@ function params(schedule: ScheduleSummary): string {
 function createdBy(schedule: ScheduleSummary): string {
   const by = schedule.createdBy ?? '';
   return schedule.createdAt === undefined ? by : `${by} at ${formatInstant(schedule.createdAt)}`;
+}
+
+function updatedBy(schedule: ScheduleSummary): string {
+  const by = schedule.updatedBy ?? '';
+  return schedule.updatedAt === undefined ? by : `${by} at ${formatInstant(schedule.updatedAt)}`;
 }
 
 function runCounts(schedule: ScheduleDetail): string {

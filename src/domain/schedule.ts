@@ -5,15 +5,25 @@
 import type { JsonValue, Severity } from './plan.js';
 
 /**
- * The input of every run of a schedule: the trigger as given when the schedule was created. It names the
- * runbook, never its plan, so each run prepares its incident from the runbook as it is at that moment.
+ * The input of every run of a schedule: the trigger as given at creation or at the last update. It names
+ * the runbook, never its plan, so each run prepares its incident from the runbook as it is at that moment.
+ * It is also where a schedule's current values are read from, since a schedule's memo cannot be changed.
  */
 export interface ScheduledTrigger {
   scheduleId: string;
   runbook: string;
-  /** The params given at creation (already checked then, checked again at each run); defaults are not frozen. */
+  /** The params given (already checked then, checked again at each run); defaults are not frozen. */
   params: Record<string, JsonValue>;
   severity?: Severity;
+  /**
+   * The schedule's cron expression and time zone, for display only: runs ignore them (the schedule's spec
+   * decides when a run is taken). Absent in schedules created before updates existed; their memo has them.
+   */
+  cron?: string;
+  timezone?: string;
+  /** Who last updated the schedule, and when (ISO 8601); absent until its first update. */
+  updatedBy?: string;
+  updatedAt?: string;
 }
 
 /** What a scheduled run returns: the incident it started and how that incident ended. */

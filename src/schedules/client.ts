@@ -2,7 +2,8 @@
  * Schedules for any runbook, on Temporal Schedules. A schedule's action starts `scheduledTriggerWorkflow`
  * with the runbook id and the params given, never a plan, so every run uses the runbook as it is then.
  * Overlapping runs are skipped (a run lasts as long as its incident), and a run missed while Temporal was
- * down is taken only within a short catch-up window.
+ * down is taken only within a short catch-up window. The memo records the creation; the action's argument
+ * holds the current values, since an update can change it and not the memo (see values.ts).
  */
 import {
   ScheduleAlreadyRunning,
@@ -11,7 +12,7 @@ import {
   type Client,
   type ScheduleDescription,
   type ScheduleHandle,
-  type ScheduleSummary as TemporalScheduleSummary,
+  type ScheduleUpdateOptions,
 } from '@temporalio/client';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { ScheduledTrigger } from '../domain/schedule.js';
@@ -21,12 +22,15 @@ import type { NewSchedule } from './prepare.js';
 import { readRun, readRuns } from './runs.js';
 import {
   ScheduleMemoSchema,
+  type ScheduleChanges,
   type ScheduleDetail,
   type ScheduleMemo,
   type ScheduleRun,
   type ScheduleSummary,
 } from './schema.js';
-import { scheduleSpec } from './spec.js';
+import { scheduleSpec, type ScheduleProblem } from './spec.js';
+import type { CurrentSchedule, PreparedUpdate, ScheduleUpdate } from './update.js';
+import { currentValues, type ScheduleValues } from './values.js';
 
 /** How late a run missed during an outage may still be taken; older ones are dropped. */
 export const CATCHUP_WINDOW_MS = 60_000;
@@ -35,6 +39,18 @@ export const CATCHUP_WINDOW_MS = 60_000;
 export class InvalidCronError extends FirebreakError {
   constructor(message: string) {
     super(ErrorCode.InvalidInput, message);
+  }
+}
+
+/** The outcome of an update: the schedule as `get` shows it and what changed, or why nothing was written. */
+export type UpdateOutcome =
+  | { ok: true; schedule: ScheduleDetail; changes: ScheduleChanges }
+  | { ok: false; status: 'not_found' | 'invalid'; problems: ScheduleProblem[] };
+
+/** Thrown out of Temporal's update callback to write nothing; carries why. */
+class UpdateRefused extends Error {
+  constructor(readonly outcome: Extract<PreparedUpdate, { ok: false }>) {
+    super('update refused');
   }
 }
 
@@ -52,6 +68,8 @@ export class ScheduleService {
       runbook: schedule.runbook,
       params: schedule.params,
       ...(schedule.severity === undefined ? {} : { severity: schedule.severity }),
+      cron: schedule.cron,
+      ...(schedule.timezone === undefined ? {} : { timezone: schedule.timezone }),
     };
     const memo: ScheduleMemo = {
       runbook: schedule.runbook,
@@ -91,31 +109,28 @@ export class ScheduleService {
     return this.get(schedule.scheduleId);
   }
 
-  /** Every Firebreak schedule, sorted by id, with its next run and what its last run did. */
+  /**
+   * Every Firebreak schedule, sorted by id, with its next run and what its last run did. Visibility names
+   * the schedules; each is then described, because a listing carries the memo but not the action's
+   * argument, where an updated schedule's values are.
+   */
   async list(): Promise<ScheduleSummary[]> {
-    const found: { summary: TemporalScheduleSummary; memo: ScheduleMemo }[] = [];
+    const ids: string[] = [];
     for await (const summary of this.client.schedule.list()) {
-      const memo = firebreakMemo(summary.action?.workflowType, summary.memo);
-      if (memo) found.push({ summary, memo });
+      if (firebreakMemo(summary.action?.workflowType, summary.memo)) ids.push(summary.scheduleId);
     }
-    found.sort((a, b) => a.summary.scheduleId.localeCompare(b.summary.scheduleId));
-    return Promise.all(found.map(({ summary, memo }) => this.summarize(summary, memo)));
+    ids.sort((a, b) => a.localeCompare(b));
+    const found = await Promise.all(ids.map((id) => this.summarize(id)));
+    return found.filter((summary) => summary !== undefined);
   }
 
   /** One schedule, whole; NOT_FOUND when there is no Firebreak schedule with this id. */
   async get(scheduleId: string): Promise<ScheduleDetail> {
-    const { description, memo } = await this.describe(scheduleId);
-    const { info, policies, state } = description;
+    const { description, values } = await this.describe(scheduleId);
+    const { info, policies } = description;
     const recentRuns = await readRuns(this.client, info.recentActions);
-    const nextRun = info.nextActionTimes[0];
-    const lastRun = recentRuns.at(-1);
     return {
-      scheduleId,
-      ...memo,
-      paused: state.paused,
-      ...(state.note ? { note: state.note } : {}),
-      ...(nextRun === undefined ? {} : { nextRun: nextRun.toISOString() }),
-      ...(lastRun === undefined ? {} : { lastRun }),
+      ...summaryOf(scheduleId, description, values, recentRuns.at(-1)),
       nextRuns: info.nextActionTimes.map((time) => time.toISOString()),
       recentRuns,
       overlap: policies.overlap ?? ScheduleOverlapPolicy.SKIP,
@@ -128,7 +143,36 @@ export class ScheduleService {
 
   /** The runbook a schedule runs; NOT_FOUND when there is no such Firebreak schedule. */
   async runbookOf(scheduleId: string): Promise<string> {
-    return (await this.describe(scheduleId)).memo.runbook;
+    return (await this.describe(scheduleId)).values.runbook;
+  }
+
+  /**
+   * Changes a schedule's timing, params, severity or note in place, so it keeps its recent runs, counters,
+   * overlap policy, catch-up window and paused state. `prepare` (synchronous: it runs inside Temporal's
+   * update callback) checks the change against the schedule as just read; when it refuses, nothing is written.
+   */
+  async update(scheduleId: string, prepare: (current: CurrentSchedule) => PreparedUpdate): Promise<UpdateOutcome> {
+    const handle = this.client.schedule.getHandle(scheduleId);
+    let changes: ScheduleChanges | undefined;
+    try {
+      await handle.update((description) => {
+        const memo = firebreakMemo(description.action.workflowType, description.memo);
+        if (!memo) throw notFound(scheduleId);
+        const values = currentValues(memo, description.action.args);
+        const note = description.state.note;
+        const prepared = prepare({ scheduleId, ...values, ...(note ? { note } : {}) });
+        if (!prepared.ok) throw new UpdateRefused(prepared);
+        changes = prepared.changes;
+        return updatedOptions(description, values.runbook, scheduleId, prepared.update);
+      });
+    } catch (error) {
+      if (error instanceof UpdateRefused) return error.outcome;
+      if (error instanceof ScheduleNotFoundError) throw notFound(scheduleId);
+      // Once the change was checked, a TypeError is the client's report of a spec Temporal refused.
+      if (changes !== undefined && error instanceof TypeError) throw new InvalidCronError(error.message);
+      throw error;
+    }
+    return { ok: true, schedule: await this.get(scheduleId), changes: changes ?? {} };
   }
 
   /** Pauses a schedule: no run is taken until it is resumed (a trigger still runs). */
@@ -170,7 +214,7 @@ export class ScheduleService {
 
   private async describe(
     scheduleId: string,
-  ): Promise<{ handle: ScheduleHandle; description: ScheduleDescription; memo: ScheduleMemo }> {
+  ): Promise<{ handle: ScheduleHandle; description: ScheduleDescription; values: ScheduleValues }> {
     const handle = this.client.schedule.getHandle(scheduleId);
     let description: ScheduleDescription;
     try {
@@ -181,22 +225,75 @@ export class ScheduleService {
     }
     const memo = firebreakMemo(description.action.workflowType, description.memo);
     if (!memo) throw notFound(scheduleId);
-    return { handle, description, memo };
+    return { handle, description, values: currentValues(memo, description.action.args) };
   }
 
-  private async summarize(summary: TemporalScheduleSummary, memo: ScheduleMemo): Promise<ScheduleSummary> {
-    const last = summary.info.recentActions.at(-1);
-    const lastRun: ScheduleRun | undefined = last ? await readRun(this.client, last) : undefined;
-    const nextRun = summary.info.nextActionTimes[0];
-    return {
-      scheduleId: summary.scheduleId,
-      ...memo,
-      paused: summary.state.paused,
-      ...(summary.state.note ? { note: summary.state.note } : {}),
-      ...(nextRun === undefined ? {} : { nextRun: nextRun.toISOString() }),
-      ...(lastRun === undefined ? {} : { lastRun }),
-    };
+  /** A schedule for the list; undefined when it was deleted since visibility named it. */
+  private async summarize(scheduleId: string): Promise<ScheduleSummary | undefined> {
+    let found: { description: ScheduleDescription; values: ScheduleValues };
+    try {
+      found = await this.describe(scheduleId);
+    } catch (error) {
+      if (error instanceof FirebreakError && error.code === ErrorCode.NotFound) return undefined;
+      throw error;
+    }
+    const last = found.description.info.recentActions.at(-1);
+    const lastRun = last ? await readRun(this.client, last) : undefined;
+    return summaryOf(scheduleId, found.description, found.values, lastRun);
   }
+}
+
+/** What a list shows of a schedule: its current values, state, next run and last run. */
+function summaryOf(
+  scheduleId: string,
+  description: ScheduleDescription,
+  values: ScheduleValues,
+  lastRun: ScheduleRun | undefined,
+): ScheduleSummary {
+  const { info, state } = description;
+  const nextRun = info.nextActionTimes[0];
+  return {
+    scheduleId,
+    ...values,
+    paused: state.paused,
+    ...(state.note ? { note: state.note } : {}),
+    ...(nextRun === undefined ? {} : { nextRun: nextRun.toISOString() }),
+    ...(lastRun === undefined ? {} : { lastRun }),
+  };
+}
+
+/**
+ * The schedule as updated: the new timing and trigger, and everything else as it was (the action's other
+ * options, the overlap policy and catch-up window, the paused state, and the note unless a new one is given).
+ */
+function updatedOptions(
+  description: ScheduleDescription,
+  runbook: string,
+  scheduleId: string,
+  update: ScheduleUpdate,
+): ScheduleUpdateOptions {
+  const trigger: ScheduledTrigger = {
+    scheduleId,
+    runbook,
+    params: update.params,
+    ...(update.severity === undefined ? {} : { severity: update.severity }),
+    cron: update.cron,
+    ...(update.timezone === undefined ? {} : { timezone: update.timezone }),
+    updatedBy: update.updatedBy,
+    updatedAt: update.updatedAt,
+  };
+  const { paused, note, remainingActions } = description.state;
+  const newNote = update.note ?? note;
+  return {
+    spec: scheduleSpec(update.cron, update.timezone),
+    action: { ...description.action, args: [trigger] },
+    policies: description.policies,
+    state: {
+      paused,
+      ...(newNote === undefined ? {} : { note: newNote }),
+      ...(remainingActions === undefined ? {} : { remainingActions }),
+    },
+  };
 }
 
 /** The memo of a Firebreak schedule, or undefined for a schedule that starts something else. */

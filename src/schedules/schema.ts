@@ -21,6 +21,21 @@ export const ScheduleMemoSchema = z.object({
 });
 export type ScheduleMemo = z.infer<typeof ScheduleMemoSchema>;
 
+/**
+ * The action's argument (a ScheduledTrigger), read back to show a schedule's current values: unlike the
+ * memo, it changes with each update. `cron` is present once written by a version that updates schedules.
+ */
+export const ScheduledTriggerArgsSchema = z.looseObject({
+  scheduleId: z.string(),
+  runbook: z.string(),
+  params: z.record(z.string(), z.json()),
+  severity: z.string().optional(),
+  cron: z.string().optional(),
+  timezone: z.string().optional(),
+  updatedBy: z.string().optional(),
+  updatedAt: Instant.optional(),
+});
+
 /** What a scheduled run records in its own memo (see ScheduledRunMemo), read back when showing it. */
 export const ScheduledRunMemoSchema = z.object({
   incidentId: z.string().optional(),
@@ -55,6 +70,8 @@ export const ScheduleSummarySchema = z.looseObject({
   note: z.string().optional(),
   createdBy: z.string().optional(),
   createdAt: Instant.optional(),
+  updatedBy: z.string().optional().describe('who last updated the schedule; absent until its first update'),
+  updatedAt: Instant.optional(),
   nextRun: Instant.optional(),
   lastRun: ScheduleRunSchema.optional(),
 });
@@ -71,3 +88,11 @@ export const ScheduleDetailSchema = ScheduleSummarySchema.extend({
   missedCatchupWindow: z.number(),
 });
 export type ScheduleDetail = z.infer<typeof ScheduleDetailSchema>;
+
+/** One value an update changed: before and after (null when absent: a param unset, a time zone cleared). */
+export const ScheduleChangeSchema = z.object({ from: z.json(), to: z.json() });
+export type ScheduleChange = z.infer<typeof ScheduleChangeSchema>;
+
+/** What an update changed, by field (`cron`, `timezone`, `severity`, `note`, `params.<name>`). */
+export const ScheduleChangesSchema = z.record(z.string(), ScheduleChangeSchema);
+export type ScheduleChanges = z.infer<typeof ScheduleChangesSchema>;

@@ -1,5 +1,5 @@
 /**
- * The audit log of the API: one JSON line for every write request (POST, DELETE), whatever its outcome,
+ * The audit log of the API: one JSON line for every write request (POST, PATCH, DELETE), whatever its outcome,
  * refused and unauthenticated ones included. It is written before the answer is sent, so a client that
  * saw an answer can find its line. The incident timeline separately records who did what in the run.
  */
@@ -7,6 +7,7 @@ import { mkdir, open as fsOpen, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../logging/logger.js';
+import type { ScheduleChanges } from '../schedules/schema.js';
 import { requestSource, type ActorSource } from './auth.js';
 
 /** One write request as the audit log records it. */
@@ -23,6 +24,8 @@ export interface AuditEntry {
   outcome: 'ok' | 'refused' | 'error';
   /** The error code of a refused or failed request. */
   code?: string;
+  /** What an update changed, by field: `{ "cron": { "from": "0 2 * * *", "to": "30 4 * * *" } }`. */
+  changes?: ScheduleChanges;
 }
 
 /** Where audit entries go. */
@@ -40,6 +43,8 @@ export interface AuditNote {
   incidentId?: string;
   scheduleId?: string;
   code?: string;
+  /** What an update changed (schedule updates). */
+  changes?: ScheduleChanges;
   /** Overrides the source taken from the request (webhook receivers set `webhook`). */
   source?: ActorSource;
 }
@@ -94,7 +99,7 @@ export function createMemoryAuditLog(): MemoryAuditLog {
 /** The methods that write, and so are audited. */
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Adds the hooks that write an audit entry for every write request (POST, DELETE) the app answers. */
+/** Adds the hooks that write an audit entry for every write request (POST, PATCH, DELETE) the app answers. */
 export function registerAudit(app: FastifyInstance, audit: AuditLog, logger: Logger, now: () => Date): void {
   app.decorateRequest('auditNote', null as unknown as AuditNote);
   app.addHook('onRequest', (request, _reply, done) => {
@@ -129,6 +134,7 @@ function auditEntry(request: FastifyRequest, reply: FastifyReply, at: Date): Aud
     ...(scheduleId === undefined ? {} : { scheduleId }),
     outcome: status >= 500 ? 'error' : status >= 400 ? 'refused' : 'ok',
     ...(note.code === undefined ? {} : { code: note.code }),
+    ...(note.changes === undefined ? {} : { changes: note.changes }),
   };
 }
 

@@ -118,6 +118,7 @@ describe('OpenAPI', () => {
       'get /api/v1/runbooks/{id}',
       'get /api/v1/schedules',
       'get /api/v1/schedules/{id}',
+      'patch /api/v1/schedules/{id}',
       'post /api/v1/incidents',
       'post /api/v1/incidents/{id}/approvals/{stepId}',
       'post /api/v1/incidents/{id}/cancel',

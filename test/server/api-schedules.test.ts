@@ -1,6 +1,6 @@
 /**
  * The schedule routes in process over the real dev server: create (with every problem listed), list,
- * show, pause, resume, trigger and delete, who may do what, and the audit line of every write.
+ * show, pause, resume, trigger, delete and update, who may do what, and the audit line of every write.
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -230,5 +230,167 @@ describe('acting on a schedule', () => {
     }
     const badNote = await api.call('alice', { method: 'POST', url: `${url}/pause`, payload: { note: '', why: 1 } });
     expect(errorOf(badNote).issues?.map((issue) => issue.path)).toEqual(['note', 'why']);
+  });
+});
+
+describe('PATCH /schedules/{id}', () => {
+  const patch = (as: 'alice' | 'bob' | 'mallory' | null, scheduleId: string, payload?: Record<string, unknown>) =>
+    api.call(as, { method: 'PATCH', url: `/api/v1/schedules/${scheduleId}`, ...(payload ? { payload } : {}) });
+  const show = async (scheduleId: string) =>
+    (await api.call('alice', { method: 'GET', url: `/api/v1/schedules/${scheduleId}` })).json<{
+      schedule: ScheduleDetail;
+    }>().schedule;
+
+  it('changes the cron and params in place, keeps the runs, audits what changed; the next run uses them', async () => {
+    const schedule = await createValid({ timezone: 'Europe/Berlin', note: 'nightly' });
+    const id = schedule.scheduleId;
+    const url = `/api/v1/schedules/${id}`;
+    await api.call('alice', { method: 'POST', url: `${url}/trigger` });
+    const first = await eventually(async () => {
+      const run = (await show(id)).recentRuns[0];
+      return run?.incidentStatus === 'completed' ? run : undefined;
+    }, 30_000);
+
+    const response = await patch('alice', id, {
+      cron: '30 4 * * *',
+      timezone: null,
+      params: { database: 'users', rows: '7' },
+    });
+    expect(response.statusCode).toBe(200);
+    const changes = {
+      cron: { from: '0 2 * * *', to: '30 4 * * *' },
+      timezone: { from: 'Europe/Berlin', to: null },
+      'params.database': { from: 'orders', to: 'users' },
+      'params.rows': { from: null, to: 7 },
+    };
+    const body = response.json<{ schedule: ScheduleDetail; changes: unknown }>();
+    expect(body.changes).toEqual(changes);
+    expect(body.schedule).toMatchObject({
+      cron: '30 4 * * *',
+      params: { database: 'users', rows: 7 },
+      note: 'nightly',
+      createdBy: 'alice',
+      createdAt: schedule.createdAt,
+      updatedBy: 'alice',
+      runsTaken: 1,
+      recentRuns: [first],
+    });
+    expect(body.schedule).not.toHaveProperty('timezone');
+    for (const time of body.schedule.nextRuns) expect(time).toMatch(/T04:30:00\.000Z$/);
+    expect(api.audit.entries.at(-1)).toEqual({
+      at: expect.any(String) as unknown,
+      user: 'alice',
+      source: 'api',
+      method: 'PATCH',
+      path: url,
+      status: 200,
+      scheduleId: id,
+      outcome: 'ok',
+      changes,
+    });
+    expect(await show(id)).toMatchObject({ cron: '30 4 * * *', params: { database: 'users', rows: 7 } });
+
+    await api.call('alice', { method: 'POST', url: `${url}/trigger` });
+    const second = await eventually(async () => {
+      const run = (await show(id)).recentRuns[1];
+      return run?.incidentId === undefined ? undefined : run;
+    }, 30_000);
+    expect((await env.incidents.state(second.incidentId!)).params).toEqual({ database: 'users', rows: 7 });
+
+    const unset = await patch('alice', id, { unsetParams: ['rows'], note: 'back to the default rows' });
+    expect(unset.json<{ changes: unknown }>().changes).toEqual({
+      'params.rows': { from: 7, to: null },
+      note: { from: 'nightly', to: 'back to the default rows' },
+    });
+    expect(await show(id)).toMatchObject({ params: { database: 'users' }, note: 'back to the default rows' });
+    expect((await show(id)).params).toEqual({ database: 'users' });
+  });
+
+  it('lists every problem of the body and the merged values in one 400, and changes nothing', async () => {
+    const schedule = await createValid();
+    const id = schedule.scheduleId;
+    const response = await patch('alice', id, {
+      cron: '0 25 * * *',
+      params: { colour: 'red', rows: 'many' },
+      unsetParams: ['database', 'shade'],
+      severity: 'sev9',
+      timezone: 'Nowhere/City',
+      every: 'day',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(errorOf(response).issues).toEqual(
+      expect.arrayContaining([
+        { path: 'every', message: 'unknown field `every`' },
+        { path: 'unsetParams[1]', message: 'unknown param `shade` (declared: database, rows)' },
+        { path: 'params.colour', message: 'unknown param `colour` (declared: database, rows)' },
+        { path: 'params.database', message: 'missing required param `database`' },
+        { path: 'params.rows', message: 'expected a whole number, got "many"' },
+        { path: 'cron', message: 'hour `25` is out of range (0-23)' },
+      ]),
+    );
+    expect(
+      errorOf(response)
+        .issues?.map((issue) => issue.path)
+        .sort(),
+    ).toEqual([
+      'cron',
+      'every',
+      'params.colour',
+      'params.database',
+      'params.rows',
+      'severity',
+      'timezone',
+      'unsetParams[1]',
+    ]);
+    expect(api.audit.entries.at(-1)).toMatchObject({ method: 'PATCH', status: 400, code: 'INVALID_INPUT' });
+    expect(api.audit.entries.at(-1)).not.toHaveProperty('changes');
+
+    const nothing = 'nothing to change: give at least one of cron, timezone, params, unsetParams, severity, note';
+    for (const payload of [undefined, {}, { params: {}, unsetParams: [] }]) {
+      const empty = await patch('alice', id, payload);
+      expect([empty.statusCode, errorOf(empty).issues]).toEqual([400, [{ path: '', message: nothing }]]);
+    }
+    const typo = await patch('alice', id, { crn: '@daily' });
+    expect(errorOf(typo).issues).toEqual([
+      { path: 'crn', message: 'unknown field `crn`' },
+      { path: '', message: nothing },
+    ]);
+    const unchanged = await show(id);
+    expect(unchanged).toMatchObject({ cron: '0 2 * * *', params: { database: 'orders' } });
+    expect(unchanged).not.toHaveProperty('updatedBy');
+  });
+
+  it('answers 403 to whoever may not trigger its runbook (before any body check), 404 and 400 for the path', async () => {
+    const schedule = await createValid();
+    const id = schedule.scheduleId;
+    for (const as of ['mallory', 'bob'] as const) {
+      const refused = await patch(as, id, { cron: '@daily', params: { database: 'stolen' } });
+      expect([refused.statusCode, errorOf(refused).message]).toEqual([
+        403,
+        `${as} may not act on schedules of sched-api`,
+      ]);
+      expect(api.audit.entries.at(-1)).toMatchObject({
+        user: as,
+        method: 'PATCH',
+        status: 403,
+        scheduleId: id,
+        outcome: 'refused',
+        code: 'FORBIDDEN',
+      });
+    }
+    expect((await patch('bob', id, { every: 'day' })).statusCode).toBe(403);
+    const unchanged = await show(id);
+    expect(unchanged).toMatchObject({ cron: '0 2 * * *', params: { database: 'orders' } });
+    expect(unchanged).not.toHaveProperty('updatedBy');
+
+    const missing = await patch('alice', 'no-such-schedule', { cron: '@daily' });
+    expect([missing.statusCode, errorOf(missing).code, errorOf(missing).message]).toEqual([
+      404,
+      'NOT_FOUND',
+      'no schedule no-such-schedule',
+    ]);
+    const malformed = await patch('alice', '-x', { cron: '@daily' });
+    expect([malformed.statusCode, errorOf(malformed).issues?.[0]?.path]).toEqual([400, 'path.id']);
+    expect((await patch(null, id, { cron: '@daily' })).statusCode).toBe(401);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Schedules against the real dev server: a run takes the runbook as it is then (an edit reaches the next
  * run, never the one in flight), records the incident it started, skips instead of overlapping, fails
- * clearly when its runbook is gone or broken, and pauses, resumes and deletes.
+ * clearly when its runbook is gone or broken, pauses, resumes and deletes, and is updated in place.
  */
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,9 @@ import { loadRunbookDirs } from '../../src/runbook/loader.js';
 import { ScheduleService } from '../../src/schedules/client.js';
 import { prepareSchedule } from '../../src/schedules/prepare.js';
 import type { ScheduleDetail, ScheduleRun } from '../../src/schedules/schema.js';
+import { prepareUpdate, type SchedulePatch } from '../../src/schedules/update.js';
+import { RUNBOOK_ATTRIBUTE } from '../../src/domain/search-attributes.js';
+import { SCHEDULED_TRIGGER_WORKFLOW } from '../../src/temporal/names.js';
 import { eventually } from '../server/support.js';
 import { alice, startTestEnv, type TestEnv } from '../support/temporal.js';
 
@@ -63,6 +66,12 @@ async function createSchedule(runbook: string, cron = '0 3 1 1 *') {
   const schedule = await schedules.create(prepared.schedule);
   created.push(schedule.scheduleId);
   return schedule;
+}
+
+/** Updates a schedule the way the API does (the merged values checked against the runbooks as they are now). */
+async function updateSchedule(scheduleId: string, patch: SchedulePatch, by = 'bob') {
+  const catalog = await loadRunbookDirs([dir], { actions: builtinActionCatalog });
+  return schedules.update(scheduleId, (current) => prepareUpdate(catalog.runbooks, current, patch, by));
 }
 
 /** Waits until the schedule shows `count` runs and the newest satisfies `done`. */
@@ -279,5 +288,137 @@ describe('managing schedules', () => {
     } finally {
       await env.client.schedule.getHandle(foreign).delete();
     }
+  });
+});
+
+describe('updating a schedule', () => {
+  it('changes the cron and params in place: runs and counters survive, next runs and new runs follow', async () => {
+    writeRunbook('sched-update', 1, note('log'));
+    const schedule = await createSchedule('sched-update');
+    const id = schedule.scheduleId;
+    await schedules.trigger(id);
+    const before = await runsOf(id, 1, (run) => run.incidentStatus === 'completed');
+
+    const outcome = await updateSchedule(id, { cron: '15 4 * * *', params: { target: 'db-2', count: '5' } });
+    expect(outcome).toMatchObject({
+      ok: true,
+      changes: {
+        cron: { from: '0 3 1 1 *', to: '15 4 * * *' },
+        'params.target': { from: 'db-1', to: 'db-2' },
+        'params.count': { from: null, to: 5 },
+      },
+    });
+    const after = await schedules.get(id);
+    expect(after).toMatchObject({
+      cron: '15 4 * * *',
+      params: { target: 'db-2', count: 5 },
+      createdBy: 'alice',
+      createdAt: schedule.createdAt,
+      updatedBy: 'bob',
+      paused: false,
+      overlap: 'SKIP',
+      catchupWindowMs: 60_000,
+      runsTaken: 1,
+      recentRuns: before.recentRuns,
+    });
+    expect(after).not.toHaveProperty('timezone');
+    expect(Date.parse(after.updatedAt!)).toBeGreaterThan(Date.parse(schedule.createdAt!));
+    // The next runs follow the new expression: 04:15 UTC, a day apart.
+    expect(after.nextRuns.length).toBeGreaterThan(1);
+    for (const time of after.nextRuns) expect(time).toMatch(/T04:15:00\.000Z$/);
+    expect(Date.parse(after.nextRuns[1]!) - Date.parse(after.nextRuns[0]!)).toBe(24 * 3600_000);
+
+    await schedules.trigger(id);
+    const second = await runsOf(id, 2, (run) => run.incidentStatus === 'completed');
+    expect(second.recentRuns[0]).toEqual(before.recentRuns[0]);
+    expect(second.runsTaken).toBe(2);
+    const state = await env.incidents.state(second.recentRuns[1]!.incidentId!);
+    expect(state.params).toEqual({ target: 'db-2', count: 5 });
+    const listed = await eventually(async () => (await schedules.list()).find((item) => item.scheduleId === id));
+    expect(listed).toMatchObject({ cron: '15 4 * * *', params: { target: 'db-2', count: 5 }, updatedBy: 'bob' });
+
+    // An unset param is gone from the schedule: the runbook's default applies at the next run.
+    const unset = await updateSchedule(id, { unsetParams: ['count'] }, 'carol');
+    expect(unset).toMatchObject({ ok: true, changes: { 'params.count': { from: 5, to: null } } });
+    expect(await schedules.get(id)).toMatchObject({
+      cron: '15 4 * * *',
+      params: { target: 'db-2' },
+      updatedBy: 'carol',
+    });
+    expect((await schedules.get(id)).params).toEqual({ target: 'db-2' });
+    await schedules.trigger(id);
+    const third = await runsOf(id, 3, (run) => run.incidentStatus === 'completed');
+    expect((await env.incidents.state(third.recentRuns[2]!.incidentId!)).params).toEqual({ target: 'db-2', count: 2 });
+  });
+
+  it('keeps the paused state and note unless a note is given; writes nothing when refused', async () => {
+    writeRunbook('sched-update-paused', 1, note('log'));
+    const schedule = await createSchedule('sched-update-paused');
+    const id = schedule.scheduleId;
+    await schedules.pause(id, 'migration week');
+    expect(await updateSchedule(id, { timezone: 'Europe/Berlin' })).toMatchObject({ ok: true });
+    expect(await schedules.get(id)).toMatchObject({ paused: true, note: 'migration week', timezone: 'Europe/Berlin' });
+    await updateSchedule(id, { note: 'moved to Berlin time' });
+    const noted = await schedules.get(id);
+    expect(noted).toMatchObject({ paused: true, note: 'moved to Berlin time', timezone: 'Europe/Berlin' });
+
+    const refused = await updateSchedule(id, { cron: '0 25 * * *', params: { colour: 'red' } });
+    expect(refused).toEqual({
+      ok: false,
+      status: 'invalid',
+      problems: [
+        { path: 'params.colour', message: 'unknown param `colour` (declared: target, count)' },
+        { path: 'cron', message: 'hour `25` is out of range (0-23)' },
+      ],
+    });
+    expect(await schedules.get(id)).toEqual(noted);
+    await expect(updateSchedule('no-such-schedule', { cron: '@daily' })).rejects.toThrow(
+      'no schedule no-such-schedule',
+    );
+  });
+
+  it('reads a schedule created before updates existed from its memo, and updates it', async () => {
+    writeRunbook('sched-legacy', 1, note('log'));
+    const id = `sched-legacy-${Date.now()}`;
+    // As created before updates: the timing only in the memo, the action's argument without it.
+    await env.client.schedule.create({
+      scheduleId: id,
+      spec: { cronExpressions: ['0 2 * * *'], timezone: 'Europe/Berlin' },
+      action: {
+        type: 'startWorkflow',
+        workflowType: SCHEDULED_TRIGGER_WORKFLOW,
+        workflowId: id,
+        taskQueue: env.taskQueue,
+        args: [{ scheduleId: id, runbook: 'sched-legacy', params: { target: 'db-1' }, severity: 'sev2' }],
+      },
+      memo: {
+        runbook: 'sched-legacy',
+        cron: '0 2 * * *',
+        timezone: 'Europe/Berlin',
+        params: { target: 'db-1' },
+        severity: 'sev2',
+        createdBy: 'alice',
+        createdAt: '2025-03-01T09:00:00.000Z',
+      },
+      typedSearchAttributes: [{ key: RUNBOOK_ATTRIBUTE, value: 'sched-legacy' }],
+    });
+    created.push(id);
+    expect(await schedules.get(id)).toMatchObject({
+      cron: '0 2 * * *',
+      timezone: 'Europe/Berlin',
+      params: { target: 'db-1' },
+      severity: 'sev2',
+    });
+    // Cleared now: the memo's time zone must not come back.
+    const outcome = await updateSchedule(id, { timezone: null, severity: null });
+    expect(outcome).toMatchObject({
+      ok: true,
+      changes: { timezone: { from: 'Europe/Berlin', to: null }, severity: { from: 'sev2', to: null } },
+    });
+    const updated = await schedules.get(id);
+    expect(updated).toMatchObject({ cron: '0 2 * * *', params: { target: 'db-1' }, createdBy: 'alice' });
+    expect(updated).not.toHaveProperty('timezone');
+    expect(updated).not.toHaveProperty('severity');
+    for (const time of updated.nextRuns) expect(time).toMatch(/T02:00:00\.000Z$/);
   });
 });

@@ -17,6 +17,7 @@ import {
   RunbookList,
   ScheduleList,
   ScheduleResponse,
+  ScheduleUpdateResponse,
   TriggerResponse,
 } from './schemas.js';
 
@@ -93,9 +94,23 @@ export interface CreateScheduleRequest {
   note?: string;
 }
 
+/** The body of `PATCH /schedules/{id}`: fields left out stay as they are. */
+export interface UpdateScheduleRequest {
+  cron?: string;
+  /** null goes back to UTC. */
+  timezone?: string | null;
+  /** Set or replace these params; the others are kept. */
+  params?: Record<string, JsonValue>;
+  /** Remove these params (the runbook default then applies). */
+  unsetParams?: string[];
+  /** null goes back to the runbook's severity. */
+  severity?: string | null;
+  note?: string;
+}
+
 const FILTERS = ['status', 'runbook', 'severity', 'limit'] as const satisfies readonly (keyof IncidentFilter)[];
 
-type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** The Firebreak API, as the CLI uses it; every request says it comes from the CLI. */
 export class ApiClient {
@@ -191,6 +206,11 @@ export class ApiClient {
   /** One schedule: timing, state, next runs, recent runs and their incidents. */
   getSchedule(scheduleId: string): Promise<ScheduleResponse> {
     return this.request('GET', `/schedules/${segment(scheduleId)}`, ScheduleResponse);
+  }
+
+  /** Changes a schedule in place; the server checks the merged values as at creation. */
+  updateSchedule(scheduleId: string, body: UpdateScheduleRequest): Promise<ScheduleUpdateResponse> {
+    return this.request('PATCH', `/schedules/${segment(scheduleId)}`, ScheduleUpdateResponse, body);
   }
 
   /** Pauses or resumes a schedule, with a note saying why. */

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { IncidentStateSchema, MessageRecordSchema, PendingMessagesSchema } from '../../incidents/state-schema.js';
-import { ScheduleDetailSchema, ScheduleSummarySchema } from '../../schedules/schema.js';
+import { ScheduleChangesSchema, ScheduleDetailSchema, ScheduleSummarySchema } from '../../schedules/schema.js';
 
 const Instant = z.string();
 
@@ -71,3 +71,7 @@ export type ScheduleList = z.infer<typeof ScheduleList>;
 /** `GET /schedules/{id}` and `POST /schedules`: one schedule, whole. */
 export const ScheduleResponse = z.looseObject({ schedule: ScheduleDetailSchema });
 export type ScheduleResponse = z.infer<typeof ScheduleResponse>;
+
+/** `PATCH /schedules/{id}`: the schedule as updated, and each value that changed. */
+export const ScheduleUpdateResponse = z.looseObject({ schedule: ScheduleDetailSchema, changes: ScheduleChangesSchema });
+export type ScheduleUpdateResponse = z.infer<typeof ScheduleUpdateResponse>;

@@ -1,11 +1,13 @@
-/** `firebreak schedule create|list|show|pause|resume|trigger|delete`: runbooks on a schedule, through the API. */
+/** `firebreak schedule create|update|list|show|pause|resume|trigger|delete`: runbooks on a schedule, through the API. */
 import type { Command } from 'commander';
 import { assignments } from '../api/arguments.js';
 import { apiCommand, printJson, type JsonOption } from '../api/command.js';
+import type { UpdateScheduleRequest } from '../api/client.js';
 import { apiClient, type ApiOptions } from '../api/connection.js';
+import { EXIT } from '../api/exit-codes.js';
 import { collect } from '../config.js';
-import type { CliDeps } from '../context.js';
-import { renderSchedule, renderScheduleList } from '../render-schedule.js';
+import { CliError, type CliDeps } from '../context.js';
+import { renderSchedule, renderScheduleChanges, renderScheduleList } from '../render-schedule.js';
 import { formatInstant } from '../render-time.js';
 
 interface CreateOptions extends ApiOptions, JsonOption {
@@ -14,6 +16,16 @@ interface CreateOptions extends ApiOptions, JsonOption {
   severity?: string;
   timezone?: string;
   id?: string;
+  note?: string;
+}
+
+interface UpdateOptions extends ApiOptions, JsonOption {
+  cron?: string;
+  /** A zone, or false for `--no-timezone`. */
+  timezone?: string | false;
+  param?: string[];
+  unsetParam?: string[];
+  severity?: string;
   note?: string;
 }
 
@@ -29,6 +41,7 @@ export function registerScheduleCommands(program: Command, deps: CliDeps): void 
     .command('schedule')
     .description('run runbooks on a schedule (overlapping runs are skipped; each run uses the runbook as it is then)');
   registerCreate(schedule, deps);
+  registerUpdate(schedule, deps);
   apiCommand(schedule.command('list').description('list schedules with their next and last run')).action(
     (options: Options) => list(deps, options),
   );
@@ -99,6 +112,50 @@ async function create(deps: CliDeps, runbook: string, options: CreateOptions): P
   const { schedule } = result;
   const next = schedule.nextRun === undefined ? 'no run due' : `next run ${formatInstant(schedule.nextRun)}`;
   deps.out(`Created schedule ${schedule.scheduleId} for ${schedule.runbook}; ${next}\n`);
+}
+
+function registerUpdate(schedule: Command, deps: CliDeps): void {
+  apiCommand(
+    schedule
+      .command('update')
+      .description('change a schedule in place, keeping its runs and counters; the result is checked as at creation')
+      .argument('<id>', 'schedule id')
+      .option('--cron <expression>', 'a new cron expression')
+      .option('--timezone <zone>', 'a new IANA time zone of the cron expression')
+      .option('--no-timezone', 'read the cron expression in UTC again')
+      .option('--param <name=value>', 'set or replace one param, repeatable; the other params are kept', collect)
+      .option('--unset-param <name>', "remove one param, repeatable; the runbook's default then applies", collect)
+      .option('--severity <severity>', "override the runbook's severity (sev1, sev2, sev3, sev4)")
+      .option('--note <text>', "replace the schedule's note"),
+  ).action((id: string, options: UpdateOptions) => update(deps, id, options));
+}
+
+async function update(deps: CliDeps, id: string, options: UpdateOptions): Promise<void> {
+  const body = updateRequest(options);
+  if (Object.keys(body).length === 0) {
+    throw new CliError(
+      'nothing to change: give at least one of --cron, --timezone, --no-timezone, --param, --unset-param, --severity, --note',
+      EXIT.invalid,
+    );
+  }
+  const result = await apiClient(deps, options).updateSchedule(id, body);
+  if (options.json) return printJson(deps, result);
+  deps.out(`${renderScheduleChanges(id, result.changes)}\n${renderSchedule(result.schedule, new Date())}`);
+}
+
+/** The body of an update: only what the options change. */
+function updateRequest(options: UpdateOptions): UpdateScheduleRequest {
+  // Params go as strings, as for create: the server converts them to the declared types.
+  const params = assignments(options.param ?? [], '--param', (value) => value);
+  const unsetParams = options.unsetParam ?? [];
+  return {
+    ...(options.cron !== undefined && { cron: options.cron }),
+    ...(options.timezone !== undefined && { timezone: options.timezone === false ? null : options.timezone }),
+    ...(Object.keys(params).length > 0 && { params }),
+    ...(unsetParams.length > 0 && { unsetParams }),
+    ...(options.severity !== undefined && { severity: options.severity }),
+    ...(options.note !== undefined && { note: options.note }),
+  };
 }
 
 async function list(deps: CliDeps, options: Options): Promise<void> {

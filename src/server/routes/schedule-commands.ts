@@ -1,15 +1,17 @@
 /**
- * Acting on a schedule: pause, resume, trigger a run now, delete. Whoever may trigger a schedule's runbook
- * may act on its schedule. A trigger while the previous run is still going is refused with 409, since
- * overlapping runs are skipped.
+ * Acting on a schedule: pause, resume, trigger a run now, delete, update (schedule-update.ts). Whoever may
+ * trigger a schedule's runbook may act on its schedule. A trigger while the previous run is still going is
+ * refused with 409, since overlapping runs are skipped.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ScheduleService } from '../../schedules/client.js';
-import { mayTrigger, userOf } from '../auth.js';
+import { userOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { ApiError, ApiErrorCode, errorResponses } from '../errors.js';
+import { errorResponses } from '../errors.js';
+import { authorizeScheduleCommand as authorize } from './schedule-access.js';
+import { registerScheduleUpdate } from './schedule-update.js';
 import { ScheduleIdParam } from './schedules.js';
 import { BEARER_SECURITY, CommandResponse, type ZodRoutes } from './shared.js';
 
@@ -32,6 +34,7 @@ function commandSchema(summary: string, status = 200) {
 export function registerScheduleCommandRoutes(app: FastifyInstance, deps: AppDeps, schedules: ScheduleService): void {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   registerPauseResume(routes, deps, schedules);
+  registerScheduleUpdate(routes, deps, schedules);
   routes.post(
     '/schedules/:id/trigger',
     { schema: { ...commandSchema('Take a run now (refused while the previous run is going)', 202), body: EmptyBody } },
@@ -75,18 +78,4 @@ function registerPauseResume(routes: ZodRoutes, deps: AppDeps, schedules: Schedu
       return { ok: true as const, message: `schedule ${id} resumed` };
     },
   );
-}
-
-/** 404 unless the schedule exists, then 403 unless the user may trigger its runbook. */
-async function authorize(
-  deps: AppDeps,
-  schedules: ScheduleService,
-  request: FastifyRequest,
-  scheduleId: string,
-): Promise<void> {
-  const user = userOf(request);
-  const runbook = await schedules.runbookOf(scheduleId);
-  if (!mayTrigger(deps.config.access, user, runbook)) {
-    throw new ApiError(403, ApiErrorCode.Forbidden, `${user.id} may not act on schedules of ${runbook}`);
-  }
 }

@@ -129,6 +129,106 @@ describe('firebreak schedule create', () => {
   });
 });
 
+describe('firebreak schedule update', () => {
+  it('patches only what the options change, params as text, and prints the changes and the schedule', async () => {
+    const updated: Record<string, unknown> = {
+      ...detail,
+      cron: '30 4 * * *',
+      params: { database: 'users' },
+      updatedBy: 'alice',
+      updatedAt: '2025-03-02T10:00:00.000Z',
+    };
+    delete updated.timezone;
+    const changes = {
+      cron: { from: '0 2 * * *', to: '30 4 * * *' },
+      timezone: { from: 'Europe/Berlin', to: null },
+      'params.database': { from: 'orders', to: 'users' },
+      'params.rows': { from: 5, to: null },
+    };
+    server.answer({ status: 200, body: { schedule: updated, changes } });
+    const result = await cli(
+      [
+        'schedule',
+        'update',
+        'pg-drill-a1b2c3',
+        '--cron',
+        '30 4 * * *',
+        '--no-timezone',
+        '--param',
+        'database=users',
+        '--unset-param',
+        'rows',
+      ],
+      env,
+    );
+    expect(onlyRequest()).toMatchObject({
+      method: 'PATCH',
+      url: '/api/v1/schedules/pg-drill-a1b2c3',
+      headers: expectedHeaders('tok-123', true),
+      body: { cron: '30 4 * * *', timezone: null, params: { database: 'users' }, unsetParams: ['rows'] },
+    });
+    expect(Object.keys(server.requests[0]!.body as object).sort()).toEqual([
+      'cron',
+      'params',
+      'timezone',
+      'unsetParams',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain(
+      [
+        'Updated schedule pg-drill-a1b2c3:',
+        '  cron             0 2 * * *      ->  30 4 * * *',
+        '  timezone         Europe/Berlin  ->  (none)',
+        '  params.database  orders         ->  users',
+        '  params.rows      5              ->  (none)',
+        '',
+        'Schedule pg-drill-a1b2c3',
+      ].join('\n'),
+    );
+    expect(result.out).toContain('  cron        30 4 * * * (UTC)\n');
+    expect(result.out).toContain('  updated by  alice at 2025-03-02 10:00:00Z\n');
+
+    server.requests.length = 0;
+    const note = await cli(
+      ['schedule', 'update', 'sid', '--timezone', 'UTC', '--severity', 'sev2', '--note', 'n'],
+      env,
+    );
+    expect(note.code).toBe(0);
+    expect(onlyRequest().body).toEqual({ timezone: 'UTC', severity: 'sev2', note: 'n' });
+  });
+
+  it("refuses an update that changes nothing without asking the server, and lists the server's problems", async () => {
+    expect(await cli(['schedule', 'update', 'sid'], env)).toEqual({
+      code: 2,
+      out: '',
+      err: 'error: nothing to change: give at least one of --cron, --timezone, --no-timezone, --param, --unset-param, --severity, --note\n',
+    });
+    expect((await cli(['schedule', 'update', 'sid', '--param', 'oops'], env)).err).toBe(
+      'error: --param `oops` must look like name=value\n',
+    );
+    expect(server.requests).toHaveLength(0);
+    server.answer({
+      status: 400,
+      body: {
+        error: {
+          status: 400,
+          code: 'INVALID_INPUT',
+          message: 'invalid request: 2 problems (see issues)',
+          issues: [
+            { path: 'cron', message: 'hour `25` is out of range (0-23)' },
+            { path: 'params.colour', message: 'unknown param `colour` (declared: database, rows)' },
+          ],
+        },
+      },
+    });
+    expect(await cli(['schedule', 'update', 'sid', '--cron', '0 25 * * *', '--param', 'colour=red'], env)).toEqual({
+      code: 2,
+      out: '',
+      err: 'error: invalid request:\n  cron: hour `25` is out of range (0-23)\n  params.colour: unknown param `colour` (declared: database, rows)\n',
+    });
+  });
+});
+
 describe('firebreak schedule list and show', () => {
   it('prints one row per schedule with its timing, params, state, next run and last result', async () => {
     const paused = { ...detail, scheduleId: 'files-drill-0f0f0f', runbook: 'files-drill', params: {}, paused: true };
