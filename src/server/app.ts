@@ -1,7 +1,8 @@
 /**
  * The HTTP API: `buildApp(deps)` assembles it without listening, so tests drive it with `app.inject()`.
  * Everything under `/api/v1` is JSON; every refusal has one body shape (src/server/errors.ts); every
- * POST is audited; authenticated routes take a bearer token (src/server/auth.ts).
+ * write request (POST, PUT, PATCH, DELETE) is audited; authenticated routes take a bearer token
+ * (src/server/auth.ts).
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler } from 'fastify-type-provider-zod';
