@@ -45,6 +45,8 @@ export interface HarnessOptions {
   taskQueue?: string;
   incidents?: IncidentClient;
   client?: AppDeps['temporal']['client'];
+  /** The runbooks to serve instead of `plans` (a live catalog over files). */
+  runbooks?: AppDeps['runbooks'];
 }
 
 /** Builds the API over a test environment. */
@@ -71,7 +73,7 @@ export async function buildHarness(env: TestEnv, options: HarnessOptions = {}): 
   const log = memoryLogger();
   const app = await buildApp({
     config,
-    runbooks: { get: (id) => runbooks.get(id), list: () => [...runbooks.values()] },
+    runbooks: options.runbooks ?? { get: (id) => runbooks.get(id), list: () => [...runbooks.values()] },
     temporal: {
       client: options.client ?? env.client,
       namespace: 'default',

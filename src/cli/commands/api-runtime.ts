@@ -1,6 +1,6 @@
 /**
- * Serving the HTTP API from a command (`dev`, `server`): the Temporal client, the loaded runbooks, the
- * audit log and the listening address, wired once. Also the dev admin token.
+ * Serving the HTTP API from a command (`dev`, `server`): the Temporal client, the runbooks (followed on
+ * disk), the audit log and the listening address, wired once. Also the dev admin token.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { ChannelsConfigSchema, configBaseDir, type FirebreakConfig, type RosterU
 import { IncidentClient } from '../../incidents/client.js';
 import type { Logger } from '../../logging/logger.js';
 import type { RunbookCatalog } from '../../runbook/catalog.js';
+import { createLiveCatalog, type WatchedPaths } from '../../runbook/live-catalog.js';
 import { buildApp } from '../../server/app.js';
 import { createFileAuditLog } from '../../server/audit.js';
 import type { StatusPageDeps } from '../../server/routes/status.js';
@@ -19,7 +20,12 @@ import { INCIDENT_TASK_QUEUE } from '../../temporal/names.js';
 
 export interface ApiOptions {
   config: FirebreakConfig;
+  /** The runbooks loaded (and checked) at start. */
   catalog: RunbookCatalog;
+  /** Loads them again, as at start; called when a file under `watch` changed. */
+  loadCatalog: () => Promise<RunbookCatalog>;
+  /** The runbook and template files and directories the API follows. */
+  watch: WatchedPaths;
   temporalAddress: string;
   host: string;
   port: number;
@@ -41,11 +47,17 @@ export async function serveApi(options: ApiOptions): Promise<RunningApi> {
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   const namespace = options.config.temporal.namespace;
   const client = new Client({ connection, namespace });
-  const runbooks = options.catalog.runbooks;
+  // Edits apply to the next trigger (plans are frozen into each run at trigger), without a restart.
+  const runbooks = createLiveCatalog({
+    initial: options.catalog,
+    load: options.loadCatalog,
+    watch: options.watch,
+    logger: options.logger,
+  });
   const audit = createFileAuditLog(options.auditPath);
   const app = await buildApp({
     config: options.config,
-    runbooks: { get: (id) => runbooks.get(id), list: () => [...runbooks.values()] },
+    runbooks,
     temporal: { client, namespace, taskQueue: INCIDENT_TASK_QUEUE },
     incidents: new IncidentClient(client, INCIDENT_TASK_QUEUE),
     audit,
@@ -59,15 +71,18 @@ export async function serveApi(options: ApiOptions): Promise<RunningApi> {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
     await app.close();
+    await runbooks.close();
     await audit.close();
     await connection.close();
     const reason = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use' : String(error);
     throw new Error(`cannot serve the API on ${options.host}:${options.port}: ${reason} (try --port)`);
   }
+  runbooks.start();
   return {
     url: `http://${options.host}:${options.port}`,
     async close() {
       await app.close();
+      await runbooks.close();
       await audit.close();
       await connection.close();
     },

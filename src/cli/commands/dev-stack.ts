@@ -10,6 +10,7 @@ import { outboxDir } from '../../channels/from-config.js';
 import { configBaseDir, type FirebreakConfig } from '../../config/index.js';
 import { createLogger, installTemporalLogging, type Logger } from '../../logging/logger.js';
 import type { RunbookCatalog } from '../../runbook/catalog.js';
+import type { WatchedPaths } from '../../runbook/live-catalog.js';
 import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
 import { createIncidentWorker } from '../../worker/worker.js';
 import { loadCliConfig, type ConfigOptions } from '../config.js';
@@ -32,7 +33,7 @@ export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
   const config = loadCliConfig(deps, { ...options, runbooks: ['runbooks', ...(options.runbooks ?? [])] });
   // Like ./runbooks, ./templates is used when the configured template directories do not exist.
   const templatesHere = path.resolve(deps.cwd, 'templates');
-  // Read again for every scheduled run, so that a schedule runs the runbook as it is then.
+  // Read again for every scheduled run, and by the API when the files change, so both use the runbook as it is then.
   const loadCatalog = () =>
     loadRunbooksWithTemplates(config.runbooks.dirs, config.templates.dirs, deps.actions, templatesHere);
   const catalog = await loadCatalog();
@@ -67,6 +68,7 @@ export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
       config: { ...config, temporal: { ...config.temporal, address: server.address } },
       catalog,
       loadCatalog,
+      watch: { runbooks: config.runbooks.dirs, templates: [...config.templates.dirs, templatesHere] },
       logger,
       dataDir,
       tokenFile: path.join(dataDir, 'admin.token'),
@@ -84,6 +86,8 @@ interface Stack {
   config: FirebreakConfig;
   catalog: RunbookCatalog;
   loadCatalog: () => Promise<RunbookCatalog>;
+  /** The runbook and template files and directories the API follows. */
+  watch: WatchedPaths;
   logger: Logger;
   dataDir: string;
   tokenFile: string;
@@ -112,6 +116,8 @@ async function runStack(stack: Stack): Promise<void> {
       api = await serveApi({
         config,
         catalog,
+        loadCatalog: stack.loadCatalog,
+        watch: stack.watch,
         temporalAddress: server.address,
         host: '127.0.0.1',
         port: stack.apiPort,

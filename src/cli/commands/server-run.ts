@@ -1,6 +1,6 @@
 /**
  * `firebreak server`: the HTTP API alone, against the Temporal server in the configuration (workers run
- * separately with `firebreak worker`). Refuses to start with invalid runbooks.
+ * separately with `firebreak worker`). Refuses to start with invalid runbooks; follows edits afterwards.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -20,7 +20,9 @@ export interface ServerOptions extends ConfigOptions {
 
 export async function server(deps: CliDeps, options: ServerOptions): Promise<void> {
   const config = loadCliConfig(deps, options);
-  const catalog = await loadRunbooksWithTemplates(config.runbooks.dirs, config.templates.dirs, deps.actions);
+  // Read again by the API when these files change, so that an edit applies to the next trigger.
+  const loadCatalog = () => loadRunbooksWithTemplates(config.runbooks.dirs, config.templates.dirs, deps.actions);
+  const catalog = await loadCatalog();
   if (catalog.issues.length > 0) {
     deps.err(formatIssueTable(catalog.issues, deps.cwd));
     throw new CliError(`${plural(catalog.issues.length, 'problem')} in the runbooks (listed above)`);
@@ -35,6 +37,8 @@ export async function server(deps: CliDeps, options: ServerOptions): Promise<voi
   const api = await serveApi({
     config,
     catalog,
+    loadCatalog,
+    watch: { runbooks: config.runbooks.dirs, templates: config.templates.dirs },
     temporalAddress: config.temporal.address,
     host: options.host,
     port,
