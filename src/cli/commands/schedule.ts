@@ -25,7 +25,8 @@ interface UpdateOptions extends ApiOptions, JsonOption {
   timezone?: string | false;
   param?: string[];
   unsetParam?: string[];
-  severity?: string;
+  /** A severity, or false for `--no-severity`. */
+  severity?: string | false;
   note?: string;
 }
 
@@ -126,6 +127,7 @@ function registerUpdate(schedule: Command, deps: CliDeps): void {
       .option('--param <name=value>', 'set or replace one param, repeatable; the other params are kept', collect)
       .option('--unset-param <name>', "remove one param, repeatable; the runbook's default then applies", collect)
       .option('--severity <severity>', "override the runbook's severity (sev1, sev2, sev3, sev4)")
+      .option('--no-severity', "use the runbook's own severity again")
       .option('--note <text>', "replace the schedule's note"),
   ).action((id: string, options: UpdateOptions) => update(deps, id, options));
 }
@@ -134,7 +136,8 @@ async function update(deps: CliDeps, id: string, options: UpdateOptions): Promis
   const body = updateRequest(options);
   if (Object.keys(body).length === 0) {
     throw new CliError(
-      'nothing to change: give at least one of --cron, --timezone, --no-timezone, --param, --unset-param, --severity, --note',
+      'nothing to change: give at least one of --cron, --timezone, --no-timezone, --param, --unset-param, ' +
+        '--severity, --no-severity, --note',
       EXIT.invalid,
     );
   }
@@ -153,7 +156,7 @@ function updateRequest(options: UpdateOptions): UpdateScheduleRequest {
     ...(options.timezone !== undefined && { timezone: options.timezone === false ? null : options.timezone }),
     ...(Object.keys(params).length > 0 && { params }),
     ...(unsetParams.length > 0 && { unsetParams }),
-    ...(options.severity !== undefined && { severity: options.severity }),
+    ...(options.severity !== undefined && { severity: options.severity === false ? null : options.severity }),
     ...(options.note !== undefined && { note: options.note }),
   };
 }

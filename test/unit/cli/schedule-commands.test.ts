@@ -158,6 +158,7 @@ describe('firebreak schedule update', () => {
         'database=users',
         '--unset-param',
         'rows',
+        '--no-severity',
       ],
       env,
     );
@@ -165,11 +166,18 @@ describe('firebreak schedule update', () => {
       method: 'PATCH',
       url: '/api/v1/schedules/pg-drill-a1b2c3',
       headers: expectedHeaders('tok-123', true),
-      body: { cron: '30 4 * * *', timezone: null, params: { database: 'users' }, unsetParams: ['rows'] },
+      body: {
+        cron: '30 4 * * *',
+        timezone: null,
+        params: { database: 'users' },
+        unsetParams: ['rows'],
+        severity: null,
+      },
     });
     expect(Object.keys(server.requests[0]!.body as object).sort()).toEqual([
       'cron',
       'params',
+      'severity',
       'timezone',
       'unsetParams',
     ]);
@@ -201,7 +209,9 @@ describe('firebreak schedule update', () => {
     expect(await cli(['schedule', 'update', 'sid'], env)).toEqual({
       code: 2,
       out: '',
-      err: 'error: nothing to change: give at least one of --cron, --timezone, --no-timezone, --param, --unset-param, --severity, --note\n',
+      err:
+        'error: nothing to change: give at least one of --cron, --timezone, --no-timezone, --param, --unset-param, ' +
+        '--severity, --no-severity, --note\n',
     });
     expect((await cli(['schedule', 'update', 'sid', '--param', 'oops'], env)).err).toBe(
       'error: --param `oops` must look like name=value\n',
