@@ -55,25 +55,35 @@ export async function serveApi(options: ApiOptions): Promise<RunningApi> {
     logger: options.logger,
   });
   const audit = createFileAuditLog(options.auditPath);
-  const app = await buildApp({
-    config: options.config,
-    runbooks,
-    temporal: { client, namespace, taskQueue: INCIDENT_TASK_QUEUE },
-    incidents: new IncidentClient(client, INCIDENT_TASK_QUEUE),
-    audit,
-    logger: options.logger,
-    ...(options.extraUsers ? { extraUsers: options.extraUsers } : {}),
-    ...(options.statusPage ? { statusPage: options.statusPage } : {}),
-    // Drill records live in the same configured store the status page publishes to.
-    ...(options.statusPage ? { store: options.statusPage.store } : {}),
-  });
+  const release = async () => {
+    await runbooks.close();
+    await audit.close();
+    await connection.close();
+  };
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  try {
+    app = await buildApp({
+      config: options.config,
+      runbooks,
+      temporal: { client, namespace, taskQueue: INCIDENT_TASK_QUEUE },
+      incidents: new IncidentClient(client, INCIDENT_TASK_QUEUE),
+      audit,
+      logger: options.logger,
+      ...(options.extraUsers ? { extraUsers: options.extraUsers } : {}),
+      ...(options.statusPage ? { statusPage: options.statusPage } : {}),
+      // Drill records live in the same configured store the status page publishes to.
+      ...(options.statusPage ? { store: options.statusPage.store } : {}),
+    });
+  } catch (error) {
+    // Nothing listens yet: what was opened for it is closed, not leaked.
+    await release();
+    throw error;
+  }
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
     await app.close();
-    await runbooks.close();
-    await audit.close();
-    await connection.close();
+    await release();
     const reason = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use' : String(error);
     throw new Error(`cannot serve the API on ${options.host}:${options.port}: ${reason} (try --port)`);
   }
@@ -82,9 +92,7 @@ export async function serveApi(options: ApiOptions): Promise<RunningApi> {
     url: `http://${options.host}:${options.port}`,
     async close() {
       await app.close();
-      await runbooks.close();
-      await audit.close();
-      await connection.close();
+      await release();
     },
   };
 }
