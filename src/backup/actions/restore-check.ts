@@ -16,7 +16,7 @@ import type { BackupDeps } from '../deps.js';
 import { SOURCE_NAME, type BackupManifest } from '../manifest.js';
 import { manifestStoreOf } from '../manifest-store.js';
 import { summarize } from '../select.js';
-import { BackupId } from './restore-postgres.js';
+import { BackupId } from './restore-shared.js';
 
 /** Input of `restore.check`. */
 export const RestoreCheckInput = z.strictObject({

@@ -17,7 +17,7 @@ import { manifestStoreOf } from '../manifest-store.js';
 import { bytesPerSecond } from '../progress.js';
 import { summarize } from '../select.js';
 import { lastAttemptCleanup } from '../staging.js';
-import { BackupId, StagedInput, StagingModeInput } from './restore-postgres.js';
+import { BackupId, restoreNote, restoreRunOptions, StagedInput, StagingModeInput } from './restore-shared.js';
 
 /** Input of `restore.files`. */
 export const RestoreFilesInput = z.strictObject({
@@ -48,20 +48,13 @@ export function restoreFilesAction(deps: BackupDeps): ActionDefinition<typeof Re
           throw new FirebreakError(ErrorCode.InvalidInput, `backup ${manifest.id} is a ${manifest.kind} backup`);
         }
         const checks = input.checks ?? [];
-        const run = await withScratchDirectory(deps, manifest, (dir) => runFileChecks(dir, manifest, checks), {
-          signal: ctx.signal,
-          resumeFrom: ctx.resumeFrom ?? input.staged,
-          lastAttempt: ctx.lastAttempt,
-          stagingProgress: (progress) => ctx.heartbeat(progress),
-          onProgress: (bytes) => ctx.heartbeat({ phase: 'restore', bytes }),
-          ...(input.staging === undefined ? {} : { staging: input.staging }),
-        });
-        const verdict = checksVerdict(run.value);
-        ctx.logger.info({ backup: manifest.id, restoreMs: run.timings.restoreMs, passed: verdict.passed }, 'restored');
-        const passed = run.value.filter((check) => check.status === 'PASS').length;
-        const note =
-          `Restored backup ${manifest.id} of ${input.source} in ${run.timings.restoreMs} ms into a scratch directory ` +
-          `(removed): ${passed} of ${run.value.length} checks passed`;
+        const run = await withScratchDirectory(
+          deps,
+          manifest,
+          (dir) => runFileChecks(dir, manifest, checks),
+          restoreRunOptions(ctx, input),
+        );
+        const note = restoreNote(ctx, manifest, run, 'a scratch directory (removed)', checksVerdict(run.value).passed);
         return { output: restoreOutput(manifest, run), note };
       }),
   };

@@ -19,30 +19,8 @@ import { manifestStoreOf } from '../manifest-store.js';
 import { withScratchDatabase, type ScratchRun } from '../postgres.js';
 import { bytesPerSecond } from '../progress.js';
 import { summarize } from '../select.js';
-import { lastAttemptCleanup, STAGING_MODES, StagingProgressSchema } from '../staging.js';
-
-/** A backup id as `backup.select` outputs it. */
-export const BackupId = z
-  .string()
-  .regex(/^\d{8}T\d{9}Z-[0-9a-f]{8}$/, { error: 'expected a backup id' })
-  .meta({ description: 'The backup id, e.g. ${{ steps.select.output.chosen.id }}.' });
-
-/** How the object reaches the restore (shared with restore.files). */
-export const StagingModeInput = z
-  .enum(STAGING_MODES)
-  .optional()
-  .meta({
-    description:
-      'file (default): download to backups.restore.staging first, checked and resumable on retry; ' +
-      'stream: straight from the store, no local disk, a retry starts over.',
-  });
-
-/** A `backup.verify` step's staged file (its output `staged`), to restore from instead of downloading. */
-export const StagedInput = StagingProgressSchema.optional().meta({
-  description:
-    'The staged file a `backup.verify` step with `stage: true` left: ${{ steps.verify.output.staged }}. ' +
-    'Used when it is on this worker and still matches; otherwise the backup is downloaded.',
-});
+import { lastAttemptCleanup } from '../staging.js';
+import { BackupId, restoreNote, restoreRunOptions, StagedInput, StagingModeInput } from './restore-shared.js';
 
 /** Input of `restore.postgres`. */
 export const RestorePostgresInput = z
@@ -87,22 +65,12 @@ export function restorePostgresAction(deps: BackupDeps): ActionDefinition<typeof
         }
         const checks = input.checks ?? [];
         const run = await withScratchDatabase(deps, manifest, (url) => runPostgresChecks(url, manifest, checks), {
-          signal: ctx.signal,
-          resumeFrom: ctx.resumeFrom ?? input.staged,
-          lastAttempt: ctx.lastAttempt,
-          stagingProgress: (progress) => ctx.heartbeat(progress),
-          onProgress: (bytes) => ctx.heartbeat({ phase: 'restore', bytes }),
-          ...(input.staging === undefined ? {} : { staging: input.staging }),
+          ...restoreRunOptions(ctx, input),
           ...(input.jobs === undefined ? {} : { jobs: input.jobs }),
         });
-        const output = restoreOutput(manifest, run);
-        const verdict = checksVerdict(run.value);
-        ctx.logger.info({ backup: manifest.id, restoreMs: run.timings.restoreMs, passed: verdict.passed }, 'restored');
-        const passed = run.value.filter((check) => check.status === 'PASS').length;
-        const note =
-          `Restored backup ${manifest.id} of ${input.source} in ${run.timings.restoreMs} ms into ${run.database} ` +
-          `(dropped): ${passed} of ${run.value.length} checks passed`;
-        return { output, note };
+        const passed = checksVerdict(run.value).passed;
+        const note = restoreNote(ctx, manifest, run, `${run.database} (dropped)`, passed);
+        return { output: restoreOutput(manifest, run), note };
       }),
   };
 }

@@ -59,12 +59,7 @@ async function verify(deps: BackupDeps, input: BackupVerifyInput, ctx: ActionCon
     result.segments === undefined
       ? ''
       : ` Checked as ${result.segments.count} segments of ${result.segments.size} bytes against the manifest's hash list.`;
-  const resumed =
-    result.resumedFrom > 0
-      ? ` Resumed at byte ${result.resumedFrom}.`
-      : result.resumeSkipped === undefined
-        ? ''
-        : ` Started over: ${result.resumeSkipped}.`;
+  const resumed = resumedNote(result);
   return {
     output: {
       backup: summarize(manifest),
@@ -94,12 +89,7 @@ async function verifyStaged(deps: BackupDeps, manifest: BackupManifest, ctx: Act
   );
   const throughput = bytesPerSecond(staged.bytesRead, staged.downloadMs);
   const segments = manifest.segments === undefined ? '' : ` in ${manifest.segments.sha256.length} segments`;
-  const resumed =
-    staged.resumedFrom > 0
-      ? ` Resumed at byte ${staged.resumedFrom}.`
-      : staged.resumeSkipped === undefined
-        ? ''
-        : ` Started over: ${staged.resumeSkipped}.`;
+  const resumed = resumedNote(staged);
   return {
     output: {
       backup: summarize(manifest),
@@ -117,4 +107,10 @@ async function verifyStaged(deps: BackupDeps, manifest: BackupManifest, ctx: Act
       `${staged.sha256.slice(0, 16)}…, matches the manifest${segments}; kept staged for the restore ` +
       `(${(throughput / 1048576).toFixed(0)} MiB/s).${resumed}`,
   };
+}
+
+/** ` Resumed at byte N.`, ` Started over: why.` or nothing, for the note. */
+function resumedNote(run: { resumedFrom: number; resumeSkipped?: string | undefined }): string {
+  if (run.resumedFrom > 0) return ` Resumed at byte ${run.resumedFrom}.`;
+  return run.resumeSkipped === undefined ? '' : ` Started over: ${run.resumeSkipped}.`;
 }
