@@ -1,6 +1,6 @@
 /**
- * Restore checks as runbooks write them (`with.checks` of restore.postgres / restore.files / restore.check), their
- * results, and the verdict over a list of results. A check is PASS, FAIL or SKIPPED; SKIPPED (a check
+ * Restore checks as runbooks write them (`with.checks` of restore.postgres / restore.files /
+ * restore.check), their results, and the verdict over a list of results. A check is PASS, FAIL or SKIPPED; SKIPPED (a check
  * that could not run or does not apply) never counts as a pass.
  */
 import { z } from 'zod';

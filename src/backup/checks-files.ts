@@ -1,6 +1,7 @@
 /**
- * Restore checks against a directory (a scratch restore, or a live one for restore.check): it exists, and files have the SHA-256 the manifest
- * recorded. Files are hashed as streams, four at a time. Database checks do not apply and are SKIPPED.
+ * Restore checks against a directory (a scratch restore, or a live one for restore.check): it exists,
+ * and files have the SHA-256 the manifest recorded. Files are hashed as streams, four at a time.
+ * Database checks do not apply and are SKIPPED.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';

@@ -1,8 +1,9 @@
 /**
  * PostgreSQL backups and restores. A backup streams `pg_dump -Fc` into the blob store and counts every
  * user table's rows in the same snapshot (a REPEATABLE READ transaction exports its snapshot and pg_dump
- * imports it), so the manifest's counts are exact for the dump. A restore streams the object into
- * `pg_restore` against a freshly created scratch database; nothing is ever held whole in memory.
+ * imports it), so the manifest's counts are exact for the dump. A restore stages the object on disk (or
+ * streams it) and runs `pg_restore` against a freshly created scratch database (postgres-restore.ts);
+ * nothing is ever held whole in memory.
  */
 import { pipeline, Readable } from 'node:stream';
 import type pg from 'pg';
