@@ -24,7 +24,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { abortReason } from '../actions/abort.js';
-import { ErrorCode, FirebreakError } from '../domain/errors.js';
+import { ErrorCode, FirebreakError, NON_RETRYABLE_CODES } from '../domain/errors.js';
 import { Digest } from '../storage/blob-store.js';
 import type { BackupDeps } from './deps.js';
 import type { BackupManifest } from './manifest.js';
@@ -95,8 +95,6 @@ export interface StagedObject {
    * the attempts (or verify step) it resumed from spent. Part of a restore's RTO.
    */
   downloadMs: number;
-  /** Staled files the janitor deleted before this one was made. */
-  staleRemoved: string[];
   /** Progress to report while the file is being restored (phase `restore`). */
   restoring: StagingProgress;
 }
@@ -129,7 +127,7 @@ export async function stageBackup(
 ): Promise<StagedObject> {
   const started = performance.now();
   const dir = await stagingDir(deps);
-  const staleRemoved = await removeStaleStagedFiles(deps, options.staleAfterMs);
+  await removeStaleStagedFiles(deps, options.staleAfterMs);
   let resume = await resumePoint(dir, manifest, options.resumeFrom);
   let state = new StagingState(manifest, resume.name, started, resume.priorMs);
   if (resume.offset > 0) {
@@ -161,19 +159,12 @@ export async function stageBackup(
       ...(resume.skipped === undefined ? {} : { resumeSkipped: resume.skipped }),
       bytesRead: state.offset - from,
       downloadMs: state.downloadMs(),
-      staleRemoved,
       restoring: state.progress('restore'),
     };
   } catch (error) {
-    const keep = !options.signal?.aborted && !options.lastAttempt && isRetryable(error);
-    if (!keep) await rm(file, { force: true });
+    if (!keepForRetry(error, options)) await rm(file, { force: true });
     throw error;
   }
-}
-
-/** Deletes a staged file (absent is fine). */
-export async function removeStaged(staged: StagedObject): Promise<void> {
-  await rm(staged.file, { force: true });
 }
 
 /**
@@ -189,21 +180,21 @@ export async function discardStagedFrom(deps: BackupDeps, resumeFrom: unknown): 
 /** Runs a restore; when it fails on an attempt no retry follows, discards the previous attempt's file too. */
 export async function lastAttemptCleanup<T>(
   deps: BackupDeps,
-  ctx: { lastAttempt: boolean; resumeFrom?: unknown },
+  ctx: { lastAttempt?: boolean; resumeFrom?: unknown },
   restore: () => Promise<T>,
 ): Promise<T> {
   try {
     return await restore();
   } catch (error) {
-    if (ctx.lastAttempt) await discardStagedFrom(deps, ctx.resumeFrom);
+    if (ctx.lastAttempt === true) await discardStagedFrom(deps, ctx.resumeFrom);
     throw error;
   }
 }
 
 /**
  * Stages the object, then calls `use` with the staged file, keeping it touched while `use` runs. The file
- * is deleted afterwards, unless `use` failed in a way a retry may fix (TRANSIENT or COMMAND_FAILED) and a
- * retry follows: then the retry restores from it without downloading again.
+ * is deleted afterwards, unless `use` failed in a way a retry may fix and a retry follows: then the retry
+ * restores from it without downloading again.
  */
 export async function withStagedBackup<T>(
   deps: BackupDeps,
@@ -218,20 +209,16 @@ export async function withStagedBackup<T>(
   try {
     return await use(staged);
   } catch (error) {
-    keep =
-      !options.signal?.aborted &&
-      options.lastAttempt !== true &&
-      error instanceof FirebreakError &&
-      (error.code === ErrorCode.Transient || error.code === ErrorCode.CommandFailed);
+    keep = keepForRetry(error, options);
     throw error;
   } finally {
     alive.stop();
-    if (!keep) await removeStaged(staged);
+    if (!keep) await rm(staged.file, { force: true });
   }
 }
 
 /** Keeps `staged` from looking abandoned while it is read: touches it every `TOUCH_INTERVAL_MS`. */
-export function keepStagedAlive(staged: StagedObject): { stop(): void } {
+function keepStagedAlive(staged: StagedObject): { stop(): void } {
   const timer = setInterval(() => {
     const now = new Date();
     utimes(staged.file, now, now).catch(() => undefined);
@@ -240,15 +227,13 @@ export function keepStagedAlive(staged: StagedObject): { stop(): void } {
   return { stop: () => clearInterval(timer) };
 }
 
-/** Whether a failure may succeed on retry (so the staged file is worth keeping). */
-function isRetryable(error: unknown): boolean {
-  if (!(error instanceof FirebreakError)) return true;
-  return (
-    error.code === ErrorCode.Transient ||
-    error.code === ErrorCode.CommandFailed ||
-    error.code === ErrorCode.HttpStatus ||
-    error.code === ErrorCode.Timeout
-  );
+/**
+ * Whether a staged file is worth keeping after `error`: a retry follows (not cancelled, not the last
+ * attempt) and may succeed, i.e. the error is not one Temporal is told never to retry (NON_RETRYABLE_CODES).
+ */
+function keepForRetry(error: unknown, options: { signal?: AbortSignal; lastAttempt?: boolean }): boolean {
+  if (options.signal?.aborted === true || options.lastAttempt === true) return false;
+  return !(error instanceof FirebreakError && NON_RETRYABLE_CODES.includes(error.code));
 }
 
 /** Deletes staged files in the staging directory untouched for `olderThanMs`; returns their names. */
@@ -497,7 +482,7 @@ export interface StagingReport {
 }
 
 /** The StageOptions part of a restore's options. */
-export function stageOptions(options: StreamOptions & StagingChoice): StageOptions {
+function stageOptions(options: StreamOptions & StagingChoice): StageOptions {
   return {
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.resumeFrom === undefined ? {} : { resumeFrom: options.resumeFrom }),

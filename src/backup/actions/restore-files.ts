@@ -5,19 +5,23 @@
  */
 import { z } from 'zod';
 import type { ActionDefinition, ActionSpec } from '../../actions/types.js';
-import { ErrorCode, FirebreakError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/plan.js';
-import { readManifest } from '../catalog.js';
 import { CheckList, checksVerdict, type CheckResult } from '../check-schema.js';
 import { runFileChecks } from '../checks-files.js';
 import type { BackupDeps } from '../deps.js';
 import { withScratchDirectory, type ScratchDirectoryRun } from '../files.js';
 import { SOURCE_NAME, type BackupManifest } from '../manifest.js';
-import { manifestStoreOf } from '../manifest-store.js';
 import { bytesPerSecond } from '../progress.js';
 import { summarize } from '../select.js';
 import { lastAttemptCleanup } from '../staging.js';
-import { BackupId, restoreNote, restoreRunOptions, StagedInput, StagingModeInput } from './restore-shared.js';
+import {
+  BackupId,
+  manifestOfKind,
+  restoreNote,
+  restoreRunOptions,
+  StagedInput,
+  StagingModeInput,
+} from './restore-shared.js';
 
 /** Input of `restore.files`. */
 export const RestoreFilesInput = z.strictObject({
@@ -41,22 +45,16 @@ export function restoreFilesAction(deps: BackupDeps): ActionDefinition<typeof Re
   return {
     ...restoreFilesSpec,
     // A failure on the last attempt (before or after staging) leaves no staged file behind.
-    execute: (input, ctx) =>
-      lastAttemptCleanup(deps, { ...ctx, resumeFrom: ctx.resumeFrom ?? input.staged }, async () => {
-        const manifest = await readManifest(manifestStoreOf(deps), deps.layout, input.source, input.backup);
-        if (manifest.kind !== 'files') {
-          throw new FirebreakError(ErrorCode.InvalidInput, `backup ${manifest.id} is a ${manifest.kind} backup`);
-        }
+    execute: (input, ctx) => {
+      const options = restoreRunOptions(ctx, input);
+      return lastAttemptCleanup(deps, options, async () => {
+        const manifest = await manifestOfKind(deps, input, 'files', 'restore.files');
         const checks = input.checks ?? [];
-        const run = await withScratchDirectory(
-          deps,
-          manifest,
-          (dir) => runFileChecks(dir, manifest, checks),
-          restoreRunOptions(ctx, input),
-        );
+        const run = await withScratchDirectory(deps, manifest, (dir) => runFileChecks(dir, manifest, checks), options);
         const note = restoreNote(ctx, manifest, run, 'a scratch directory (removed)', checksVerdict(run.value).passed);
         return { output: restoreOutput(manifest, run), note };
-      }),
+      });
+    },
   };
 }
 

@@ -8,19 +8,23 @@
  */
 import { z } from 'zod';
 import type { ActionDefinition, ActionSpec } from '../../actions/types.js';
-import { ErrorCode, FirebreakError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/plan.js';
-import { readManifest } from '../catalog.js';
 import { CheckList, checksVerdict, type CheckResult } from '../check-schema.js';
 import { runPostgresChecks } from '../checks-postgres.js';
 import type { BackupDeps } from '../deps.js';
 import { SOURCE_NAME, type BackupManifest } from '../manifest.js';
-import { manifestStoreOf } from '../manifest-store.js';
 import { withScratchDatabase, type ScratchRun } from '../postgres.js';
 import { bytesPerSecond } from '../progress.js';
 import { summarize } from '../select.js';
 import { lastAttemptCleanup } from '../staging.js';
-import { BackupId, restoreNote, restoreRunOptions, StagedInput, StagingModeInput } from './restore-shared.js';
+import {
+  BackupId,
+  manifestOfKind,
+  restoreNote,
+  restoreRunOptions,
+  StagedInput,
+  StagingModeInput,
+} from './restore-shared.js';
 
 /** Input of `restore.postgres`. */
 export const RestorePostgresInput = z
@@ -57,21 +61,20 @@ export function restorePostgresAction(deps: BackupDeps): ActionDefinition<typeof
   return {
     ...restorePostgresSpec,
     // A failure on the last attempt (before or after staging) leaves no staged file behind.
-    execute: (input, ctx) =>
-      lastAttemptCleanup(deps, { ...ctx, resumeFrom: ctx.resumeFrom ?? input.staged }, async () => {
-        const manifest = await readManifest(manifestStoreOf(deps), deps.layout, input.source, input.backup);
-        if (manifest.kind !== 'postgres') {
-          throw new FirebreakError(ErrorCode.InvalidInput, `backup ${manifest.id} is a ${manifest.kind} backup`);
-        }
+    execute: (input, ctx) => {
+      const options = restoreRunOptions(ctx, input);
+      return lastAttemptCleanup(deps, options, async () => {
+        const manifest = await manifestOfKind(deps, input, 'postgres', 'restore.postgres');
         const checks = input.checks ?? [];
         const run = await withScratchDatabase(deps, manifest, (url) => runPostgresChecks(url, manifest, checks), {
-          ...restoreRunOptions(ctx, input),
+          ...options,
           ...(input.jobs === undefined ? {} : { jobs: input.jobs }),
         });
         const passed = checksVerdict(run.value).passed;
         const note = restoreNote(ctx, manifest, run, `${run.database} (dropped)`, passed);
         return { output: restoreOutput(manifest, run), note };
-      }),
+      });
+    },
   };
 }
 

@@ -4,8 +4,12 @@
  */
 import { z } from 'zod';
 import type { ActionContext } from '../../actions/types.js';
+import { ErrorCode, FirebreakError } from '../../domain/errors.js';
+import { readManifest } from '../catalog.js';
 import type { CheckResult } from '../check-schema.js';
+import type { BackupDeps } from '../deps.js';
 import type { BackupManifest } from '../manifest.js';
+import { manifestStoreOf } from '../manifest-store.js';
 import type { StreamOptions } from '../progress.js';
 import { STAGING_MODES, StagingProgressSchema, type StagingChoice, type StagingMode } from '../staging.js';
 
@@ -62,4 +66,21 @@ export function restoreNote(
     `Restored backup ${manifest.id} of ${manifest.source} in ${run.timings.restoreMs} ms into ${into}: ` +
     `${passing} of ${run.value.length} checks passed`
   );
+}
+
+/** The manifest of `backup` of `source`; INVALID_INPUT naming both kinds when it is not a `kind` backup. */
+export async function manifestOfKind(
+  deps: BackupDeps,
+  input: { source: string; backup: string },
+  kind: BackupManifest['kind'],
+  action: string,
+): Promise<BackupManifest> {
+  const manifest = await readManifest(manifestStoreOf(deps), deps.layout, input.source, input.backup);
+  if (manifest.kind !== kind) {
+    throw new FirebreakError(
+      ErrorCode.InvalidInput,
+      `backup ${manifest.id} of ${manifest.source} is a ${manifest.kind} backup; ${action} restores ${kind} backups`,
+    );
+  }
+  return manifest;
 }

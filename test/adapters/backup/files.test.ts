@@ -22,6 +22,7 @@ import { Header } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupFilesAction } from '../../../src/backup/actions/backup-files.js';
 import { restoreFilesAction } from '../../../src/backup/actions/restore-files.js';
+import { restorePostgresAction } from '../../../src/backup/actions/restore-postgres.js';
 import { readManifest } from '../../../src/backup/catalog.js';
 import type { BackupDeps } from '../../../src/backup/deps.js';
 import { backupFiles, restoreFiles, withScratchDirectory } from '../../../src/backup/files.js';
@@ -146,6 +147,18 @@ describe('backup.files', () => {
       sha256: manifest.sha256,
       verdict: { passed: true, counts: { PASS: 2, FAIL: 0, SKIPPED: 0 } },
     });
+    expect(readdirSync(restoreRoot)).toEqual([]);
+  });
+
+  it('restore.postgres refuses a files backup, naming both kinds, before anything is restored', async () => {
+    const { manifest } = await backupFiles(deps, 'site');
+    const error = await rejection(
+      restorePostgresAction(deps).execute({ source: 'site', backup: manifest.id }, testContext().ctx),
+    );
+    expect([error.code, error.message]).toEqual([
+      ErrorCode.InvalidInput,
+      `backup ${manifest.id} of site is a files backup; restore.postgres restores postgres backups`,
+    ]);
     expect(readdirSync(restoreRoot)).toEqual([]);
   });
 

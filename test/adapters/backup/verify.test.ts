@@ -13,11 +13,10 @@ import { backupVerifyAction } from '../../../src/backup/actions/verify.js';
 import { HashCheckpoints } from '../../../src/backup/hash-checkpoints.js';
 import { verifyBackup, type VerifyProgress } from '../../../src/backup/verify.js';
 import { ErrorCode, FirebreakError } from '../../../src/domain/errors.js';
-import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import type { BlobStore } from '../../../src/storage/blob-store.js';
 import { createFsStore } from '../../../src/storage/fs-store.js';
 import { createS3Store } from '../../../src/storage/s3-store.js';
-import { startSeaweedfs, type TestSeaweedfs } from '../../support/seaweedfs.js';
+import { seaweedStoreOptions, startSeaweedfs, type TestSeaweedfs } from '../../support/seaweedfs.js';
 import { backupDeps, flipped, putBackup, recordingContext } from '../../unit/backup/support.js';
 
 /** A store that counts the bytes its `get` streams deliver. */
@@ -272,15 +271,7 @@ beforeAll(async () => {
   scratch = mkdtempSync(path.join(tmpdir(), 'firebreak-verify-'));
   fsStore = await createFsStore({ dir: scratch });
   seaweed = await startSeaweedfs();
-  s3Store = createS3Store({
-    endpoint: seaweed.endpoint,
-    region: seaweed.region,
-    bucket: seaweed.bucket,
-    forcePathStyle: true,
-    accessKeyId: 'env:KEY',
-    secretAccessKey: 'env:SECRET',
-    secrets: createSecretResolver({ env: { KEY: seaweed.accessKeyId, SECRET: seaweed.secretAccessKey }, baseDir: '/' }),
-  });
+  s3Store = createS3Store(seaweedStoreOptions(seaweed));
 }, 120_000);
 
 afterAll(async () => {

@@ -4,26 +4,14 @@ import { freePort } from '../../../src/temporal/dev-server.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import type { BlobStore } from '../../../src/storage/blob-store.js';
 import { createS3Store, type S3StoreOptions } from '../../../src/storage/s3-store.js';
-import { startSeaweedfs, type TestSeaweedfs } from '../../support/seaweedfs.js';
+import { seaweedStoreOptions, startSeaweedfs, type TestSeaweedfs } from '../../support/seaweedfs.js';
 import { runBlobStoreConformance } from './blob-store-conformance.js';
 
 let seaweed: TestSeaweedfs;
 let store: BlobStore;
 
 function options(overrides: Partial<S3StoreOptions> = {}): S3StoreOptions {
-  return {
-    endpoint: seaweed.endpoint,
-    region: seaweed.region,
-    bucket: seaweed.bucket,
-    forcePathStyle: true,
-    accessKeyId: 'env:TEST_S3_ACCESS_KEY',
-    secretAccessKey: 'env:TEST_S3_SECRET_KEY',
-    secrets: createSecretResolver({
-      env: { TEST_S3_ACCESS_KEY: seaweed.accessKeyId, TEST_S3_SECRET_KEY: seaweed.secretAccessKey },
-      baseDir: '/',
-    }),
-    ...overrides,
-  };
+  return seaweedStoreOptions(seaweed, overrides);
 }
 
 async function failure(promise: Promise<unknown>): Promise<FirebreakError> {
