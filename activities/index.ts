@@ -19,9 +19,10 @@ import type {
 import type { RunbookCatalog } from '../src/runbook/catalog.js';
 import type { RosterMember } from '../src/runbook/roster.js';
 import { renderEmbedded } from '../src/templating/embedded.js';
-import type { SecretResolver } from '../src/secrets/resolver.js';
+import type { DeclaredSecretResolver, SecretCatalog } from '../src/secrets/declared.js';
+import { createSecretScope } from '../src/secrets/scope.js';
 import { toActivityFailure } from './failures.js';
-import { prepareAction, runSignal, withFields, type RunActionInput } from './run-action.js';
+import { applySecretSlots, prepareAction, runSignal, withFields, type RunActionInput } from './run-action.js';
 import { createScheduledActivities } from './scheduled.js';
 
 export type { Logger } from '../src/actions/types.js';
@@ -31,7 +32,10 @@ export type { PreparedScheduledIncident } from './scheduled.js';
 /** The ports activities run over; the worker bootstrap builds the concrete ones. */
 export interface ActivityDeps {
   actions: ActionRegistry;
-  secrets: SecretResolver;
+  /** The secrets firebreak.yaml declares, resolved by name for the runbook of the step. */
+  declaredSecrets: DeclaredSecretResolver;
+  /** The declared secrets' names, for checking a scheduled run's params. */
+  secretCatalog?: SecretCatalog;
   logger: Logger;
   /** Where approved messages go (email, webhook, chat, status page); built from `channels` in the config. */
   messages?: MessageRouter;
@@ -73,15 +77,16 @@ export function createActivities(deps: ActivityDeps) {
         incidentId,
         stepId,
         signal: run.signal,
-        secrets: deps.secrets,
         logger,
         heartbeat,
         resumeFrom,
         lastAttempt,
       };
-      const { ctx, scope } = createActionContext(init);
+      const scope = createSecretScope((name) => deps.declaredSecrets.resolve(name, input.runbook));
+      const { ctx } = createActionContext({ ...init, secrets: scope });
       logger.info({}, 'action started');
       try {
+        await applySecretSlots(definition, data, input.secrets ?? [], scope);
         const result = await definition.execute(data, ctx);
         logger.info({}, 'action succeeded');
         // Redacted again here: an action may have copied a resolved value somewhere it did not redact.

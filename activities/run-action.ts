@@ -5,14 +5,21 @@ import type { ActionDefinition, Logger } from '../src/actions/types.js';
 import { formatDuration } from '../src/domain/duration.js';
 import { ErrorCode, FirebreakError } from '../src/domain/errors.js';
 import type { JsonObject } from '../src/domain/plan.js';
+import { formatSlotPath, secretPathAllowed, type SecretSlot } from '../src/domain/secret-slots.js';
+import type { SecretScope } from '../src/secrets/scope.js';
 import { invalidInputFailure } from './failures.js';
 
-/** Input of `runAction`: one action step, its `with` already interpolated (secrets still as markers). */
+/** Input of `runAction`: one action step, its `with` already interpolated, and where its secrets go. */
 export interface RunActionInput {
   incidentId: string;
+  /** The runbook the step belongs to: secrets declared for other runbooks are refused. */
+  runbook?: string;
   stepId: string;
   action: string;
+  /** The interpolated `with`; a string that uses a secret holds a placeholder, never a value or a name. */
   with: JsonObject;
+  /** Where secrets go into `with`, from the runbook's structure (never from a value). */
+  secrets?: SecretSlot[];
   /** The step's timeout: the action is stopped with TIMEOUT when it runs longer. */
   timeoutMs?: number;
   /** The step's retry policy's attempts, so the action knows its last attempt (absent: not known). */
@@ -36,6 +43,44 @@ export function prepareAction(
   const parsed = definition.input.safeParse(input.with);
   if (!parsed.success) throw invalidInputFailure(`${input.action}: ${formatWithIssues(parsed.error)}`);
   return { definition, data: parsed.data };
+}
+
+/**
+ * Puts the secrets into an action's parsed input, at the paths the workflow named from the runbook's
+ * structure, after checking that the action takes a secret there. Text parts are copied as they are: a
+ * value from outside is only ever text, whatever characters it holds.
+ */
+export async function applySecretSlots(
+  definition: ActionDefinition,
+  data: unknown,
+  slots: readonly SecretSlot[],
+  scope: SecretScope,
+): Promise<void> {
+  for (const slot of slots) {
+    const where = formatSlotPath(slot.path);
+    if (!secretPathAllowed(slot.path, definition.secretInputs ?? [])) {
+      throw invalidInputFailure(`${definition.name} takes no secret at ${where}`);
+    }
+    let text = '';
+    for (const part of slot.parts) text += 'text' in part ? part.text : await scope.resolve(part.secret);
+    setOwnString(data, slot.path, text, where);
+  }
+}
+
+/** Replaces the string at `path` (own properties only: a path never walks onto a prototype). */
+function setOwnString(root: unknown, path: readonly (string | number)[], value: string, where: string): void {
+  let node: unknown = root;
+  for (let i = 0; i < path.length; i++) {
+    const key = path[i] as string | number;
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) break;
+    if (i === path.length - 1) {
+      if (typeof (node as Record<string | number, unknown>)[key] !== 'string') break;
+      (node as Record<string | number, unknown>)[key] = value;
+      return;
+    }
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  throw invalidInputFailure(`no text at ${where} to put a secret in`);
 }
 
 /** A logger that adds `fields` to every line. */

@@ -3,6 +3,7 @@
  * params checked exactly as a trigger checks them. Nothing of the plan is frozen into the schedule, so an
  * edited runbook takes effect on the next run, and a runbook that is gone or broken fails that run clearly.
  */
+import { createSecretCatalog, type SecretCatalog } from '../src/secrets/declared.js';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { Logger } from '../src/actions/types.js';
@@ -22,6 +23,8 @@ export interface ScheduledActivityDeps {
   runbooks?: () => Promise<RunbookCatalog>;
   /** The people plans are bound to at each run (configured users, plus the dev admin). */
   roster?: readonly RosterMember[];
+  /** The declared secrets a scheduled run's secret params must name (none when absent). */
+  secretCatalog?: SecretCatalog;
   logger: Logger;
 }
 
@@ -71,12 +74,17 @@ async function prepare(deps: ScheduledActivityDeps, input: ScheduledTrigger): Pr
     );
   }
   const catalog = await deps.runbooks();
-  const prepared = prepareIncident(catalog.runbooks, deps.roster ?? [], {
-    runbook: input.runbook,
-    params: input.params,
-    actor: { id: `schedule:${input.scheduleId}`, source: 'schedule' },
-    ...(input.severity === undefined ? {} : { severity: input.severity }),
-  });
+  const prepared = prepareIncident(
+    catalog.runbooks,
+    deps.roster ?? [],
+    {
+      runbook: input.runbook,
+      params: input.params,
+      actor: { id: `schedule:${input.scheduleId}`, source: 'schedule' },
+      ...(input.severity === undefined ? {} : { severity: input.severity }),
+    },
+    deps.secretCatalog ?? createSecretCatalog(),
+  );
   if (prepared.ok) return { incidentId: newIncidentId(input.runbook), start: prepared.start };
   if (prepared.status === 'not_found') throw missingRunbook(catalog, input.runbook);
   const version = catalog.runbooks.get(input.runbook)?.plan.version;

@@ -56,7 +56,6 @@ async function verify(job: BenchJob): Promise<{ bytes: number; sha256: string }>
     incidentId: 'bench',
     stepId: 'verify',
     signal: new AbortController().signal,
-    secrets,
     logger: quiet,
   });
   const result = await backupVerifyAction(deps).execute({ source: job.source, backup: job.backupId }, ctx);

@@ -5,6 +5,7 @@
  *
  *   npm run bench:trigger-latency [-- --runs 200 --burst 200]
  */
+import { createSecretCatalog } from '../src/secrets/declared.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -120,11 +121,16 @@ const running = Promise.all([incidentWorker.run(), floorWorker.run()]);
 const incidents = new IncidentClient(client, 'bench-incidents');
 
 async function triggerIncident(id: string): Promise<void> {
-  const prepared = prepareIncident(new Map([['bench', { plan }]]), roster, {
-    runbook: 'bench',
-    params: { host: id },
-    actor: alice,
-  });
+  const prepared = prepareIncident(
+    new Map([['bench', { plan }]]),
+    roster,
+    {
+      runbook: 'bench',
+      params: { host: id },
+      actor: alice,
+    },
+    createSecretCatalog(),
+  );
   if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
   await incidents.trigger(prepared.start, id);
 }

@@ -4,6 +4,7 @@
  * Recording keeps what is there: `npm run record-histories -- <name>...` records only the named scenarios
  * (new ones). Re-record an existing one only when a change is meant to be incompatible with runs in flight.
  */
+import { createSecretCatalog } from '../src/secrets/declared.js';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -54,11 +55,16 @@ try {
     }));
     const catalog = compileRunbookSources(sources, { actions: builtinActionCatalog, templates });
     if (catalog.issues.length > 0) throw new Error(`${scenario.name}: ${JSON.stringify(catalog.issues)}`);
-    const prepared = prepareIncident(catalog.runbooks, roster, {
-      runbook: scenario.name,
-      params: scenario.params,
-      actor: alice,
-    });
+    const prepared = prepareIncident(
+      catalog.runbooks,
+      roster,
+      {
+        runbook: scenario.name,
+        params: scenario.params,
+        actor: alice,
+      },
+      createSecretCatalog(),
+    );
     if (!prepared.ok) throw new Error(`${scenario.name}: ${JSON.stringify(prepared.problems)}`);
     const { incidentId } = await incidents.trigger(prepared.start, `replay-${scenario.name}`);
     const waitFor = async (step: string) => {

@@ -9,8 +9,9 @@ import {
   createExpressionEnvironment,
   evaluateCondition,
   ExpressionEvaluationError,
-  interpolateJson,
   interpolateText,
+  interpolateWithSecrets,
+  type InterpolatedInput,
   type ExpressionDeclarations,
   type ExpressionScope,
 } from '../src/domain/expressions.js';
@@ -184,9 +185,14 @@ export class IncidentRun {
     return this.guard(() => interpolateText(this.env, this.declarations, template, this.scope()));
   }
 
-  /** Interpolates every string in an object (an action's `with`). */
-  json(value: JsonObject): JsonObject {
-    return this.guard(() => interpolateJson(this.env, this.declarations, value, this.scope())) as JsonObject;
+  /**
+   * Interpolates every string in an action's or child runbook's `with`. Secrets stay out of the value (as
+   * placeholders); `secrets` says where they go, from the runbook's own structure.
+   */
+  interpolateInput(value: JsonObject): InterpolatedInput & { value: JsonObject } {
+    return this.guard(() =>
+      interpolateWithSecrets(this.env, this.declarations, value, this.scope()),
+    ) as InterpolatedInput & { value: JsonObject };
   }
 
   private guard<T>(fn: () => T): T {

@@ -5,10 +5,9 @@
 import { z } from 'zod';
 import path from 'node:path';
 import { formatDuration, parseDuration } from '../domain/duration.js';
-import { SECRET_OPEN } from '../domain/expressions.js';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { JsonObject, JsonValue } from '../domain/plan.js';
-import { mapJsonStrings } from '../secrets/markers.js';
+import { mapJsonStrings } from '../secrets/redaction.js';
 import { abortReason } from './abort.js';
 import { isPlainFileName, locateScript } from './command/locate.js';
 import { runProcess, type ProcessOutcome } from './command/process.js';
@@ -25,9 +24,8 @@ export const CommandRunInput = z.strictObject({
     .string()
     .refine(isPlainFileName, 'must be a file name in the scripts directory (no / or ..)')
     .describe('file name of an executable in actions.command.scriptsDir'),
-  args: z
-    .array(z.string().refine((arg) => !arg.includes(SECRET_OPEN), 'pass secrets in env or stdin: argv is public'))
-    .optional(),
+  // No secret here: argv is public (ps, /proc). `secretInputs` below keeps secrets to env and stdin.
+  args: z.array(z.string()).optional(),
   env: stringMap({
     pattern: ENV_NAME,
     patternMessage: 'must be an environment variable name',
@@ -56,6 +54,7 @@ export const commandRunSpec: ActionSpec<typeof CommandRunInput> = {
   name: 'command.run',
   description: 'Run a script from the scripts directory without a shell; fails on a non-zero exit.',
   input: CommandRunInput,
+  secretInputs: [['env', '*'], ['stdin']],
 };
 
 const STDERR_IN_MESSAGE = 500;
@@ -79,13 +78,13 @@ export function commandRunAction(options: CommandRunOptions): ActionDefinition<t
       const timeoutMs =
         (input.timeout === undefined ? undefined : parseDuration(input.timeout)) ?? options.defaultTimeoutMs;
       const env = { ...baseEnv };
-      for (const [name, value] of Object.entries(input.env ?? {})) env[name] = await ctx.resolveSecrets(value);
+      for (const [name, value] of Object.entries(input.env ?? {})) env[name] = value;
       const outcome = await runProcess({
         file,
         args: input.args ?? [],
         env,
         cwd: path.dirname(file),
-        stdin: input.stdin === undefined ? undefined : await ctx.resolveSecrets(input.stdin),
+        stdin: input.stdin,
         timeoutMs,
         maxOutputBytes: options.maxOutputBytes,
         killGraceMs: options.killGraceMs ?? 2_000,

@@ -1,6 +1,6 @@
-/** Builds the ActionContext an action runs with, from a secret resolver and the caller's signal. */
+/** Builds the ActionContext an action runs with, over the secret scope of the call and the caller's signal. */
+import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import { createSecretScope, type SecretScope } from '../secrets/scope.js';
-import type { SecretResolver } from '../secrets/resolver.js';
 import type { ActionContext, Logger } from './types.js';
 
 /** What a caller (the activity, or a test) provides to build a context. */
@@ -8,7 +8,8 @@ export interface ActionContextInit {
   incidentId: string;
   stepId: string;
   signal: AbortSignal;
-  secrets: SecretResolver;
+  /** The call's secrets (already put into the input by the activity), for redaction; none when absent. */
+  secrets?: SecretScope;
   logger: Logger;
   heartbeat?: (details?: unknown) => void;
   /** The last heartbeat details of the previous attempt, when this is a retry. */
@@ -23,9 +24,16 @@ export interface ScopedActionContext {
   scope: SecretScope;
 }
 
-/** Creates a context whose secret resolution and redaction share one per-call scope. */
+/** A scope that holds no secret: for calls whose input uses none. */
+export function emptySecretScope(): SecretScope {
+  return createSecretScope(() =>
+    Promise.reject(new FirebreakError(ErrorCode.SecretUnavailable, 'this call was given no secrets')),
+  );
+}
+
+/** Creates a context whose redaction uses the call's secret scope. */
 export function createActionContext(init: ActionContextInit): ScopedActionContext {
-  const scope = createSecretScope(init.secrets);
+  const scope = init.secrets ?? emptySecretScope();
   const ctx: ActionContext = {
     incidentId: init.incidentId,
     stepId: init.stepId,
@@ -33,7 +41,6 @@ export function createActionContext(init: ActionContextInit): ScopedActionContex
     heartbeat: init.heartbeat ?? (() => undefined),
     resumeFrom: init.resumeFrom,
     lastAttempt: init.lastAttempt ?? false,
-    resolveSecrets: (text) => scope.resolve(text),
     redact: (text) => scope.redact(text),
     logger: init.logger,
   };

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { JsonObject, JsonValue } from '../domain/plan.js';
-import { mapJsonStrings } from '../secrets/markers.js';
+import { mapJsonStrings } from '../secrets/redaction.js';
 import { compileAllowList } from './http/allow-list.js';
 import { parseRequestUrl, systemLookup, vetDestination, type HostLookup } from './http/destination.js';
 import { send, type ReceivedResponse } from './http/transport.js';
@@ -59,6 +59,7 @@ export const httpRequestSpec: ActionSpec<typeof HttpRequestInput> = {
   name: 'http.request',
   description: 'Call an allow-listed HTTP endpoint; fails on a status other than 2xx or expectStatus.',
   input: HttpRequestInput,
+  secretInputs: [['url'], ['headers', '*'], ['json', '**']],
 };
 
 // Response headers worth keeping in the step output; the rest may carry cookies or tokens.
@@ -73,7 +74,7 @@ export function httpRequestAction(options: HttpRequestOptions): ActionDefinition
   return {
     ...httpRequestSpec,
     async execute(input, ctx) {
-      const url = parseRequestUrl(await ctx.resolveSecrets(input.url));
+      const url = parseRequestUrl(input.url);
       // Messages name the request without its query string, where tokens tend to live.
       const label = ctx.redact(`${input.method} ${url.origin}${url.pathname}`);
       const destination = await vetDestination(url, { allow, allowLinkLocal: options.allowLinkLocal, lookup });
@@ -81,8 +82,8 @@ export function httpRequestAction(options: HttpRequestOptions): ActionDefinition
       const response = await send({
         destination,
         method: input.method,
-        headers: await requestHeaders(input, ctx),
-        body: input.json === undefined ? undefined : Buffer.from(JSON.stringify(await resolveJson(input.json, ctx))),
+        headers: requestHeaders(input),
+        body: input.json === undefined ? undefined : Buffer.from(JSON.stringify(input.json)),
         timeoutMs: (input.timeout === undefined ? undefined : parseDuration(input.timeout)) ?? options.defaultTimeoutMs,
         maxResponseBytes: options.maxResponseBytes,
         signal: ctx.signal,
@@ -99,28 +100,17 @@ export function httpRequestAction(options: HttpRequestOptions): ActionDefinition
   };
 }
 
-async function requestHeaders(input: HttpRequestInput, ctx: ActionContext): Promise<Record<string, string>> {
+function requestHeaders(input: HttpRequestInput): Record<string, string> {
   const headers: Record<string, string> = { 'user-agent': 'firebreak' };
   if (input.json !== undefined) headers['content-type'] = 'application/json';
   for (const [name, value] of Object.entries(input.headers ?? {})) {
-    const resolved = await ctx.resolveSecrets(value);
     // Checked here so node:http's own error, which quotes the value, never carries a secret out.
-    if (/[\r\n\0]/.test(resolved)) {
+    if (/[\r\n\0]/.test(value)) {
       throw new FirebreakError(ErrorCode.InvalidInput, `header ${name} has a line break or NUL in its value`);
     }
-    headers[name.toLowerCase()] = resolved;
+    headers[name.toLowerCase()] = value;
   }
   return headers;
-}
-
-/** Secret markers in JSON body strings are resolved too: a body may carry a new credential. */
-async function resolveJson(value: JsonValue, ctx: ActionContext): Promise<JsonValue> {
-  if (typeof value === 'string') return ctx.resolveSecrets(value);
-  if (Array.isArray(value)) return Promise.all(value.map((item) => resolveJson(item, ctx)));
-  if (value === null || typeof value !== 'object') return value;
-  const out: JsonObject = {};
-  for (const [key, item] of Object.entries(value)) out[key] = await resolveJson(item, ctx);
-  return out;
 }
 
 /** The output of `http.request`. */

@@ -3,6 +3,7 @@
  * names and input schemas without any configuration, for runbook validation.
  */
 import type { z } from 'zod';
+import type { SecretPathPattern } from '../domain/secret-slots.js';
 import { backupActionSpecs } from '../backup/actions/index.js';
 import { commandRunAction, commandRunSpec, type CommandRunOptions } from './command-run.js';
 import { httpRequestAction, httpRequestSpec, type HttpRequestOptions } from './http-request.js';
@@ -13,6 +14,8 @@ import type { ActionDefinition, ActionSpec } from './types.js';
 export interface ActionCatalog {
   has(name: string): boolean;
   inputSchema(name: string): z.ZodType | undefined;
+  /** Where in `with` the action takes secrets; empty when it takes none. */
+  secretInputs(name: string): readonly SecretPathPattern[];
   names(): string[];
 }
 
@@ -40,6 +43,7 @@ function catalogOf(byName: ReadonlyMap<string, ActionSpec>): ActionCatalog {
   return {
     has: (name) => byName.has(name),
     inputSchema: (name) => byName.get(name)?.input,
+    secretInputs: (name) => byName.get(name)?.secretInputs ?? [],
     names: () => [...byName.keys()].sort(),
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { JsonValue } from '../domain/plan.js';
+import type { SecretPathPattern } from '../domain/secret-slots.js';
 
 /** A pino-compatible structured logger: fields first, then the message. */
 export interface Logger {
@@ -37,9 +38,7 @@ export interface ActionContext {
    * action keeps for a retry (a partly downloaded file) is of no use after it. False when unknown.
    */
   lastAttempt: boolean;
-  /** Replaces `⟦secret:REF⟧` markers with their values; call it at the moment of use. */
-  resolveSecrets(text: string): Promise<string>;
-  /** Replaces every secret value resolved so far in this call with `[redacted]`. */
+  /** Replaces every secret value this call received (in any common encoding) with `[redacted]`. */
   redact(text: string): string;
   logger: Logger;
 }
@@ -48,6 +47,12 @@ export interface ActionContext {
 export interface ActionSpec<S extends z.ZodType = z.ZodType> {
   name: string;
   description: string;
+  /**
+   * Where in `with` a runbook may put a secret param (`['headers', '*']`): checked when a runbook is
+   * validated and again when the action runs. Absent: nowhere. The activity puts the values in before
+   * `execute`, so an action never resolves anything itself.
+   */
+  secretInputs?: readonly SecretPathPattern[];
   /** Strict schema of the interpolated `with`; kept free of transforms so it exports to JSON Schema. */
   input: S;
 }

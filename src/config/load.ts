@@ -100,6 +100,7 @@ function resolveConfig(
       http: file.actions.http,
       command: { ...file.actions.command, scriptsDir: path.resolve(base, file.actions.command.scriptsDir) },
     },
+    secrets: file.secrets,
     ...(file.access === undefined ? {} : { access: file.access }),
     ...(file.api === undefined ? {} : { api: file.api }),
     ...(file.webhooks === undefined ? {} : { webhooks: file.webhooks }),

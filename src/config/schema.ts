@@ -3,6 +3,8 @@
  * directories, the Temporal connection and the built-in actions here; channels, storage and backups in
  * their own files. Durations come out in milliseconds.
  */
+import type { DeclaredSecret } from '../secrets/declared.js';
+import { SecretsConfigSchema } from './secrets-schema.js';
 import { z } from 'zod';
 import { checkAlertExpression, type AlertExpressionKind } from '../alerts/expressions.js';
 import { RECEIVERS } from '../alerts/incoming.js';
@@ -188,6 +190,7 @@ export const ConfigFileSchema = z.strictObject({
   templates: TemplatesConfigSchema.prefault({}),
   temporal: TemporalConfigSchema.prefault({}),
   actions: ActionsConfigSchema.prefault({}),
+  secrets: SecretsConfigSchema,
   // Optional sections: absent means the defaults, applied where they are used (`ApiConfigSchema.parse({})`).
   access: AccessConfigSchema.optional(),
   api: ApiConfigSchema.optional(),
@@ -208,6 +211,8 @@ export interface FirebreakConfig {
   templates: { dirs: string[] };
   temporal: TemporalConfig;
   actions: ActionsConfig;
+  /** The secrets runbooks may use, by name (own entries only); empty when none are declared. */
+  secrets: Record<string, DeclaredSecret>;
   /** Who may trigger what through the API; absent means any authenticated user may trigger any runbook. */
   access?: AccessConfig;
   /** API limits; absent means the defaults. */

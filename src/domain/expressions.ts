@@ -6,6 +6,7 @@
  */
 import { Environment } from '@marcbachmann/cel-js';
 import type { FactType, JsonValue, ParamType } from './plan.js';
+import { placeholderText, type SecretPart, type SecretSlot } from './secret-slots.js';
 
 /** The names a runbook declares, which is all an expression may refer to. */
 export interface ExpressionDeclarations {
@@ -39,15 +40,6 @@ const CEL_TYPE: Record<ParamType | FactType, string> = {
   list: 'list',
   secret: 'string',
 };
-
-/** Marks a secret reference inside an interpolated string; activities resolve it at the moment of use. */
-export const SECRET_OPEN = '\u27e6secret:';
-export const SECRET_CLOSE = '\u27e7';
-
-/** Wraps a secret reference (`env:NAME`) so that it survives interpolation and can be found by activities. */
-export function secretMarker(reference: string): string {
-  return `${SECRET_OPEN}${reference}${SECRET_CLOSE}`;
-}
 
 /**
  * cel-js recognises timestamps by `value.constructor`, and registered the global `Date` when it loaded.
@@ -159,8 +151,9 @@ export function evaluateCondition(
 
 /**
  * Interpolates `${{ }}` in a string. A string that is exactly one expression yields the expression's
- * value with its type (a list stays a list); otherwise values are joined as text. Secret params become
- * markers that only activities resolve.
+ * value with its type (a list stays a list); otherwise values are joined as text. A secret param reads as
+ * its placeholder (`[secret:token]`): a secret is never interpolated into text, only into an action's
+ * `with` through `interpolateWithSecrets`, which says where out of band.
  */
 export function interpolate(
   env: Environment,
@@ -168,43 +161,105 @@ export function interpolate(
   text: string,
   scope: ExpressionScope,
 ): JsonValue {
-  const scan = scanTemplate(text);
-  if (!scan.ok) throw new ExpressionEvaluationError(text, scan.message);
-  if (scan.parts.length === 0) return text;
-  const valueOf = (expression: string): JsonValue => {
-    const secret = secretParamName(decl, expression);
-    if (secret !== undefined) {
-      const reference = scope.params[secret];
-      return secretMarker(typeof reference === 'string' ? reference : '');
-    }
-    return evaluateExpression(env, decl, expression, scope);
-  };
-  const only = scan.parts[0];
-  if (scan.parts.length === 1 && only && only.start === 0 && only.end === text.length) return valueOf(only.expression);
-  let out = '';
-  let from = 0;
-  for (const part of scan.parts) {
-    out += text.slice(from, part.start) + asText(valueOf(part.expression));
-    from = part.end;
-  }
-  return out + text.slice(from);
+  const interpolated = interpolateParts(env, decl, text, scope);
+  if (!Array.isArray(interpolated)) return interpolated.value;
+  return placeholderText(interpolated);
 }
 
-/** Interpolates every string inside a JSON value (object keys are left as written). */
+/**
+ * A string's interpolation: its value when it uses no secret param, else its parts (text as interpolated,
+ * and each secret param's value, the name of a declared secret, as a secret part).
+ */
+function interpolateParts(
+  env: Environment,
+  decl: ExpressionDeclarations,
+  text: string,
+  scope: ExpressionScope,
+): { value: JsonValue } | SecretPart[] {
+  const scan = scanTemplate(text);
+  if (!scan.ok) throw new ExpressionEvaluationError(text, scan.message);
+  if (scan.parts.length === 0) return { value: text };
+  const secrets = scan.parts.map((part) => secretParamName(decl, part.expression));
+  const only = scan.parts[0];
+  if (secrets.every((name) => name === undefined)) {
+    if (scan.parts.length === 1 && only && only.start === 0 && only.end === text.length) {
+      return { value: evaluateExpression(env, decl, only.expression, scope) };
+    }
+  }
+  const parts: SecretPart[] = [];
+  let from = 0;
+  scan.parts.forEach((part, index) => {
+    parts.push({ text: text.slice(from, part.start) });
+    const param = secrets[index];
+    if (param === undefined) parts.push({ text: asText(evaluateExpression(env, decl, part.expression, scope)) });
+    else parts.push({ secret: secretNameOf(scope.params[param]), param });
+    from = part.end;
+  });
+  parts.push({ text: text.slice(from) });
+  const merged = mergeText(parts);
+  if (merged.every((part) => 'text' in part))
+    return { value: merged.map((part) => ('text' in part ? part.text : '')).join('') };
+  return merged;
+}
+
+/** A secret param's value is the name of a declared secret; anything else names none (and resolves to none). */
+function secretNameOf(value: JsonValue | undefined): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function mergeText(parts: readonly SecretPart[]): SecretPart[] {
+  const out: SecretPart[] = [];
+  for (const part of parts) {
+    const last = out.at(-1);
+    if ('text' in part && part.text === '') continue;
+    if ('text' in part && last !== undefined && 'text' in last) out[out.length - 1] = { text: last.text + part.text };
+    else out.push(part);
+  }
+  return out;
+}
+
+/** Interpolates every string inside a JSON value (object keys are left as written). Secrets read as placeholders. */
 export function interpolateJson(
   env: Environment,
   decl: ExpressionDeclarations,
   value: JsonValue,
   scope: ExpressionScope,
 ): JsonValue {
-  if (typeof value === 'string') return interpolate(env, decl, value, scope);
-  if (Array.isArray(value)) return value.map((item) => interpolateJson(env, decl, item, scope));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, interpolateJson(env, decl, item, scope)]),
-    );
-  }
-  return value;
+  return interpolateWithSecrets(env, decl, value, scope).value;
+}
+
+/** An action's interpolated `with`: the value with placeholders, and where the secrets go. */
+export interface InterpolatedInput {
+  value: JsonValue;
+  secrets: SecretSlot[];
+}
+
+/**
+ * Interpolates an action's `with`: every string that uses a secret param becomes a placeholder in the value
+ * and a slot in `secrets`, at the path the runbook wrote it. The slot's secret parts name declared secrets;
+ * its text parts are plain text that nothing will ever look into for secrets.
+ */
+export function interpolateWithSecrets(
+  env: Environment,
+  decl: ExpressionDeclarations,
+  value: JsonValue,
+  scope: ExpressionScope,
+): InterpolatedInput {
+  const secrets: SecretSlot[] = [];
+  const walk = (item: JsonValue, path: (string | number)[]): JsonValue => {
+    if (typeof item === 'string') {
+      const interpolated = interpolateParts(env, decl, item, scope);
+      if (!Array.isArray(interpolated)) return interpolated.value;
+      secrets.push({ path, parts: interpolated });
+      return placeholderText(interpolated);
+    }
+    if (Array.isArray(item)) return item.map((entry, index) => walk(entry, [...path, index]));
+    if (item !== null && typeof item === 'object') {
+      return Object.fromEntries(Object.entries(item).map(([key, entry]) => [key, walk(entry, [...path, key])]));
+    }
+    return item;
+  };
+  return { value: walk(value, []), secrets };
 }
 
 /** Interpolates a string and renders the result as text. */

@@ -7,6 +7,7 @@ import { SEVERITIES } from '../domain/plan.js';
 import type { Actor } from '../domain/state.js';
 import { resolveRoster, type RosterMember } from '../runbook/roster.js';
 import { validateTriggerParams } from '../runbook/trigger-params.js';
+import type { SecretCatalog } from '../secrets/declared.js';
 import type { StartIncident } from '../../workflows/messages.js';
 
 export interface TriggerRequest {
@@ -25,11 +26,12 @@ export interface TriggerProblem {
 export type Prepared =
   { ok: true; start: StartIncident } | { ok: false; status: 'not_found' | 'invalid'; problems: TriggerProblem[] };
 
-/** Validates a trigger against the loaded runbooks and the roster, and builds the workflow input. */
+/** Validates a trigger against the loaded runbooks, the roster and the declared secrets, and builds the workflow input. */
 export function prepareIncident(
   runbooks: ReadonlyMap<string, { plan: Plan }>,
   roster: readonly RosterMember[],
   request: TriggerRequest,
+  secrets: SecretCatalog,
 ): Prepared {
   const loaded = runbooks.get(request.runbook);
   if (!loaded) {
@@ -41,7 +43,7 @@ export function prepareIncident(
     };
   }
   const problems: TriggerProblem[] = [];
-  const params = validateTriggerParams(loaded.plan, request.params);
+  const params = validateTriggerParams(loaded.plan, request.params, secrets);
   if (!params.ok) problems.push(...params.issues);
   if (request.severity !== undefined && !(SEVERITIES as readonly string[]).includes(request.severity)) {
     problems.push({ path: 'severity', message: `expected one of ${SEVERITIES.join(', ')}, got ${request.severity}` });

@@ -3,11 +3,14 @@
  * one's `with`. The real catalog comes from `src/actions/registry.ts`; tests build their own.
  */
 import type { z } from 'zod';
+import type { SecretPathPattern } from '../domain/secret-slots.js';
 
 /** The actions a runbook may name, with the zod schema of each one's input. */
 export interface ActionCatalog {
   has(name: string): boolean;
   inputSchema(name: string): z.ZodType | undefined;
+  /** Where in `with` the action takes secrets; empty when it takes none. */
+  secretInputs(name: string): readonly SecretPathPattern[];
   names(): string[];
 }
 
@@ -15,6 +18,7 @@ export interface ActionCatalog {
 export interface ActionCatalogEntry {
   name: string;
   input?: z.ZodType;
+  secretInputs?: readonly SecretPathPattern[];
 }
 
 /** Builds a catalog from a list of action specs (anything with `name` and `input`). */
@@ -23,6 +27,7 @@ export function createActionCatalog(entries: readonly ActionCatalogEntry[]): Act
   return {
     has: (name) => byName.has(name),
     inputSchema: (name) => byName.get(name)?.input,
+    secretInputs: (name) => byName.get(name)?.secretInputs ?? [],
     names: () => [...byName.keys()].sort(),
   };
 }

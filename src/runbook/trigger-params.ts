@@ -1,10 +1,12 @@
 /**
  * Trigger inputs checked against a plan's params before a run starts: defaults applied, required
  * params enforced, values coerced to their declared type (the CLI gives every value as text), and secret
- * params accepted only as references so that a secret never enters workflow history in clear.
+ * params accepted only as names of secrets declared in firebreak.yaml, so that a trigger can neither put a
+ * secret in workflow history nor reach one the deployment did not declare for the runbook.
  */
 import { z } from 'zod';
 import type { JsonValue, ParamType, Plan } from '../domain/plan.js';
+import { SECRET_NAME, type SecretCatalog } from '../secrets/declared.js';
 import { describeValue } from './issues.js';
 
 /** A problem with one trigger input: `path` is `params.<name>`. */
@@ -23,7 +25,6 @@ export interface ParamConstraint {
 export type ParamCoercion = { ok: true; value: JsonValue } | { ok: false; message: string };
 
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
-const SECRET_REFERENCE = /^(?:env:[A-Za-z_][A-Za-z0-9_]*|file:\S.*)$/;
 const JsonList = z.array(z.json());
 
 /** Checks one value against a param's type and enum, converting text where the type allows it. */
@@ -35,10 +36,14 @@ export function coerceParamValue(spec: ParamConstraint, value: unknown): ParamCo
   return { ok: false, message: `expected one of ${spec.enum.join(', ')}, got ${describeValue(coerced.value)}` };
 }
 
-/** Applies defaults and checks every trigger input against the plan's params; unknown names are errors. */
+/**
+ * Applies defaults and checks every trigger input against the plan's params; unknown names are errors. A
+ * secret param's value (given or default) must name a secret that firebreak.yaml declares for this runbook.
+ */
 export function validateTriggerParams(
-  plan: Pick<Plan, 'params'>,
+  plan: Pick<Plan, 'params' | 'runbookId'>,
   input: Readonly<Record<string, unknown>>,
+  secrets: SecretCatalog,
 ): { ok: true; value: Record<string, JsonValue> } | { ok: false; issues: ParamIssue[] } {
   const issues: ParamIssue[] = [];
   const value: Record<string, JsonValue> = {};
@@ -61,6 +66,12 @@ export function validateTriggerParams(
     const coerced = coerceParamValue(spec, given);
     if (coerced.ok) value[name] = coerced.value;
     else issues.push({ path: `params.${name}`, message: coerced.message });
+  }
+  for (const [name, spec] of Object.entries(plan.params)) {
+    const named = value[name];
+    if (spec.type !== 'secret' || named === undefined) continue;
+    const problem = typeof named === 'string' ? secrets.problem(named, plan.runbookId) : 'expected a secret name';
+    if (problem !== undefined) issues.push({ path: `params.${name}`, message: problem });
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value };
 }
@@ -87,10 +98,11 @@ function coerceByType(type: ParamType, value: unknown): ParamCoercion {
       return coerceList(value) ?? fail('a list (a JSON array or comma-separated text)');
     case 'secret':
       // The value is never echoed: a literal secret given by mistake must not land in a log or a terminal.
-      if (typeof value === 'string' && SECRET_REFERENCE.test(value)) return { ok: true, value };
+      if (typeof value === 'string' && SECRET_NAME.test(value)) return { ok: true, value };
       return {
         ok: false,
-        message: 'a secret param takes a reference (env:NAME or file:PATH), never the secret itself',
+        message:
+          'a secret param takes the name of a secret declared under `secrets` in firebreak.yaml, never a reference (env:, file:) or the secret itself',
       };
   }
 }

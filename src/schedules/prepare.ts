@@ -3,6 +3,7 @@
  * cron expression, time zone and id are all checked now, every problem listed, exactly as a trigger checks
  * them. Only the params given are kept (their defaults are the runbook's business at each run).
  */
+import type { SecretCatalog } from '../secrets/declared.js';
 import { randomBytes } from 'node:crypto';
 import type { JsonValue, Plan, Severity } from '../domain/plan.js';
 import { prepareIncident } from '../incidents/prepare.js';
@@ -51,14 +52,20 @@ export function newScheduleId(runbookId: string): string {
 /** Checks a schedule request against the loaded runbooks; the roster does not matter until a run. */
 export function prepareSchedule(
   runbooks: ReadonlyMap<string, { plan: Plan }>,
+  secrets: SecretCatalog,
   request: ScheduleRequest,
 ): PreparedSchedule {
-  const trigger = prepareIncident(runbooks, [], {
-    runbook: request.runbook,
-    params: request.params,
-    actor: { id: request.createdBy },
-    ...(request.severity === undefined ? {} : { severity: request.severity }),
-  });
+  const trigger = prepareIncident(
+    runbooks,
+    [],
+    {
+      runbook: request.runbook,
+      params: request.params,
+      actor: { id: request.createdBy },
+      ...(request.severity === undefined ? {} : { severity: request.severity }),
+    },
+    secrets,
+  );
   if (!trigger.ok && trigger.status === 'not_found') return trigger;
   const problems = [...(trigger.ok ? [] : trigger.problems), ...checkTiming(request.cron, request.timezone)];
   if (request.scheduleId !== undefined) problems.push(...checkScheduleId(request.scheduleId));

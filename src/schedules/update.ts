@@ -6,6 +6,7 @@
  */
 import type { JsonValue, Plan, Severity } from '../domain/plan.js';
 import { formatPath } from '../runbook/issues.js';
+import type { SecretCatalog } from '../secrets/declared.js';
 import { prepareSchedule } from './prepare.js';
 import type { ScheduleChanges } from './schema.js';
 import type { ScheduleProblem } from './spec.js';
@@ -76,6 +77,7 @@ export function isEmptyPatch(patch: SchedulePatch): boolean {
  */
 export function prepareUpdate(
   runbooks: ReadonlyMap<string, { plan: Plan }>,
+  secrets: SecretCatalog,
   current: CurrentSchedule,
   patch: SchedulePatch,
   updatedBy: string,
@@ -89,7 +91,7 @@ export function prepareUpdate(
   );
   const timezone = patch.timezone === undefined ? current.timezone : (patch.timezone ?? undefined);
   const severity = patch.severity === undefined ? current.severity : (patch.severity ?? undefined);
-  const prepared = prepareSchedule(runbooks, {
+  const prepared = prepareSchedule(runbooks, secrets, {
     scheduleId: current.scheduleId,
     runbook: current.runbook,
     cron: patch.cron ?? current.cron,

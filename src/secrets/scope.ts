@@ -1,40 +1,34 @@
 /**
- * One activity call's view of secrets: resolves markers (each reference read once per call) and
+ * One activity call's view of secrets: resolves declared secrets by name (each read once per call) and
  * remembers every value it handed out, so that outputs, errors and logs can be redacted before they leave.
  */
 import type { JsonValue } from '../domain/plan.js';
-import { redact, redactJson, resolveSecretMarkers } from './markers.js';
-import type { SecretResolver } from './resolver.js';
+import { redact, redactJson } from './redaction.js';
 
 /** Resolution and redaction bound to one activity call. */
 export interface SecretScope {
-  /** Replaces the secret markers in `text`, remembering the values for redaction. */
-  resolve(text: string): Promise<string>;
+  /** The value of a declared secret, remembered for redaction. */
+  resolve(name: string): Promise<string>;
   /** Replaces every value resolved so far with `[redacted]`. */
   redact(text: string): string;
   /** Redacts every string inside a JSON value. */
   redactJson(value: JsonValue): JsonValue;
 }
 
-/** Creates a scope over a resolver; values are cached for the scope's life only. */
-export function createSecretScope(resolver: SecretResolver): SecretScope {
+/** Creates a scope over a resolver of names; values are cached for the scope's life only. */
+export function createSecretScope(resolveName: (name: string) => Promise<string>): SecretScope {
   const cache = new Map<string, Promise<string>>();
   const values = new Set<string>();
-  const caching: SecretResolver = {
-    resolve(reference) {
-      let pending = cache.get(reference);
-      if (!pending) {
-        pending = resolver.resolve(reference);
-        cache.set(reference, pending);
-      }
-      return pending;
-    },
-  };
   return {
-    async resolve(text) {
-      const resolved = await resolveSecretMarkers(text, caching);
-      for (const secret of resolved.secrets) values.add(secret);
-      return resolved.text;
+    async resolve(name) {
+      let pending = cache.get(name);
+      if (!pending) {
+        pending = resolveName(name);
+        cache.set(name, pending);
+      }
+      const value = await pending;
+      values.add(value);
+      return value;
     },
     redact: (text) => redact(text, [...values]),
     redactJson: (value) => redactJson(value, [...values]),

@@ -20,6 +20,7 @@ import type { FirebreakConfig, RosterUser } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { RunbookCatalog } from '../runbook/catalog.js';
 import { rosterMembers } from '../runbook/roster.js';
+import { createDeclaredSecretResolver, createSecretCatalog } from '../secrets/declared.js';
 import { createSecretResolver, type SecretResolver } from '../secrets/resolver.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { blobStoreFromConfig } from '../storage/from-config.js';
@@ -102,7 +103,15 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
   const messages = options.messages ?? (await buildMessageRouter(options, shared));
   const roster = rosterMembers([...config.users, ...(options.extraUsers ?? [])]);
   const scheduled = { roster, ...(options.runbooks ? { runbooks: options.runbooks } : {}) };
-  const activities = createActivities({ actions, secrets, logger: options.logger, messages, ...scheduled });
+  const secretCatalog = createSecretCatalog(config.secrets);
+  const activities = createActivities({
+    actions,
+    declaredSecrets: createDeclaredSecretResolver(secretCatalog, secrets),
+    secretCatalog,
+    logger: options.logger,
+    messages,
+    ...scheduled,
+  });
   return Worker.create({
     connection: options.connection,
     namespace: config.temporal.namespace,

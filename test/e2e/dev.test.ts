@@ -2,6 +2,7 @@
  * `firebreak dev` as a user runs it: it starts, an incident started against it survives a stop with
  * Ctrl-C and a restart on the same data directory, and finishes after the restart.
  */
+import { createSecretCatalog } from '../../src/secrets/declared.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,7 +68,12 @@ describe('firebreak dev', () => {
     expect(first.output()).toMatch(/Runbooks .*e2e-dev/);
 
     const catalog = await loadRunbookDirs([runbooks], { actions: builtinActionCatalog });
-    const prepared = prepareIncident(catalog.runbooks, [], { runbook: 'e2e-dev', params: {}, actor: alice });
+    const prepared = prepareIncident(
+      catalog.runbooks,
+      [],
+      { runbook: 'e2e-dev', params: {}, actor: alice },
+      createSecretCatalog(),
+    );
     if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
     let connection = await Connection.connect({ address: `127.0.0.1:${port}` });
     let incidents = new IncidentClient(new Client({ connection }));

@@ -1,4 +1,5 @@
 /** Test configuration shared by in-process tests and the separate worker process (no vitest imports). */
+import { createSecretCatalog, type DeclaredSecret } from '../../src/secrets/declared.js';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { FirebreakConfig } from '../../src/config/index.js';
@@ -48,6 +49,7 @@ export function testConfig(address: string): FirebreakConfig {
     runbooks: { dirs: [] },
     templates: { dirs: [] },
     temporal: { address, namespace: 'default' },
+    secrets: {},
     actions: {
       http: {
         allow: ['http://127.0.0.1:*'],
@@ -65,13 +67,19 @@ export function startInput(
   plan: Plan,
   params: Record<string, unknown> = {},
   extra: { dedupKey?: string; severity?: string } = {},
+  secrets: Record<string, DeclaredSecret> = {},
 ): StartIncident {
-  const prepared = prepareIncident(new Map([[plan.runbookId, { plan }]]), roster, {
-    runbook: plan.runbookId,
-    params,
-    actor: alice,
-    ...extra,
-  });
+  const prepared = prepareIncident(
+    new Map([[plan.runbookId, { plan }]]),
+    roster,
+    {
+      runbook: plan.runbookId,
+      params,
+      actor: alice,
+      ...extra,
+    },
+    createSecretCatalog(secrets),
+  );
   if (!prepared.ok) throw new Error(`trigger refused: ${JSON.stringify(prepared.problems)}`);
   return prepared.start;
 }

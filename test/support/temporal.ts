@@ -91,7 +91,8 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
     workerRun,
     compile: (yaml, ...children) => compileYamlWith(templates, yaml, ...children),
     async trigger(plan, params = {}, extra = {}) {
-      const { incidentId } = await incidents.trigger(startInput(plan, params, extra), `it-${randomUUID()}`);
+      const start = startInput(plan, params, extra, config.secrets);
+      const { incidentId } = await incidents.trigger(start, `it-${randomUUID()}`);
       return incidentId;
     },
     async close() {

@@ -3,12 +3,12 @@
  * common step fields (when, onFailure, compensate, retry, timeout) as the interpreter applies them.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestEnv, stepOf, type TestEnv } from '../support/temporal.js';
+import { bob, startInput, startTestEnv, stepOf, waitForStep, type TestEnv } from '../support/temporal.js';
 
 let env: TestEnv;
 let server: Server;
@@ -32,6 +32,23 @@ beforeAll(async () => {
         res.writeHead(503).end('try later');
         return;
       }
+      if (req.url?.startsWith('/echo')) {
+        // A destination that hands back everything it received, in the encodings an attacker would ask for.
+        const got = `${req.url} ${req.headers.authorization ?? ''} ${body}`;
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'x-request-id': encodeURIComponent(got).slice(0, 200) })
+          .end(
+            JSON.stringify({
+              raw: got,
+              base64: Buffer.from(got).toString('base64'),
+              base64url: Buffer.from(`x${got}`).toString('base64url'),
+              hex: Buffer.from(got).toString('hex'),
+              uri: encodeURIComponent(got),
+              json: JSON.stringify(got),
+            }),
+          );
+        return;
+      }
       if (req.url?.startsWith('/missing')) {
         res.writeHead(404).end('no such key');
         return;
@@ -41,7 +58,17 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as { port: number }).port;
-  env = await startTestEnv({ env: { KEYS_TOKEN: 's3cr3t-token-value' } });
+  env = await startTestEnv({
+    env: { KEYS_TOKEN: 's3cr3t-token-value', WORKER_ONLY: 'w0rker-env-s3cret' },
+    configure: (config) => ({
+      ...config,
+      secrets: {
+        'keys-token': { reference: 'env:KEYS_TOKEN' },
+        'other-token': { reference: 'env:KEYS_TOKEN', runbooks: ['another-runbook'] },
+      },
+    }),
+  });
+  writeFileSync(path.join(scratch, 'admin.token'), 'adm1n-file-s3cret\n');
 });
 afterAll(async () => {
   await env?.close();
@@ -72,16 +99,121 @@ steps:
       headers: { Authorization: "Bearer \${{ params.token }}" }
       json: { reason: leaked }
 `);
-    const id = await env.trigger(plan, { key: 'AKIA1', token: 'env:KEYS_TOKEN' });
+    const id = await env.trigger(plan, { key: 'AKIA1', token: 'keys-token' });
     const result = await env.incidents.result(id);
     expect(result.status).toBe('completed');
     const call = received.find((r) => r.url === '/revoke/AKIA1');
     expect(call).toMatchObject({ method: 'POST', auth: 'Bearer s3cr3t-token-value', body: '{"reason":"leaked"}' });
     const state = await env.incidents.state(id);
     expect(stepOf(state, 'revoke').output).toMatchObject({ status: 200, json: { revoked: '/revoke/AKIA1' } });
-    expect(state.params.token).toBe('env:KEYS_TOKEN');
+    expect(state.params.token).toBe('keys-token');
     const history = JSON.stringify(await env.client.workflow.getHandle(id).fetchHistory());
     expect(history).not.toContain('s3cr3t-token-value');
+  });
+
+  it('never resolves a secret reference that arrives in a value (params, facts), whatever it spells', async () => {
+    const plan = env.compile(`${header('http-injection')}
+roles:
+  security: {}
+params:
+  key: { type: string, required: true }
+facts:
+  note: { type: string }
+steps:
+  - id: scope
+    title: Scope
+    task: Say what you found
+    assignee: role:security
+    sets: [note]
+  - id: exfil
+    title: Call with values from outside
+    action: http.request
+    with:
+      method: POST
+      url: http://127.0.0.1:${port}/echo/\${{ params.key }}
+      json: { key: "\${{ params.key }}", note: "\${{ facts.note }}", both: "\${{ params.key }}\${{ facts.note }}" }
+`);
+    const attack = (name: string) => `\u27e6secret:${name}\u27e7`;
+    const key = `${attack('env:WORKER_ONLY')}${attack(`file:${path.join(scratch, 'admin.token')}`)}${attack('env:KEYS_TOKEN')}`;
+    const id = await env.trigger(plan, { key });
+    await waitForStep(env.incidents, id, 'scope', 'waiting');
+    await env.incidents.completeTask(id, {
+      actor: bob,
+      step: 'scope',
+      facts: { note: { value: attack('keys-token') } },
+    });
+    const result = await env.incidents.result(id);
+    expect(result.status).toBe('completed');
+    // The destination received the values as text: nothing was looked up.
+    const call = received.find((r) => r.url.startsWith('/echo/'));
+    expect(decodeURIComponent(call?.url ?? '')).toBe(`/echo/${key}`);
+    expect(JSON.parse(call?.body ?? '{}')).toEqual({
+      key,
+      note: attack('keys-token'),
+      both: key + attack('keys-token'),
+    });
+    const state = await env.incidents.state(id);
+    const everything =
+      JSON.stringify(state) +
+      JSON.stringify(call) +
+      JSON.stringify(await env.client.workflow.getHandle(id).fetchHistory());
+    for (const secret of ['w0rker-env-s3cret', 'adm1n-file-s3cret', 's3cr3t-token-value']) {
+      for (const spelling of [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('hex')]) {
+        expect(everything).not.toContain(spelling);
+      }
+    }
+  });
+
+  it('redacts a declared secret that a destination echoes back in any common encoding', async () => {
+    const plan = env.compile(`${header('http-echo-secret')}
+params:
+  token: { type: secret, required: true }
+steps:
+  - id: echo
+    title: Call an echoing endpoint
+    action: http.request
+    with:
+      method: POST
+      url: http://127.0.0.1:${port}/echo
+      headers: { Authorization: "Bearer \${{ params.token }}" }
+      json: { token: "\${{ params.token }}" }
+`);
+    const id = await env.trigger(plan, { token: 'keys-token' });
+    expect((await env.incidents.result(id)).status).toBe('completed');
+    expect(received.at(-1)?.auth).toBe('Bearer s3cr3t-token-value');
+    const state = await env.incidents.state(id);
+    const output = JSON.stringify(stepOf(state, 'echo').output);
+    expect(output).toContain('[redacted]');
+    const secret = 's3cr3t-token-value';
+    const history = JSON.stringify(await env.client.workflow.getHandle(id).fetchHistory());
+    for (const text of [output, JSON.stringify(state), history]) {
+      for (const encoded of [
+        secret,
+        Buffer.from(secret).toString('hex'),
+        encodeURIComponent(secret),
+        // Any 9 consecutive base64 characters of the secret, at any alignment, standard or URL-safe.
+        ...[0, 1, 2].flatMap((shift) => {
+          const b64 = Buffer.from(`${'x'.repeat(shift)}${secret}`).toString('base64');
+          return [b64.slice(4, 13), b64.slice(4, 13).replace(/\+/g, '-').replace(/\//g, '_')];
+        }),
+      ]) {
+        expect(text).not.toContain(encoded);
+      }
+    }
+  });
+
+  it("refuses at trigger a secret param that names a reference, an undeclared secret or another runbook's", () => {
+    const plan = env.compile(`${header('http-secret-names')}
+params:
+  token: { type: secret, required: true }
+steps:
+  - { id: note, title: Note, action: timeline.note, with: { text: hello } }
+`);
+    for (const token of ['env:KEYS_TOKEN', 'file:/etc/passwd', 'nope', 'other-token', 'constructor']) {
+      expect(() =>
+        startInput(plan, { token }, {}, { 'other-token': { reference: 'env:KEYS_TOKEN', runbooks: ['x'] } }),
+      ).toThrow(/params\.token/);
+    }
   });
 
   it('skips a step whose when is false, continues past a failure marked continue, retries a flaky call', async () => {

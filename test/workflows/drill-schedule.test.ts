@@ -3,6 +3,7 @@
  * scheduled through ScheduleService against the dev server, triggered, and its run restores a real
  * backup of a directory; the run shows its incident, and that incident's drill record says passed.
  */
+import { createSecretCatalog } from '../../src/secrets/declared.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -69,7 +70,7 @@ describe('a scheduled restore drill', () => {
   it('runs on trigger, shows its incident, and appears in the drill history as passed', async () => {
     const catalog = await starterRunbooks();
     expect(catalog.issues).toEqual([]);
-    const prepared = prepareSchedule(catalog.runbooks, {
+    const prepared = prepareSchedule(catalog.runbooks, createSecretCatalog(), {
       runbook: 'files-restore-drill',
       cron: '0 2 * * *',
       params: { source: 'site' },

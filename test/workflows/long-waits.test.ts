@@ -2,6 +2,7 @@
  * Long waits on the time-skipping test server: a two-week wait and a 72-hour regulatory clock with its
  * reminders and overdue event run in seconds, with the same workflow code.
  */
+import { createDeclaredSecretResolver, createSecretCatalog } from '../../src/secrets/declared.js';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -53,7 +54,10 @@ beforeAll(async () => {
   outbox = mkdtempSync(path.join(tmpdir(), 'firebreak-outbox-'));
   const activities = createActivities({
     actions: createActionRegistry(builtinActions({ http: config.actions.http, command: config.actions.command })),
-    secrets: createSecretResolver({ env: {}, baseDir: projectRoot }),
+    declaredSecrets: createDeclaredSecretResolver(
+      createSecretCatalog(),
+      createSecretResolver({ env: {}, baseDir: projectRoot }),
+    ),
     logger: createLogger({ level: 'error' }),
     messages: createMessageRouter({
       email: createEmlFileChannel({ directory: outbox, from: 'Firebreak <firebreak@example.com>' }),

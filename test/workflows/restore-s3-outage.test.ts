@@ -93,7 +93,6 @@ function contextWith(onBeat: (details: unknown) => void, resumeFrom?: unknown): 
     incidentId: `inc-${randomUUID()}`,
     stepId: 'restore',
     signal: new AbortController().signal,
-    secrets: deps.secrets,
     logger: memoryLogger().logger,
     heartbeat: (details) => onBeat(details),
     resumeFrom,

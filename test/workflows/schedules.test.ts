@@ -3,6 +3,7 @@
  * run, never the one in flight), records the incident it started, skips instead of overlapping, fails
  * clearly when its runbook is gone or broken, pauses, resumes and deletes, and is updated in place.
  */
+import { createSecretCatalog } from '../../src/secrets/declared.js';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -61,7 +62,12 @@ const note = (id: string) =>
 async function createSchedule(runbook: string, cron = '0 3 1 1 *') {
   const catalog = await loadRunbookDirs([dir], { actions: builtinActionCatalog });
   const params = { target: 'db-1' };
-  const prepared = prepareSchedule(catalog.runbooks, { runbook, cron, params, createdBy: 'alice' });
+  const prepared = prepareSchedule(catalog.runbooks, createSecretCatalog(), {
+    runbook,
+    cron,
+    params,
+    createdBy: 'alice',
+  });
   if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
   const schedule = await schedules.create(prepared.schedule);
   created.push(schedule.scheduleId);
@@ -71,7 +77,9 @@ async function createSchedule(runbook: string, cron = '0 3 1 1 *') {
 /** Updates a schedule the way the API does (the merged values checked against the runbooks as they are now). */
 async function updateSchedule(scheduleId: string, patch: SchedulePatch, by = 'bob') {
   const catalog = await loadRunbookDirs([dir], { actions: builtinActionCatalog });
-  return schedules.update(scheduleId, (current) => prepareUpdate(catalog.runbooks, current, patch, by));
+  return schedules.update(scheduleId, (current) =>
+    prepareUpdate(catalog.runbooks, createSecretCatalog(), current, patch, by),
+  );
 }
 
 /** Waits until the schedule shows `count` runs and the newest satisfies `done`. */
@@ -256,7 +264,7 @@ describe('managing schedules', () => {
     writeRunbook('sched-other', 1, note('log'));
     const schedule = await createSchedule('sched-other');
     const catalog = await loadRunbookDirs([dir], { actions: builtinActionCatalog });
-    const again = prepareSchedule(catalog.runbooks, {
+    const again = prepareSchedule(catalog.runbooks, createSecretCatalog(), {
       runbook: 'sched-other',
       cron: '@daily',
       params: { target: 'x' },

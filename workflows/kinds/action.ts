@@ -21,13 +21,15 @@ export const actionExecutor: ExecutorFor<'action'> = {
 
 /** Runs an action step (or a compensation) through the `runAction` activity and returns its output. */
 export async function runAction(run: IncidentRun, step: ActionStep): Promise<JsonValue> {
-  const input = run.json(step.with);
+  const input = run.interpolateInput(step.with);
   const { runAction: activity } = proxyActivities<Activities>(activityOptions(step));
   const result = await activity({
     incidentId: run.state.incidentId,
+    runbook: run.plan.runbookId,
     stepId: step.id,
     action: step.action,
-    with: input,
+    with: input.value,
+    ...(input.secrets.length === 0 ? {} : { secrets: input.secrets }),
     ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
     maxAttempts: step.retry?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
   });

@@ -1,8 +1,8 @@
 /** `runbook` steps: a child runbook run as a child incident workflow, with its own frozen plan. */
 import { ApplicationFailure, executeChild } from '@temporalio/workflow';
-import { SECRET_CLOSE, SECRET_OPEN } from '../../src/domain/expressions.js';
 import { ErrorCode } from '../../src/domain/errors.js';
 import type { JsonValue, RunbookStep } from '../../src/domain/plan.js';
+import type { SecretSlot } from '../../src/domain/secret-slots.js';
 import { RUNBOOK_ATTRIBUTE, SEVERITY_ATTRIBUTE, STATUS_ATTRIBUTE } from '../../src/domain/search-attributes.js';
 import { checkFactValue } from '../../src/domain/values.js';
 import type { IncidentResult, StartIncident } from '../messages.js';
@@ -44,18 +44,36 @@ export const runbookExecutor: ExecutorFor<'runbook'> = {
 
 /** The child's params: the interpolated `with`, the child's defaults, checked against the child's types. */
 function childParams(run: IncidentRun, step: RunbookStep): Record<string, JsonValue> {
-  const given = run.json(step.with);
+  const given = run.interpolateInput(step.with);
+  const slots = new Map(given.secrets.map((slot) => [String(slot.path[0]), slot]));
   const params: Record<string, JsonValue> = {};
   for (const [name, spec] of Object.entries(step.plan.params)) {
-    let value = given[name] ?? spec.default;
+    const slot = slots.get(name);
+    if (spec.type === 'secret') {
+      // A child's secret is one of this run's secret params passed whole, or a name the runbook file writes
+      // literally; never the text of an interpolation, which may hold anything from outside.
+      const written = Object.hasOwn(step.with, name) ? step.with[name] : undefined;
+      const literal = typeof written === 'string' && !written.includes('${{') ? written : undefined;
+      const secret = slot === undefined ? literal : wholeSecret(slot);
+      if (written !== undefined && secret === undefined)
+        fail(`child runbook ${step.runbook} param ${name} is a secret: pass one of this runbook's secret params`);
+      const value = secret ?? spec.default;
+      if (value === undefined || value === null) {
+        if (spec.required) fail(`child runbook ${step.runbook} needs param ${name}`);
+        continue;
+      }
+      params[name] = value;
+      continue;
+    }
+    if (slot !== undefined)
+      fail(`child runbook ${step.runbook} param ${name} is not a secret: a secret cannot go there`);
+    let value = Object.hasOwn(given.value, name) ? given.value[name] : spec.default;
     if (value === undefined || value === null) {
       if (spec.required) fail(`child runbook ${step.runbook} needs param ${name}`);
       continue;
     }
-    if (spec.type === 'secret') value = secretReference(value);
-    else if (spec.type !== 'list' && spec.type !== 'string' && typeof value === 'string')
-      value = coerce(spec.type, value);
-    const problem = spec.type === 'secret' ? undefined : checkFactValue(spec.type, value);
+    if (spec.type !== 'list' && spec.type !== 'string' && typeof value === 'string') value = coerce(spec.type, value);
+    const problem = checkFactValue(spec.type, value);
     if (problem !== undefined) fail(`child runbook ${step.runbook} param ${name}: ${problem}`);
     if (spec.enum && !spec.enum.includes(typeof value === 'string' ? value : JSON.stringify(value)))
       fail(`child runbook ${step.runbook} param ${name} must be one of ${spec.enum.join(', ')}`);
@@ -64,12 +82,12 @@ function childParams(run: IncidentRun, step: RunbookStep): Record<string, JsonVa
   return params;
 }
 
-/** A secret passed through as `${{ params.token }}` arrives as a marker: hand the child the reference. */
-function secretReference(value: JsonValue): JsonValue {
-  if (typeof value === 'string' && value.startsWith(SECRET_OPEN) && value.endsWith(SECRET_CLOSE)) {
-    return value.slice(SECRET_OPEN.length, -SECRET_CLOSE.length);
-  }
-  return value;
+/** The declared secret's name when a slot is exactly one secret param, `${{ params.token }}` alone. */
+function wholeSecret(slot: SecretSlot): string | undefined {
+  const only = slot.parts[0];
+  return slot.path.length === 1 && slot.parts.length === 1 && only !== undefined && 'secret' in only
+    ? only.secret
+    : undefined;
 }
 
 function coerce(type: string, value: string): JsonValue {

@@ -2,6 +2,7 @@
  * `firebreak comms preview`: renders a runbook's notify step locally, from the configured templates, the
  * runbook's params and facts given in a file, exactly as a run would render it. No server; nothing is sent.
  */
+import { createSecretCatalog } from '../../secrets/declared.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -64,7 +65,7 @@ async function preview(deps: CliDeps, runbookId: string, stepId: string, options
   if (!found.ok) throw new CliError(found.problem, EXIT.invalid);
   const step = found.step;
   const shown = shownChannels(step, options.channel);
-  const context = await previewContext(deps, plan, step, options);
+  const context = await previewContext(deps, config, plan, step, options);
   const rendered = renderEmbedded(step.templates, step.channels, context);
   if (!rendered.ok) throw new CliError(`cannot render ${step.message}: ${renderProblem(rendered)}`);
   const result: Preview = {
@@ -114,14 +115,17 @@ function shownChannels(step: NotifyStep, wanted: string | undefined): string[] {
 /** The context a run would render with, built from the command line: every input problem at once. */
 async function previewContext(
   deps: CliDeps,
+  config: FirebreakConfig,
   plan: Plan,
   step: NotifyStep,
   options: PreviewOptions,
 ): Promise<MessageContext> {
   const now = new Date().toISOString();
+  // A preview renders no secret (messages never show one), so any declared name will do here.
   const params = validateTriggerParams(
     plan,
     assignments(options.param ?? [], '--param', (value) => value),
+    createSecretCatalog(config.secrets),
   );
   const facts = readFacts(plan, await readJsonFile(deps, options.facts), now);
   const decisions = readDecisions(plan, options.decision ?? [], now);

@@ -2,7 +2,9 @@
 import { z } from 'zod';
 import type { ActionStep } from '../../domain/plan.js';
 import { JsonValue, stepCommonShape, Text } from '../schema.js';
-import { defineKind } from './types.js';
+import { scanTemplate } from '../../domain/expressions.js';
+import { formatSlotPath, secretPathAllowed } from '../../domain/secret-slots.js';
+import { defineKind, type StepCheckContext } from './types.js';
 
 /** An action step as written; compensations use the same shape. */
 export const ActionStepSchema = z
@@ -33,7 +35,37 @@ export const actionKind = defineKind<ActionStepInput, ActionStep>({
     }
     const schema = ctx.actions.inputSchema(step.action);
     if (schema) ctx.checkInput(['with'], schema, step.with);
+    checkSecretPositions(step, ctx);
   },
   compile: (step, ctx) => ({ kind: 'action', ...ctx.common(step), action: step.action, with: ctx.json(step.with) }),
   describe: (step) => `action ${step.action}`,
 });
+
+/**
+ * A secret param may only go where the action takes secrets (`http.request`: url, headers, json;
+ * `command.run`: env, stdin), so it can never land in argv, a note or any other field that is shown.
+ */
+function checkSecretPositions(step: ActionStepInput, ctx: StepCheckContext): void {
+  const allowed = ctx.actions.secretInputs(step.action);
+  const visit = (value: unknown, path: (string | number)[]): void => {
+    if (typeof value === 'string') {
+      const scan = scanTemplate(value);
+      if (!scan.ok) return;
+      for (const { expression } of scan.parts) {
+        const name = /^params\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expression.trim())?.[1];
+        if (name === undefined || !Object.hasOwn(ctx.params, name) || ctx.params[name]?.type !== 'secret') continue;
+        if (secretPathAllowed(path, allowed)) continue;
+        const where = allowed.map((pattern) => pattern.join('.')).join(', ');
+        ctx.report(
+          ['with', ...path],
+          `secret param \`${name}\` cannot go to ${formatSlotPath(path)}: ${step.action} takes secrets ${where === '' ? 'nowhere' : `only in ${where}`}`,
+        );
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => visit(item, [...path, index]));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) visit(item, [...path, key]);
+    }
+  };
+  visit(step.with, []);
+}

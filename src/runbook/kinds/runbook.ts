@@ -88,7 +88,7 @@ function checkTemplatePassing(
   if (childSecret && !parentSecret) {
     ctx.report(
       path,
-      `\`${target}\` is a secret param: pass a reference (env:NAME, file:PATH) or \${{ params.<secret param> }}`,
+      `\`${target}\` is a secret param: pass the name of a declared secret or \${{ params.<secret param> }}`,
     );
   } else if (!childSecret && parentSecret) {
     ctx.report(path, `secret param \`${reference}\` cannot be passed to \`${target}\`, which is not a secret param`);

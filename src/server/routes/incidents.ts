@@ -1,4 +1,5 @@
 /** `POST /incidents` (trigger, deduplicated by key), `GET /incidents` (list) and `GET /incidents/{id}` (state). */
+import { createSecretCatalog, type SecretCatalog } from '../../secrets/declared.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -98,16 +99,24 @@ async function trigger(deps: AppDeps, roster: readonly RosterMember[], request: 
   if (loaded && !mayTrigger(deps.config.access, user, loaded.plan.runbookId)) {
     throw new ApiError(403, ApiErrorCode.Forbidden, `${user.id} may not trigger ${loaded.plan.runbookId}`);
   }
-  if (request.validationError) throw new RequestValidationError(bodyIssues(request.validationError, loaded, raw));
+  if (request.validationError)
+    throw new RequestValidationError(
+      bodyIssues(request.validationError, loaded, raw, createSecretCatalog(deps.config.secrets)),
+    );
   const body = request.body as z.output<typeof TriggerBody>;
   if (!loaded) throw new ApiError(404, ApiErrorCode.NotFound, `no runbook ${body.runbook}`);
-  const prepared = prepareIncident(new Map([[body.runbook, loaded]]), roster, {
-    runbook: body.runbook,
-    params: body.params ?? {},
-    actor: actorOf(request),
-    ...(body.severity === undefined ? {} : { severity: body.severity }),
-    ...(body.dedupKey === undefined ? {} : { dedupKey: body.dedupKey }),
-  });
+  const prepared = prepareIncident(
+    new Map([[body.runbook, loaded]]),
+    roster,
+    {
+      runbook: body.runbook,
+      params: body.params ?? {},
+      actor: actorOf(request),
+      ...(body.severity === undefined ? {} : { severity: body.severity }),
+      ...(body.dedupKey === undefined ? {} : { dedupKey: body.dedupKey }),
+    },
+    createSecretCatalog(deps.config.secrets),
+  );
   if (!prepared.ok) throw new RequestValidationError(prepared.problems);
   return deps.incidents.trigger(prepared.start);
 }
@@ -117,11 +126,12 @@ function bodyIssues(
   error: Error,
   loaded: ReturnType<AppDeps['runbooks']['get']>,
   raw: Record<string, unknown> | null | undefined,
+  secrets: SecretCatalog,
 ): ApiIssue[] {
   const issues = error instanceof RequestValidationError ? [...(error.issues ?? [])] : [];
   const params = raw?.params ?? {};
   if (loaded === undefined || params === null || typeof params !== 'object' || Array.isArray(params)) return issues;
-  const checked = validateTriggerParams(loaded.plan, params as Record<string, unknown>);
+  const checked = validateTriggerParams(loaded.plan, params as Record<string, unknown>, secrets);
   const known = new Set(issues.map((issue) => issue.path));
   if (!checked.ok) issues.push(...checked.issues.filter((issue) => !known.has(issue.path)));
   return issues;

@@ -4,6 +4,7 @@
  * values are checked as a new schedule's are, against the runbooks the API loaded, every problem listed
  * with those of the body; the audit entry records what changed.
  */
+import { createSecretCatalog } from '../../secrets/declared.js';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SEVERITIES } from '../../domain/plan.js';
@@ -96,7 +97,7 @@ async function update(deps: AppDeps, schedules: ScheduleService, request: Fastif
   let outcome: Awaited<ReturnType<ScheduleService['update']>>;
   try {
     outcome = await schedules.update(scheduleId, (current) => {
-      const prepared = prepareUpdate(runbooks, current, patch, user.id);
+      const prepared = prepareUpdate(runbooks, createSecretCatalog(deps.config.secrets), current, patch, user.id);
       if (issues.length === 0) return prepared;
       // The body's own issues come first; "nothing to change" only when no field was even recognised.
       const found = prepared.ok ? [] : prepared.problems;

@@ -3,6 +3,7 @@
  * and the incidents they started). A schedule is created under the same access rules as a trigger of its
  * runbook, and its params are checked the same way, every problem listed.
  */
+import { createSecretCatalog, type SecretCatalog } from '../../secrets/declared.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -98,10 +99,13 @@ async function create(deps: AppDeps, schedules: ScheduleService, request: Fastif
   if (loaded && !mayTrigger(deps.config.access, user, loaded.plan.runbookId)) {
     throw new ApiError(403, ApiErrorCode.Forbidden, `${user.id} may not schedule ${loaded.plan.runbookId}`);
   }
-  if (request.validationError) throw new RequestValidationError(bodyIssues(request.validationError, loaded, raw));
+  if (request.validationError)
+    throw new RequestValidationError(
+      bodyIssues(request.validationError, loaded, raw, createSecretCatalog(deps.config.secrets)),
+    );
   const body = request.body as z.output<typeof CreateBody>;
   if (!loaded) throw new ApiError(404, ApiErrorCode.NotFound, `no runbook ${body.runbook}`);
-  const prepared = prepareSchedule(new Map([[body.runbook, loaded]]), {
+  const prepared = prepareSchedule(new Map([[body.runbook, loaded]]), createSecretCatalog(deps.config.secrets), {
     runbook: body.runbook,
     cron: body.cron,
     params: body.params ?? {},
@@ -126,12 +130,13 @@ function bodyIssues(
   error: Error,
   loaded: ReturnType<AppDeps['runbooks']['get']>,
   raw: Record<string, unknown> | null | undefined,
+  secrets: SecretCatalog,
 ): ApiIssue[] {
   const issues = error instanceof RequestValidationError ? [...(error.issues ?? [])] : [];
   const extra: ApiIssue[] = [];
   const params = raw?.params ?? {};
   if (loaded && params !== null && typeof params === 'object' && !Array.isArray(params)) {
-    const checked = validateTriggerParams(loaded.plan, params as Record<string, unknown>);
+    const checked = validateTriggerParams(loaded.plan, params as Record<string, unknown>, secrets);
     if (!checked.ok) extra.push(...checked.issues);
   }
   if (typeof raw?.cron === 'string') {

@@ -4,6 +4,7 @@
  * only the open one, never closing it), write one audit entry per delivery, and build the answer. The
  * answer is given only after every delivery is durably recorded or audited.
  */
+import type { SecretCatalog } from '../../secrets/declared.js';
 import type { AccessConfig } from '../../config/schema.js';
 import { ErrorCode, FirebreakError } from '../../domain/errors.js';
 import type { Actor, RecordAlert } from '../../domain/state.js';
@@ -24,6 +25,8 @@ export interface WebhookServices {
   recorder: AlertRecorder;
   runbooks: AppDeps['runbooks'];
   roster: readonly RosterMember[];
+  /** The declared secrets a route's secret params may name. */
+  secrets: SecretCatalog;
   access: AccessConfig | undefined;
   audit: AuditLog;
   logger: Logger;
@@ -133,13 +136,18 @@ function toDelivery(
   if (alert.status === 'resolved') return { kind: 'resolved', dedupKey: route.dedupKey, alert: record };
   const loaded = services.runbooks.get(route.runbook);
   if (!loaded) return unprocessable(`routes[${route.route}] names runbook ${route.runbook}, which is not loaded`);
-  const prepared = prepareIncident(new Map([[route.runbook, loaded]]), services.roster, {
-    runbook: route.runbook,
-    params: route.params,
-    dedupKey: route.dedupKey,
-    actor: sender.actor,
-    ...(route.severity === undefined ? {} : { severity: route.severity }),
-  });
+  const prepared = prepareIncident(
+    new Map([[route.runbook, loaded]]),
+    services.roster,
+    {
+      runbook: route.runbook,
+      params: route.params,
+      dedupKey: route.dedupKey,
+      actor: sender.actor,
+      ...(route.severity === undefined ? {} : { severity: route.severity }),
+    },
+    services.secrets,
+  );
   if (!prepared.ok) {
     const problems = prepared.problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ');
     return unprocessable(`routes[${route.route}] made a trigger of ${route.runbook} that is refused: ${problems}`);

@@ -3,6 +3,7 @@
  * and generic signed JSON (HMAC). Both route alerts by the `webhooks.routes` of the config and record
  * them on incidents through one group-committing recorder. See docs/webhooks.md.
  */
+import { createSecretCatalog } from '../../secrets/declared.js';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createAlertRouter } from '../../alerts/routing.js';
@@ -39,6 +40,7 @@ export async function registerWebhooks(app: FastifyInstance, deps: AppDeps): Pro
     }),
     runbooks: deps.runbooks,
     roster: rosterMembers(users),
+    secrets: createSecretCatalog(deps.config.secrets),
     access: deps.config.access,
     audit: deps.audit,
     logger: deps.logger,

@@ -209,7 +209,6 @@ describe('restore into a scratch database', () => {
         incidentId: 'inc-1',
         stepId: 'restore',
         signal: new AbortController().signal,
-        secrets: small.secrets,
         logger: memoryLogger().logger,
         heartbeat: (details) => beats.push(details),
         resumeFrom,

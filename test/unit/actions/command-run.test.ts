@@ -2,8 +2,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CommandRunInput, commandRunAction, type CommandRunOptions } from '../../../src/actions/command-run.js';
-import { secretMarker } from '../../../src/domain/expressions.js';
+import {
+  CommandRunInput,
+  commandRunAction,
+  commandRunSpec,
+  type CommandRunOptions,
+} from '../../../src/actions/command-run.js';
 import { rejection, testContext } from './support.js';
 
 const scriptsDir = path.resolve(import.meta.dirname, '../../fixtures/scripts');
@@ -21,6 +25,7 @@ function options(overrides: Partial<CommandRunOptions> = {}): CommandRunOptions 
 
 async function run(input: Record<string, unknown>, env: Record<string, string> = {}, opts = options()) {
   const { ctx } = testContext({ env });
+  await new Promise((resolve) => setImmediate(resolve)); // the context's secrets settle
   return commandRunAction(opts).execute(CommandRunInput.parse(input), ctx);
 }
 
@@ -90,11 +95,8 @@ describe('command.run', () => {
     ]);
   });
 
-  it('resolves secrets in env at use and redacts them from the output', async () => {
-    const result = await run(
-      { command: 'show-token', env: { API_TOKEN: secretMarker('env:API_TOKEN') } },
-      { API_TOKEN: 'tok-123456' },
-    );
+  it('passes secrets in env and redacts them from the output', async () => {
+    const result = await run({ command: 'show-token', env: { API_TOKEN: 'tok-123456' } }, { API_TOKEN: 'tok-123456' });
     expect(result.output).toMatchObject({
       stdout: 'using token [redacted]\n',
       stderr: 'token was [redacted]\n',
@@ -162,14 +164,13 @@ describe('command.run', () => {
     );
   });
 
-  it('refuses secrets in argv and reserved environment names at validation', () => {
+  it('takes secrets only in env and stdin, and refuses reserved environment names at validation', () => {
+    expect(commandRunSpec.secretInputs).toEqual([['env', '*'], ['stdin']]);
     const result = CommandRunInput.safeParse({
       command: 'echo-args',
-      args: [secretMarker('env:X')],
       env: { LD_PRELOAD: '/tmp/x.so', 'BAD NAME': 'x', PATH: '/tmp' },
     });
     expect(result.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)).toEqual([
-      'args.0: pass secrets in env or stdin: argv is public',
       'env.LD_PRELOAD: is reserved: the worker sets it, or it would make the shell or loader run other code',
       'env.BAD NAME: must be an environment variable name',
       'env.PATH: is reserved: the worker sets it, or it would make the shell or loader run other code',

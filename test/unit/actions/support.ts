@@ -1,7 +1,7 @@
-/** Test helpers for running an action directly: a real secret resolver over a given env, logs kept in memory. */
+/** Test helpers for running an action directly: the call's secrets known for redaction, logs kept in memory. */
 import { createActionContext } from '../../../src/actions/context.js';
 import type { ActionContext, Logger } from '../../../src/actions/types.js';
-import { createSecretResolver } from '../../../src/secrets/resolver.js';
+import { createSecretScope } from '../../../src/secrets/scope.js';
 
 /** One captured log line. */
 export interface LogLine {
@@ -21,17 +21,24 @@ export function memoryLogger(): { logger: Logger; lines: LogLine[] } {
   return { logger: { info: at('info'), warn: at('warn'), error: at('error') }, lines };
 }
 
-/** A context for one action call, with secrets read from `env`. */
+/**
+ * A context for one action call that received the secrets in `env` (name to value), as the activity would
+ * have put them into its input: they are redacted from what the action returns.
+ */
 export function testContext(options: { env?: Record<string, string>; signal?: AbortSignal } = {}): {
   ctx: ActionContext;
   lines: LogLine[];
 } {
   const { logger, lines } = memoryLogger();
+  const env = new Map(Object.entries(options.env ?? {}));
+  const scope = createSecretScope((name) => Promise.resolve(env.get(name) ?? ''));
+  // Settles within microtasks, long before an action that does any I/O redacts its output.
+  for (const name of env.keys()) void scope.resolve(name);
   const { ctx } = createActionContext({
     incidentId: 'inc-1',
     stepId: 'step-1',
     signal: options.signal ?? new AbortController().signal,
-    secrets: createSecretResolver({ env: options.env ?? {}, baseDir: '/nonexistent' }),
+    secrets: scope,
     logger,
   });
   return { ctx, lines };

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import { createActivities, type RunActionInput, type RunActionResult } from '../../../activities/index.js';
 import { builtinActions, createActionRegistry } from '../../../src/actions/registry.js';
 import type { ActionDefinition } from '../../../src/actions/types.js';
-import { secretMarker } from '../../../src/domain/expressions.js';
+import type { SecretSlot } from '../../../src/domain/secret-slots.js';
+import { createDeclaredSecretResolver, createSecretCatalog } from '../../../src/secrets/declared.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 
 const TOKEN = 'activity-t0ken-xyz';
@@ -32,10 +33,8 @@ const explode: ActionDefinition = {
   name: 'test.explode',
   description: 'Throws an unexpected error that quotes a secret.',
   input: z.strictObject({ secret: z.string() }),
-  execute: async (input, ctx) => {
-    const value = await ctx.resolveSecrets((input as { secret: string }).secret);
-    throw new Error(`library failed with ${value}`);
-  },
+  secretInputs: [['secret']],
+  execute: (input) => Promise.reject(new Error(`library failed with ${(input as { secret: string }).secret}`)),
 };
 
 function activities() {
@@ -54,12 +53,23 @@ function activities() {
     waitForAbort,
     explode,
   ]);
-  const secrets = createSecretResolver({ env: { API_TOKEN: TOKEN }, baseDir: '/nonexistent' });
-  return createActivities({ actions, secrets, logger, heartbeatIntervalMs: 20 });
+  const resolver = createSecretResolver({ env: { API_TOKEN: TOKEN, MISSING: '' }, baseDir: '/nonexistent' });
+  const catalog = createSecretCatalog({
+    'api-token': { reference: 'env:API_TOKEN' },
+    missing: { reference: 'env:MISSING' },
+    'other-runbook': { reference: 'env:API_TOKEN', runbooks: ['other'] },
+  });
+  const declaredSecrets = createDeclaredSecretResolver(catalog, resolver);
+  return createActivities({ actions, declaredSecrets, logger, heartbeatIntervalMs: 20 });
+}
+
+/** A slot putting `before`, the named secret and `after` at `path`, as the workflow would send it. */
+function slot(path: SecretSlot['path'], secret: string, before = '', after = ''): SecretSlot {
+  return { path, parts: [{ text: before }, { secret, param: 'token' }, { text: after }] };
 }
 
 function input(action: string, withInput: RunActionInput['with'], extra: Partial<RunActionInput> = {}): RunActionInput {
-  return { incidentId: 'inc-7', stepId: 'revoke', action, with: withInput, ...extra };
+  return { incidentId: 'inc-7', runbook: 'credential-leak', stepId: 'revoke', action, with: withInput, ...extra };
 }
 
 /** Runs `runAction` in a mock activity context (the mock's own typing loses the result type). */
@@ -106,8 +116,9 @@ describe('runAction activity', () => {
   it('runs an action and returns its output with secrets redacted', async () => {
     const env = new MockActivityEnvironment();
     const { runAction } = activities();
-    const headers = { Authorization: `Bearer ${secretMarker('env:API_TOKEN')}` };
-    const result = await runIn(env, runAction, input('http.request', { url: `${base}/200`, headers }));
+    const headers = { Authorization: 'Bearer [secret:token]' };
+    const secrets = [slot(['headers', 'Authorization'], 'api-token', 'Bearer ')];
+    const result = await runIn(env, runAction, input('http.request', { url: `${base}/200`, headers }, { secrets }));
     expect(result.output).toMatchObject({ status: 200, json: { status: 200, auth: 'Bearer [redacted]' } });
     expect(result.note).toBe(`GET ${base}/200 answered 200`);
     expect(logLines.join('')).not.toContain(TOKEN);
@@ -149,7 +160,11 @@ describe('runAction activity', () => {
     const secret = await failureOf(
       new MockActivityEnvironment().run(
         runAction,
-        input('http.request', { url: `${base}/200`, headers: { 'x-key': secretMarker('env:MISSING') } }),
+        input(
+          'http.request',
+          { url: `${base}/200`, headers: { 'x-key': '[secret:token]' } },
+          { secrets: [slot(['headers', 'x-key'], 'missing')] },
+        ),
       ),
     );
     expect(facts(secret)).toEqual({
@@ -157,6 +172,49 @@ describe('runAction activity', () => {
       nonRetryable: true,
       message: 'secret env:MISSING is unavailable: environment variable MISSING is not set',
     });
+  });
+
+  it('resolves only declared secrets, for their runbooks, at the places the action takes them', async () => {
+    const { runAction } = activities();
+    const run = (secrets: SecretSlot[], headers: Record<string, string> = { 'x-key': '[secret:token]' }) =>
+      failureOf(
+        new MockActivityEnvironment().run(
+          runAction,
+          input('http.request', { url: `${base}/200`, headers }, { secrets }),
+        ),
+      );
+    const undeclared = await run([slot(['headers', 'x-key'], 'env:HOME')]);
+    expect([undeclared.type, undeclared.message]).toEqual([
+      'SECRET_UNAVAILABLE',
+      'secret refused: expected the name of a secret declared under `secrets` in firebreak.yaml (available: api-token, missing), never a reference or a value',
+    ]);
+    const otherRunbook = await run([slot(['headers', 'x-key'], 'other-runbook')]);
+    expect(otherRunbook.message).toBe(
+      'secret refused: secret `other-runbook` is not declared for runbook `credential-leak` (available: api-token, missing)',
+    );
+    const wrongPlace = await run([slot(['method'], 'api-token')]);
+    // An incident started before `secrets:` existed holds a reference: only a declared one resolves.
+    const legacy = await runIn(
+      new MockActivityEnvironment(),
+      runAction,
+      input(
+        'http.request',
+        { url: `${base}/200`, headers: { authorization: '[secret:token]' } },
+        {
+          secrets: [slot(['headers', 'authorization'], 'env:API_TOKEN')],
+        },
+      ),
+    );
+    expect(legacy.output).toMatchObject({ json: { auth: '[redacted]' } });
+    expect([wrongPlace.type, wrongPlace.message]).toEqual([
+      'INVALID_INPUT',
+      'http.request takes no secret at with.method',
+    ]);
+    const noText = await run([slot(['headers', 'constructor'], 'api-token')]);
+    expect([noText.type, noText.message]).toEqual([
+      'INVALID_INPUT',
+      'no text at with.headers.constructor to put a secret in',
+    ]);
   });
 
   it('refuses an unknown action and invalid input as non-retryable INVALID_INPUT', async () => {
@@ -187,7 +245,7 @@ describe('runAction activity', () => {
     const failure = await failureOf(
       new MockActivityEnvironment().run(
         activities().runAction,
-        input('test.explode', { secret: secretMarker('env:API_TOKEN') }),
+        input('test.explode', { secret: '[secret:token]' }, { secrets: [slot(['secret'], 'api-token')] }),
       ),
     );
     expect(facts(failure)).toEqual({

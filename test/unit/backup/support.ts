@@ -90,7 +90,6 @@ export function recordingContext(
     incidentId: options.incidentId ?? 'inc-1',
     stepId: options.stepId ?? 'select',
     signal: options.signal ?? new AbortController().signal,
-    secrets: createSecretResolver({ env: {}, baseDir: '/nonexistent' }),
     logger: memoryLogger().logger,
     heartbeat: (details) => {
       if (details !== undefined) beats.push(details);

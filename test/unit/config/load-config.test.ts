@@ -29,6 +29,7 @@ describe('loadConfig', () => {
         runbooks: { dirs: [path.join(dir, 'runbooks')] },
         templates: { dirs: [path.join(dir, 'templates')] },
         temporal: { address: '127.0.0.1:7233', namespace: 'default' },
+        secrets: {},
         actions: {
           http: { allow: [], allowLinkLocal: false, maxResponseBytes: 65_536, defaultTimeoutMs: 30_000 },
           command: { scriptsDir: path.join(dir, 'scripts/actions'), maxOutputBytes: 65_536, defaultTimeoutMs: 300_000 },
@@ -62,6 +63,7 @@ actions:
         runbooks: { dirs: [path.join(dir, 'runbooks'), '/srv/runbooks', path.join(dir, 'extra')] },
         templates: { dirs: [path.join(dir, 'conf/templates')] },
         temporal: { address: 'temporal.internal:7233', namespace: 'incidents' },
+        secrets: {},
         actions: {
           http: {
             allow: ['https://keys.internal.example', 'http://127.0.0.1:*'],

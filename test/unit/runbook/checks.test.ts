@@ -67,12 +67,12 @@ describe('reference checks', () => {
   it('checks param defaults against their type and enum', () => {
     const text = runbook('  - { id: w, title: W, wait: 1m }\n').replace(
       '  count: { type: integer, default: 2 }\n',
-      '  count: { type: integer, default: 2.5 }\n  mode: { type: boolean, enum: [a] }\n  key: { type: secret, default: hunter2 }\n',
+      '  count: { type: integer, default: 2.5 }\n  mode: { type: boolean, enum: [a] }\n  key: { type: secret, default: "env:API_KEY" }\n',
     );
     expect(brief(issuesOf(text))).toEqual([
       '8:36 params.count.default default does not fit the param: expected a whole number, got 2.5',
       '9:26 params.mode.enum `enum` applies to string params only',
-      '10:33 params.key.default default does not fit the param: a secret param takes a reference (env:NAME or file:PATH), never the secret itself',
+      '10:33 params.key.default default does not fit the param: a secret param takes the name of a secret declared under `secrets` in firebreak.yaml, never a reference (env:, file:) or the secret itself',
     ]);
   });
 
@@ -206,6 +206,18 @@ describe('expressions', () => {
 `;
     expect(brief(issuesOf(runbook(steps)))).toEqual([
       '21:21 steps[1].title secret param `token` cannot appear here: secrets are only interpolated into `with` of action and runbook steps',
+    ]);
+  });
+
+  it('refuses a secret where the action does not take one: argv, a method, a note', () => {
+    const steps = `  - { id: run, title: Run, action: command.run, with: { command: x, args: ["\${{ params.token }}"], env: { T: "\${{ params.token }}" } } }
+  - { id: call, title: Call, action: http.request, with: { method: "\${{ params.token }}", url: "https://x.example/\${{ params.token }}" } }
+  - { id: note, title: Note, action: timeline.note, with: { text: "token \${{ params.token }}" } }
+`;
+    expect(brief(issuesOf(runbook(steps)))).toEqual([
+      '17:76 steps[0].with.args[0] secret param `token` cannot go to with.args[0]: command.run takes secrets only in env.*',
+      '18:68 steps[1].with.method secret param `token` cannot go to with.method: http.request takes secrets only in url, headers.*',
+      '19:67 steps[2].with.text secret param `token` cannot go to with.text: timeline.note takes secrets nowhere',
     ]);
   });
 

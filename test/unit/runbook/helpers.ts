@@ -15,8 +15,17 @@ export const testActions = createActionCatalog([
       url: z.string().min(1),
       headers: z.record(z.string(), z.string()).optional(),
     }),
+    secretInputs: [['url'], ['headers', '*']],
   },
-  { name: 'command.run', input: z.strictObject({ command: z.string(), args: z.array(z.string()).optional() }) },
+  {
+    name: 'command.run',
+    input: z.strictObject({
+      command: z.string(),
+      args: z.array(z.string()).optional(),
+      env: z.record(z.string(), z.string()).optional(),
+    }),
+    secretInputs: [['env', '*']],
+  },
   { name: 'timeline.note', input: z.strictObject({ text: z.string() }) },
 ]);
 

@@ -1,7 +1,17 @@
 /** Trigger inputs against a plan's params: defaults, required, types, enums, secrets, CLI text. */
 import { describe, expect, it } from 'vitest';
 import type { ParamPlan } from '../../../src/domain/plan.js';
-import { validateTriggerParams } from '../../../src/runbook/trigger-params.js';
+import { validateTriggerParams as validate } from '../../../src/runbook/trigger-params.js';
+import { createSecretCatalog } from '../../../src/secrets/declared.js';
+
+const secrets = createSecretCatalog({
+  'api-token': { reference: 'env:API_TOKEN' },
+  'billing-only': { reference: 'env:BILLING', runbooks: ['billing'] },
+});
+const validateTriggerParams = (
+  plan: { params: Record<string, ParamPlan>; runbookId?: string },
+  input: Record<string, unknown>,
+) => validate({ runbookId: 'test', ...plan }, input, secrets);
 
 const params: Record<string, ParamPlan> = {
   host: { type: 'string', required: true },
@@ -31,7 +41,7 @@ describe('validateTriggerParams', () => {
       since: '2024-05-01T12:00:00+02:00',
       hosts: ['a', 'b'],
       mode: 'fast',
-      token: 'env:API_TOKEN',
+      token: 'api-token',
     };
     expect(validateTriggerParams({ params }, input)).toEqual({
       ok: true,
@@ -46,7 +56,7 @@ describe('validateTriggerParams', () => {
       ratio: '1.5',
       dryRun: 'true',
       hosts: 'a, b,c',
-      token: 'file:./secrets/token',
+      token: 'api-token',
     };
     expect(validateTriggerParams({ params }, input)).toEqual({
       ok: true,
@@ -57,7 +67,7 @@ describe('validateTriggerParams', () => {
         dryRun: true,
         hosts: ['a', 'b', 'c'],
         mode: 'safe',
-        token: 'file:./secrets/token',
+        token: 'api-token',
       },
     });
     expect(validateTriggerParams({ params }, { host: 'a', hosts: '["x", 2]' })).toMatchObject({
@@ -105,19 +115,38 @@ describe('validateTriggerParams', () => {
     expect(validateTriggerParams({ params }, { host: 'a', since: '2024-05-01T10:00:00' })).toMatchObject({ ok: false });
   });
 
-  it('takes a secret only as a reference and never repeats a literal secret', () => {
-    const result = validateTriggerParams({ params }, { host: 'a', token: 'hunter2-super-secret' });
-    expect(result).toEqual({
-      ok: false,
-      issues: [
-        {
-          path: 'params.token',
-          message: 'a secret param takes a reference (env:NAME or file:PATH), never the secret itself',
-        },
-      ],
+  it('takes a secret only as the name of a declared secret, and never repeats what was given', () => {
+    const problem = (token: string) => {
+      const result = validateTriggerParams({ params }, { host: 'a', token });
+      // Only a declared name is ever repeated: anything else may be a secret pasted by mistake.
+      if (token !== 'billing-only') expect(JSON.stringify(result)).not.toContain(token);
+      return result.ok ? undefined : result.issues.map((issue) => `${issue.path}: ${issue.message}`);
+    };
+    const notAName =
+      'params.token: a secret param takes the name of a secret declared under `secrets` in firebreak.yaml, ' +
+      'never a reference (env:, file:) or the secret itself';
+    // References of any scheme, and anything else that is not a name, are refused before any lookup.
+    for (const given of [
+      'env:API_TOKEN',
+      'file:/etc/passwd',
+      'file:.firebreak/admin.token',
+      '\u27e6secret:env:HOME\u27e7',
+      'hunter2 super secret',
+    ]) {
+      expect(problem(given)).toEqual([notAName]);
+    }
+    expect(problem('hunter2-super-secret')).toEqual([
+      'params.token: no secret of that name is declared in firebreak.yaml (available: api-token)',
+    ]);
+    expect(problem('billing-only')).toEqual([
+      'params.token: secret `billing-only` is not declared for runbook `test` (available: api-token)',
+    ]);
+    expect(problem('constructor')).toEqual([
+      'params.token: no secret of that name is declared in firebreak.yaml (available: api-token)',
+    ]);
+    expect(validate({ runbookId: 'billing', params }, { host: 'a', token: 'billing-only' }, secrets)).toMatchObject({
+      ok: true,
     });
-    expect(JSON.stringify(result)).not.toContain('hunter2');
-    expect(validateTriggerParams({ params }, { host: 'a', token: 'env:1BAD' }).ok).toBe(false);
   });
 
   it('rejects a non-integer number and an unsafe integer', () => {

@@ -1,4 +1,5 @@
 /** Checking a schedule before it exists: cron expressions, time zones, ids, and params exactly as a trigger checks them. */
+import { createSecretCatalog } from '../../../src/secrets/declared.js';
 import { describe, expect, it } from 'vitest';
 import { newScheduleId, prepareSchedule, type ScheduleRequest } from '../../../src/schedules/prepare.js';
 import { checkCron, checkTiming, scheduleSpec } from '../../../src/schedules/spec.js';
@@ -64,7 +65,11 @@ describe('cron expressions', () => {
 
 describe('prepareSchedule', () => {
   it('keeps only the params given, converted as a trigger converts them; defaults stay with the runbook', () => {
-    const prepared = prepareSchedule(runbooks, request({ params: { host: 'db-1', count: '5' }, severity: 'sev1' }));
+    const prepared = prepareSchedule(
+      runbooks,
+      createSecretCatalog(),
+      request({ params: { host: 'db-1', count: '5' }, severity: 'sev1' }),
+    );
     expect(prepared).toEqual({
       ok: true,
       schedule: {
@@ -76,13 +81,14 @@ describe('prepareSchedule', () => {
         createdBy: 'alice',
       },
     });
-    const withoutCount = prepareSchedule(runbooks, request());
+    const withoutCount = prepareSchedule(runbooks, createSecretCatalog(), request());
     expect(withoutCount.ok && withoutCount.schedule.params).toEqual({ host: 'db-1' });
   });
 
   it('lists every problem at once: params, severity, cron, time zone and id', () => {
     const prepared = prepareSchedule(
       runbooks,
+      createSecretCatalog(),
       request({
         params: { count: 'many', colour: 'red', token: 's3cret' },
         severity: 'sev9',
@@ -106,7 +112,7 @@ describe('prepareSchedule', () => {
   });
 
   it('answers not_found for an unknown runbook', () => {
-    const prepared = prepareSchedule(runbooks, request({ runbook: 'nope' }));
+    const prepared = prepareSchedule(runbooks, createSecretCatalog(), request({ runbook: 'nope' }));
     expect(prepared).toEqual({
       ok: false,
       status: 'not_found',
@@ -115,7 +121,11 @@ describe('prepareSchedule', () => {
   });
 
   it('keeps a given id and note, and makes fresh ids from the runbook id', () => {
-    const prepared = prepareSchedule(runbooks, request({ scheduleId: 'nightly.db_1', note: 'drill', timezone: 'UTC' }));
+    const prepared = prepareSchedule(
+      runbooks,
+      createSecretCatalog(),
+      request({ scheduleId: 'nightly.db_1', note: 'drill', timezone: 'UTC' }),
+    );
     expect(prepared.ok && prepared.schedule).toMatchObject({
       scheduleId: 'nightly.db_1',
       note: 'drill',

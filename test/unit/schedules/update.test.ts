@@ -1,4 +1,5 @@
 /** Updating a schedule: a patch merged into the current values, checked as at creation, and what it changed. */
+import { createSecretCatalog } from '../../../src/secrets/declared.js';
 import { describe, expect, it } from 'vitest';
 import { prepareUpdate, type CurrentSchedule } from '../../../src/schedules/update.js';
 import { currentValues } from '../../../src/schedules/values.js';
@@ -19,9 +20,18 @@ const current: CurrentSchedule = {
   createdAt: '2025-03-01T09:00:00.000Z',
 };
 
+const secrets = createSecretCatalog({ 'db-token': { reference: 'env:DB_TOKEN' } });
+
 describe('prepareUpdate', () => {
   it('sets and replaces the params given, keeps the others, and lists what changed', () => {
-    const prepared = prepareUpdate(runbooks, current, { cron: ' 30 4 * * * ', params: { host: 'db-2' } }, 'bob', now);
+    const prepared = prepareUpdate(
+      runbooks,
+      secrets,
+      current,
+      { cron: ' 30 4 * * * ', params: { host: 'db-2' } },
+      'bob',
+      now,
+    );
     expect(prepared).toEqual({
       ok: true,
       update: {
@@ -39,14 +49,15 @@ describe('prepareUpdate', () => {
   it('converts new params as a trigger does, unsets params, and clears the time zone and severity with null', () => {
     const prepared = prepareUpdate(
       runbooks,
+      secrets,
       current,
-      { params: { token: 'env:DB_TOKEN' }, unsetParams: ['count'], timezone: null, severity: null, note: 'moved' },
+      { params: { token: 'db-token' }, unsetParams: ['count'], timezone: null, severity: null, note: 'moved' },
       'bob',
       now,
     );
     expect(prepared.ok && prepared.update).toEqual({
       cron: '0 2 * * *',
-      params: { host: 'db-1', token: 'env:DB_TOKEN' },
+      params: { host: 'db-1', token: 'db-token' },
       note: 'moved',
       updatedBy: 'bob',
       updatedAt: '2025-03-02T10:00:00.000Z',
@@ -54,17 +65,18 @@ describe('prepareUpdate', () => {
     expect(prepared.ok && prepared.changes).toEqual({
       timezone: { from: 'Europe/Berlin', to: null },
       'params.count': { from: 5, to: null },
-      'params.token': { from: null, to: 'env:DB_TOKEN' },
+      'params.token': { from: null, to: 'db-token' },
       severity: { from: 'sev2', to: null },
       note: { from: 'nightly', to: 'moved' },
     });
-    const converted = prepareUpdate(runbooks, current, { params: { count: '7' } }, 'bob', now);
+    const converted = prepareUpdate(runbooks, secrets, current, { params: { count: '7' } }, 'bob', now);
     expect(converted.ok && converted.update.params).toEqual({ host: 'db-1', count: 7 });
   });
 
   it('lists every problem of the merged values at once, as at creation', () => {
     const prepared = prepareUpdate(
       runbooks,
+      secrets,
       current,
       {
         cron: '0 25 * * *',
@@ -97,16 +109,16 @@ describe('prepareUpdate', () => {
 
   it('lets a param the runbook no longer declares be unset, and reports it while it stays', () => {
     const stale = { ...current, params: { host: 'db-1', target: 'x' } };
-    expect(prepareUpdate(runbooks, stale, { cron: '@daily' }, 'bob', now)).toMatchObject({
+    expect(prepareUpdate(runbooks, secrets, stale, { cron: '@daily' }, 'bob', now)).toMatchObject({
       ok: false,
       problems: [{ path: 'params.target', message: 'unknown param `target` (declared: host, count, token)' }],
     });
-    const fixed = prepareUpdate(runbooks, stale, { unsetParams: ['target'] }, 'bob', now);
+    const fixed = prepareUpdate(runbooks, secrets, stale, { unsetParams: ['target'] }, 'bob', now);
     expect(fixed.ok && fixed.changes).toEqual({ 'params.target': { from: 'x', to: null } });
   });
 
   it('refuses a patch that changes nothing, and answers not_found when the runbook is not loaded', () => {
-    expect(prepareUpdate(runbooks, current, { params: {}, unsetParams: [] }, 'bob', now)).toEqual({
+    expect(prepareUpdate(runbooks, secrets, current, { params: {}, unsetParams: [] }, 'bob', now)).toEqual({
       ok: false,
       status: 'invalid',
       problems: [
@@ -116,7 +128,7 @@ describe('prepareUpdate', () => {
         },
       ],
     });
-    expect(prepareUpdate(new Map(), current, { cron: '@daily' }, 'bob', now)).toEqual({
+    expect(prepareUpdate(new Map(), secrets, current, { cron: '@daily' }, 'bob', now)).toEqual({
       ok: false,
       status: 'not_found',
       problems: [{ path: 'runbook', message: 'no runbook inline (loaded: none)' }],
@@ -124,7 +136,7 @@ describe('prepareUpdate', () => {
   });
 
   it('accepts a change to the same values and lists no change', () => {
-    const same = prepareUpdate(runbooks, current, { cron: '0 2 * * *', params: { count: 5 } }, 'bob', now);
+    const same = prepareUpdate(runbooks, secrets, current, { cron: '0 2 * * *', params: { count: 5 } }, 'bob', now);
     expect(same.ok && same.changes).toEqual({});
   });
 });
