@@ -60,6 +60,8 @@ async function storm(job: StormJob): Promise<StormResult> {
         host: `host-${alert}`,
         title: `Outbound traffic spike on host-${alert}`,
         labels: { team: 'infra', alert: String(alert) },
+        // Each delivery is its own event: the same body and timestamp twice would be one delivery, replayed.
+        event: i,
       });
       const timestamp = Math.floor(Date.now() / 1000);
       const sentAt = performance.now();
@@ -67,7 +69,7 @@ async function storm(job: StormJob): Promise<StormResult> {
         'content-type': 'application/json',
         'content-length': String(Buffer.byteLength(body)),
         'x-firebreak-timestamp': String(timestamp),
-        'x-firebreak-signature': signDelivery(job.secret, timestamp, body),
+        'x-firebreak-signature': signDelivery(job.secret, timestamp, `${job.prefix}-${job.runId}-${i}`, body),
         'x-firebreak-delivery': `${job.prefix}-${job.runId}-${i}`,
       });
       result.latencies.push(performance.now() - sentAt);

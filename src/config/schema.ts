@@ -177,6 +177,8 @@ export const WebhooksConfigSchema = z.strictObject({
         .array(SecretReference)
         .max(2, { error: 'at most 2 secrets (the new one and the old one)' })
         .default([]),
+      // The v1 signature (`sha256=`) leaves the delivery id unsigned; accept it only while senders migrate.
+      acceptV1Signatures: z.boolean({ error: 'expected true or false' }).default(false),
     })
     .prefault({}),
   routes: z.array(WebhookRouteSchema).default([]),

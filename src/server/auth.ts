@@ -1,16 +1,17 @@
 /**
  * Bearer-token authentication: the presented token is hashed and compared with every user's stored
  * SHA-256 in constant time, with no early exit, so timing reveals neither a match nor which user it was.
- * Failed attempts are counted per client address; past the limit the address gets 429 until the window
- * ends, whatever it presents, so guessing cannot go on behind the 429s.
+ * A valid token is always accepted. Failed attempts are counted per presented token and per client address
+ * (`FailureLimiter`): past the limit a repeated bad token gets 429, and guessing from one address is slowed,
+ * while valid tokens from the same address (users behind a NAT) are still accepted.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { AccessConfig, RosterUser } from '../config/schema.js';
 import type { Actor } from '../domain/state.js';
 import type { Logger } from '../logging/logger.js';
 import { ApiError, ApiErrorCode } from './errors.js';
+import { FailureLimiter } from './failure-limiter.js';
 
 /** Where a request came from, as recorded on the timeline and in the audit log. */
 export type ActorSource = 'cli' | 'api' | 'webhook';
@@ -36,7 +37,7 @@ declare module 'fastify' {
 /** What bearer authentication needs: the users who may hold tokens and the failure limit. */
 export interface BearerAuthOptions {
   users: readonly RosterUser[];
-  /** Failed attempts allowed per client address within the window. */
+  /** Failed attempts allowed per presented token and per client address within the window. */
   maxFailures: number;
   windowMs: number;
   logger: Logger;
@@ -44,7 +45,7 @@ export interface BearerAuthOptions {
 
 /** Bearer authentication for the API's routes (and the webhook receivers that take a bearer token). */
 export interface BearerAuth {
-  /** An `onRequest` hook: sets `request.user`, or answers 401 (or 429 once an address failed too often). */
+  /** An `onRequest` hook: sets `request.user`, or answers 401 (429 once the token or address failed too often). */
   requireUser: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
@@ -67,14 +68,9 @@ const CHALLENGE = 'Bearer realm="firebreak"';
 /** Creates the bearer authenticator over the roster; refuses two users holding the same token. */
 export function createBearerAuth(options: BearerAuthOptions): BearerAuth {
   const holders = tokenHolders(options.users);
-  const limiter = new RateLimiterMemory({
-    points: options.maxFailures,
-    duration: Math.max(1, Math.ceil(options.windowMs / 1000)),
-  });
+  const limiter = new FailureLimiter({ max: options.maxFailures, windowMs: options.windowMs });
   return {
     requireUser: async (request) => {
-      const blocked = await limiter.get(request.ip);
-      if (blocked && blocked.consumedPoints >= options.maxFailures) throw rateLimited(blocked.msBeforeNext);
       const match = BEARER.exec(request.headers.authorization ?? '');
       if (!match?.[1]) throw unauthenticated('missing bearer token (Authorization: Bearer <token>)', 'invalid_request');
       const user = findHolder(holders, match[1]);
@@ -82,8 +78,9 @@ export function createBearerAuth(options: BearerAuthOptions): BearerAuth {
         request.user = user;
         return;
       }
-      await limiter.penalty(request.ip);
       options.logger.warn({ ip: request.ip, path: request.url.split('?')[0] }, 'authentication failed');
+      const over = await limiter.failed(request.ip, match[1]);
+      if (over) throw rateLimited(over.retryAfterSeconds);
       throw unauthenticated('the token is not valid', 'invalid_token');
     },
   };
@@ -128,12 +125,11 @@ function unauthenticated(message: string, error: 'invalid_request' | 'invalid_to
   return new ApiError(401, ApiErrorCode.Unauthenticated, message, undefined, { 'www-authenticate': challenge });
 }
 
-function rateLimited(msBeforeNext: number): ApiError {
-  const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+function rateLimited(seconds: number): ApiError {
   return new ApiError(
     429,
     ApiErrorCode.RateLimited,
-    `too many failed authentications from this address; retry in ${seconds}s`,
+    `too many failed authentications with this token or from this address; retry in ${seconds}s`,
     undefined,
     { 'retry-after': String(seconds) },
   );

@@ -20,6 +20,11 @@ export interface AppDeps {
   now?: () => Date;
   /** Where the status-page channel publishes; when given, the public `/status` pages are served from it. */
   statusPage?: { store: BlobStore; prefix?: string; title?: string };
+  /**
+   * Where the generic webhook remembers answered deliveries for the signature window (`<dataDir>/webhook-deliveries.jsonl`),
+   * so a replay is refused after a restart too; memory only when absent.
+   */
+  webhookDeliveriesFile?: string;
   /** The blob store drill records are read from (`GET /drills/{runbook}`); usually the status page's. */
   store?: BlobStore;
 }

@@ -38,9 +38,12 @@ interface Answer {
 describe('POST /api/v1/webhooks/generic', () => {
   it('records a storm of 20 concurrent deliveries of one alert on one incident', async () => {
     const fingerprint = `storm-${randomUUID()}`;
-    const body = alertBody(fingerprint);
     const responses = await Promise.all(
-      Array.from({ length: 20 }, () => send(body, signedHeaders(hooks.secrets.current, body))),
+      Array.from({ length: 20 }, (_, event) => {
+        // Each delivery is its own event; the same body and timestamp twice would be a replay.
+        const body = alertBody(fingerprint, { event });
+        return send(body, signedHeaders(hooks.secrets.current, body));
+      }),
     );
     expect(responses.map((response) => response.statusCode)).toEqual(Array(20).fill(200));
     const reports = responses.map((response) => response.json<Answer>().deliveries[0]!);
@@ -58,15 +61,19 @@ describe('POST /api/v1/webhooks/generic', () => {
   it('meets in one incident when two API processes take a storm of the same alert', async () => {
     const second = await buildWebhookHarness(env);
     try {
-      const body = alertBody(`two-${randomUUID()}`);
-      const through = (harness: WebhookHarness) =>
-        harness.app.inject({
+      const fingerprint = `two-${randomUUID()}`;
+      const through = (harness: WebhookHarness, event: number) => {
+        const body = alertBody(fingerprint, { event });
+        return harness.app.inject({
           method: 'POST',
           url: '/api/v1/webhooks/generic',
           headers: signedHeaders(harness.secrets.current, body),
           payload: body,
         });
-      const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => through(i % 2 === 0 ? hooks : second)));
+      };
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => through(i % 2 === 0 ? hooks : second, i)),
+      );
       expect(responses.map((response) => response.statusCode)).toEqual(Array(20).fill(200));
       const ids = new Set(responses.map((response) => response.json<Answer>().deliveries[0]!.incidentId));
       expect(ids.size).toBe(1);
@@ -81,7 +88,9 @@ describe('POST /api/v1/webhooks/generic', () => {
     const first = (await send(body, signedHeaders(hooks.secrets.current, body))).json<Answer>().deliveries[0]!;
     await env.incidents.cancel(first.incidentId!, { actor: alice, reason: 'false positive' });
     await env.incidents.handle(first.incidentId!).result();
-    const again = await send(body, signedHeaders(hooks.secrets.current, body));
+    // The alert fires again: a new delivery, with its own timestamp.
+    const later = Math.floor(Date.now() / 1000) + 1;
+    const again = await send(body, signedHeaders(hooks.secrets.current, body, { timestamp: later }));
     expect(again.statusCode).toBe(200);
     const report = again.json<Answer>().deliveries[0]!;
     expect(report).toMatchObject({ created: true, recorded: true });
@@ -89,22 +98,28 @@ describe('POST /api/v1/webhooks/generic', () => {
     expect((await env.incidents.state(report.incidentId!)).alerts).toBe(1);
   });
 
-  it('records a replayed delivery once, and accepts the rotated (previous) secret', async () => {
+  it('records a redelivery once, and accepts the rotated (previous) secret', async () => {
     const body = alertBody(`replay-${randomUUID()}`);
     const headers = signedHeaders(hooks.secrets.current, body, { deliveryId: `d-${randomUUID()}` });
     const first = await send(body, headers);
     expect(first.statusCode).toBe(200);
     const { incidentId } = first.json<Answer>().deliveries[0]!;
+    // The sender's retry of the same delivery gets the first answer.
     const replay = await send(body, headers);
     expect(replay.statusCode).toBe(200);
-    expect(replay.json<Answer>().deliveries[0]).toMatchObject({ incidentId, created: false, recorded: true });
+    expect(replay.json()).toEqual(first.json());
     // The same delivery re-signed with the previous secret and a new timestamp is still the same delivery.
     const resigned = signedHeaders(hooks.secrets.previous, body, {
       deliveryId: headers['x-firebreak-delivery'],
       timestamp: Math.floor(Date.now() / 1000) + 5,
     });
-    expect((await send(body, resigned)).statusCode).toBe(200);
-    const other = await send(body, signedHeaders(hooks.secrets.previous, body));
+    const again = await send(body, resigned);
+    expect(again.statusCode).toBe(200);
+    expect(again.json<Answer>().deliveries[0]).toMatchObject({ incidentId, created: false, recorded: true });
+    const other = await send(
+      body,
+      signedHeaders(hooks.secrets.previous, body, { timestamp: Math.floor(Date.now() / 1000) + 6 }),
+    );
     expect(other.statusCode).toBe(200);
     expect((await env.incidents.state(incidentId!)).alerts).toBe(2);
   });
@@ -194,21 +209,22 @@ describe('POST /api/v1/webhooks/generic', () => {
     const spaced = body.replace(':', ': ');
     expect((await send(spaced, headers)).statusCode).toBe(401);
     expect(headers['x-firebreak-signature']).toBe(
-      signDelivery(hooks.secrets.current, headers['x-firebreak-timestamp']!, body),
+      signDelivery(hooks.secrets.current, headers['x-firebreak-timestamp']!, headers['x-firebreak-delivery']!, body),
     );
   });
 
-  it('answers 429 to an address that keeps failing the signature, even once it signs correctly', async () => {
+  it('limits an address that keeps failing the signature, and still takes its correctly signed deliveries', async () => {
     const limited = await buildWebhookHarness(env, { maxFailures: 3 });
     try {
       const body = alertBody(`fp-limit-${runId}`);
       const post = (headers: Record<string, string>) =>
         limited.app.inject({ method: 'POST', url: '/api/v1/webhooks/generic', headers, payload: body });
       for (let i = 0; i < 3; i++) expect((await post(signedHeaders('guess', body))).statusCode).toBe(401);
-      const blocked = await post(signedHeaders(limited.secrets.current, body));
+      const blocked = await post(signedHeaders('guess', body));
       expect(blocked.statusCode).toBe(429);
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
       expect(blocked.json()).toMatchObject({ error: { status: 429, code: 'RATE_LIMITED' } });
+      expect((await post(signedHeaders(limited.secrets.current, body))).statusCode).toBe(200);
     } finally {
       await limited.close();
     }

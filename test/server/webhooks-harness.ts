@@ -48,7 +48,7 @@ export interface WebhookHarness {
 /** Builds the app with webhook routes for the host runbook. */
 export async function buildWebhookHarness(
   env: TestEnv,
-  options: { maxBodyBytes?: number; maxFailures?: number } = {},
+  options: { maxBodyBytes?: number; maxFailures?: number; acceptV1Signatures?: boolean; deliveriesFile?: string } = {},
 ): Promise<WebhookHarness> {
   const runbookId = `host-compromise-${runId}`;
   const plan = env.compile(hostRunbook);
@@ -59,7 +59,10 @@ export async function buildWebhookHarness(
   const tokens = { prom: randomBytes(24).toString('base64url'), viewer: randomBytes(24).toString('base64url') };
   const webhooks = WebhooksConfigSchema.parse({
     maxBodyBytes: options.maxBodyBytes ?? 65_536,
-    generic: { secrets: [`file:${path.join(dir, 'current.secret')}`, `file:${path.join(dir, 'previous.secret')}`] },
+    generic: {
+      secrets: [`file:${path.join(dir, 'current.secret')}`, `file:${path.join(dir, 'previous.secret')}`],
+      ...(options.acceptV1Signatures === undefined ? {} : { acceptV1Signatures: options.acceptV1Signatures }),
+    },
     routes: [
       {
         receiver: 'alertmanager',
@@ -98,6 +101,7 @@ export async function buildWebhookHarness(
     incidents: env.incidents,
     audit,
     logger: pino({ level: 'silent' }),
+    ...(options.deliveriesFile === undefined ? {} : { webhookDeliveriesFile: options.deliveriesFile }),
   });
   return { app, audit, runbookId, tokens, secrets, close: () => app.close() };
 }
@@ -109,11 +113,12 @@ export function signedHeaders(
   options: { deliveryId?: string; timestamp?: number } = {},
 ): Record<string, string> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const deliveryId = options.deliveryId ?? randomUUID();
   return {
     'content-type': 'application/json',
     'x-firebreak-timestamp': String(timestamp),
-    'x-firebreak-signature': signDelivery(secret, timestamp, body),
-    'x-firebreak-delivery': options.deliveryId ?? randomUUID(),
+    'x-firebreak-signature': signDelivery(secret, timestamp, deliveryId, body),
+    'x-firebreak-delivery': deliveryId,
   };
 }
 

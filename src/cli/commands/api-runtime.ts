@@ -30,6 +30,8 @@ export interface ApiOptions {
   host: string;
   port: number;
   auditPath: string;
+  /** Where the generic webhook remembers answered deliveries, so a replay is refused across a restart. */
+  webhookDeliveriesFile?: string;
   logger: Logger;
   extraUsers?: RosterUser[];
   /** Serve the public status page (`/status`) from this store. */
@@ -69,6 +71,7 @@ export async function serveApi(options: ApiOptions): Promise<RunningApi> {
       incidents: new IncidentClient(client, INCIDENT_TASK_QUEUE),
       audit,
       logger: options.logger,
+      ...(options.webhookDeliveriesFile ? { webhookDeliveriesFile: options.webhookDeliveriesFile } : {}),
       ...(options.extraUsers ? { extraUsers: options.extraUsers } : {}),
       ...(options.statusPage ? { statusPage: options.statusPage } : {}),
       // Drill records live in the same configured store the status page publishes to.

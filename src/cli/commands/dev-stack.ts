@@ -122,6 +122,7 @@ async function runStack(stack: Stack): Promise<void> {
         host: '127.0.0.1',
         port: stack.apiPort,
         auditPath: path.join(stack.dataDir, 'audit.jsonl'),
+        webhookDeliveriesFile: path.join(stack.dataDir, 'webhook-deliveries.jsonl'),
         logger,
         extraUsers: [admin],
         // The worker publishes to the same data directory, so /status shows what it sends.

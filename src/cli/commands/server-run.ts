@@ -43,6 +43,7 @@ export async function server(deps: CliDeps, options: ServerOptions): Promise<voi
     host: options.host,
     port,
     auditPath: path.join(dataDir, 'audit.jsonl'),
+    webhookDeliveriesFile: path.join(dataDir, 'webhook-deliveries.jsonl'),
     logger,
     statusPage: await statusPageFromConfig(config, { dataDir, env: deps.env, cwd: deps.cwd }),
   }).catch((error: unknown) => {

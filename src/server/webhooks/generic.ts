@@ -1,17 +1,24 @@
 /**
- * `POST /webhooks/generic`: any JSON, authenticated by an HMAC-SHA256 signature over the raw body (see
- * src/alerts/signature.ts), never by a bearer token. The route keeps the body as bytes: it is verified
- * before it is parsed, and a refusal says only which class of check failed.
+ * `POST /webhooks/generic`: any JSON, authenticated by an HMAC-SHA256 signature over the delivery id and the
+ * raw body (see src/alerts/signature.ts), never by a bearer token. The route keeps the body as bytes: it is
+ * verified before it is parsed, and a refusal says only which class of check failed. A delivery's content
+ * is taken once within its signature window (src/server/webhooks/replay-guard.ts).
  */
-import type { FastifyInstance } from 'fastify';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { genericAlerts } from '../../alerts/generic.js';
-import { verifySignature } from '../../alerts/signature.js';
+import {
+  deliveryContentKey,
+  SIGNATURE_HEADERS,
+  SIGNATURE_TOLERANCE_SECONDS,
+  verifySignature,
+} from '../../alerts/signature.js';
 import type { JsonValue } from '../../domain/plan.js';
 import type { Actor } from '../../domain/state.js';
 import { ApiError, ApiErrorCode, errorResponses } from '../errors.js';
+import { FailureLimiter } from '../failure-limiter.js';
 import { noteIncident } from './alertmanager.js';
-import { deliverAlerts, type WebhookServices } from './deliveries.js';
+import { deliverAlerts, type WebhookAnswer, type WebhookServices } from './deliveries.js';
+import type { ReplayGuard } from './replay-guard.js';
 import { WebhookAnswerSchema } from './schemas.js';
 
 /** The identity generic deliveries act as; `:` cannot appear in roster ids, so it is nobody's. */
@@ -22,8 +29,12 @@ export interface GenericReceiverOptions {
   secrets: readonly string[];
   bodyLimit: number;
   now: () => Date;
-  /** Refused deliveries allowed per client address within the window, then 429 (as for bad tokens). */
+  /** Refused deliveries allowed per signature and per client address within the window (as for bad tokens). */
   failures: { max: number; windowMs: number };
+  /** Take v1 signatures, which do not sign the delivery id (`webhooks.generic.acceptV1Signatures`). */
+  acceptV1: boolean;
+  /** Refuses a delivery's content seen before under another id, and answers a retry as the first. */
+  replays: ReplayGuard;
 }
 
 /** Registers the generic receiver in a scope of its own, whose only body parser keeps the raw bytes. */
@@ -32,10 +43,7 @@ export async function registerGenericReceiver(
   services: WebhookServices,
   options: GenericReceiverOptions,
 ): Promise<void> {
-  const limiter = new RateLimiterMemory({
-    points: options.failures.max,
-    duration: Math.max(1, Math.ceil(options.failures.windowMs / 1000)),
-  });
+  const failures = new FailureLimiter(options.failures);
   await app.register((scope, _options, done) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (_request, body, done) =>
@@ -51,50 +59,68 @@ export async function registerGenericReceiver(
           response: {
             200: WebhookAnswerSchema,
             202: WebhookAnswerSchema,
-            ...errorResponses(400, 401, 413, 422, 429, 503),
+            ...errorResponses(400, 401, 409, 413, 422, 429, 503),
           },
         },
       },
       async (request, reply) => {
         request.auditNote.source = 'webhook';
-        // An address that keeps failing the signature gets 429 until its window ends, so secrets cannot be
-        // guessed at line rate; valid deliveries from other addresses are unaffected.
-        const blocked = await limiter.get(request.ip);
-        if (blocked && blocked.consumedPoints >= options.failures.max) {
-          const seconds = Math.max(1, Math.ceil(blocked.msBeforeNext / 1000));
-          reply.header('retry-after', String(seconds));
-          throw new ApiError(
-            429,
-            ApiErrorCode.RateLimited,
-            `too many refused deliveries from this address; retry in ${seconds}s`,
-          );
-        }
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const verified = verifySignature(
           { headers: request.headers, body: raw },
-          { secrets: options.secrets, now: () => options.now().getTime() },
+          { secrets: options.secrets, now: () => options.now().getTime(), acceptV1: options.acceptV1 },
         );
         if (!verified.ok) {
-          await limiter.penalty(request.ip);
           services.logger.warn({ ip: request.ip, reason: verified.reason }, 'generic webhook refused');
+          // Only failures count, so a correctly signed delivery is taken whatever else came from its address.
+          const signature = request.headers[SIGNATURE_HEADERS.signature];
+          const over = await failures.failed(request.ip, typeof signature === 'string' ? signature : '');
+          if (over) throw rateLimited(over.retryAfterSeconds, reply);
           throw new ApiError(401, ApiErrorCode.Unauthenticated, `delivery refused: ${verified.reason}`);
         }
+        if (verified.scheme === 'v1') {
+          services.logger.warn({ deliveryId: verified.deliveryId }, 'generic webhook: deprecated v1 signature taken');
+        }
         request.user = { id: GENERIC_WEBHOOK_ACTOR.id, roles: [] };
-        const alerts = genericAlerts(parseJson(raw), verified.deliveryId);
-        if (!alerts.ok) throw new ApiError(400, ApiErrorCode.InvalidInput, alerts.message);
-        const sender = {
-          receiver: 'generic' as const,
-          actor: GENERIC_WEBHOOK_ACTOR,
-          user: null,
-          path: request.routeOptions.url ?? request.url,
-        };
-        const answer = await deliverAlerts(services, sender, alerts.alerts);
+        const key = deliveryContentKey(verified.timestamp, raw);
+        // Past its timestamp's window the signature check refuses the content anyway.
+        const expiresAt = (verified.timestamp + SIGNATURE_TOLERANCE_SECONDS) * 1000;
+        const answer = await options.replays.once(key, verified.deliveryId, expiresAt, () =>
+          take(services, request, raw, verified.deliveryId),
+        );
         noteIncident(request.auditNote, answer);
         return reply.code(answer.status).send(answer.body);
       },
     );
     done();
   });
+}
+
+/** Parses and routes a verified delivery's alerts and records them. */
+async function take(
+  services: WebhookServices,
+  request: FastifyRequest,
+  raw: Buffer,
+  deliveryId: string,
+): Promise<WebhookAnswer> {
+  const alerts = genericAlerts(parseJson(raw), deliveryId);
+  if (!alerts.ok) throw new ApiError(400, ApiErrorCode.InvalidInput, alerts.message);
+  const sender = {
+    receiver: 'generic' as const,
+    actor: GENERIC_WEBHOOK_ACTOR,
+    user: null,
+    path: request.routeOptions.url ?? request.url,
+  };
+  return deliverAlerts(services, sender, alerts.alerts);
+}
+
+function rateLimited(seconds: number, reply: FastifyReply): ApiError {
+  reply.header('retry-after', String(seconds));
+  return new ApiError(
+    429,
+    ApiErrorCode.RateLimited,
+    `too many refused deliveries with this signature or from this address; retry in ${seconds}s`,
+  );
 }
 
 function parseJson(raw: Buffer): JsonValue {

@@ -16,6 +16,7 @@ import { registerAlertmanagerReceiver } from './alertmanager.js';
 import type { WebhookServices } from './deliveries.js';
 import { registerGenericReceiver } from './generic.js';
 import { AlertRecorder } from './recorder.js';
+import { ReplayGuard } from './replay-guard.js';
 
 export { AlertRecorder, type Delivery, type RecordOutcome, type RecorderOptions } from './recorder.js';
 export { GENERIC_WEBHOOK_ACTOR } from './generic.js';
@@ -50,7 +51,25 @@ export async function registerWebhooks(app: FastifyInstance, deps: AppDeps): Pro
   app.setErrorHandler(createErrorHandler(deps.logger, config.maxBodyBytes));
   registerAlertmanagerReceiver(app, services, config.maxBodyBytes);
   const failures = (deps.config.api ?? ApiConfigSchema.parse({})).authFailures;
-  await registerGenericReceiver(app, services, { secrets, bodyLimit: config.maxBodyBytes, now, failures });
+  const acceptV1 = config.generic.acceptV1Signatures;
+  if (acceptV1) {
+    deps.logger.warn(
+      'webhooks.generic.acceptV1Signatures is on: v1 signatures (sha256=) do not sign the delivery id and are deprecated; move senders to v2',
+    );
+  }
+  const replays = new ReplayGuard({
+    ...(deps.webhookDeliveriesFile === undefined ? {} : { file: deps.webhookDeliveriesFile }),
+    now: () => now().getTime(),
+    logger: deps.logger,
+  });
+  await registerGenericReceiver(app, services, {
+    secrets,
+    bodyLimit: config.maxBodyBytes,
+    now,
+    failures,
+    acceptV1,
+    replays,
+  });
 }
 
 /** Every route must name a loaded runbook and only params it declares. */
