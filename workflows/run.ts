@@ -3,7 +3,7 @@
  * event, move a step through its statuses, evaluate expressions, look up who holds a role. Deterministic:
  * time comes from the workflow clock, ids from the plan.
  */
-import { ApplicationFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Environment } from '@marcbachmann/cel-js';
 import {
   createExpressionEnvironment,
@@ -28,6 +28,12 @@ import {
   type TimelineEvent,
 } from '../src/domain/state.js';
 import type { StartIncident } from './messages.js';
+
+/**
+ * `matches()` runs on RE2, which refuses lookaround and backreferences. An incident that started before
+ * replays with the backtracking engine it ran with, so a regex RE2 refuses cannot change its course.
+ */
+const RE2_MATCHES_PATCH = 'expressions-re2-matches';
 
 export interface EventOptions {
   /** A user id, or the acting identity (whose source is recorded too); the system when absent. */
@@ -60,7 +66,7 @@ export class IncidentRun {
       ),
       stepIds,
     };
-    this.env = createExpressionEnvironment(this.declarations);
+    this.env = createExpressionEnvironment(this.declarations, { legacyRegex: !patched(RE2_MATCHES_PATCH) });
     this.state = {
       incidentId: info.workflowId,
       runbook: {

@@ -1,9 +1,17 @@
 /**
  * CEL over alerts, for webhook routes: one variable, `alert` (dynamic JSON), with optional chaining
  * (`alert.?labels.?team.orValue("none")`) enabled. Expressions are checked when the config loads and
- * compiled once, so a delivery only evaluates them.
+ * compiled once, so a delivery only evaluates them. They run on the API's event loop, so they have the
+ * runbooks' cost limits: checked at load, and an evaluation budget per delivery (expression-cost.ts).
  */
 import { Environment } from '@marcbachmann/cel-js';
+import {
+  CEL_PARSE_LIMITS,
+  checkExpressionCost,
+  compileBounded,
+  ExpressionBudgetError,
+  limitExpressionCost,
+} from '../domain/expression-cost.js';
 import type { JsonValue } from '../domain/plan.js';
 
 /** What an expression must produce: a condition, a string, or any value (params). */
@@ -21,9 +29,10 @@ export function alertEnvironment(): Environment {
       unlistedVariablesAreDyn: false,
       homogeneousAggregateLiterals: false,
       enableOptionalTypes: true,
+      limits: CEL_PARSE_LIMITS,
     });
     env.registerVariable('alert', 'dyn');
-    shared = env;
+    shared = limitExpressionCost(env);
   }
   return shared;
 }
@@ -34,6 +43,8 @@ export function checkAlertExpression(
   kind: AlertExpressionKind,
 ): { ok: true } | { ok: false; message: string } {
   if (expression.trim() === '') return { ok: false, message: 'empty expression' };
+  const overLimit = checkExpressionCost(alertEnvironment(), expression);
+  if (overLimit !== undefined) return { ok: false, message: invalid(expression, overLimit) };
   let type: string;
   try {
     const result = alertEnvironment().check(expression);
@@ -47,24 +58,26 @@ export function checkAlertExpression(
   return { ok: false, message: `\`${expression}\` must be ${wanted}, but it is of type ${type}` };
 }
 
-/** Compiles a checked expression once; each call evaluates it with `alert` bound. */
+/** Compiles a checked expression once; each call evaluates it with `alert` bound, within the budget. */
 export function compileAlertExpression(expression: string): CompiledAlertExpression {
-  const program = alertEnvironment().parse(expression);
+  const program = compileBounded(alertEnvironment(), expression);
   return (alert) => {
     try {
       return toJson(program({ alert }));
     } catch (error) {
-      throw new AlertExpressionError(expression, firstLine(error));
+      throw new AlertExpressionError(expression, firstLine(error), error instanceof ExpressionBudgetError);
     }
   };
 }
 
-/** Thrown when an alert expression fails at delivery time (a missing label, a wrong type). */
+/** Thrown when an alert expression fails at delivery time (a missing label, a wrong type, over budget). */
 export class AlertExpressionError extends Error {
   override readonly name = 'AlertExpressionError';
   constructor(
     readonly expression: string,
     reason: string,
+    /** The evaluation went over its budget: the alert decided nothing, rather than lacking a field. */
+    readonly overBudget = false,
   ) {
     super(`\`${expression}\`: ${reason}`);
   }

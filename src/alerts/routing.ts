@@ -1,10 +1,12 @@
 /**
  * Alert routing: the configured routes, compiled once, in order. The first route of the alert's receiver
  * whose `match` holds decides the runbook, its params, the dedup key and the severity, all computed from
- * the alert by CEL. A `match` that cannot be evaluated for an alert (a missing label) does not match.
+ * the alert by CEL. A `match` that cannot be evaluated for an alert (a missing label) does not match; one
+ * that goes over the evaluation budget makes the alert invalid, so it is refused rather than passed on to
+ * a later, broader route.
  */
 import { SEVERITIES, type JsonValue } from '../domain/plan.js';
-import { compileAlertExpression, type CompiledAlertExpression } from './expressions.js';
+import { AlertExpressionError, compileAlertExpression, type CompiledAlertExpression } from './expressions.js';
 import type { IncomingAlert, Receiver } from './incoming.js';
 
 /** One route as the configuration writes it (expressions already checked). */
@@ -81,18 +83,23 @@ export function createAlertRouter(routes: readonly AlertRouteSpec[]): AlertRoute
       for (const route of compiled) {
         if (route.spec.receiver !== alert.receiver) continue;
         const matched = matches(route, alert, notes);
-        if (matched) return triggerFor(route, alert);
+        if (matched === true) return triggerFor(route, alert);
+        if (matched !== false) return matched;
       }
       return { kind: 'unmatched', notes };
     },
   };
 }
 
-function matches(route: CompiledRoute, alert: IncomingAlert, notes: string[]): boolean {
+function matches(route: CompiledRoute, alert: IncomingAlert, notes: string[]): boolean | InvalidAlert {
   if (route.match === undefined) return true;
   try {
     return route.match(alert.context) === true;
   } catch (error) {
+    if (error instanceof AlertExpressionError && error.overBudget) {
+      const message = `routes[${route.index}].match: ${error.message}`;
+      return { kind: 'invalid', route: route.index, runbook: route.spec.runbook, message };
+    }
     notes.push(`routes[${route.index}].match: ${error instanceof Error ? error.message : String(error)}`);
     return false;
   }

@@ -5,6 +5,13 @@
  * evaluates at run time inside the workflow (the library is pure and deterministic).
  */
 import { Environment } from '@marcbachmann/cel-js';
+import {
+  CEL_PARSE_LIMITS,
+  checkExpressionCost,
+  compileBounded,
+  limitExpressionCost,
+  type ExpressionCostOptions,
+} from './expression-cost.js';
 import type { FactType, JsonValue, ParamType } from './plan.js';
 import { placeholderText, type SecretPart, type SecretSlot } from './secret-slots.js';
 
@@ -53,8 +60,11 @@ function alignDateConstructor(): void {
   }
 }
 
-/** Builds the CEL environment for a runbook's declarations. */
-export function createExpressionEnvironment(decl: ExpressionDeclarations): Environment {
+/** Builds the CEL environment for a runbook's declarations, with bounded cost (see expression-cost.ts). */
+export function createExpressionEnvironment(
+  decl: ExpressionDeclarations,
+  options: ExpressionCostOptions = {},
+): Environment {
   alignDateConstructor();
   const schemaOf = (entries: Record<string, { type: ParamType | FactType }>) =>
     Object.fromEntries(Object.entries(entries).map(([name, spec]) => [name, CEL_TYPE[spec.type]]));
@@ -62,14 +72,18 @@ export function createExpressionEnvironment(decl: ExpressionDeclarations): Envir
   const decisions = Object.fromEntries(
     Object.entries(decl.decisions).map(([name, hasOptions]) => [name, hasOptions ? 'string' : CEL_TIMESTAMP]),
   );
-  const env = new Environment({ unlistedVariablesAreDyn: false, homogeneousAggregateLiterals: false });
+  const env = new Environment({
+    unlistedVariablesAreDyn: false,
+    homogeneousAggregateLiterals: false,
+    limits: CEL_PARSE_LIMITS,
+  });
   // An empty schema still declares the variable, so `has(facts.x)` checks against the declared names.
   env.registerVariable({ name: 'params', schema: schemaOf(decl.params) });
   env.registerVariable({ name: 'facts', schema: schemaOf(decl.facts) });
   env.registerVariable({ name: 'decisions', schema: decisions });
   env.registerVariable({ name: 'steps', schema: steps });
   env.registerVariable({ name: 'incident', schema: { id: 'string', severity: 'string', startedAt: CEL_TIMESTAMP } });
-  return env;
+  return limitExpressionCost(env, options);
 }
 
 /** One `${{ expr }}` found in a string, with its offsets in that string. */
@@ -97,11 +111,13 @@ export function scanTemplate(text: string): ScanResult {
   }
 }
 
-/** Type-checks one expression; returns a one-line message when it is not valid. */
+/** Type-checks one expression within the cost limits; returns a one-line message when it is not valid. */
 export function checkExpression(
   env: Environment,
   expression: string,
 ): { ok: true; type: string } | { ok: false; message: string } {
+  const overLimit = checkExpressionCost(env, expression);
+  if (overLimit !== undefined) return { ok: false, message: overLimit };
   try {
     const result = env.check(expression);
     if (result.valid) return { ok: true, type: result.type ?? 'dyn' };
@@ -122,7 +138,7 @@ export class ExpressionEvaluationError extends Error {
   }
 }
 
-/** Evaluates an expression against a scope and returns plain JSON. */
+/** Evaluates an expression against a scope within the evaluation budget and returns plain JSON. */
 export function evaluateExpression(
   env: Environment,
   decl: ExpressionDeclarations,
@@ -130,7 +146,7 @@ export function evaluateExpression(
   scope: ExpressionScope,
 ): JsonValue {
   try {
-    return toJson(env.evaluate(expression, toCelContext(decl, scope)));
+    return toJson(compileBounded(env, expression)(toCelContext(decl, scope)));
   } catch (error) {
     throw new ExpressionEvaluationError(expression, firstLine(error instanceof Error ? error.message : String(error)));
   }

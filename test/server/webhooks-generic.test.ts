@@ -203,6 +203,35 @@ describe('POST /api/v1/webhooks/generic', () => {
     expect(failing.json()).toMatchObject({ error: { message: expect.stringContaining('alert.host') as unknown } });
   });
 
+  it('refuses with 422 an alert whose match goes over the evaluation budget, and opens no incident', async () => {
+    const fingerprint = `fanout-${randomUUID()}`;
+    const heavy = JSON.stringify({
+      kind: 'fanout',
+      fingerprint,
+      items: Array.from({ length: 3000 }, (_, i) => `i${i}`),
+    });
+    const refused = await send(heavy, signedHeaders(hooks.secrets.current, heavy, { deliveryId: `${fingerprint}-1` }));
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json()).toMatchObject({
+      error: { message: expect.stringMatching(/^routes\[2\]\.match: `alert.*`: over budget: /) as unknown },
+    });
+    const audited = hooks.audit.entries.find(
+      (entry) => (entry as WebhookAuditEntry).delivery?.deliveryId === `${fingerprint}-1`,
+    ) as WebhookAuditEntry | undefined;
+    expect(audited).toMatchObject({ status: 422, outcome: 'refused', delivery: { recorded: false, incidentId: null } });
+    expect(audited?.delivery.note).toMatch(/over budget/);
+    // Not passed on to the broader route 3: no incident holds the alert's key.
+    expect(await env.incidents.openIncidentFor(fingerprint)).toBeNull();
+
+    // The same alert with a short list is decided (route 2 is false) and taken by route 3.
+    const light = JSON.stringify({ kind: 'fanout', fingerprint, items: ['a', 'b'] });
+    const taken = await send(light, signedHeaders(hooks.secrets.current, light));
+    expect(taken.statusCode).toBe(200);
+    const incidentId = await env.incidents.openIncidentFor(fingerprint);
+    expect(incidentId).not.toBeNull();
+    expect((await env.incidents.state(incidentId!)).params).toMatchObject({ host: 'fanout-broad' });
+  });
+
   it('verifies the exact bytes: the same JSON with other whitespace is a different body', async () => {
     const body = alertBody(`bytes-${randomUUID()}`);
     const headers = signedHeaders(hooks.secrets.current, body);

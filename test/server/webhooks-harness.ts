@@ -77,6 +77,20 @@ export async function buildWebhookHarness(
         runbook: runbookId,
         params: { host: 'alert.host' },
       },
+      {
+        // Within the static limits, but a long `items` list makes it go over the evaluation budget.
+        receiver: 'generic',
+        match: 'alert.?kind.orValue("") == "fanout" && alert.items.exists(a, alert.items.exists(b, a + b == "none"))',
+        runbook: runbookId,
+        params: { host: '"fanout-precise"' },
+      },
+      {
+        // A broader route after it: an alert the route above could not decide must not fall through to here.
+        receiver: 'generic',
+        match: 'alert.?kind.orValue("") == "fanout"',
+        runbook: runbookId,
+        params: { host: '"fanout-broad"' },
+      },
     ],
   });
   const config: FirebreakConfig = {

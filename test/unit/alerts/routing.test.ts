@@ -177,6 +177,53 @@ describe('alert routes', () => {
   });
 });
 
+describe('alert expression cost (issue 10, finding 4)', () => {
+  const items = Array.from({ length: 2000 }, (_, i) => `i${i}`);
+  const fanout = 'alert.items.exists(a, alert.items.exists(b, a + b == "none"))';
+
+  it('refuses a match over budget as invalid instead of passing the alert to a later route', () => {
+    const router = createAlertRouter([
+      { receiver: 'generic', match: fanout, runbook: 'precise' },
+      { receiver: 'generic', runbook: 'broad' },
+    ]);
+    expect(router.route(generic({ fingerprint: 'f', items })[0]!)).toEqual({
+      kind: 'invalid',
+      route: 0,
+      runbook: 'precise',
+      message: expect.stringMatching(
+        /^routes\[0\]\.match: `alert\.items.*`: over budget: evaluating takes more than 1000000 steps/,
+      ) as unknown,
+    });
+    expect(router.route(generic({ fingerprint: 'f', items: ['a'] })[0]!)).toMatchObject({
+      kind: 'routed',
+      runbook: 'broad',
+    });
+  });
+
+  it('refuses params over budget as invalid', () => {
+    const router = createAlertRouter([{ receiver: 'generic', runbook: 'x', params: { n: `${fanout} ? "a" : "b"` } }]);
+    expect(router.route(generic({ fingerprint: 'f', items })[0]!)).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('over budget') as unknown,
+    });
+  });
+
+  it('checks the static limits and RE2 syntax when the config loads', () => {
+    expect(
+      checkAlertExpression(`alert.items.all(a, alert.items.all(b, alert.items.all(c, a != b + c)))`, 'bool'),
+    ).toEqual({
+      ok: false,
+      message:
+        'invalid expression `alert.items.all(a, alert.items.all(b, alert.items.all(c, a != b + c)))`: comprehensions (all, exists, exists_one, map, filter) nest 3 deep, over the limit of 2',
+    });
+    expect(checkAlertExpression('alert.host.matches("(?<=x)y")', 'bool')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('RE2 syntax') as unknown,
+    });
+    expect(checkAlertExpression('matches(alert.host, "^web-[0-9]+$")', 'bool')).toEqual({ ok: true });
+  });
+});
+
 describe('checkAlertExpression', () => {
   it('checks syntax, names and result types', () => {
     expect(checkAlertExpression('alert.labels.a == "b"', 'bool')).toEqual({ ok: true });

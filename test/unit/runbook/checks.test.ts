@@ -176,6 +176,18 @@ describe('expressions', () => {
     ]);
   });
 
+  it('refuses expressions over a cost limit, naming the limit (issue 10, finding 4)', () => {
+    const explosive =
+      'facts.hosts.all(a, facts.hosts.exists(b, facts.hosts.map(c, string(a) + string(b) + string(c)).size() > 0))';
+    expect(brief(issuesOf(task(explosive)))).toEqual([
+      `19:11 steps[0].when invalid expression \`${explosive}\`: comprehensions (all, exists, exists_one, map, filter) nest 3 deep, over the limit of 2`,
+    ]);
+    const lookahead = runbook('  - id: t\n    title: T\n    task: "Host ${{ params.host.matches(\'^(?!prod)\') }}"\n');
+    expect(brief(issuesOf(lookahead))).toEqual([
+      '19:11 steps[0].task invalid expression `params.host.matches(\'^(?!prod)\')`: invalid regular expression "^(?!prod)" in matches() (RE2 syntax: no lookaround or backreferences): invalid or unsupported Perl syntax: `(?!`',
+    ]);
+  });
+
   it('refuses an empty condition', () => {
     expect(brief(issuesOf(task('""')))).toEqual([
       '19:11 steps[0].when `when` is empty: write a condition, or remove `when`',
