@@ -82,6 +82,17 @@ api: { authFailures: { window: 5m } }
     expect(bare.ok && [bare.value.access, bare.value.api]).toEqual([undefined, undefined]);
   });
 
+  it('reads the roles that read every incident and the admin roles', () => {
+    const result = load(`
+access:
+  read: [auditor]
+  admin: [ciso]
+`);
+    expect(result.ok && result.value.access).toEqual({ trigger: {}, read: ['auditor'], admin: ['ciso'] });
+    const bad = load('access: { read: [1st], admin: auditor }\n');
+    expect(bad.ok ? [] : bad.issues.map((issue) => issue.path)).toEqual(['access.read[0]', 'access.admin']);
+  });
+
   it('reports every problem with its place', () => {
     const result = load(`
 access:
