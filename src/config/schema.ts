@@ -103,14 +103,18 @@ export const ActionsConfigSchema = z.strictObject({
 });
 export type ActionsConfig = z.infer<typeof ActionsConfigSchema>;
 
-/** `access`: who may trigger which runbooks through the API (runbook id, or `*` for the rest, to role names). */
+const RoleNames = z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { error: 'expected a role name' }));
+
+/**
+ * `access`: who may trigger which runbooks through the API (runbook id, or `*` for the rest, to role
+ * names), and the roles that may read every incident (`read`) or administer (`admin`, which reads too).
+ */
 export const AccessConfigSchema = z.strictObject({
   trigger: z
-    .record(
-      z.string().regex(/^(?:\*|[a-z0-9]+(?:-[a-z0-9]+)*)$/, { error: 'expected a runbook id or *' }),
-      z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { error: 'expected a role name' })),
-    )
+    .record(z.string().regex(/^(?:\*|[a-z0-9]+(?:-[a-z0-9]+)*)$/, { error: 'expected a runbook id or *' }), RoleNames)
     .default({}),
+  read: RoleNames.optional(),
+  admin: RoleNames.optional(),
 });
 export type AccessConfig = z.infer<typeof AccessConfigSchema>;
 
@@ -215,7 +219,10 @@ export interface FirebreakConfig {
   actions: ActionsConfig;
   /** The secrets runbooks may use, by name (own entries only); empty when none are declared. */
   secrets: Record<string, DeclaredSecret>;
-  /** Who may trigger what through the API; absent means any authenticated user may trigger any runbook. */
+  /**
+   * Who may trigger what through the API (absent: any authenticated user may trigger any runbook), and who
+   * reads every incident (absent: only each incident's own people and the admins of the entry point).
+   */
   access?: AccessConfig;
   /** API limits; absent means the defaults. */
   api?: ApiConfig;

@@ -31,6 +31,7 @@ import {
 import { FirebreakError, ErrorCode } from '../domain/errors.js';
 import { INCIDENT_TASK_QUEUE, INCIDENT_WORKFLOW } from '../temporal/names.js';
 import { listIncidents, type IncidentFilter, type IncidentSummary } from './list.js';
+import { readIncidentReaders, type IncidentReaders } from './readers.js';
 import {
   claimIncidentUpdate,
   type ClaimIncident,
@@ -108,6 +109,11 @@ export class IncidentClient {
       if (error instanceof WorkflowNotFoundError) return false;
       throw error;
     }
+  }
+
+  /** Who the incident was frozen with (its roles' members, who triggered it); undefined when it is no incident. */
+  readers(incidentId: string): Promise<IncidentReaders | undefined> {
+    return readIncidentReaders(this.client, incidentId);
   }
 
   /** The whole incident state. */

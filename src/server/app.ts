@@ -1,8 +1,8 @@
 /**
  * The HTTP API: `buildApp(deps)` assembles it without listening, so tests drive it with `app.inject()`.
  * Everything under `/api/v1` is JSON; every refusal has one body shape (src/server/errors.ts); every
- * write request (POST, PUT, PATCH, DELETE) is audited; authenticated routes take a bearer token
- * (src/server/auth.ts).
+ * write request (POST, PUT, PATCH, DELETE) and every read of incident data is audited; authenticated
+ * routes take a bearer token (src/server/auth.ts) and reads are authorized (src/server/read-access.ts).
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler } from 'fastify-type-provider-zod';
@@ -14,6 +14,7 @@ import { registerBearerAuth, type BearerAuth } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { createErrorHandler, notFoundHandler } from './errors.js';
 import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
+import { ReadAccess } from './read-access.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerDrillRoutes } from './routes/drills.js';
 import { registerIncidentCommandRoutes } from './routes/incident-commands.js';
@@ -106,6 +107,12 @@ function registerAuthenticatedRoutes(
   roster: readonly RosterMember[],
 ): void {
   app.addHook('onRequest', auth.requireUser);
+  const reads = new ReadAccess({
+    access: deps.config.access,
+    admins: deps.admins ?? [],
+    incidents: deps.incidents,
+    runbooks: deps.runbooks,
+  });
   // JSON only: fastify would otherwise parse text/plain into a string body (415 instead).
   app.removeContentTypeParser('text/plain');
   // A command without a body (`curl -X POST .../cancel`) is a command with every field left out.
@@ -114,11 +121,11 @@ function registerAuthenticatedRoutes(
     done();
   });
   registerRunbookRoutes(app, deps);
-  registerIncidentRoutes(app, deps, roster);
+  registerIncidentRoutes(app, deps, roster, reads);
   registerIncidentCommandRoutes(app, deps);
-  registerMessageRoutes(app, deps);
-  registerDrillRoutes(app, deps);
+  registerMessageRoutes(app, deps, reads);
+  registerDrillRoutes(app, deps, reads);
   const schedules = new ScheduleService(deps.temporal.client, deps.temporal.taskQueue);
-  registerScheduleRoutes(app, deps, schedules);
+  registerScheduleRoutes(app, deps, schedules, reads);
   registerScheduleCommandRoutes(app, deps, schedules);
 }

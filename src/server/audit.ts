@@ -1,7 +1,9 @@
 /**
- * The audit log of the API: one JSON line for every write request (POST, PATCH, DELETE), whatever its outcome,
- * refused and unauthenticated ones included. It is written before the answer is sent, so a client that
- * saw an answer can find its line. The incident timeline separately records who did what in the run.
+ * The audit log of the API: one JSON line for every write request (POST, PATCH, DELETE) and every read of
+ * incident data (routes registered with `config: { auditRead: true }`), whatever its outcome, refused and
+ * unauthenticated ones included. A line names who, which route and which incident, never what was read.
+ * It is written before the answer is sent, so a client that saw an answer can find its line. The incident
+ * timeline separately records who did what in the run.
  */
 import { mkdir, open as fsOpen, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,7 +12,7 @@ import type { Logger } from '../logging/logger.js';
 import type { ScheduleChanges } from '../schedules/schema.js';
 import { requestSource, type ActorSource } from './auth.js';
 
-/** One write request as the audit log records it. */
+/** One audited request (a write, or a read of incident data) as the audit log records it. */
 export interface AuditEntry {
   at: string;
   /** The authenticated user's id, or null when the request was not authenticated. */
@@ -26,6 +28,8 @@ export interface AuditEntry {
   code?: string;
   /** What an update changed, by field: `{ "cron": { "from": "0 2 * * *", "to": "30 4 * * *" } }`. */
   changes?: ScheduleChanges;
+  /** Set when the incident exists but the user may not read it (the answer was a 404 all the same). */
+  denied?: true;
 }
 
 /** Where audit entries go. */
@@ -47,12 +51,18 @@ export interface AuditNote {
   changes?: ScheduleChanges;
   /** Overrides the source taken from the request (webhook receivers set `webhook`). */
   source?: ActorSource;
+  /** The incident exists but the user may not read it. */
+  denied?: true;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Details for this request's audit entry, filled in by handlers and the error handler. */
     auditNote: AuditNote;
+  }
+  interface FastifyContextConfig {
+    /** Audit this read route like a write: it reads incident data. */
+    auditRead?: boolean;
   }
 }
 
@@ -99,7 +109,7 @@ export function createMemoryAuditLog(): MemoryAuditLog {
 /** The methods that write, and so are audited. */
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Adds the hooks that write an audit entry for every write request (POST, PATCH, DELETE) the app answers. */
+/** Adds the hooks that write an audit entry for every write request and every audited read the app answers. */
 export function registerAudit(app: FastifyInstance, audit: AuditLog, logger: Logger, now: () => Date): void {
   app.decorateRequest('auditNote', null as unknown as AuditNote);
   app.addHook('onRequest', (request, _reply, done) => {
@@ -107,7 +117,7 @@ export function registerAudit(app: FastifyInstance, audit: AuditLog, logger: Log
     done();
   });
   app.addHook('onSend', async (request, reply) => {
-    if (!WRITE_METHODS.has(request.method)) return;
+    if (!WRITE_METHODS.has(request.method) && request.routeOptions.config?.auditRead !== true) return;
     const entry = auditEntry(request, reply, now());
     try {
       await audit.write(entry);
@@ -135,6 +145,7 @@ function auditEntry(request: FastifyRequest, reply: FastifyReply, at: Date): Aud
     outcome: status >= 500 ? 'error' : status >= 400 ? 'refused' : 'ok',
     ...(note.code === undefined ? {} : { code: note.code }),
     ...(note.changes === undefined ? {} : { changes: note.changes }),
+    ...(note.denied === undefined ? {} : { denied: note.denied }),
   };
 }
 

@@ -17,6 +17,8 @@ export interface AppDeps {
   logger: Logger;
   /** Users besides the configured roster (the dev admin), same shape as config users. */
   extraUsers?: RosterUser[];
+  /** Ids of users who read every incident, schedule and drill history whatever their roles (the dev admin). */
+  admins?: readonly string[];
   now?: () => Date;
   /** Where the status-page channel publishes; when given, the public `/status` pages are served from it. */
   statusPage?: { store: BlobStore; prefix?: string; title?: string };

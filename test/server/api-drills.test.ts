@@ -1,6 +1,7 @@
 /**
  * `GET /api/v1/drills/{runbook}`: drill records from the app's blob store, newest first, with the trend;
- * a token is required, the limit is honoured, bad ids are refused, and a server without a store says so.
+ * a token is required, the limit is honoured, bad ids are refused, a server without a store says so, and
+ * only readers (`access.read`) and the holders of the runbook's roles read a runbook's drills.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drillKey } from '../../src/backup/drill.js';
+import type { Plan } from '../../src/domain/plan.js';
 import { buildApp, tokenHash, type AppDeps } from '../../src/server/app.js';
 import { createMemoryAuditLog } from '../../src/server/audit.js';
 import type { BlobStore } from '../../src/storage/blob-store.js';
@@ -18,17 +20,36 @@ import { drillRecord } from '../unit/backup/support.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'firebreak-drill-routes-'));
 const TOKEN = 'drill-route-test-token-0123456789';
+const OUTSIDER = 'drill-route-test-outsider-0123456789';
+const ONCALL = 'drill-route-test-oncall-0123456789';
+const RUNBOOK = `
+apiVersion: firebreak/v1
+id: pg-nightly
+title: Nightly restore drill
+version: 1
+severity: sev4
+roles:
+  oncall: {}
+steps:
+  - { id: soak, title: Soak, wait: 1s }
+`;
 let env: TestEnv;
 let app: FastifyInstance;
 let bare: FastifyInstance;
+let plan: Plan;
 
 async function appWith(store: BlobStore | undefined): Promise<FastifyInstance> {
   const deps: AppDeps = {
     config: {
       ...testConfig(env.address),
-      users: [{ id: 'alice', email: 'alice@example.com', roles: [], token: tokenHash(TOKEN) }],
+      users: [
+        { id: 'alice', email: 'alice@example.com', roles: ['dba'], token: tokenHash(TOKEN) },
+        { id: 'mallory', email: 'mallory@example.com', roles: ['dev'], token: tokenHash(OUTSIDER) },
+        { id: 'olga', email: 'olga@example.com', roles: ['oncall'], token: tokenHash(ONCALL) },
+      ],
+      access: { trigger: {}, read: ['dba'] },
     },
-    runbooks: { get: () => undefined, list: () => [] },
+    runbooks: { get: (id) => (id === plan.runbookId ? { file: 'pg-nightly.yaml', plan } : undefined), list: () => [] },
     temporal: { client: env.client, namespace: 'default', taskQueue: env.taskQueue },
     incidents: env.incidents,
     audit: createMemoryAuditLog(),
@@ -41,6 +62,7 @@ async function appWith(store: BlobStore | undefined): Promise<FastifyInstance> {
 
 beforeAll(async () => {
   env = await startTestEnv();
+  plan = env.compile(RUNBOOK);
   const store = await createFsStore({ dir: scratch });
   for (const record of [
     drillRecord('pg-nightly', 1, 'passed', 60_000),
@@ -83,6 +105,18 @@ describe('drill history route', () => {
     const body = response.json<{ records: unknown[]; trend: { alarm: string } }>();
     expect(body.records).toHaveLength(1);
     expect(body.trend.alarm).toContain('no passing drill of pg-nightly in 1 days');
+  });
+
+  it("is read by readers and the runbook's role holders; 403 to anyone else, even for a runbook not loaded", async () => {
+    const oncall = await get(app, '/api/v1/drills/pg-nightly', ONCALL);
+    expect(oncall.json<{ total: number }>().total).toBe(2);
+    const outsider = await get(app, '/api/v1/drills/pg-nightly', OUTSIDER);
+    expect(outsider.statusCode).toBe(403);
+    expect(outsider.json<{ error: { message: string } }>().error.message).toBe(
+      'mallory may not read the drill history of pg-nightly',
+    );
+    expect(outsider.body).not.toContain('drill-1');
+    expect((await get(app, '/api/v1/drills/other', ONCALL)).statusCode).toBe(403);
   });
 
   it('requires a token and a valid runbook id', async () => {

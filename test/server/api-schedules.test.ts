@@ -35,7 +35,10 @@ beforeAll(async () => {
   });
   const plan = env.compile(RUNBOOK);
   runbooks.set(plan.runbookId, { file: 'sched-api.yaml', plan });
-  api = await buildHarness(env, { plans: [plan], access: { trigger: { 'sched-api': ['commander'] } } });
+  api = await buildHarness(env, {
+    plans: [plan],
+    access: { trigger: { 'sched-api': ['commander'] }, read: ['auditor'] },
+  });
 });
 afterAll(async () => {
   await Promise.all(created.map((id) => api.call('alice', { method: 'DELETE', url: `/api/v1/schedules/${id}` })));
@@ -137,21 +140,39 @@ describe('POST /schedules', () => {
 });
 
 describe('reading schedules', () => {
-  it('lists and shows them to any signed-in user; 404 for an unknown id, 400 for a malformed one', async () => {
+  const listedBy = async (as: 'alice' | 'bob' | 'mallory' | 'dana') => {
+    const response = await api.call(as, { method: 'GET', url: '/api/v1/schedules' });
+    return response.json<{ schedules: { scheduleId: string }[] }>().schedules.map((item) => item.scheduleId);
+  };
+
+  it("lists and shows them to the runbook's people and readers; 404 for an unknown id, 400 for a malformed one", async () => {
     const schedule = await createValid({ id: `sched-api-listed-${Date.now()}` });
     const listed = await eventually(async () => {
-      const response = await api.call('mallory', { method: 'GET', url: '/api/v1/schedules' });
+      const response = await api.call('alice', { method: 'GET', url: '/api/v1/schedules' });
       const found = response.json<{ schedules: { scheduleId: string }[] }>().schedules;
       return found.find((item) => item.scheduleId === schedule.scheduleId);
     });
     expect(listed).toMatchObject({ runbook: 'sched-api', cron: '0 2 * * *', params: { database: 'orders' } });
-    const shown = await api.call('mallory', { method: 'GET', url: `/api/v1/schedules/${schedule.scheduleId}` });
-    expect(shown.json<{ schedule: ScheduleDetail }>().schedule.scheduleId).toBe(schedule.scheduleId);
+    expect(await listedBy('dana')).toContain(schedule.scheduleId);
+    for (const as of ['alice', 'dana'] as const) {
+      const shown = await api.call(as, { method: 'GET', url: `/api/v1/schedules/${schedule.scheduleId}` });
+      expect(shown.json<{ schedule: ScheduleDetail }>().schedule.scheduleId).toBe(schedule.scheduleId);
+    }
     const missing = await api.call('alice', { method: 'GET', url: '/api/v1/schedules/no-such-schedule' });
     expect([missing.statusCode, errorOf(missing).message]).toEqual([404, 'no schedule no-such-schedule']);
     const malformed = await api.call('alice', { method: 'GET', url: '/api/v1/schedules/-x' });
     expect([malformed.statusCode, errorOf(malformed).issues?.[0]?.path]).toEqual([400, 'path.id']);
     expect((await api.call(null, { method: 'GET', url: '/api/v1/schedules' })).statusCode).toBe(401);
+  });
+
+  it("hides them from whoever holds none of the runbook's roles: not listed, and the 404 of an unknown id", async () => {
+    const schedule = await createValid({ id: `sched-api-hidden-${Date.now()}` });
+    await eventually(async () => ((await listedBy('alice')).includes(schedule.scheduleId) ? true : undefined));
+    for (const as of ['bob', 'mallory'] as const) {
+      expect(await listedBy(as)).not.toContain(schedule.scheduleId);
+      const hidden = await api.call(as, { method: 'GET', url: `/api/v1/schedules/${schedule.scheduleId}` });
+      expect([hidden.statusCode, errorOf(hidden).message]).toEqual([404, `no schedule ${schedule.scheduleId}`]);
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * The pieces of the API that need no Temporal: the file audit log (JSON lines, mode 0600, directories
- * created), trigger access rules, token hashes, and quoting in visibility queries.
+ * created), trigger and read access rules, token hashes, and quoting in visibility queries.
  */
 import { mkdtempSync, readFileSync, statSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,10 @@ import { loadConfig } from '../../src/config/index.js';
 import { incidentListQuery, quoteQueryValue } from '../../src/incidents/list.js';
 import { createFileAuditLog, type AuditEntry } from '../../src/server/audit.js';
 import { createBearerAuth, mayTrigger, tokenHash } from '../../src/server/auth.js';
+import { READ_CHECK_LIMIT, ReadAccess } from '../../src/server/read-access.js';
+import type { IncidentSummary } from '../../src/incidents/list.js';
+import type { IncidentReaders } from '../../src/incidents/readers.js';
+import type { Plan } from '../../src/domain/plan.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'firebreak-audit-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -63,6 +67,74 @@ describe('trigger access', () => {
   });
 });
 
+describe('read access', () => {
+  const summary = (n: number): IncidentSummary => ({
+    incidentId: `inc-${n}`,
+    runbook: 'leak',
+    severity: 'sev2',
+    status: 'running',
+    startedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString(),
+  });
+  const plan = { roles: { security: { members: ['bob', 'Olga@Example.com'] } } } as unknown as Plan;
+  function readAccess(count: number, readersOf: (n: number) => IncidentReaders) {
+    const looked: string[] = [];
+    const reads = new ReadAccess({
+      access: { trigger: { leak: ['commander'] }, read: ['auditor'] },
+      admins: ['root'],
+      runbooks: { get: (id) => (id === 'leak' ? { file: 'leak.yaml', plan } : undefined), list: () => [] },
+      incidents: {
+        list: (filter) => Promise.resolve(Array.from({ length: Math.min(count, filter.limit) }, (_, n) => summary(n))),
+        readers: (id) => {
+          looked.push(id);
+          return Promise.resolve(readersOf(Number(id.slice(4))));
+        },
+      },
+    });
+    return { reads, looked };
+  }
+
+  it('lets members (by id or e-mail, any case), the trigger user, readers and admins read an incident', () => {
+    const { reads } = readAccess(0, () => ({ members: [], triggeredBy: null }));
+    const readers: IncidentReaders = { members: ['bob', 'Olga@Example.com'], triggeredBy: 'alice' };
+    const may = (id: string, roles: string[] = [], email?: string) =>
+      reads.mayReadIncident({ id, roles, ...(email ? { email } : {}) }, readers);
+    expect([
+      may('bob'),
+      may('olga', [], 'olga@example.com'),
+      may('alice'),
+      may('dana', ['auditor']),
+      may('root'),
+    ]).toEqual([true, true, true, true, true]);
+    expect([may('mallory'), may('carol', ['security']), may('webhook:generic')]).toEqual([false, false, false]);
+  });
+
+  it("lets readers, the runbook's role holders and its trigger rule's roles read its schedules and drills", () => {
+    const { reads } = readAccess(0, () => ({ members: [], triggeredBy: null }));
+    const may = (roles: string[], runbook = 'leak', id = 'x') => reads.mayReadRunbook({ id, roles }, runbook);
+    expect([may(['security']), may(['commander']), may(['auditor']), may([], 'leak', 'bob')]).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect([may(['legal']), may(['security'], 'gone'), may(['auditor'], 'gone')]).toEqual([false, false, true]);
+  });
+
+  it('examines at most READ_CHECK_LIMIT incidents for a list, and says when it stopped there', async () => {
+    const { reads, looked } = readAccess(5000, (n) => ({ members: n % 500 === 0 ? ['bob'] : [], triggeredBy: null }));
+    const listed = await reads.listReadable({ id: 'bob', roles: [] }, { limit: 10 });
+    expect(listed.incidents.map((incident) => incident.incidentId)).toEqual(['inc-0', 'inc-500']);
+    expect(listed.truncated).toBe(true);
+    expect(looked).toHaveLength(READ_CHECK_LIMIT);
+    const first = await reads.listReadable({ id: 'bob', roles: [] }, { limit: 1 });
+    expect([first.incidents.length, first.truncated]).toEqual([1, false]);
+    // Readers are never looked up again: a run's people do not change.
+    expect(looked).toHaveLength(READ_CHECK_LIMIT);
+    const everything = await reads.listReadable({ id: 'dana', roles: ['auditor'] }, { limit: 3 });
+    expect([everything.incidents.length, everything.truncated, looked.length]).toEqual([3, false, READ_CHECK_LIMIT]);
+  });
+});
+
 describe('the access and api sections of the config file', () => {
   const load = (text: string) => {
     const file = path.join(scratch, `config-${Math.random().toString(36).slice(2)}.yaml`);
@@ -80,6 +152,17 @@ api: { authFailures: { window: 5m } }
     expect(result.ok && result.value.api).toEqual({ bodyLimit: 65_536, authFailures: { max: 10, windowMs: 300_000 } });
     const bare = load('users: []\n');
     expect(bare.ok && [bare.value.access, bare.value.api]).toEqual([undefined, undefined]);
+  });
+
+  it('reads the roles that read every incident and the admin roles', () => {
+    const result = load(`
+access:
+  read: [auditor]
+  admin: [ciso]
+`);
+    expect(result.ok && result.value.access).toEqual({ trigger: {}, read: ['auditor'], admin: ['ciso'] });
+    const bad = load('access: { read: [1st], admin: auditor }\n');
+    expect(bad.ok ? [] : bad.issues.map((issue) => issue.path)).toEqual(['access.read[0]', 'access.admin']);
   });
 
   it('reports every problem with its place', () => {

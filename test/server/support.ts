@@ -22,6 +22,8 @@ export const apiUsers = [
   { id: 'bob', email: 'bob@example.com', roles: ['security'] },
   { id: 'carol', email: 'carol@example.com', roles: ['legal'] },
   { id: 'mallory', email: 'mallory@example.com', roles: [] },
+  // Holds a role no test runbook declares: it reads only what `access.read` (or `admins`) grants.
+  { id: 'dana', email: 'dana@example.com', roles: ['auditor'] },
 ] as const;
 
 export type ApiUser = (typeof apiUsers)[number]['id'];
@@ -47,6 +49,8 @@ export interface HarnessOptions {
   client?: AppDeps['temporal']['client'];
   /** The runbooks to serve instead of `plans` (a live catalog over files). */
   runbooks?: AppDeps['runbooks'];
+  /** Users who read everything whatever their roles (as `firebreak dev` names its admin). */
+  admins?: string[];
 }
 
 /** Builds the API over a test environment. */
@@ -82,6 +86,7 @@ export async function buildHarness(env: TestEnv, options: HarnessOptions = {}): 
     incidents: options.incidents ?? env.incidents,
     audit,
     logger: log.logger,
+    ...(options.admins ? { admins: options.admins } : {}),
   });
   return {
     app,

@@ -24,7 +24,11 @@ export const IncidentSummary = z.looseObject({
 export type IncidentSummary = z.infer<typeof IncidentSummary>;
 
 /** `GET /incidents`. */
-export const IncidentList = z.looseObject({ incidents: z.array(IncidentSummary) });
+export const IncidentList = z.looseObject({
+  incidents: z.array(IncidentSummary),
+  /** The server examined only the newest matches for incidents the caller may read. */
+  truncated: z.boolean().optional(),
+});
 export type IncidentList = z.infer<typeof IncidentList>;
 
 /** `POST` of a command (cancel, task, fact, decision, vote). */

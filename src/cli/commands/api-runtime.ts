@@ -34,6 +34,8 @@ export interface ApiOptions {
   webhookDeliveriesFile?: string;
   logger: Logger;
   extraUsers?: RosterUser[];
+  /** Ids of users who read everything whatever their roles (the dev admin). */
+  admins?: readonly string[];
   /** Serve the public status page (`/status`) from this store. */
   statusPage?: StatusPageDeps;
 }
@@ -73,6 +75,7 @@ export async function serveApi(options: ApiOptions): Promise<RunningApi> {
       logger: options.logger,
       ...(options.webhookDeliveriesFile ? { webhookDeliveriesFile: options.webhookDeliveriesFile } : {}),
       ...(options.extraUsers ? { extraUsers: options.extraUsers } : {}),
+      ...(options.admins ? { admins: options.admins } : {}),
       ...(options.statusPage ? { statusPage: options.statusPage } : {}),
       // Drill records live in the same configured store the status page publishes to.
       ...(options.statusPage ? { store: options.statusPage.store } : {}),
@@ -116,8 +119,9 @@ export async function statusPageFromConfig(
 }
 
 /**
- * The dev admin: holds every role the loaded runbooks declare. Its token is created once per data
- * directory (mode 0600) and reused, so a restart keeps the CLI signed in.
+ * The dev admin: holds every role the loaded runbooks declare, and reads every incident (the dev stack
+ * names it in the API's `admins`). Its token is created once per data directory (mode 0600) and reused,
+ * so a restart keeps the CLI signed in.
  */
 export function devAdmin(tokenFile: string, catalog: RunbookCatalog): RosterUser {
   if (!existsSync(tokenFile)) writeFileSync(tokenFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });

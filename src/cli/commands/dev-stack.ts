@@ -125,6 +125,8 @@ async function runStack(stack: Stack): Promise<void> {
         webhookDeliveriesFile: path.join(stack.dataDir, 'webhook-deliveries.jsonl'),
         logger,
         extraUsers: [admin],
+        // It reads every incident, including those of runbooks added after it was given its roles.
+        admins: [admin.id],
         // The worker publishes to the same data directory, so /status shows what it sends.
         statusPage: await statusPageFromConfig(config, { dataDir: stack.dataDir, env: deps.env, cwd: deps.cwd }),
       });

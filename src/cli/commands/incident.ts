@@ -46,6 +46,11 @@ async function list(deps: CliDeps, options: ListOptions): Promise<void> {
   const { status, runbook, severity, limit } = options;
   const result = await apiClient(deps, options).listIncidents({ status, runbook, severity, limit });
   if (options.json) return printJson(deps, result);
+  if (result.truncated === true) {
+    deps.err(
+      'warning: only the newest matching incidents were searched for ones you may read; narrow with --runbook or --status\n',
+    );
+  }
   if (result.incidents.length === 0) {
     const filtered = [status, runbook, severity].some((value) => value !== undefined);
     deps.out(filtered ? 'no incidents match\n' : 'no incidents\n');

@@ -1,11 +1,16 @@
-/** `GET /drills/{runbook}`: a drill runbook's recorded results, newest first, with the trend. */
+/**
+ * `GET /drills/{runbook}`: a drill runbook's recorded results, newest first, with the trend; for whoever may
+ * read the runbook's schedules and drill history (src/server/read-access.ts), else 403.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DrillRecordSchema } from '../../backup/drill.js';
 import { DEFAULT_HISTORY_LIMIT, DEFAULT_STALE_DAYS, drillTrend, readDrillHistory } from '../../backup/history.js';
+import { userOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, ApiErrorCode, errorResponses } from '../errors.js';
+import type { ReadAccess } from '../read-access.js';
 import { BEARER_SECURITY, RunbookIdText } from './shared.js';
 
 const Ms = z.number().nullable();
@@ -41,7 +46,7 @@ const Query = z.strictObject({
 });
 
 /** Registers the drill history route; it answers 404 when the server has no blob store. */
-export function registerDrillRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function registerDrillRoutes(app: FastifyInstance, deps: AppDeps, reads: ReadAccess): void {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   routes.get(
     '/drills/:runbook',
@@ -52,7 +57,7 @@ export function registerDrillRoutes(app: FastifyInstance, deps: AppDeps): void {
         security: BEARER_SECURITY,
         params: z.strictObject({ runbook: RunbookIdText }),
         querystring: Query,
-        response: { 200: DrillHistoryResponse, ...errorResponses(400, 401, 404, 429) },
+        response: { 200: DrillHistoryResponse, ...errorResponses(400, 401, 403, 404, 429) },
       },
     },
     async (request) => {
@@ -60,6 +65,11 @@ export function registerDrillRoutes(app: FastifyInstance, deps: AppDeps): void {
       if (store === undefined)
         throw new ApiError(404, ApiErrorCode.NotFound, 'this server has no blob store configured');
       const { runbook } = request.params;
+      // Runbook ids are no secret (GET /runbooks lists them), so a refusal can say what it refuses.
+      const user = userOf(request);
+      if (!reads.mayReadRunbook(user, runbook)) {
+        throw new ApiError(403, ApiErrorCode.Forbidden, `${user.id} may not read the drill history of ${runbook}`);
+      }
       const history = await readDrillHistory(store, runbook, request.query.limit);
       return { ...history, trend: drillTrend(history, deps.now?.() ?? new Date(), request.query.staleDays) };
     },

@@ -1,5 +1,7 @@
-/** `POST /incidents` (trigger, deduplicated by key), `GET /incidents` (list) and `GET /incidents/{id}` (state). */
-import { createSecretCatalog, type SecretCatalog } from '../../secrets/declared.js';
+/**
+ * `POST /incidents` (trigger, deduplicated by key), `GET /incidents` (list, only the incidents the caller
+ * may read) and `GET /incidents/{id}` (state, 404 unless the caller may read it; audited).
+ */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -7,11 +9,13 @@ import { SEVERITIES } from '../../domain/plan.js';
 import { prepareIncident } from '../../incidents/prepare.js';
 import type { RosterMember } from '../../runbook/roster.js';
 import { validateTriggerParams } from '../../runbook/trigger-params.js';
+import { createSecretCatalog, type SecretCatalog } from '../../secrets/declared.js';
 import { actorOf, mayTrigger, userOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
+import type { ReadAccess } from '../read-access.js';
 import { ApiError, ApiErrorCode, errorResponses, RequestValidationError, type ApiIssue } from '../errors.js';
 import { INCIDENT_STATUSES, IncidentStateSchema, IncidentSummarySchema } from './incident-schemas.js';
-import { BEARER_SECURITY, ensureIncident, IncidentIdParam, RunbookIdText, type ZodRoutes } from './shared.js';
+import { BEARER_SECURITY, IncidentIdParam, RunbookIdText, type ZodRoutes } from './shared.js';
 
 const TriggerBody = z.strictObject({
   runbook: z.string().min(1).max(200),
@@ -30,10 +34,15 @@ const ListQuery = z.strictObject({
 });
 
 /** Registers the incident routes. */
-export function registerIncidentRoutes(app: FastifyInstance, deps: AppDeps, roster: readonly RosterMember[]): void {
+export function registerIncidentRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  roster: readonly RosterMember[],
+  reads: ReadAccess,
+): void {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   registerTrigger(routes, deps, roster);
-  registerReads(routes, deps);
+  registerReads(routes, deps, reads);
 }
 
 function registerTrigger(routes: ZodRoutes, deps: AppDeps, roster: readonly RosterMember[]): void {
@@ -58,23 +67,30 @@ function registerTrigger(routes: ZodRoutes, deps: AppDeps, roster: readonly Rost
   );
 }
 
-function registerReads(routes: ZodRoutes, deps: AppDeps): void {
+const ListResponse = z.object({
+  incidents: z.array(IncidentSummarySchema),
+  truncated: z.boolean().describe('more incidents matched than were examined; some you may read can be missing'),
+});
+
+function registerReads(routes: ZodRoutes, deps: AppDeps, reads: ReadAccess): void {
   routes.get(
     '/incidents',
     {
+      config: { auditRead: true },
       schema: {
         tags: ['incidents'],
-        summary: 'Incidents, newest first',
+        summary: 'Incidents you may read, newest first',
         security: BEARER_SECURITY,
         querystring: ListQuery,
-        response: { 200: z.object({ incidents: z.array(IncidentSummarySchema) }), ...errorResponses(400, 401, 429) },
+        response: { 200: ListResponse, ...errorResponses(400, 401, 429) },
       },
     },
-    async (request) => ({ incidents: await deps.incidents.list(request.query) }),
+    (request) => reads.listReadable(userOf(request), request.query),
   );
   routes.get(
     '/incidents/:id',
     {
+      config: { auditRead: true },
       schema: {
         tags: ['incidents'],
         summary: 'The whole incident: steps, facts, decisions, approvals, deadlines and timeline',
@@ -84,7 +100,7 @@ function registerReads(routes: ZodRoutes, deps: AppDeps): void {
       },
     },
     async (request) => {
-      await ensureIncident(deps, request.params.id);
+      await reads.authorizeIncident(request, request.params.id);
       return { incident: await deps.incidents.state(request.params.id) };
     },
   );

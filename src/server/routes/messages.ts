@@ -2,8 +2,9 @@
  * The messages of `notify` steps: read an incident's messages, vote on one by its fingerprint, and list
  * the messages awaiting approval across running incidents. A vote is the run's `castVote` Update with the
  * fingerprint as its `textHash`, so the run refuses an approval of bytes that are no longer the message.
+ * Every route reads an incident only for a caller who may read it (404 otherwise), and is audited.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { IncidentState, MessageRecord } from '../../domain/state.js';
@@ -15,17 +16,11 @@ import {
   type IncidentReader,
 } from '../../incidents/messages.js';
 import { MessageRecordSchema, PendingMessagesSchema } from '../../incidents/state-schema.js';
-import { actorOf } from '../auth.js';
+import { actorOf, userOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, ApiErrorCode, errorResponses } from '../errors.js';
-import {
-  BEARER_SECURITY,
-  CommandResponse,
-  ensureIncident,
-  IncidentIdParam,
-  StepIdParam,
-  type ZodRoutes,
-} from './shared.js';
+import type { ReadAccess } from '../read-access.js';
+import { BEARER_SECURITY, CommandResponse, IncidentIdParam, StepIdParam, type ZodRoutes } from './shared.js';
 
 /** How long the pending listing waits for one incident's state. */
 const STATE_DEADLINE_MS = 5_000;
@@ -55,17 +50,29 @@ const MessageVoteBody = z
 const PendingQuery = z.strictObject({ incident: IncidentIdParam.shape.id.optional() });
 
 /** Registers the message routes. */
-export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps, reads: ReadAccess): void {
   const routes = app.withTypeProvider<ZodTypeProvider>();
-  registerReads(routes, deps);
-  registerVote(routes, deps);
-  registerPending(routes, deps);
+  const stateOf = readableState(deps, reads);
+  registerReads(routes, stateOf);
+  registerVote(routes, deps, stateOf);
+  registerPending(routes, deps, reads, stateOf);
 }
 
-function registerReads(routes: ZodRoutes, deps: AppDeps): void {
+/** Reads an incident's state for a request: 404 unless the incident exists and the caller may read it. */
+type StateReader = (request: FastifyRequest, incidentId: string) => Promise<IncidentState>;
+
+function readableState(deps: AppDeps, reads: ReadAccess): StateReader {
+  return async (request, incidentId) => {
+    await reads.authorizeIncident(request, incidentId);
+    return deps.incidents.state(incidentId);
+  };
+}
+
+function registerReads(routes: ZodRoutes, stateOf: StateReader): void {
   routes.get(
     '/incidents/:id/messages',
     {
+      config: { auditRead: true },
       schema: {
         tags: ['messages'],
         summary: "The incident's messages: rendered parts, fingerprint, votes and deliveries",
@@ -74,11 +81,12 @@ function registerReads(routes: ZodRoutes, deps: AppDeps): void {
         response: { 200: z.object({ messages: z.array(MessageRecordSchema) }), ...errorResponses(400, 401, 404, 429) },
       },
     },
-    async (request) => ({ messages: messagesOf(await stateOf(deps, request.params.id)) }),
+    async (request) => ({ messages: messagesOf(await stateOf(request, request.params.id)) }),
   );
   routes.get(
     '/incidents/:id/messages/:stepId',
     {
+      config: { auditRead: true },
       schema: {
         tags: ['messages'],
         summary: "One notify step's message",
@@ -87,11 +95,11 @@ function registerReads(routes: ZodRoutes, deps: AppDeps): void {
         response: { 200: z.object({ message: MessageRecordSchema }), ...errorResponses(400, 401, 404, 429) },
       },
     },
-    async (request) => ({ message: messageOf(await stateOf(deps, request.params.id), request.params.stepId) }),
+    async (request) => ({ message: messageOf(await stateOf(request, request.params.id), request.params.stepId) }),
   );
 }
 
-function registerVote(routes: ZodRoutes, deps: AppDeps): void {
+function registerVote(routes: ZodRoutes, deps: AppDeps, stateOf: StateReader): void {
   routes.post(
     '/incidents/:id/messages/:stepId/votes',
     {
@@ -107,7 +115,7 @@ function registerVote(routes: ZodRoutes, deps: AppDeps): void {
     async (request) => {
       const { id, stepId } = request.params;
       // Only a notify step's message is voted on here; an approval step has its own route.
-      messageOf(await stateOf(deps, id), stepId);
+      messageOf(await stateOf(request, id), stepId);
       const { vote, fingerprint, comment } = request.body;
       const result = await deps.incidents.vote(id, {
         actor: actorOf(request),
@@ -121,13 +129,14 @@ function registerVote(routes: ZodRoutes, deps: AppDeps): void {
   );
 }
 
-function registerPending(routes: ZodRoutes, deps: AppDeps): void {
+function registerPending(routes: ZodRoutes, deps: AppDeps, reads: ReadAccess, stateOf: StateReader): void {
   routes.get(
     '/messages/pending',
     {
+      config: { auditRead: true },
       schema: {
         tags: ['messages'],
-        summary: 'Messages awaiting approval, across running incidents (or in one incident)',
+        summary: 'Messages awaiting approval, across the running incidents you may read (or in one incident)',
         security: BEARER_SECURITY,
         querystring: PendingQuery,
         response: { 200: PendingMessagesSchema, ...errorResponses(400, 401, 404, 429) },
@@ -135,29 +144,38 @@ function registerPending(routes: ZodRoutes, deps: AppDeps): void {
     },
     async (request) => {
       const incident = request.query.incident;
-      if (incident === undefined) return pendingMessages(boundedReader(deps));
-      return { messages: pendingMessagesOf(await stateOf(deps, incident)), truncated: false, unreadable: [] };
+      if (incident !== undefined) {
+        return { messages: pendingMessagesOf(await stateOf(request, incident)), truncated: false, unreadable: [] };
+      }
+      const reader = boundedReader(deps, reads, request);
+      const pending = await pendingMessages(reader);
+      return { ...pending, truncated: pending.truncated || reader.truncated() };
     },
   );
 }
 
 /**
- * The incident client with each state query bounded: a run whose worker is down would hold its query
- * (and this listing) for 30 s; past the deadline it is listed as unreadable instead.
+ * The incident client as the caller sees it: only the incidents they may read are listed, and each state
+ * query is bounded (a run whose worker is down would hold its query, and this listing, for 30 s; past the
+ * deadline it is listed as unreadable instead). `truncated()` tells whether the listing stopped early.
  */
-function boundedReader(deps: AppDeps): IncidentReader {
+function boundedReader(
+  deps: AppDeps,
+  reads: ReadAccess,
+  request: FastifyRequest,
+): IncidentReader & { truncated(): boolean } {
   const connection = deps.temporal.client.connection;
+  let truncated = false;
   return {
-    list: (filter) => deps.incidents.list(filter),
+    list: async (filter) => {
+      const listed = await reads.listReadable(userOf(request), filter);
+      truncated ||= listed.truncated;
+      return listed.incidents;
+    },
     state: (incidentId) =>
       connection.withDeadline(Date.now() + STATE_DEADLINE_MS, () => deps.incidents.state(incidentId)),
+    truncated: () => truncated,
   };
-}
-
-/** The state of an existing incident (404 otherwise). */
-async function stateOf(deps: AppDeps, incidentId: string): Promise<IncidentState> {
-  await ensureIncident(deps, incidentId);
-  return deps.incidents.state(incidentId);
 }
 
 /** A step's message, or 404 saying why there is none. */

@@ -1,7 +1,8 @@
 /**
  * `GET /schedules` (list), `POST /schedules` (create) and `GET /schedules/{id}` (one, with its recent runs
  * and the incidents they started). A schedule is created under the same access rules as a trigger of its
- * runbook, and its params are checked the same way, every problem listed.
+ * runbook, and its params are checked the same way, every problem listed. A schedule is read by whoever may
+ * read its runbook's schedules (src/server/read-access.ts) and by its creator; to anyone else it does not exist.
  */
 import { createSecretCatalog, type SecretCatalog } from '../../secrets/declared.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -13,9 +14,10 @@ import { InvalidCronError, type ScheduleService } from '../../schedules/client.j
 import { prepareSchedule, SCHEDULE_ID, SCHEDULE_ID_MAX } from '../../schedules/prepare.js';
 import { ScheduleDetailSchema, ScheduleSummarySchema } from '../../schedules/schema.js';
 import { checkTiming } from '../../schedules/spec.js';
-import { mayTrigger, userOf } from '../auth.js';
+import { mayTrigger, userOf, type AuthenticatedUser } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, ApiErrorCode, errorResponses, RequestValidationError, type ApiIssue } from '../errors.js';
+import type { ReadAccess } from '../read-access.js';
 import { BEARER_SECURITY, type ZodRoutes } from './shared.js';
 
 /** A schedule id in a path or a body. */
@@ -40,7 +42,12 @@ const CreateBody = z.strictObject({
 const ScheduleResponse = z.object({ schedule: ScheduleDetailSchema });
 
 /** Registers the schedule routes that create and read. */
-export function registerScheduleRoutes(app: FastifyInstance, deps: AppDeps, schedules: ScheduleService): void {
+export function registerScheduleRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  schedules: ScheduleService,
+  reads: ReadAccess,
+): void {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   registerCreate(routes, deps, schedules);
   routes.get(
@@ -48,12 +55,15 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: AppDeps, sche
     {
       schema: {
         tags: ['schedules'],
-        summary: 'Schedules, by id, with their next run and last run',
+        summary: 'The schedules you may read, by id, with their next run and last run',
         security: BEARER_SECURITY,
         response: { 200: z.object({ schedules: z.array(ScheduleSummarySchema) }), ...errorResponses(401, 429) },
       },
     },
-    async () => ({ schedules: await schedules.list() }),
+    async (request) => {
+      const user = userOf(request);
+      return { schedules: (await schedules.list()).filter((schedule) => mayReadSchedule(reads, user, schedule)) };
+    },
   );
   routes.get(
     '/schedules/:id',
@@ -66,8 +76,24 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: AppDeps, sche
         response: { 200: ScheduleResponse, ...errorResponses(400, 401, 404, 429) },
       },
     },
-    async (request) => ({ schedule: await schedules.get(request.params.id) }),
+    async (request) => {
+      const schedule = await schedules.get(request.params.id);
+      if (!mayReadSchedule(reads, userOf(request), schedule)) {
+        // The same answer as for an unknown schedule, so an id is not confirmed.
+        throw new ApiError(404, ApiErrorCode.NotFound, `no schedule ${request.params.id}`);
+      }
+      return { schedule };
+    },
   );
+}
+
+/** Whether the user may read a schedule: they may read its runbook's schedules, or they created it. */
+function mayReadSchedule(
+  reads: ReadAccess,
+  user: AuthenticatedUser,
+  schedule: { runbook: string; createdBy?: string | undefined },
+): boolean {
+  return schedule.createdBy === user.id || reads.mayReadRunbook(user, schedule.runbook);
 }
 
 function registerCreate(routes: ZodRoutes, deps: AppDeps, schedules: ScheduleService): void {

@@ -149,6 +149,15 @@ describe('firebreak incident list', () => {
     server.answer({ status: 200, body: { incidents } });
     expect(JSON.parse((await cli(['incident', 'list', '--json'], env)).out)).toEqual({ incidents });
   });
+
+  it('warns when the server searched only the newest matches for incidents you may read', async () => {
+    server.answer({ status: 200, body: { incidents: [], truncated: true } });
+    expect(await cli(['incident', 'list'], env)).toEqual({
+      code: 0,
+      out: 'no incidents\n',
+      err: 'warning: only the newest matching incidents were searched for ones you may read; narrow with --runbook or --status\n',
+    });
+  });
 });
 
 describe('commands on an incident', () => {

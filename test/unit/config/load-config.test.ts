@@ -159,6 +159,11 @@ describe('docs/firebreak.example.yaml', () => {
     expect(result.ok && result.value.users.map((user) => user.id)).toEqual(['alice', 'bob', 'carol', 'dan']);
     expect(result.ok && result.value.actions.command.defaultTimeoutMs).toBe(300_000);
     expect(result.ok && result.value.users[0]?.name).toBe('Alice Example');
+    expect(result.ok && result.value.access).toEqual({
+      trigger: { '*': ['commander', 'security'] },
+      read: ['ciso'],
+      admin: [],
+    });
     expect(result.ok && Object.keys(result.value.channels?.webhook.endpoints ?? {})).toEqual([
       'ops-bridge',
       'exec-chat',
