@@ -1,14 +1,18 @@
 /** Facts: what responders establish, each with value, confirmed/suspected, who set it and when. */
 import { ErrorCode } from '../src/domain/errors.js';
+import { own } from '../src/domain/own.js';
 import type { JsonValue } from '../src/domain/plan.js';
 import type { Actor, FactInput } from '../src/domain/state.js';
 import { checkFactValue } from '../src/domain/values.js';
 import { refuse } from './gates.js';
 import { now, type IncidentRun } from './run.js';
 
-/** Refuses a fact the runbook does not declare or a value of the wrong type. */
+/**
+ * Refuses a fact the runbook does not declare (only its own names: `constructor` is not a fact) or a value
+ * of the wrong type.
+ */
 export function validateFact(run: IncidentRun, name: string, value: JsonValue): void {
-  const spec = run.plan.facts[name];
+  const spec = own(run.plan.facts, name);
   if (!spec) {
     const known = Object.keys(run.plan.facts).join(', ') || 'none';
     refuse(ErrorCode.NotFound, `Fact ${name} is not declared by runbook ${run.plan.runbookId} (declared: ${known})`);
@@ -19,7 +23,7 @@ export function validateFact(run: IncidentRun, name: string, value: JsonValue): 
 
 /** Records a fact (replacing any earlier value, which stays in the timeline). */
 export function recordFact(run: IncidentRun, name: string, input: FactInput, actor: Actor, step?: string): void {
-  const previous = run.state.facts[name];
+  const previous = own(run.state.facts, name);
   const status = input.confirmed === false ? 'suspected' : 'confirmed';
   run.state.facts[name] = {
     name,

@@ -4,6 +4,7 @@
  * params accepted only as references so that a secret never enters workflow history in clear.
  */
 import { z } from 'zod';
+import { hasOwn, own } from '../domain/own.js';
 import type { JsonValue, ParamType, Plan } from '../domain/plan.js';
 import { describeValue } from './issues.js';
 
@@ -35,7 +36,10 @@ export function coerceParamValue(spec: ParamConstraint, value: unknown): ParamCo
   return { ok: false, message: `expected one of ${spec.enum.join(', ')}, got ${describeValue(coerced.value)}` };
 }
 
-/** Applies defaults and checks every trigger input against the plan's params; unknown names are errors. */
+/**
+ * Applies defaults and checks every trigger input against the plan's params; unknown names are errors,
+ * inherited ones such as `constructor` or `toString` included (only the plan's own params are declared).
+ */
 export function validateTriggerParams(
   plan: Pick<Plan, 'params'>,
   input: Readonly<Record<string, unknown>>,
@@ -44,7 +48,7 @@ export function validateTriggerParams(
   const value: Record<string, JsonValue> = {};
   const declared = Object.keys(plan.params);
   for (const name of Object.keys(input)) {
-    if (!(name in plan.params)) {
+    if (!hasOwn(plan.params, name)) {
       issues.push({
         path: `params.${name}`,
         message: `unknown param \`${name}\` (declared: ${declared.join(', ') || 'none'})`,
@@ -52,7 +56,7 @@ export function validateTriggerParams(
     }
   }
   for (const [name, spec] of Object.entries(plan.params)) {
-    const given = input[name];
+    const given = own(input, name);
     if (given === undefined || given === null) {
       if (spec.default !== undefined) value[name] = spec.default;
       else if (spec.required) issues.push({ path: `params.${name}`, message: `missing required param \`${name}\`` });

@@ -5,6 +5,7 @@ import { ErrorCode } from '../../src/domain/errors.js';
 import type { JsonValue, RunbookStep } from '../../src/domain/plan.js';
 import { RUNBOOK_ATTRIBUTE, SEVERITY_ATTRIBUTE, STATUS_ATTRIBUTE } from '../../src/domain/search-attributes.js';
 import { checkFactValue } from '../../src/domain/values.js';
+import { own } from '../../src/domain/own.js';
 import type { IncidentResult, StartIncident } from '../messages.js';
 import type { IncidentRun } from '../run.js';
 import { retryPolicy } from './action.js';
@@ -47,7 +48,7 @@ function childParams(run: IncidentRun, step: RunbookStep): Record<string, JsonVa
   const given = run.json(step.with);
   const params: Record<string, JsonValue> = {};
   for (const [name, spec] of Object.entries(step.plan.params)) {
-    let value = given[name] ?? spec.default;
+    let value = own(given, name) ?? spec.default;
     if (value === undefined || value === null) {
       if (spec.required) fail(`child runbook ${step.runbook} needs param ${name}`);
       continue;
