@@ -1,5 +1,6 @@
 /** Facts: what responders establish, each with value, confirmed/suspected, who set it and when. */
 import { ErrorCode } from '../src/domain/errors.js';
+import { checkValueLimits, describeLimitProblem } from '../src/domain/limits.js';
 import { own } from '../src/domain/own.js';
 import type { JsonValue } from '../src/domain/plan.js';
 import type { Actor, FactInput } from '../src/domain/state.js';
@@ -8,8 +9,8 @@ import { refuse } from './gates.js';
 import { now, type IncidentRun } from './run.js';
 
 /**
- * Refuses a fact the runbook does not declare (only its own names: `constructor` is not a fact) or a value
- * of the wrong type.
+ * Refuses a fact the runbook does not declare (only its own names: `constructor` is not a fact), a value
+ * of the wrong type, or one over the value limits. Runs in Update validators, the second line behind the API.
  */
 export function validateFact(run: IncidentRun, name: string, value: JsonValue): void {
   const spec = own(run.plan.facts, name);
@@ -19,6 +20,8 @@ export function validateFact(run: IncidentRun, name: string, value: JsonValue): 
   }
   const problem = checkFactValue(spec.type, value);
   if (problem !== undefined) refuse(ErrorCode.InvalidInput, `Fact ${name}: ${problem}`);
+  const limited = checkValueLimits(value);
+  if (limited !== undefined) refuse(ErrorCode.InvalidInput, `Fact ${name}: ${describeLimitProblem(limited)}`);
 }
 
 /** Records a fact (replacing any earlier value, which stays in the timeline). */

@@ -4,6 +4,7 @@
  * params accepted only as references so that a secret never enters workflow history in clear.
  */
 import { z } from 'zod';
+import { checkValueLimits, describeLimitProblem } from '../domain/limits.js';
 import { hasOwn, own } from '../domain/own.js';
 import type { JsonValue, ParamType, Plan } from '../domain/plan.js';
 import { describeValue } from './issues.js';
@@ -27,10 +28,16 @@ const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+
 const SECRET_REFERENCE = /^(?:env:[A-Za-z_][A-Za-z0-9_]*|file:\S.*)$/;
 const JsonList = z.array(z.json());
 
-/** Checks one value against a param's type and enum, converting text where the type allows it. */
+/**
+ * Checks one value against a param's type, the value limits (`src/domain/limits.ts`) and the enum,
+ * converting text where the type allows it.
+ */
 export function coerceParamValue(spec: ParamConstraint, value: unknown): ParamCoercion {
   const coerced = coerceByType(spec.type, value);
-  if (!coerced.ok || spec.enum === undefined) return coerced;
+  if (!coerced.ok) return coerced;
+  const limited = checkValueLimits(coerced.value);
+  if (limited !== undefined) return { ok: false, message: describeLimitProblem(limited) };
+  if (spec.enum === undefined) return coerced;
   const text = typeof coerced.value === 'string' ? coerced.value : JSON.stringify(coerced.value);
   if (spec.enum.includes(text)) return coerced;
   return { ok: false, message: `expected one of ${spec.enum.join(', ')}, got ${describeValue(coerced.value)}` };
@@ -131,6 +138,11 @@ function coerceList(value: unknown): ParamCoercion | undefined {
     } else {
       candidate = text === '' ? [] : text.split(',').map((item) => item.trim());
     }
+  }
+  // A list over the limits is handed back unchecked for coerceParamValue to refuse with where and which
+  // limit: zod's recursive walk would exhaust the stack on a list nested deep enough.
+  if (Array.isArray(candidate) && checkValueLimits(candidate as JsonValue[]) !== undefined) {
+    return { ok: true, value: candidate as JsonValue[] };
   }
   const parsed = JsonList.safeParse(candidate);
   return parsed.success ? { ok: true, value: parsed.data as JsonValue[] } : undefined;

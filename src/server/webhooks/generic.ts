@@ -7,9 +7,10 @@ import type { FastifyInstance } from 'fastify';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { genericAlerts } from '../../alerts/generic.js';
 import { verifySignature } from '../../alerts/signature.js';
+import { jsonDeeperThan, MAX_JSON_DEPTH } from '../../domain/limits.js';
 import type { JsonValue } from '../../domain/plan.js';
 import type { Actor } from '../../domain/state.js';
-import { ApiError, ApiErrorCode, errorResponses } from '../errors.js';
+import { ApiError, ApiErrorCode, deepBodyError, errorResponses } from '../errors.js';
 import { noteIncident } from './alertmanager.js';
 import { deliverAlerts, type WebhookServices } from './deliveries.js';
 import { WebhookAnswerSchema } from './schemas.js';
@@ -98,8 +99,10 @@ export async function registerGenericReceiver(
 }
 
 function parseJson(raw: Buffer): JsonValue {
+  const text = raw.toString('utf8');
+  if (jsonDeeperThan(text, MAX_JSON_DEPTH)) throw deepBodyError();
   try {
-    return JSON.parse(raw.toString('utf8')) as JsonValue;
+    return JSON.parse(text) as JsonValue;
   } catch {
     throw new ApiError(400, ApiErrorCode.InvalidInput, 'the request body is not valid JSON');
   }
