@@ -5,6 +5,7 @@
  */
 import { CancellationScope } from '@temporalio/workflow';
 import type { CompensationRecord } from '../src/domain/state.js';
+import { own } from '../src/domain/own.js';
 import { describeFailure } from './failures.js';
 import { runAction } from './kinds/action.js';
 import { now, type IncidentRun } from './run.js';
@@ -35,7 +36,7 @@ export class CompensationStack {
   }
 
   private async runOne(id: string, forStep: string): Promise<CompensationRecord> {
-    const step = this.run.plan.compensations[id];
+    const step = own(this.run.plan.compensations, id);
     if (!step)
       return {
         id,

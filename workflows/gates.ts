@@ -8,6 +8,7 @@ import { ApplicationFailure, condition } from '@temporalio/workflow';
 import { ErrorCode } from '../src/domain/errors.js';
 import type { RoleRef } from '../src/domain/plan.js';
 import type { Actor } from '../src/domain/state.js';
+import { hasOwn, own } from '../src/domain/own.js';
 import { now, type IncidentRun } from './run.js';
 
 export type GateKind = 'task' | 'decision' | 'approval';
@@ -63,7 +64,8 @@ export class GateBook {
   findDecision<C>(decision: string): Gate<C> {
     const step = this.run.decisionSteps.get(decision);
     if (step === undefined) refuse(ErrorCode.NotFound, `No decision ${decision} in this incident`);
-    if (this.run.state.decisions[decision]) refuse(ErrorCode.Conflict, `Decision ${decision} was already recorded`);
+    if (hasOwn(this.run.state.decisions, decision))
+      refuse(ErrorCode.Conflict, `Decision ${decision} was already recorded`);
     return this.find<C>('decision', step);
   }
 
@@ -103,7 +105,7 @@ export async function waitForGate(run: IncidentRun, gate: Gate<unknown>, plan: W
     events.push({ at: started + dueMs, fire: () => markOverdue(run, gate) });
   }
   for (const role of plan.escalationRoles) {
-    const spec = run.plan.roles[role];
+    const spec = own(run.plan.roles, role);
     if (spec?.escalateTo !== undefined && spec.afterMs !== undefined) {
       const target = spec.escalateTo;
       events.push({ at: started + spec.afterMs, fire: () => escalate(run, gate, [role], target) });

@@ -18,6 +18,7 @@ import {
 import { ErrorCode } from '../src/domain/errors.js';
 import { STATUS_ATTRIBUTE } from '../src/domain/search-attributes.js';
 import { forEachStep, type JsonObject, type JsonValue, type Plan, type StepPlan } from '../src/domain/plan.js';
+import { own } from '../src/domain/own.js';
 import {
   SYSTEM_ACTOR,
   type Actor,
@@ -155,7 +156,7 @@ export class IncidentRun {
 
   /** The members of a role, for reminders and escalations. */
   membersOf(role: string): string[] {
-    return [...(this.plan.roles[role]?.members ?? [])];
+    return [...(own(this.plan.roles, role)?.members ?? [])];
   }
 
   /** What expressions see right now. */

@@ -12,6 +12,7 @@ import {
   ExpressionBudgetError,
   limitExpressionCost,
 } from '../domain/expression-cost.js';
+import { celJson } from '../domain/expressions.js';
 import type { JsonValue } from '../domain/plan.js';
 
 /** What an expression must produce: a condition, a string, or any value (params). */
@@ -63,7 +64,7 @@ export function compileAlertExpression(expression: string): CompiledAlertExpress
   const program = compileBounded(alertEnvironment(), expression);
   return (alert) => {
     try {
-      return toJson(program({ alert }));
+      return toJson(program({ alert: celValue(alert) }));
     } catch (error) {
       throw new AlertExpressionError(expression, firstLine(error), error instanceof ExpressionBudgetError);
     }
@@ -94,6 +95,19 @@ function invalid(expression: string, error: unknown): string {
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : typeof error === 'string' ? error : 'invalid expression';
   return (message.split('\n')[0] ?? message).trim();
+}
+
+/** The CEL form of each alert, converted once however many routes evaluate it. */
+const celValues = new WeakMap<object, unknown>();
+
+/** An alert as CEL sees it (`celJson`: a label or field named `constructor` is a field like any other). */
+function celValue(alert: JsonValue): unknown {
+  if (alert === null || typeof alert !== 'object') return alert;
+  const cached = celValues.get(alert);
+  if (cached !== undefined) return cached;
+  const converted = celJson(alert);
+  celValues.set(alert, converted);
+  return converted;
 }
 
 /** CEL values back to JSON: integers become numbers (or strings beyond 2^53), maps plain objects. */

@@ -12,6 +12,7 @@ import type { SecretResolver } from '../secrets/resolver.js';
 import { deliveryId, deliveryKey, excerpt, redact, settle, type RecipientFailure } from './delivery.js';
 import type { Channel, DeliveryReceipt, OutboundMessage, RecipientDelivery } from './types.js';
 import { webhookBody, type WebhookFormat } from './webhook-payload.js';
+import { own } from '../domain/own.js';
 
 /** One named endpoint (the proposed `channels.webhook.endpoints.<name>` config). */
 export interface WebhookEndpoint {
@@ -68,7 +69,7 @@ export function createWebhookChannel(options: WebhookChannelOptions): Channel {
   const now = options.now ?? Date.now;
 
   async function deliver(message: OutboundMessage, name: string): Promise<RecipientDelivery> {
-    const endpoint = options.endpoints[name];
+    const endpoint = own(options.endpoints, name);
     if (!endpoint) throw new FirebreakError(ErrorCode.InvalidInput, `webhook endpoint "${name}" is not configured`);
     const label = `webhook ${name}`;
     const secrets: string[] = [];

@@ -6,6 +6,7 @@
 import { checkFactValue } from '../domain/values.js';
 import { forEachStep, type JsonValue, type NotifyChannel, type NotifyStep, type Plan } from '../domain/plan.js';
 import type { DecisionRecord, FactRecord, SenderIdentity } from '../domain/state.js';
+import { own } from '../domain/own.js';
 
 /** Who the preview says set the facts and recorded the decisions. */
 export const PREVIEW_ACTOR = 'preview';
@@ -50,7 +51,7 @@ export function readFacts(
   const facts: Record<string, FactRecord> = {};
   const problems: string[] = [];
   for (const [name, raw] of Object.entries(json as Record<string, JsonValue>)) {
-    const spec = plan.facts[name];
+    const spec = own(plan.facts, name);
     if (spec === undefined) {
       problems.push(`fact \`${name}\`: not declared by the runbook (facts: ${declared})`);
       continue;
@@ -91,7 +92,7 @@ export function readDecisions(
     const equals = text.indexOf('=');
     const name = (equals < 0 ? text : text.slice(0, equals)).trim();
     const option = equals < 0 ? undefined : text.slice(equals + 1).trim();
-    const spec = plan.decisions[name];
+    const spec = own(plan.decisions, name);
     if (spec === undefined) {
       problems.push(`decision \`${name}\`: not declared by the runbook (decisions: ${declared})`);
     } else if (spec.options !== undefined && (option === undefined || !spec.options.includes(option))) {
@@ -116,7 +117,7 @@ function decisionStep(plan: Pick<Plan, 'steps'>, name: string): string | undefin
 
 /** The sender, as a run picks it: the first member of the step's `from` role on the roster-resolved plan. */
 export function senderOf(plan: Plan, step: NotifyStep): SenderIdentity | undefined {
-  const first = plan.roles[step.from.role]?.members[0];
+  const first = own(plan.roles, step.from.role)?.members[0];
   return first === undefined ? undefined : personOf(plan, first);
 }
 
@@ -140,7 +141,7 @@ export function recipientsOf(plan: Plan, step: NotifyStep, channel: NotifyChanne
   const found = new Map<string, string>();
   for (const entry of step.to[channel] ?? []) {
     const role = /^role:(.+)$/.exec(entry.trim())?.[1];
-    const members = role === undefined ? [entry.trim()] : (plan.roles[role]?.members ?? []);
+    const members = role === undefined ? [entry.trim()] : (own(plan.roles, role)?.members ?? []);
     const addresses = role === undefined ? members : members.map((member) => personOf(plan, member).email ?? '');
     for (const address of addresses) if (address !== '') found.set(address.toLowerCase(), address);
   }

@@ -13,6 +13,7 @@ import {
   type ExpressionCostOptions,
 } from './expression-cost.js';
 import type { FactType, JsonValue, ParamType } from './plan.js';
+import { own } from './own.js';
 import { placeholderText, type SecretPart, type SecretSlot } from './secret-slots.js';
 
 /** The names a runbook declares, which is all an expression may refer to. */
@@ -292,7 +293,7 @@ export function interpolateText(
 export function secretParamName(decl: ExpressionDeclarations, expression: string): string | undefined {
   const match = /^params\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expression.trim());
   const name = match?.[1];
-  return name !== undefined && decl.params[name]?.type === 'secret' ? name : undefined;
+  return name !== undefined && own(decl.params, name)?.type === 'secret' ? name : undefined;
 }
 
 /** Names of secret params an expression mentions anywhere (used to refuse them outside plain interpolation). */
@@ -310,7 +311,7 @@ function toCelContext(decl: ExpressionDeclarations, scope: ExpressionScope): Rec
   const typed = (values: Record<string, JsonValue>, specs: Record<string, { type: ParamType | FactType }>) => {
     const out: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(values)) {
-      const type = specs[name]?.type;
+      const type = own(specs, name)?.type;
       if (type === undefined || value === null) continue;
       out[name] = toCelValue(type, value);
     }
@@ -318,13 +319,18 @@ function toCelContext(decl: ExpressionDeclarations, scope: ExpressionScope): Rec
   };
   const decisions: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(scope.decisions)) {
-    decisions[name] = decl.decisions[name] ? value : new Date(value);
+    decisions[name] = own(decl.decisions, name) ? value : new Date(value);
   }
   return {
     params: typed(scope.params, decl.params),
     facts: typed(scope.facts, decl.facts),
     decisions,
-    steps: scope.steps,
+    steps: Object.fromEntries(
+      Object.entries(scope.steps).map(([id, step]) => [
+        id,
+        step.output === undefined ? step : { ...step, output: celJson(step.output) },
+      ]),
+    ),
     incident: { ...scope.incident, startedAt: new Date(scope.incident.startedAt) },
   };
 }
@@ -333,7 +339,18 @@ function toCelValue(type: ParamType | FactType, value: JsonValue): unknown {
   if (type === 'integer' && typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
   if (type === 'number' && typeof value === 'number') return value;
   if (type === 'datetime' && typeof value === 'string') return new Date(value);
-  return value;
+  return celJson(value);
+}
+
+/**
+ * JSON as CEL should see it: objects become `Map`s. cel-js tells a map from other objects by its
+ * `constructor` property, so a plain object with a field named `constructor` (in a fact, a param, an
+ * action's output, an alert) would fail every expression that reads it; a `Map` holds only its own keys.
+ */
+export function celJson(value: JsonValue): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(celJson);
+  return new Map(Object.entries(value).map(([key, item]) => [key, celJson(item)]));
 }
 
 /**

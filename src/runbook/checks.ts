@@ -11,6 +11,7 @@ import type { ParsedRunbook } from './parse.js';
 import { checkRoleRef, checkStepList, type CheckOptions, type CheckState } from './step-checks.js';
 import { coerceParamValue } from './trigger-params.js';
 import { forEachRawStep, stepIdAtPath } from './walk.js';
+import { hasOwn } from '../domain/own.js';
 
 export type { CheckOptions } from './step-checks.js';
 
@@ -108,7 +109,7 @@ function checkDeadlines(state: CheckState): void {
     if (ids.has(deadline.id)) state.report([...path, 'id'], `duplicate deadline id \`${deadline.id}\``);
     ids.add(deadline.id);
     const decision = deadline.startsAt.slice('decision:'.length);
-    if (!(decision in decl.expressions.decisions)) {
+    if (!hasOwn(decl.expressions.decisions, decision)) {
       const declared = Object.keys(decl.expressions.decisions).join(', ') || 'none';
       state.report([...path, 'startsAt'], `unknown decision \`${decision}\` (declared decisions: ${declared})`);
     }

@@ -16,6 +16,7 @@ import { roleName } from './schema.js';
 import { isTemplate } from './templates.js';
 import { stepIdAtPath } from './walk.js';
 import { mapZodIssues } from './zod-issues.js';
+import { hasOwn } from '../domain/own.js';
 
 /** What checking a runbook may consult beyond the file itself. */
 export interface CheckOptions {
@@ -40,7 +41,7 @@ export interface CheckState {
 /** Reports a `role:<name>` (or bare role name) that the runbook does not declare. */
 export function checkRoleRef(state: CheckState, path: DocPath, ref: string): void {
   const name = roleName(ref);
-  if (name in state.parsed.parts.roles) return;
+  if (hasOwn(state.parsed.parts.roles, name)) return;
   const declared = Object.keys(state.parsed.parts.roles).join(', ') || 'none';
   state.report(path, `unknown role \`${name}\` (declared roles: ${declared})`);
 }
@@ -111,7 +112,7 @@ function contextFor(state: CheckState, path: DocPath): StepCheckContext {
     report: (relative, message, options) => state.report([...path, ...relative], message, options),
     checkRole: (relative, ref) => checkRoleRef(state, [...path, ...relative], ref),
     checkFact(relative, name) {
-      if (name in parts.facts) return;
+      if (hasOwn(parts.facts, name)) return;
       const declared = Object.keys(parts.facts).join(', ') || 'none';
       state.report([...path, ...relative], `unknown fact \`${name}\` (declared facts: ${declared})`);
     },

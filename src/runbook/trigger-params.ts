@@ -5,6 +5,8 @@
  * secret in workflow history nor reach one the deployment did not declare for the runbook.
  */
 import { z } from 'zod';
+import { checkValueLimits, describeLimitProblem } from '../domain/limits.js';
+import { hasOwn, own } from '../domain/own.js';
 import type { JsonValue, ParamType, Plan } from '../domain/plan.js';
 import { SECRET_NAME, type SecretCatalog } from '../secrets/declared.js';
 import { describeValue } from './issues.js';
@@ -27,17 +29,24 @@ export type ParamCoercion = { ok: true; value: JsonValue } | { ok: false; messag
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 const JsonList = z.array(z.json());
 
-/** Checks one value against a param's type and enum, converting text where the type allows it. */
+/**
+ * Checks one value against a param's type, the value limits (`src/domain/limits.ts`) and the enum,
+ * converting text where the type allows it.
+ */
 export function coerceParamValue(spec: ParamConstraint, value: unknown): ParamCoercion {
   const coerced = coerceByType(spec.type, value);
-  if (!coerced.ok || spec.enum === undefined) return coerced;
+  if (!coerced.ok) return coerced;
+  const limited = checkValueLimits(coerced.value);
+  if (limited !== undefined) return { ok: false, message: describeLimitProblem(limited) };
+  if (spec.enum === undefined) return coerced;
   const text = typeof coerced.value === 'string' ? coerced.value : JSON.stringify(coerced.value);
   if (spec.enum.includes(text)) return coerced;
   return { ok: false, message: `expected one of ${spec.enum.join(', ')}, got ${describeValue(coerced.value)}` };
 }
 
 /**
- * Applies defaults and checks every trigger input against the plan's params; unknown names are errors. A
+ * Applies defaults and checks every trigger input against the plan's params; unknown names are errors,
+ * inherited ones such as `constructor` or `toString` included (only the plan's own params are declared). A
  * secret param's value (given or default) must name a secret that firebreak.yaml declares for this runbook.
  */
 export function validateTriggerParams(
@@ -49,7 +58,7 @@ export function validateTriggerParams(
   const value: Record<string, JsonValue> = {};
   const declared = Object.keys(plan.params);
   for (const name of Object.keys(input)) {
-    if (!(name in plan.params)) {
+    if (!hasOwn(plan.params, name)) {
       issues.push({
         path: `params.${name}`,
         message: `unknown param \`${name}\` (declared: ${declared.join(', ') || 'none'})`,
@@ -57,7 +66,7 @@ export function validateTriggerParams(
     }
   }
   for (const [name, spec] of Object.entries(plan.params)) {
-    const given = input[name];
+    const given = own(input, name);
     if (given === undefined || given === null) {
       if (spec.default !== undefined) value[name] = spec.default;
       else if (spec.required) issues.push({ path: `params.${name}`, message: `missing required param \`${name}\`` });
@@ -139,6 +148,11 @@ function coerceList(value: unknown): ParamCoercion | undefined {
     } else {
       candidate = text === '' ? [] : text.split(',').map((item) => item.trim());
     }
+  }
+  // A list over the limits is handed back unchecked for coerceParamValue to refuse with where and which
+  // limit: zod's recursive walk would exhaust the stack on a list nested deep enough.
+  if (Array.isArray(candidate) && checkValueLimits(candidate as JsonValue[]) !== undefined) {
+    return { ok: true, value: candidate as JsonValue[] };
   }
   const parsed = JsonList.safeParse(candidate);
   return parsed.success ? { ok: true, value: parsed.data as JsonValue[] } : undefined;

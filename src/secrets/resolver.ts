@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
+import { own } from '../domain/own.js';
 
 /** Resolves one secret reference (`env:NAME`, `file:PATH`) to its value. */
 export interface SecretResolver {
@@ -44,7 +45,7 @@ export function createSecretResolver(options: SecretResolverOptions): SecretReso
 
 function fromEnv(reference: string, name: string, env: SecretResolverOptions['env']): string {
   if (!ENV_NAME.test(name)) throw unavailable(reference, 'not a valid environment variable name');
-  const value = env[name];
+  const value = own(env, name);
   // An empty variable is almost always a deployment mistake; sending an empty credential hides it.
   if (value === undefined || value === '') throw unavailable(reference, `environment variable ${name} is not set`);
   return value;

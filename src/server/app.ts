@@ -7,12 +7,13 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler } from 'fastify-type-provider-zod';
 import { ApiConfigSchema } from '../config/schema.js';
+import { jsonDeeperThan, MAX_JSON_DEPTH } from '../domain/limits.js';
 import { rosterMembers, type RosterMember } from '../runbook/roster.js';
 import { ScheduleService } from '../schedules/client.js';
 import { registerAudit } from './audit.js';
 import { registerBearerAuth, type BearerAuth } from './auth.js';
 import type { AppDeps } from './deps.js';
-import { createErrorHandler, notFoundHandler } from './errors.js';
+import { createErrorHandler, deepBodyError, notFoundHandler } from './errors.js';
 import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
 import { ReadAccess } from './read-access.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -63,6 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: api.bodyLimit,
     ...(api.trustProxy === undefined ? {} : { trustProxy: api.trustProxy }),
   });
+  limitJsonDepth(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(createErrorHandler(deps.logger, api.bodyLimit));
@@ -98,6 +100,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { prefix: API_PREFIX },
   );
   return app;
+}
+
+/**
+ * JSON bodies are measured before they are parsed: a body nested deeper than `MAX_JSON_DEPTH` is answered
+ * 400, because schemas and serializers walk values recursively and a deep enough one exhausts the stack.
+ * The parser is fastify's own otherwise (prototype and constructor poisoning refused).
+ */
+function limitJsonDepth(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (jsonDeeperThan(text, MAX_JSON_DEPTH)) {
+      done(deepBodyError(), undefined);
+      return;
+    }
+    // fastify's JSON parser answers through `done` (it returns nothing to wait for).
+    void parse(request, text, done);
+  });
 }
 
 function registerAuthenticatedRoutes(

@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
+import { MAX_JSON_DEPTH } from '../domain/limits.js';
 import type { Logger } from '../logging/logger.js';
 
 /** One problem with a request: where (`params.host`, `query.limit`) and what. */
@@ -56,6 +57,15 @@ export class RequestValidationError extends ApiError {
   constructor(issues: readonly ApiIssue[]) {
     super(400, ApiErrorCode.InvalidInput, describeIssues(issues), issues);
   }
+}
+
+/** The 400 for a JSON body nested deeper than `MAX_JSON_DEPTH`, measured before it is parsed. */
+export function deepBodyError(): ApiError {
+  return new ApiError(
+    400,
+    ApiErrorCode.InvalidInput,
+    `the request body nests lists and objects deeper than the limit of ${MAX_JSON_DEPTH} levels`,
+  );
 }
 
 /** The status each workflow refusal is answered with. */

@@ -7,6 +7,7 @@ import type { MessageContext } from '../domain/notify.js';
 import type { JsonValue } from '../domain/plan.js';
 import type { FactRecord } from '../domain/state.js';
 import { TemplateError } from './errors.js';
+import { own } from '../domain/own.js';
 
 export type { MessageContext } from '../domain/notify.js';
 
@@ -47,7 +48,7 @@ function guard<T extends object>(target: T, path: string, facts: Record<string, 
     has(object, key) {
       if (typeof key !== 'string' || Reflect.has(object, key)) return Reflect.has(object, key);
       const full = path === '' ? key : `${path}.${key}`;
-      if (path === 'facts' && facts[key]?.status === 'suspected') {
+      if (path === 'facts' && own(facts, key)?.status === 'suspected') {
         throw new TemplateError(
           'SUSPECTED_FACT',
           `fact "${key}" is only suspected and cannot render as plain {{${full}}}; use {{fact "${key}"}}, which says it is still under investigation`,

@@ -11,6 +11,7 @@ import { ErrorCode } from '../../src/domain/errors.js';
 import type { ApprovalStep } from '../../src/domain/plan.js';
 import { sha256Hex } from '../../src/domain/sha256.js';
 import type { ApprovalRecord, CastVote, VoteRecord } from '../../src/domain/state.js';
+import { own } from '../../src/domain/own.js';
 import { escalate, refuse, roleNames, waitForGate, type Gate } from '../gates.js';
 import { now, type IncidentRun } from '../run.js';
 import type { ExecutorFor } from './types.js';
@@ -149,7 +150,7 @@ export function escalateWaitingRoles(
   const approvedRoles = new Set(votes.flatMap((vote) => vote.roles));
   let any = false;
   for (const role of roles) {
-    const target = run.plan.roles[role]?.escalateTo;
+    const target = own(run.plan.roles, role)?.escalateTo;
     if (approvedRoles.has(role) || target === undefined) continue;
     escalate(run, gate, [role], target);
     any = true;

@@ -4,6 +4,7 @@ import { ErrorCode } from '../../src/domain/errors.js';
 import type { JsonValue, RunbookStep } from '../../src/domain/plan.js';
 import type { SecretSlot } from '../../src/domain/secret-slots.js';
 import { RUNBOOK_ATTRIBUTE, SEVERITY_ATTRIBUTE, STATUS_ATTRIBUTE } from '../../src/domain/search-attributes.js';
+import { hasOwn } from '../../src/domain/own.js';
 import { checkFactValue } from '../../src/domain/values.js';
 import type { IncidentResult, StartIncident } from '../messages.js';
 import type { IncidentRun } from '../run.js';
@@ -52,7 +53,7 @@ function childParams(run: IncidentRun, step: RunbookStep): Record<string, JsonVa
     if (spec.type === 'secret') {
       // A child's secret is one of this run's secret params passed whole, or a name the runbook file writes
       // literally; never the text of an interpolation, which may hold anything from outside.
-      const written = Object.hasOwn(step.with, name) ? step.with[name] : undefined;
+      const written = hasOwn(step.with, name) ? step.with[name] : undefined;
       const literal = typeof written === 'string' && !written.includes('${{') ? written : undefined;
       const secret = slot === undefined ? literal : wholeSecret(slot);
       if (written !== undefined && secret === undefined)
@@ -67,7 +68,7 @@ function childParams(run: IncidentRun, step: RunbookStep): Record<string, JsonVa
     }
     if (slot !== undefined)
       fail(`child runbook ${step.runbook} param ${name} is not a secret: a secret cannot go there`);
-    let value = Object.hasOwn(given.value, name) ? given.value[name] : spec.default;
+    let value = hasOwn(given.value, name) ? given.value[name] : spec.default;
     if (value === undefined || value === null) {
       if (spec.required) fail(`child runbook ${step.runbook} needs param ${name}`);
       continue;

@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { formatDuration } from '../../src/domain/duration.js';
 import { ErrorCode } from '../../src/domain/errors.js';
+import { hasOwn } from '../../src/domain/own.js';
 import type { CompleteTask } from '../../src/domain/state.js';
 import { recordFact, validateFact } from '../facts.js';
 import { refuse, waitForGate, type Gate } from '../gates.js';
@@ -22,7 +23,7 @@ export const taskExecutor: ExecutorFor<'task'> = {
       validate(command) {
         const given = command.facts ?? {};
         for (const [name, input] of Object.entries(given)) validateFact(run, name, input.value);
-        const missing = step.sets.filter((name) => given[name] === undefined && run.state.facts[name] === undefined);
+        const missing = step.sets.filter((name) => !hasOwn(given, name) && !hasOwn(run.state.facts, name));
         if (missing.length > 0) refuse(ErrorCode.InvalidInput, `Task ${step.id} must establish: ${missing.join(', ')}`);
       },
       apply(command) {

@@ -6,6 +6,7 @@
 import { ErrorCode } from '../../src/domain/errors.js';
 import type { NotifyStep } from '../../src/domain/plan.js';
 import type { ApprovalRecord, CastVote, MessageRecord } from '../../src/domain/state.js';
+import { own } from '../../src/domain/own.js';
 import { refuse, roleNames, type Gate } from '../gates.js';
 import { decideVotes } from '../kinds/approval.js';
 import { now, type IncidentRun } from '../run.js';
@@ -86,7 +87,7 @@ export function messageGate(run: IncidentRun, step: NotifyStep, record: MessageR
 function checkFourEyes(run: IncidentRun, record: MessageRecord, command: CastVote): void {
   const keys = new Set([command.actor.id.toLowerCase(), (command.actor.email ?? '').toLowerCase()]);
   const changed = record.facts.filter((name) => {
-    const setBy = run.state.facts[name]?.setBy;
+    const setBy = own(run.state.facts, name)?.setBy;
     return setBy !== undefined && keys.has(setBy.toLowerCase());
   });
   if (changed.length > 0) {

@@ -8,6 +8,7 @@ import { ErrorCode } from '../../src/domain/errors.js';
 import type { MessageContext } from '../../src/domain/notify.js';
 import type { JsonValue, NotifyChannel, NotifyStep } from '../../src/domain/plan.js';
 import type { FactRecord, SenderIdentity } from '../../src/domain/state.js';
+import { own } from '../../src/domain/own.js';
 import type { IncidentRun } from '../run.js';
 
 /** The person a message is sent as: the first member of the step's `from` role on the frozen roster. */
@@ -71,7 +72,7 @@ export function contextOf(
   const params: Record<string, JsonValue> = {};
   for (const [name, value] of Object.entries(state.params)) {
     // A secret param's value is a reference; it is never rendered (validation refuses templates that try).
-    if (plan.params[name]?.type !== 'secret') params[name] = value;
+    if (own(plan.params, name)?.type !== 'secret') params[name] = value;
   }
   return {
     incident: {
@@ -88,9 +89,7 @@ export function contextOf(
     message: {
       sequence,
       renderedAt: new Date().toISOString(),
-      ...(step.repeat === undefined
-        ? {}
-        : { nextUpdateAt: new Date(Date.now() + step.repeat.everyMs).toISOString() }),
+      ...(step.repeat === undefined ? {} : { nextUpdateAt: new Date(Date.now() + step.repeat.everyMs).toISOString() }),
     },
   };
 }
@@ -106,7 +105,7 @@ export function factsOf(step: NotifyStep): string[] {
 
 /** The `requires` facts that are not confirmed yet. */
 export function unconfirmed(run: IncidentRun, step: NotifyStep): string[] {
-  return step.requires.filter((name) => run.state.facts[name]?.status !== 'confirmed');
+  return step.requires.filter((name) => own(run.state.facts, name)?.status !== 'confirmed');
 }
 
 /** A comparable snapshot of the facts a message depends on. */
@@ -114,14 +113,14 @@ export type FactSnapshot = Map<string, string>;
 
 /** Takes a snapshot of `names` as they are now. */
 export function snapshotFacts(run: IncidentRun, names: readonly string[]): FactSnapshot {
-  return new Map(names.map((name) => [name, signature(run.state.facts[name])]));
+  return new Map(names.map((name) => [name, signature(own(run.state.facts, name))]));
 }
 
 /** The facts among the snapshot's that changed since, each described for the timeline. */
 export function changedFacts(run: IncidentRun, snapshot: FactSnapshot): string[] {
   const changes: string[] = [];
   for (const [name, before] of snapshot) {
-    const fact = run.state.facts[name];
+    const fact = own(run.state.facts, name);
     if (signature(fact) === before) continue;
     changes.push(
       fact === undefined

@@ -22,6 +22,7 @@ import { displayPath } from '../output.js';
 import { findNotifyStep, readDecisions, readFacts, recipientsOf, senderOf } from '../preview-inputs.js';
 import { formatSender, renderChannel } from '../render-message.js';
 import { loadExistingTemplates } from '../templates.js';
+import { own } from '../../domain/own.js';
 
 interface PreviewOptions extends ConfigOptions, JsonOption {
   facts: string;
@@ -165,7 +166,7 @@ async function previewContext(
 
 // A secret param's value is a reference; a run never renders it, and neither does the preview.
 function nonSecret(plan: Plan, params: Record<string, JsonValue>): Record<string, JsonValue> {
-  return Object.fromEntries(Object.entries(params).filter(([name]) => plan.params[name]?.type !== 'secret'));
+  return Object.fromEntries(Object.entries(params).filter(([name]) => own(plan.params, name)?.type !== 'secret'));
 }
 
 async function readJsonFile(deps: CliDeps, file: string): Promise<unknown> {

@@ -5,6 +5,7 @@ import type { DocPath } from '../issues.js';
 import { compact } from '../object.js';
 import { roleName, RoleRef, stepCommonShape, Text } from '../schema.js';
 import { defineKind, type StepCheckContext } from './types.js';
+import { own } from '../../domain/own.js';
 
 const ApprovalStepSchema = z
   .strictObject({
@@ -79,7 +80,7 @@ export function checkTimeout(gate: TimeoutGate, ctx: StepCheckContext, at: DocPa
     ctx.report(at, `\`onTimeout: ${gate.onTimeout}\` needs a \`timeout\` on the step`);
   }
   if (gate.onTimeout === 'escalate') {
-    const escalates = gate.approvers.some((ref) => ctx.roles[roleName(ref)]?.escalateTo !== undefined);
+    const escalates = gate.approvers.some((ref) => own(ctx.roles, roleName(ref))?.escalateTo !== undefined);
     if (!escalates && gate.approvers.length > 0) {
       ctx.report(at, '`onTimeout: escalate` but none of the approver roles declares `escalateTo`');
     }

@@ -5,6 +5,7 @@ import { JsonValue, RunbookId, stepCommonShape } from '../schema.js';
 import { isTemplate, wholeParamReference } from '../templates.js';
 import { coerceParamValue } from '../trigger-params.js';
 import { defineKind, type ChildRunbookInfo, type StepCheckContext } from './types.js';
+import { hasOwn, own } from '../../domain/own.js';
 
 const RunbookStepSchema = z
   .strictObject({
@@ -49,7 +50,7 @@ export const runbookKind = defineKind<RunbookStepInput, RunbookStep>({
 function checkChildParams(step: RunbookStepInput, child: ChildRunbookInfo, ctx: StepCheckContext): void {
   const declared = Object.keys(child.params);
   for (const [name, value] of Object.entries(step.with)) {
-    const spec = child.params[name];
+    const spec = own(child.params, name);
     if (spec === undefined) {
       ctx.report(
         ['with', name],
@@ -68,7 +69,7 @@ function checkChildParams(step: RunbookStepInput, child: ChildRunbookInfo, ctx: 
     if (!coerced.ok) ctx.report(['with', name], `param \`${name}\` of runbook \`${child.id}\`: ${coerced.message}`);
   }
   for (const [name, spec] of Object.entries(child.params)) {
-    if (spec.required && spec.default === undefined && !(name in step.with)) {
+    if (spec.required && spec.default === undefined && !hasOwn(step.with, name)) {
       ctx.report(['with'], `runbook \`${child.id}\` requires param \`${name}\`: give it under \`with\``, { key: true });
     }
   }

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { checkValueLimits } from '../../domain/limits.js';
 import type { CommandResult } from '../../domain/state.js';
 import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
@@ -21,13 +22,18 @@ import {
 
 const Text = (max: number) => z.string().min(1).max(max);
 const FactName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { error: 'expected a fact name' });
+/** A fact's value: any JSON within the value limits, refused with where in the value and which limit. */
+const FactValue = z.json().superRefine((value, ctx) => {
+  const problem = checkValueLimits(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
+});
 
 const CancelBody = z.strictObject({ reason: Text(2000).optional() });
 const TaskBody = z.strictObject({
-  facts: z.record(FactName, z.strictObject({ value: z.json(), confirmed: z.boolean().optional() })).optional(),
+  facts: z.record(FactName, z.strictObject({ value: FactValue, confirmed: z.boolean().optional() })).optional(),
   note: Text(10_000).optional(),
 });
-const SetFactBody = z.strictObject({ name: FactName, value: z.json(), confirmed: z.boolean().optional() });
+const SetFactBody = z.strictObject({ name: FactName, value: FactValue, confirmed: z.boolean().optional() });
 const DecisionBody = z.strictObject({ decision: Text(200), option: Text(200).optional() });
 const VoteBody = z.strictObject({
   vote: z.enum(['approve', 'reject']),

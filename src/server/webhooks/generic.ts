@@ -12,9 +12,10 @@ import {
   SIGNATURE_TOLERANCE_SECONDS,
   verifySignature,
 } from '../../alerts/signature.js';
+import { jsonDeeperThan, MAX_JSON_DEPTH } from '../../domain/limits.js';
 import type { JsonValue } from '../../domain/plan.js';
 import type { Actor } from '../../domain/state.js';
-import { ApiError, ApiErrorCode, errorResponses } from '../errors.js';
+import { ApiError, ApiErrorCode, deepBodyError, errorResponses } from '../errors.js';
 import { FailureLimiter } from '../failure-limiter.js';
 import { noteIncident } from './alertmanager.js';
 import { deliverAlerts, type WebhookAnswer, type WebhookServices } from './deliveries.js';
@@ -124,8 +125,10 @@ function rateLimited(seconds: number, reply: FastifyReply): ApiError {
 }
 
 function parseJson(raw: Buffer): JsonValue {
+  const text = raw.toString('utf8');
+  if (jsonDeeperThan(text, MAX_JSON_DEPTH)) throw deepBodyError();
   try {
-    return JSON.parse(raw.toString('utf8')) as JsonValue;
+    return JSON.parse(text) as JsonValue;
   } catch {
     throw new ApiError(400, ApiErrorCode.InvalidInput, 'the request body is not valid JSON');
   }

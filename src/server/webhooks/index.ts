@@ -17,6 +17,7 @@ import type { WebhookServices } from './deliveries.js';
 import { registerGenericReceiver } from './generic.js';
 import { AlertRecorder } from './recorder.js';
 import { ReplayGuard } from './replay-guard.js';
+import { hasOwn } from '../../domain/own.js';
 
 export { AlertRecorder, type Delivery, type RecordOutcome, type RecorderOptions } from './recorder.js';
 export { GENERIC_WEBHOOK_ACTOR } from './generic.js';
@@ -82,7 +83,7 @@ function checkRoutes(routes: readonly WebhookRoute[], runbooks: AppDeps['runbook
       return;
     }
     for (const name of Object.keys(route.params ?? {})) {
-      if (!(name in loaded.plan.params)) {
+      if (!hasOwn(loaded.plan.params, name)) {
         const declared = Object.keys(loaded.plan.params).join(', ') || 'none';
         problems.push(
           `webhooks.routes[${index}].params.${name}: ${route.runbook} declares no such param (declared: ${declared})`,

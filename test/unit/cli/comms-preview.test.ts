@@ -187,6 +187,16 @@ describe('firebreak comms preview', () => {
     });
   });
 
+  it('refuses a fact or decision named constructor or toString as undeclared, not as inherited', async () => {
+    const inherited = writeFacts('inherited.json', { constructor: { nested: [1] }, toString: 'x' });
+    const result = await preview('update', '--facts', inherited, '--decision', 'valueOf', ...PARAMS);
+    const facts = 'facts: recordsAffected, dataCategories, breachNature, measuresTaken, currentStatus';
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(`  fact \`constructor\`: not declared by the runbook (${facts})`);
+    expect(result.err).toContain(`  fact \`toString\`: not declared by the runbook (${facts})`);
+    expect(result.err).toContain('  decision `valueOf`: not declared by the runbook (decisions: breachConfirmed)');
+  });
+
   it('finds the notify step, and says so when the id names another kind or nothing', async () => {
     expect((await preview('scope', '--facts', 'facts.json', ...PARAMS)).err).toBe(
       'error: step `scope` is a task step, not a notify step (notify steps: update, customers)\n',
