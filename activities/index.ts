@@ -20,6 +20,7 @@ import type { RunbookCatalog } from '../src/runbook/catalog.js';
 import type { RosterMember } from '../src/runbook/roster.js';
 import { renderEmbedded } from '../src/templating/embedded.js';
 import type { SecretResolver } from '../src/secrets/resolver.js';
+import { findCancelRequest, type CancelRequestInput, type CancelRequestResult } from './cancel-request.js';
 import { toActivityFailure } from './failures.js';
 import { prepareAction, runSignal, withFields, type RunActionInput } from './run-action.js';
 import { createScheduledActivities } from './scheduled.js';
@@ -104,6 +105,15 @@ export function createActivities(deps: ActivityDeps) {
      */
     renderMessage(input: RenderMessageInput): Promise<RenderMessageResult> {
       return Promise.resolve(renderEmbedded(input.templates, input.channels, input.context));
+    },
+
+    /** Who asked Temporal directly (UI, CLI) to cancel an incident: the identity in its cancel request. */
+    async cancelRequest(input: CancelRequestInput): Promise<CancelRequestResult> {
+      try {
+        return await findCancelRequest(input);
+      } catch (error) {
+        throw toActivityFailure(error);
+      }
     },
 
     /** Sends exactly the approved parts of one channel of a message to its recipients. */
