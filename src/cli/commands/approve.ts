@@ -33,16 +33,19 @@ export function registerApproveCommand(program: Command, deps: CliDeps): void {
 async function approve(deps: CliDeps, id: string, step: string, options: ApproveOptions): Promise<void> {
   const vote = options.reject === true ? 'reject' : 'approve';
   const client = apiClient(deps, options);
-  // An approval names the text it approves: show it, so the next command approves what was read.
+  // An approval names the text it approves: show it, so the next command approves what was read. For
+  // anything else (no such approval, a message) the server's refusal says why.
   if (vote === 'approve' && options.textHash === undefined) {
     const { incident } = await client.getIncident(id);
     const approval = Object.hasOwn(incident.approvals, step) ? incident.approvals[step] : undefined;
-    if (approval !== undefined)
+    const message = incident.messages !== undefined && Object.hasOwn(incident.messages, step);
+    if (approval !== undefined && !message) {
       deps.out(`${step} asks you to approve:\n  ${approval.text}\n  hash: ${approval.textHash}\n`);
-    throw new CliError(
-      `nothing voted: an approval names the text it approves (firebreak approve ${id} ${step} --text-hash <hash>)`,
-      EXIT.invalid,
-    );
+      throw new CliError(
+        `nothing voted: an approval names the text it approves (firebreak approve ${id} ${step} --text-hash <hash>)`,
+        EXIT.invalid,
+      );
+    }
   }
   const result = await client.vote(id, step, {
     vote,
