@@ -21,6 +21,7 @@ import type { RosterMember } from '../src/runbook/roster.js';
 import { renderEmbedded } from '../src/templating/embedded.js';
 import type { DeclaredSecretResolver, SecretCatalog } from '../src/secrets/declared.js';
 import { createSecretScope } from '../src/secrets/scope.js';
+import { findCancelRequest, type CancelRequestInput, type CancelRequestResult } from './cancel-request.js';
 import { toActivityFailure } from './failures.js';
 import { applySecretSlots, prepareAction, runSignal, withFields, type RunActionInput } from './run-action.js';
 import { createScheduledActivities } from './scheduled.js';
@@ -109,6 +110,15 @@ export function createActivities(deps: ActivityDeps) {
      */
     renderMessage(input: RenderMessageInput): Promise<RenderMessageResult> {
       return Promise.resolve(renderEmbedded(input.templates, input.channels, input.context));
+    },
+
+    /** Who asked Temporal directly (UI, CLI) to cancel an incident: the identity in its cancel request. */
+    async cancelRequest(input: CancelRequestInput): Promise<CancelRequestResult> {
+      try {
+        return await findCancelRequest(input);
+      } catch (error) {
+        throw toActivityFailure(error);
+      }
     },
 
     /** Sends exactly the approved parts of one channel of a message to its recipients. */

@@ -7,7 +7,7 @@
 import { ApplicationFailure, condition } from '@temporalio/workflow';
 import { ErrorCode } from '../src/domain/errors.js';
 import type { RoleRef } from '../src/domain/plan.js';
-import type { Actor } from '../src/domain/state.js';
+import type { Actor, CastVote } from '../src/domain/state.js';
 import { hasOwn, own } from '../src/domain/own.js';
 import { now, type IncidentRun } from './run.js';
 
@@ -83,6 +83,30 @@ export class GateBook {
     }
     return acting;
   }
+}
+
+/** Whether the actor is the person who triggered the incident (by user id or e-mail). */
+export function isRequester(run: IncidentRun, actor: Actor): boolean {
+  const requester = run.input.triggeredBy;
+  const theirs = new Set([requester.id, requester.email ?? ''].map((key) => key.toLowerCase()).filter((k) => k !== ''));
+  return [actor.id, actor.email ?? ''].some((key) => key !== '' && theirs.has(key.toLowerCase()));
+}
+
+/**
+ * Separation of duties: refuses an approving vote by whoever triggered the incident, unless the step
+ * says `allowRequester: true`. A reject vote is always allowed: stopping one's own request is safe.
+ */
+export function refuseRequester(
+  run: IncidentRun,
+  step: string,
+  allowRequester: boolean | undefined,
+  command: CastVote,
+): void {
+  if (allowRequester === true || command.vote !== 'approve' || !isRequester(run, command.actor)) return;
+  refuse(
+    ErrorCode.Forbidden,
+    `${command.actor.id} triggered this incident and may not approve ${step}; someone else must (or the step sets allowRequester: true)`,
+  );
 }
 
 /** Timed things that happen while a gate waits, in addition to the gate being acted on. */

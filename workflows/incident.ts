@@ -9,10 +9,22 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
+  proxyActivities,
   setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
 import { ErrorCode } from '../src/domain/errors.js';
-import type { Actor, CancelIncident, CommandResult, IncidentState, SetFact } from '../src/domain/state.js';
+import type { JsonValue } from '../src/domain/plan.js';
+import {
+  SYSTEM_ACTOR,
+  type Actor,
+  type CancelIncident,
+  type CommandResult,
+  type IncidentState,
+  type SetFact,
+} from '../src/domain/state.js';
 import { registerAlertHandlers } from './alerts.js';
 import { CompensationStack } from './compensations.js';
 import { runDeadlines, settleDeadlines } from './deadlines.js';
@@ -33,13 +45,23 @@ import {
 } from './messages.js';
 import { IncidentRun } from './run.js';
 
+const { cancelRequest } = proxyActivities<Activities>({
+  startToCloseTimeout: 10_000,
+  retry: { maximumAttempts: 3 },
+  summary: 'who cancelled',
+});
+
+/** Who cancelled from Temporal is looked up in the history (issue 10, finding 7). */
+const CANCEL_IDENTITY_PATCH = 'cancel-records-identity';
+
 /** Runs one incident from its frozen plan. Fails with `ABORTED` when a step aborts the run. */
 export async function incidentWorkflow(input: StartIncident): Promise<IncidentResult> {
   const run = new IncidentRun(input);
   const gates = new GateBook(run);
   const compensations = new CompensationStack(run);
   const main = new CancellationScope();
-  registerHandlers(run, gates, main);
+  const cancel: CancelRecord = {};
+  registerHandlers(run, gates, main, cancel);
 
   run.event('incident.started', `${run.plan.title} (runbook ${run.plan.runbookId} v${run.plan.version})`, {
     actor: input.triggeredBy,
@@ -68,8 +90,12 @@ export async function incidentWorkflow(input: StartIncident): Promise<IncidentRe
     run.event('incident.completed', 'All steps finished');
   } catch (error) {
     if (isCancellation(error)) {
+      const by = cancel.by ?? (await cancelledFromTemporal(run));
       run.setStatus('cancelled');
-      run.event('incident.cancelled', 'The incident run was cancelled; compensations were not run');
+      run.event('incident.cancelled', 'The incident run was cancelled; compensations were not run', {
+        actor: by.actor,
+        ...(by.data ? { data: by.data } : {}),
+      });
     } else {
       failure = await abort(run, compensations, error);
     }
@@ -119,8 +145,33 @@ function ignoreCancellation(error: unknown): void {
   if (!isCancellation(error)) throw error;
 }
 
+/** Who cancelled the run, when the cancel came through Firebreak (the `cancelIncident` Update). */
+interface CancelRecord {
+  by?: { actor: Actor; data?: JsonValue };
+}
+
+/**
+ * Who cancelled the run when the cancel came straight from Temporal (its UI, CLI or another client): the
+ * workflow is not told, so an activity reads the identity from the cancel request in the history. Runs
+ * that started before this record `system`, as they did.
+ */
+async function cancelledFromTemporal(run: IncidentRun): Promise<{ actor: Actor | string; data?: JsonValue }> {
+  if (!patched(CANCEL_IDENTITY_PATCH)) return { actor: SYSTEM_ACTOR };
+  const { incidentId } = run.state;
+  try {
+    const request = await CancellationScope.nonCancellable(() =>
+      cancelRequest({ incidentId, runId: workflowInfo().runId }),
+    );
+    const data: JsonValue = { via: 'temporal', ...(request.reason ? { reason: request.reason } : {}) };
+    return { actor: { id: request.identity, source: 'temporal' }, data };
+  } catch (error) {
+    const cause = describeFailure(error);
+    return { actor: { id: 'temporal', source: 'temporal' }, data: { via: 'temporal', lookupFailed: cause.message } };
+  }
+}
+
 /** Wires the query and every Update. Validators refuse before anything reaches history. */
-function registerHandlers(run: IncidentRun, gates: GateBook, main: CancellationScope): void {
+function registerHandlers(run: IncidentRun, gates: GateBook, main: CancellationScope, cancel: CancelRecord): void {
   setHandler(stateQuery, (): IncidentState => run.state);
 
   const gateCommand = <C extends { actor: Actor }>(find: (command: C) => Gate<C>) => ({
@@ -166,13 +217,14 @@ function registerHandlers(run: IncidentRun, gates: GateBook, main: CancellationS
     cancelIncidentUpdate,
     (command) => {
       run.event('incident.cancel_requested', `Cancel requested: ${command.reason}`, { actor: command.actor });
+      cancel.by = { actor: command.actor, data: { reason: command.reason } };
       main.cancel();
       return { ok: true, message: 'cancelling' };
     },
     {
       validator: (command: CancelIncident) => {
         requireRunning(run);
-        requireRole(run, command.actor);
+        requireCancelRole(run, command.actor);
         if (typeof command.reason !== 'string' || command.reason.trim() === '') {
           refuse(ErrorCode.InvalidInput, 'A cancel needs a reason');
         }
@@ -183,6 +235,25 @@ function registerHandlers(run: IncidentRun, gates: GateBook, main: CancellationS
 
 function requireRunning(run: IncidentRun): void {
   if (run.state.status !== 'running') refuse(ErrorCode.Conflict, `The incident is ${run.state.status}`);
+}
+
+/**
+ * Who may cancel: the runbook's `cancel.roles`; without them `commander` when the runbook declares it,
+ * else any role holder (drill runbooks with one role).
+ */
+export function cancelRoles(run: IncidentRun): string[] | undefined {
+  if (run.plan.cancel !== undefined) return [...run.plan.cancel.roles];
+  return Object.hasOwn(run.plan.roles, 'commander') ? ['commander'] : undefined;
+}
+
+function requireCancelRole(run: IncidentRun, actor: Actor): void {
+  requireRole(run, actor);
+  const roles = cancelRoles(run);
+  if (roles === undefined || run.rolesOf(actor).some((role) => roles.includes(role))) return;
+  refuse(
+    ErrorCode.Forbidden,
+    `${actor.id} may not cancel this incident: it needs ${roles.map((role) => `role:${role}`).join(' or ')}`,
+  );
 }
 
 function requireRole(run: IncidentRun, actor: Actor): void {

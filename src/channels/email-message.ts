@@ -4,6 +4,7 @@
  * deterministic Message-ID `<sha256(delivery key)@firebreak>`.
  */
 import type Mail from 'nodemailer/lib/mailer/index.js';
+import { EMAIL_ADDRESS } from '../domain/addresses.js';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import { deliveryId, deliveryKey } from './delivery.js';
 import type { OutboundMessage } from './types.js';
@@ -25,8 +26,9 @@ export interface RecipientMail {
 }
 
 // Deliberately loose: the receiving server is the judge of addresses; this only stops header injection
-// and obvious garbage before a connection is opened.
-const ADDRESS = /^[^\s<>@,;"]+@[^\s<>@,;"]+$/;
+// and obvious garbage before a connection is opened. The workflow checks recipients with the same rule
+// when it renders the message for approval; this is the last line.
+const ADDRESS = EMAIL_ADDRESS;
 const ANGLE = /<([^<>]+)>\s*$/;
 
 function invalid(message: string): FirebreakError {

@@ -135,6 +135,8 @@ export interface ApprovalStep extends StepCommon {
   /** Total approvals needed; when absent, one approval from each listed role. */
   quorum?: number;
   onTimeout: OnApprovalTimeout;
+  /** The person who triggered the incident may vote; absent (older plans) means false. */
+  allowRequester?: boolean;
 }
 
 export interface ParallelStep extends StepCommon {
@@ -208,22 +210,20 @@ export interface NotifyStep extends StepCommon {
   quorum?: number;
   /** Facts that must be confirmed before the message is rendered for approval. */
   requires: string[];
-  /** The person who last set a fact the message uses may not approve it. */
+  /**
+   * The person who last set a fact the message uses may not approve it, nor the person who supplied the
+   * params it uses (the trigger params: whoever triggered the incident).
+   */
   fourEyes: boolean;
+  /** The person who triggered the incident may approve the message; absent (older plans) means false. */
+  allowRequester?: boolean;
   onTimeout: OnApprovalTimeout;
   repeat?: NotifyRepeatPlan;
   templates: MessageTemplates;
 }
 
 export type StepPlan =
-  | ActionStep
-  | TaskStep
-  | DecisionStep
-  | ApprovalStep
-  | NotifyStep
-  | ParallelStep
-  | RunbookStep
-  | WaitStep;
+  ActionStep | TaskStep | DecisionStep | ApprovalStep | NotifyStep | ParallelStep | RunbookStep | WaitStep;
 export type StepKind = StepPlan['kind'];
 export const STEP_KINDS: readonly StepKind[] = [
   'action',
@@ -255,6 +255,8 @@ export interface Plan {
   deadlines: DeadlinePlan[];
   steps: StepPlan[];
   compensations: Record<string, ActionStep>;
+  /** Who may cancel a run; absent: `commander` when the runbook declares it, else any role holder. */
+  cancel?: { roles: string[] };
   source: { file: string };
   /**
    * People on the roster by id (name and e-mail), filled at trigger time with the roles, so a message's

@@ -98,6 +98,12 @@ function checkRoles(state: CheckState): void {
       });
     }
   }
+  const seen = new Set<string>();
+  state.parsed.parts.cancel?.roles.forEach((ref, index) => {
+    checkRoleRef(state, ['cancel', 'roles', index], ref);
+    if (seen.has(ref)) state.report(['cancel', 'roles', index], `${ref} is listed twice`);
+    seen.add(ref);
+  });
 }
 
 function checkDeadlines(state: CheckState): void {

@@ -66,6 +66,7 @@ export function compilePlan(parsed: ValidRunbook, childPlan: (id: string) => Pla
     deadlines: runbook.deadlines.map(compileDeadline),
     steps: compileSteps(runbook.steps, ['steps']),
     compensations: compensations as Plan['compensations'],
+    cancel: runbook.cancel === undefined ? undefined : { roles: runbook.cancel.roles.map(roleName) },
     source: { file: source.file },
   });
   return deepFreeze(plan);

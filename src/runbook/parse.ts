@@ -8,7 +8,7 @@ import { FACT_TYPES, PARAM_TYPES, type FactType, type ParamType } from '../domai
 import { describeValue, type DocPath, type Issue } from './issues.js';
 import { ActionStepSchema, type ActionStepInput } from './kinds/action.js';
 import { kindKeysOf, NESTED_STEP_KEYS, STEP_KIND_REGISTRY, StepSchema, type AuthoringStep } from './kinds/index.js';
-import { RunbookSchema, type Runbook } from './runbook-schema.js';
+import { CancelSpec, RunbookSchema, type Runbook } from './runbook-schema.js';
 import {
   DeadlineSpec,
   FactSpec,
@@ -28,6 +28,8 @@ export interface RunbookParts {
   roles: Record<string, RoleSpec>;
   facts: Record<string, Fact>;
   deadlines: (DeadlineSpec | undefined)[];
+  /** `cancel:`, when written and valid. */
+  cancel?: CancelSpec | undefined;
   steps: (AuthoringStep | undefined)[];
   compensations: (ActionStepInput | undefined)[];
 }
@@ -107,6 +109,7 @@ function salvage(raw: unknown): RunbookParts {
       (value) => ({ type: typeOf(value, FACT_TYPES) }),
     ),
     deadlines: salvageList(doc.deadlines, (value) => DeadlineSpec.safeParse(value)),
+    cancel: CancelSpec.safeParse(doc.cancel).data,
     steps: salvageList(doc.steps, (value) => StepSchema.safeParse(value)),
     compensations: salvageList(doc.compensations, (value) => ActionStepSchema.safeParse(value)),
   };

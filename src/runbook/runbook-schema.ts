@@ -12,6 +12,7 @@ import {
   Identifier,
   ParamSpec,
   RoleName,
+  RoleRef,
   RoleSpec,
   RunbookId,
   Severity,
@@ -20,6 +21,19 @@ import {
 
 /** The only format version this release reads. */
 export const API_VERSION = 'firebreak/v1';
+
+/** `cancel:` who may cancel a run of the runbook through Firebreak (the API and the CLI). */
+export const CancelSpec = z
+  .strictObject({
+    roles: z
+      .array(RoleRef)
+      .min(1, { error: 'name at least one role that may cancel' })
+      .meta({ description: 'Roles whose members may cancel a run.' }),
+  })
+  .meta({
+    description: 'Who may cancel a run. Without it: role:commander when the runbook declares it, else any role holder.',
+  });
+export type CancelSpec = z.infer<typeof CancelSpec>;
 
 /** A runbook file as written. */
 export const RunbookSchema = z
@@ -43,6 +57,7 @@ export const RunbookSchema = z
     roles: z.record(RoleName, RoleSpec).default({}).meta({ description: 'Who acts; members merge with the roster.' }),
     facts: z.record(Identifier, FactSpec).default({}).meta({ description: 'What responders must establish.' }),
     deadlines: z.array(DeadlineSpec).default([]).meta({ description: 'Clocks that start from a recorded decision.' }),
+    cancel: CancelSpec.optional(),
     steps: z.array(StepSchema).min(1, { error: 'a runbook needs at least one step' }),
     compensations: z.array(ActionStepSchema).default([]).meta({
       description: 'Action steps run in reverse order of registration when a run aborts.',

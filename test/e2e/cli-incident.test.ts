@@ -48,6 +48,7 @@ steps:
     title: Approve rebuild
     approval: Rebuild \${{ params.host }}
     approvers: [role:commander]
+    allowRequester: true # the dev admin triggers and approves
   - { id: wrap-up, title: Wrap up, task: Write it up, assignee: role:commander }
 `;
 
@@ -159,8 +160,14 @@ describe('an incident driven by the CLI against firebreak dev', () => {
     expect(wrongOption.code).toBe(2);
     expect((await cli('decide', id, 'scope', '--option', 'contained')).code).toBe(0);
 
-    await until(id, waiting('approve'));
-    expect((await cli('approve', id, 'approve', '--comment', 'go')).code).toBe(0);
+    const asked = await until(id, waiting('approve'));
+    // Without --text-hash, approve shows the text and its hash and votes nothing.
+    const refusedVote = await cli('approve', id, 'approve', '--comment', 'go');
+    expect(refusedVote.code).toBe(2);
+    expect(refusedVote.out).toContain('Rebuild web-1');
+    const textHash = asked.approvals.approve?.textHash ?? '';
+    expect(refusedVote.out).toContain(textHash);
+    expect((await cli('approve', id, 'approve', '--text-hash', textHash, '--comment', 'go')).code).toBe(0);
 
     await until(id, waiting('wrap-up'));
     expect((await cli('task', 'complete', id, 'wrap-up')).code).toBe(0);

@@ -243,13 +243,14 @@ describe('409: the run refuses in its current state', () => {
     expect(again.json()).toEqual({
       error: { status: 409, code: 'CONFLICT', message: 'Step scope is not waiting for a task (it is succeeded)' },
     });
-    await waitForStep(env.incidents, id, 'destroy', 'waiting');
-    const vote = { method: 'POST', url: `/api/v1/incidents/${id}/approvals/destroy`, payload: { vote: 'approve' } };
-    expect((await api.call('alice', vote)).statusCode).toBe(200);
-    const twice = await api.call('alice', vote);
+    const { textHash } = (await waitForStep(env.incidents, id, 'destroy', 'waiting')).approvals.destroy!;
+    const url = `/api/v1/incidents/${id}/approvals/destroy`;
+    const vote = { method: 'POST', url, payload: { vote: 'approve', textHash } } as const;
+    expect((await api.call('bob', vote)).statusCode).toBe(200);
+    const twice = await api.call('bob', vote);
     expect(twice.statusCode).toBe(409);
     expect(twice.json()).toEqual({
-      error: { status: 409, code: 'CONFLICT', message: 'alice already voted on destroy' },
+      error: { status: 409, code: 'CONFLICT', message: 'bob already voted on destroy' },
     });
   });
 });

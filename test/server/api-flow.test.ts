@@ -46,6 +46,7 @@ steps:
     title: Destroy the host
     approval: Destroy \${{ params.host }}
     approvers: [role:commander, role:security]
+    allowRequester: true # alice triggers and approves as commander
 `;
 
 const hold = `

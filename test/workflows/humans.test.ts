@@ -259,7 +259,7 @@ ${extra}
     });
     // erin holds both roles but counts once: still pending.
     expect((await env.incidents.state(id)).approvals.approve?.status).toBe('pending');
-    await env.incidents.vote(id, { actor: bob, step: 'approve', vote: 'approve' });
+    await env.incidents.vote(id, { actor: bob, step: 'approve', vote: 'approve', textHash: record.textHash });
     const result = await env.incidents.result(id);
     expect(result.steps).toEqual({ approve: 'succeeded', rebuild: 'succeeded' });
     const state = await env.incidents.state(id);
@@ -272,9 +272,9 @@ ${extra}
 
   it('approves on a quorum and fails the step on a reject vote', async () => {
     const quorum = await env.trigger(env.compile(approval('    quorum: 2')));
-    await waitForStep(env.incidents, quorum, 'approve', 'waiting');
-    await env.incidents.vote(quorum, { actor: bob, step: 'approve', vote: 'approve' });
-    await env.incidents.vote(quorum, { actor: frank, step: 'approve', vote: 'approve' });
+    const { textHash } = (await waitForStep(env.incidents, quorum, 'approve', 'waiting')).approvals.approve!;
+    await env.incidents.vote(quorum, { actor: bob, step: 'approve', vote: 'approve', textHash });
+    await env.incidents.vote(quorum, { actor: frank, step: 'approve', vote: 'approve', textHash });
     expect((await env.incidents.result(quorum)).steps.approve).toBe('succeeded');
 
     const rejected = await env.trigger(env.compile(approval('')));
@@ -308,21 +308,22 @@ steps:
     title: Legal sign-off
     approval: Publish the statement
     approvers: [role:commander, role:legal]
+    allowRequester: true # alice triggers and approves as commander
     timeout: 2s
     onTimeout: escalate
 `);
     const id = await env.trigger(plan);
-    await waitForStep(env.incidents, id, 'sign-off', 'waiting');
-    await env.incidents.vote(id, { actor: alice, step: 'sign-off', vote: 'approve' });
-    expect((await refusal(env.incidents.vote(id, { actor: dave, step: 'sign-off', vote: 'approve' }))).code).toBe(
-      'FORBIDDEN',
-    );
+    const { textHash } = (await waitForStep(env.incidents, id, 'sign-off', 'waiting')).approvals['sign-off']!;
+    await env.incidents.vote(id, { actor: alice, step: 'sign-off', vote: 'approve', textHash });
+    expect(
+      (await refusal(env.incidents.vote(id, { actor: dave, step: 'sign-off', vote: 'approve', textHash }))).code,
+    ).toBe('FORBIDDEN');
     const escalated = await waitForState(env.incidents, id, (s) => s.approvals['sign-off']?.escalated === true);
     expect(escalated.timeline.find((e) => e.type === 'escalated')).toMatchObject({
       message: 'sign-off escalated from role:legal to role:ciso',
       data: { from: ['legal'], to: 'ciso', notify: ['dave', 'dave@example.com'] },
     });
-    await env.incidents.vote(id, { actor: dave, step: 'sign-off', vote: 'approve' });
+    await env.incidents.vote(id, { actor: dave, step: 'sign-off', vote: 'approve', textHash });
     expect((await env.incidents.result(id)).steps['sign-off']).toBe('succeeded');
     const state = await env.incidents.state(id);
     expect(state.approvals['sign-off']?.votes.map((v) => [v.voter, v.roles])).toEqual([
@@ -358,7 +359,7 @@ steps:
 });
 
 describe('cancel', () => {
-  it('cancels a waiting incident for a role holder, with a reason, and refuses outsiders', async () => {
+  it('cancels a waiting incident for the commander, with a reason, and refuses outsiders', async () => {
     const id = await env.trigger(
       env.compile(`
 apiVersion: firebreak/v1

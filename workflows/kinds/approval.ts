@@ -12,7 +12,7 @@ import type { ApprovalStep } from '../../src/domain/plan.js';
 import { sha256Hex } from '../../src/domain/sha256.js';
 import type { ApprovalRecord, CastVote, VoteRecord } from '../../src/domain/state.js';
 import { own } from '../../src/domain/own.js';
-import { escalate, refuse, roleNames, waitForGate, type Gate } from '../gates.js';
+import { escalate, refuse, refuseRequester, roleNames, waitForGate, type Gate } from '../gates.js';
 import { now, type IncidentRun } from '../run.js';
 import type { ExecutorFor } from './types.js';
 
@@ -44,9 +44,17 @@ export const approvalExecutor: ExecutorFor<'approval'> = {
         if (record.votes.some((vote) => vote.voter === command.actor.id)) {
           refuse(ErrorCode.Conflict, `${command.actor.id} already voted on ${step.id}`);
         }
+        // An approval binds to the text it approves: a vote that names none approves nothing in particular.
+        if (command.vote === 'approve' && command.textHash === undefined) {
+          refuse(
+            ErrorCode.InvalidInput,
+            `An approval of ${step.id} must name the text it approves: give its textHash (approvals.${step.id}.textHash of the incident)`,
+          );
+        }
         if (command.textHash !== undefined && command.textHash !== record.textHash) {
           refuse(ErrorCode.Conflict, `The text of ${step.id} is not the one this vote was cast on`);
         }
+        refuseRequester(run, step.id, step.allowRequester, command);
       },
       apply(command, actingRoles) {
         const roles = [...new Set(actingRoles.map((role) => gate.standIns.get(role) ?? role))];

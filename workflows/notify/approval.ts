@@ -1,15 +1,17 @@
 /**
  * The approval of a message: a `castVote` gate bound to the message's fingerprint. A vote must name the
- * fingerprint of the exact text it approves; with `fourEyes`, the person who last set a fact the message
- * uses cannot approve it. Votes are mirrored into `state.approvals` so every approval view shows them.
+ * fingerprint of the exact text it approves. Whoever triggered the incident cannot approve it unless the
+ * step says `allowRequester: true`; with `fourEyes`, neither can the person who last set a fact the message
+ * uses, nor whoever supplied a param it uses (the trigger params: the requester, whatever allowRequester says). Votes are mirrored into `state.approvals` so every approval view shows them.
  */
 import { ErrorCode } from '../../src/domain/errors.js';
 import type { NotifyStep } from '../../src/domain/plan.js';
 import type { ApprovalRecord, CastVote, MessageRecord } from '../../src/domain/state.js';
 import { own } from '../../src/domain/own.js';
-import { refuse, roleNames, type Gate } from '../gates.js';
+import { isRequester, refuse, refuseRequester, roleNames, type Gate } from '../gates.js';
 import { decideVotes } from '../kinds/approval.js';
 import { now, type IncidentRun } from '../run.js';
+import { paramsOf } from './compose.js';
 
 /** The gate approvers vote through. `decision()` tells the message loop what the votes add up to. */
 export interface MessageGate extends Gate<CastVote> {
@@ -48,7 +50,8 @@ export function messageGate(run: IncidentRun, step: NotifyStep, record: MessageR
       if (record.votes.some((vote) => vote.voter === command.actor.id)) {
         refuse(ErrorCode.Conflict, `${command.actor.id} already voted on this version of ${step.id}`);
       }
-      if (step.fourEyes && command.vote === 'approve') checkFourEyes(run, record, command);
+      refuseRequester(run, step.id, step.allowRequester, command);
+      if (step.fourEyes && command.vote === 'approve') checkFourEyes(run, step, record, command);
     },
     apply(command, actingRoles) {
       const roles = [...new Set(actingRoles.map((role) => gate.standIns.get(role) ?? role))];
@@ -84,7 +87,15 @@ export function messageGate(run: IncidentRun, step: NotifyStep, record: MessageR
   return gate;
 }
 
-function checkFourEyes(run: IncidentRun, record: MessageRecord, command: CastVote): void {
+function checkFourEyes(run: IncidentRun, step: NotifyStep, record: MessageRecord, command: CastVote): void {
+  // Params are supplied at trigger time, so whoever triggered the incident supplied them all.
+  const params = paramsOf(step);
+  if (params.length > 0 && isRequester(run, command.actor)) {
+    refuse(
+      ErrorCode.Forbidden,
+      `Four-eyes rule: ${command.actor.id} supplied the params ${params.join(', ')} (they triggered the incident), which this message uses; someone else must approve it`,
+    );
+  }
   const keys = new Set([command.actor.id.toLowerCase(), (command.actor.email ?? '').toLowerCase()]);
   const changed = record.facts.filter((name) => {
     const setBy = own(run.state.facts, name)?.setBy;

@@ -4,6 +4,7 @@
  * and which facts it depends on (so a change to one of them can void the approvals).
  */
 import { ApplicationFailure } from '@temporalio/workflow';
+import { emailAddressProblem } from '../../src/domain/addresses.js';
 import { ErrorCode } from '../../src/domain/errors.js';
 import type { MessageContext } from '../../src/domain/notify.js';
 import type { JsonValue, NotifyChannel, NotifyStep } from '../../src/domain/plan.js';
@@ -34,8 +35,12 @@ function personOf(run: IncidentRun, member: string): SenderIdentity {
   return member.includes('@') ? { id: member, email: member } : { id: member };
 }
 
-/** The recipients of one channel: `${{ }}` interpolated, `role:<name>` expanded to its members' e-mails. */
-export function recipientsOf(run: IncidentRun, step: NotifyStep, channel: NotifyChannel): string[] {
+/**
+ * The recipients of one channel: `${{ }}` interpolated, `role:<name>` expanded to its members' e-mails.
+ * An e-mail recipient that is not one address (a line break, a second address) fails the step here,
+ * before the message is rendered for approval.
+ */
+export function recipientsOf(run: IncidentRun, step: NotifyStep, channel: NotifyChannel, check = true): string[] {
   if (channel === 'statuspage') return [];
   const listed = step.to[channel] ?? [];
   const found = new Map<string, string>();
@@ -43,7 +48,11 @@ export function recipientsOf(run: IncidentRun, step: NotifyStep, channel: Notify
     const text = run.text(entry).trim();
     const role = /^role:(.+)$/.exec(text)?.[1];
     const addresses = role === undefined ? [text] : emailsOfRole(run, role);
-    for (const address of addresses) if (address !== '') found.set(address.toLowerCase(), address);
+    for (const address of addresses) {
+      if (address === '') continue;
+      if (channel === 'email' && check) requireAddress(step, `to.email (${entry})`, address);
+      found.set(address.toLowerCase(), address);
+    }
   }
   if (found.size === 0) {
     throw ApplicationFailure.nonRetryable(
@@ -52,6 +61,26 @@ export function recipientsOf(run: IncidentRun, step: NotifyStep, channel: Notify
     );
   }
   return [...found.values()];
+}
+
+/** The step's Reply-To, interpolated and checked, or undefined when it has none. */
+export function replyToOf(run: IncidentRun, step: NotifyStep, check = true): string | undefined {
+  if (step.replyTo === undefined) return undefined;
+  const text = run.text(step.replyTo).trim();
+  if (!check) return text;
+  // `Name <address>` is allowed here, as in the channel; the name may not break a line either.
+  const bare = /<([^<>]+)>$/.exec(text)?.[1] ?? text;
+  requireAddress(step, `replyTo (${step.replyTo})`, /[\r\n\p{Cc}]/u.test(text) ? text : bare);
+  return text;
+}
+
+function requireAddress(step: NotifyStep, where: string, address: string): void {
+  const problem = emailAddressProblem(address);
+  if (problem === undefined) return;
+  throw ApplicationFailure.nonRetryable(
+    `${step.id}: ${JSON.stringify(address)} in ${where} is not an e-mail address: ${problem}`,
+    ErrorCode.InvalidInput,
+  );
 }
 
 function emailsOfRole(run: IncidentRun, role: string): string[] {
@@ -101,6 +130,17 @@ export function factsOf(step: NotifyStep): string[] {
     .map((path) => path.split('.')[1] ?? '')
     .filter((name) => name !== '');
   return [...new Set([...step.requires, ...used])].sort();
+}
+
+/** The params a message uses: in its templates, its recipients or its reply-to address. */
+export function paramsOf(step: NotifyStep): string[] {
+  const used = step.templates.variables
+    .filter((path) => path.startsWith('params.'))
+    .map((path) => path.split('.')[1] ?? '');
+  const written = [...(step.to.email ?? []), step.replyTo ?? ''];
+  for (const text of written)
+    for (const match of text.matchAll(/\bparams\.([A-Za-z_][A-Za-z0-9_]*)/g)) used.push(match[1] ?? '');
+  return [...new Set(used.filter((name) => name !== ''))].sort();
 }
 
 /** The `requires` facts that are not confirmed yet. */

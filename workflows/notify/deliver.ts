@@ -21,6 +21,7 @@ export async function deliver(
   step: NotifyStep,
   record: MessageRecord,
   approvedAt: FactSnapshot,
+  replyTo: string | undefined,
 ): Promise<void> {
   const { sendMessage } = proxyActivities<Activities>(sendOptions(step));
   record.status = 'sending';
@@ -35,7 +36,7 @@ export async function deliver(
         channel: channel.channel,
         to: channel.recipients,
         from: record.from,
-        ...(step.replyTo === undefined ? {} : { replyTo: run.text(step.replyTo) }),
+        ...(replyTo === undefined ? {} : { replyTo }),
         parts: channel.parts,
         fingerprint,
         idempotencyKey: `${run.state.incidentId}:${step.id}:${record.sequence}:${channel.channel}`,

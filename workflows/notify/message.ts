@@ -4,7 +4,7 @@
  * render again (voiding the votes, and saying why) whenever a fact the message uses changes before it is
  * approved, then send the approved bytes.
  */
-import { ApplicationFailure, condition, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, condition, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import { formatDuration } from '../../src/domain/duration.js';
 import { ErrorCode } from '../../src/domain/errors.js';
@@ -21,6 +21,7 @@ import {
   contextOf,
   factsOf,
   recipientsOf,
+  replyToOf,
   senderOf,
   snapshotFacts,
   unconfirmed,
@@ -34,6 +35,8 @@ const { renderMessage } = proxyActivities<Activities>({
   summary: 'render message',
 });
 
+/** Recipients and Reply-To are checked before the message is rendered for approval (issue 10, finding 7). */
+const CHECK_ADDRESSES_PATCH = 'notify-checks-addresses';
 /** A message loop that keeps re-rendering is stopped rather than allowed to grow the history without end. */
 const MAX_RENDERS = 200;
 /** Template problems no fact can fix: the step fails at once. */
@@ -53,7 +56,13 @@ export async function sendMessageOnce(
 ): Promise<MessageRecord> {
   const { run, gates } = ctx;
   const sender = senderOf(run, step);
-  const recipients = new Map(step.channels.map((channel) => [channel, recipientsOf(run, step, channel)] as const));
+  // Recipients and Reply-To are worked out (and checked) once, before anything is rendered for approval.
+  // Runs that started before the check keep going as they began (they reach the channel's own check).
+  const check = patched(CHECK_ADDRESSES_PATCH);
+  const recipients = new Map(
+    step.channels.map((channel) => [channel, recipientsOf(run, step, channel, check)] as const),
+  );
+  const replyTo = replyToOf(run, step, check);
   const record = newRecord(run, step, options.sequence, sender);
   const gate = options.needsApproval ? messageGate(run, step, record) : undefined;
   const clock = { deadline: step.timeoutMs === undefined ? undefined : Date.now() + step.timeoutMs, escalated: false };
@@ -80,7 +89,7 @@ export async function sendMessageOnce(
       if (gate === undefined) approvedAt = snapshot;
       else if (await approvalRound(ctx, step, record, gate, snapshot, clock)) approvedAt = snapshot;
     }
-    await deliver(run, step, record, approvedAt);
+    await deliver(run, step, record, approvedAt, replyTo);
     return record;
   } catch (error) {
     if (isCancellation(error)) record.status = 'cancelled';

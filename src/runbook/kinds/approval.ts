@@ -16,6 +16,9 @@ const ApprovalStepSchema = z
       .meta({ description: 'Roles whose members may approve; one vote from each by default.' }),
     quorum: z.int().min(1, { error: 'must be at least 1' }).optional(),
     onTimeout: z.enum(['escalate', 'reject', 'abort']).default('reject'),
+    allowRequester: z.boolean().default(false).meta({
+      description: 'Whoever triggered the incident may also approve (refused by default: separation of duties).',
+    }),
   })
   .meta({ id: 'ApprovalStep', description: 'A human gate: approvals from the listed roles.' });
 type ApprovalStepInput = z.infer<typeof ApprovalStepSchema>;
@@ -52,12 +55,14 @@ export const approvalKind = defineKind<ApprovalStepInput, ApprovalStep>({
       approvers: step.approvers.map((ref) => ctx.role(ref)),
       quorum: step.quorum,
       onTimeout: step.onTimeout,
+      allowRequester: step.allowRequester,
     }),
   describe: (step) =>
     [
       `approval by ${step.approvers.map((ref) => `role:${ref.role}`).join(' + ')}`,
       step.quorum !== undefined ? `quorum ${step.quorum}` : undefined,
       `on timeout ${step.onTimeout}`,
+      step.allowRequester === true ? 'requester may approve' : undefined,
     ]
       .filter(Boolean)
       .join('  '),

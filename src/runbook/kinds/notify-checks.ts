@@ -91,6 +91,9 @@ function checkPeople(step: NotifyStepInput, ctx: StepCheckContext): void {
   if (spec.fourEyes) {
     ctx.report(at('fourEyes'), '`fourEyes` needs approvers: without them the message is sent without approval');
   }
+  if (spec.allowRequester) {
+    ctx.report(at('allowRequester'), '`allowRequester` needs approvers: without them nobody approves the message');
+  }
   if (spec.onTimeout !== 'reject') {
     ctx.report(at('onTimeout'), '`onTimeout` applies to the approval, but this message has no approvers');
   }
@@ -181,8 +184,7 @@ const INCIDENT_FIELDS = ['id', 'title', 'severity', 'startedAt', 'runbook', 'run
 const SENDER_FIELDS = ['id', 'name', 'email'];
 const MESSAGE_FIELDS = ['sequence', 'renderedAt', 'nextUpdateAt'];
 const ROOTS = ['incident', 'params', 'facts', 'decisions', 'sender', 'message'];
-const UNAVAILABLE =
-  'which is not available: messages can use incident, params, facts, decisions, sender and message';
+const UNAVAILABLE = 'which is not available: messages can use incident, params, facts, decisions, sender and message';
 
 /** Why a template variable will not be there at render time, or undefined when it will. */
 function variableProblem(variable: string, ctx: StepCheckContext): string | undefined {

@@ -48,10 +48,13 @@ const NotifySpecSchema = z.strictObject({
     .array(Identifier)
     .default([])
     .meta({ description: 'Facts that must be confirmed before the message is rendered for approval.' }),
-  fourEyes: z
-    .boolean()
-    .default(false)
-    .meta({ description: 'Whoever last set a fact the message uses may not approve it.' }),
+  fourEyes: z.boolean().default(false).meta({
+    description:
+      'Whoever last set a fact the message uses, or supplied a param it uses (the trigger params), may not approve it.',
+  }),
+  allowRequester: z.boolean().default(false).meta({
+    description: 'Whoever triggered the incident may also approve (refused by default: separation of duties).',
+  }),
   onTimeout: z.enum(['escalate', 'reject', 'abort']).default('reject'),
   repeat: NotifyRepeatSchema.optional(),
 });

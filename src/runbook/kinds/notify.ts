@@ -35,6 +35,7 @@ export const notifyKind = defineKind<NotifyStepInput, NotifyStep>({
       quorum: spec.quorum,
       requires: [...spec.requires],
       fourEyes: spec.fourEyes,
+      allowRequester: spec.allowRequester,
       onTimeout: spec.onTimeout,
       repeat: spec.repeat === undefined ? undefined : compileRepeat(spec.repeat, ctx),
       templates: embed(spec, ctx),

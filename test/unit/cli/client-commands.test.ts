@@ -257,14 +257,16 @@ describe('commands on an incident', () => {
     });
   });
 
-  it('approve votes approve, or reject with --reject and a comment', async () => {
-    expect((await cli(['approve', 'inc-1', 'rotate'], env)).out).toBe('Voted to approve rotate on incident inc-1\n');
+  it('approve votes approve on the text hash given, or reject with --reject and a comment', async () => {
+    expect((await cli(['approve', 'inc-1', 'rotate', '--text-hash', 'sha256:ab'], env)).out).toBe(
+      'Voted to approve rotate on incident inc-1\n',
+    );
     expect(
       (await cli(['approve', 'inc-1', 'rotate', '--reject', '--comment', 'too early', '--text-hash', 'sha256:cd'], env))
         .out,
     ).toBe('Voted to reject rotate on incident inc-1\n');
     expect(server.requests.map((request) => [request.url, request.body])).toEqual([
-      ['/api/v1/incidents/inc-1/approvals/rotate', { vote: 'approve' }],
+      ['/api/v1/incidents/inc-1/approvals/rotate', { vote: 'approve', textHash: 'sha256:ab' }],
       ['/api/v1/incidents/inc-1/approvals/rotate', { vote: 'reject', comment: 'too early', textHash: 'sha256:cd' }],
     ]);
   });
@@ -276,7 +278,7 @@ describe('commands on an incident', () => {
   });
 
   it('escapes ids in the path', async () => {
-    await cli(['approve', 'inc/1 a', 'step?x'], env);
+    await cli(['approve', 'inc/1 a', 'step?x', '--reject'], env);
     expect(onlyRequest().url).toBe('/api/v1/incidents/inc%2F1%20a/approvals/step%3Fx');
   });
 });

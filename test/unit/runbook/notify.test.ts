@@ -109,6 +109,7 @@ describe('compiling notify steps', () => {
       quorum: 1,
       requires: ['recordsAffected', 'dataCategories'],
       fourEyes: true,
+      allowRequester: false,
       onTimeout: 'escalate',
       repeat: { everyMs: 1_800_000, until: 'close', preApproved: true },
       templates: embedded.value,
@@ -137,6 +138,7 @@ describe('compiling notify steps', () => {
       approvers: [],
       requires: [],
       fourEyes: false,
+      allowRequester: false,
       onTimeout: 'reject',
       repeat: { everyMs: 1_800_000, preApproved: false },
     });
