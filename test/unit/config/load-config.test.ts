@@ -164,6 +164,14 @@ describe('docs/firebreak.example.yaml', () => {
       read: ['ciso'],
       admin: [],
     });
+    expect(result.ok && { ...result.value.secrets }).toEqual({
+      'keys-api': { reference: 'env:KEYS_API_TOKEN' },
+      'registry-token': {
+        reference: 'file:/run/secrets/registry-token',
+        runbooks: ['compromised-container-image'],
+        description: 'pull/push token for the internal registry',
+      },
+    });
     expect(result.ok && Object.keys(result.value.channels?.webhook.endpoints ?? {})).toEqual([
       'ops-bridge',
       'exec-chat',
