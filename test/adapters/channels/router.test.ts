@@ -161,7 +161,14 @@ describe('messageRouterFromConfig with channels.email.smtp', () => {
   const smtpConfig = (port: number, tls?: { ca: string }) =>
     ChannelsConfigSchema.parse({
       email: {
-        smtp: { host: '127.0.0.1', port, auth: { user: 'env:SMTP_USER', pass: 'env:SMTP_PASS' }, timeout: '5s', tls },
+        smtp: {
+          host: '127.0.0.1',
+          port,
+          auth: { user: 'env:SMTP_USER', pass: 'env:SMTP_PASS' },
+          allowPlaintextAuth: true, // the loopback test server has no TLS
+          timeout: '5s',
+          tls,
+        },
       },
     });
 
