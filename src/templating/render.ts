@@ -6,6 +6,7 @@ import { sha256Hex } from '../domain/sha256.js';
 import { CHANNEL_PARTS, isChannel, isHtmlPart, type TemplateCatalog } from './catalog.js';
 import { toRenderData, type MessageContext } from './context.js';
 import { TemplateError } from './errors.js';
+import { filterUnsafeUrls } from './safe-urls.js';
 
 /** The rendered parts of one message on one channel and the fingerprint of exactly those bytes. */
 export interface RenderedMessage {
@@ -44,6 +45,8 @@ export function renderMessage(
       throw asTemplateError(error, template.file);
     }
     if (channel === 'webhook') checkJson(text, template.file);
+    // Escaping keeps a value inside its attribute, but `javascript:` needs no quote: filter link schemes too.
+    if (isHtmlPart(part)) text = filterUnsafeUrls(text);
     parts[part] = part === 'subject' ? singleLine(text, template.file) : text;
   }
   return { parts, fingerprint: fingerprintOf(channel, parts) };

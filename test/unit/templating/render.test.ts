@@ -72,6 +72,79 @@ describe('strict rendering', () => {
   });
 });
 
+describe('links in HTML parts', () => {
+  const unsafe = [
+    'javascript:alert(document.cookie)',
+    'JavaScript:alert(1)',
+    ' \tjava\nscript:alert(1)',
+    'data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==',
+    'vbscript:msgbox(1)',
+    'javascript&colon;alert(1)',
+    'javascript&#58;alert(1)',
+    '&#x6A;avascript:alert(1)',
+    '//evil.example.net/phish',
+    'account/reset',
+  ];
+
+  it.each(unsafe)('never lets %j through an href, src or srcset, whether from a param or a fact', async (url) => {
+    const context = sampleContext();
+    context.params.link = url;
+    context.facts.link = fact('link', url);
+    const catalog = await catalogOf({
+      'm/email.subject.hbs': 'Notice\n',
+      'm/email.text.hbs': 'See {{params.link}}',
+      'm/email.html.hbs': [
+        `<p><a href="{{params.link}}">reset</a> <a title="x>y" HREF='{{facts.link}}'>again</a></p>`,
+        "<img alt='logo' src='{{params.link}}' srcset=\"https://cdn.example.com/a.png 1x, {{params.link}} 2x\">",
+        '<p><a href="{{{params.link}}}">raw</a></p>',
+      ].join('\n'),
+    });
+    const { parts } = renderMessage(catalog, 'm', 'email', context);
+    expect(parts.html).toBe(
+      [
+        `<p><a href="#blocked-unsafe-url">reset</a> <a title="x>y" HREF='#blocked-unsafe-url'>again</a></p>`,
+        `<img alt='logo' src='#blocked-unsafe-url' srcset="#blocked-unsafe-url">`,
+        '<p><a href="#blocked-unsafe-url">raw</a></p>',
+      ].join('\n'),
+    );
+    // The text part is not markup: the value is shown as written, where no client makes it a live link.
+    expect(parts.text).toBe(`See ${url}`);
+  });
+
+  it('filters unquoted attribute values too', async () => {
+    const context = sampleContext();
+    context.params.link = 'javascript:alert(1)';
+    const catalog = await catalogOf({
+      'm/email.subject.hbs': 'Notice\n',
+      'm/email.text.hbs': 'Notice',
+      'm/email.html.hbs': '<a class=x href={{params.link}}>go</a><a href = {{params.link}}>go</a>',
+    });
+    expect(renderMessage(catalog, 'm', 'email', context).parts.html).toBe(
+      '<a class=x href="#blocked-unsafe-url">go</a><a href = "#blocked-unsafe-url">go</a>',
+    );
+  });
+
+  it('keeps http, https and mailto links and in-page fragments as rendered', async () => {
+    const context = sampleContext();
+    context.params.link = 'https://status.example.com/incidents?id=1&ref=mail';
+    const html = [
+      '<a href="{{params.link}}">status</a> <a href="http://example.com">site</a>',
+      '<a href="MAILTO:{{params.supportEmail}}">mail</a> <a href="#what-happened">jump</a>',
+      '<img src="https://cdn.example.com/logo.png" srcset="https://cdn.example.com/a.png 1x, https://cdn.example.com/b.png 2x">',
+    ].join('\n');
+    const catalog = await catalogOf({
+      'm/email.subject.hbs': 'Notice\n',
+      'm/email.text.hbs': 'Notice',
+      'm/email.html.hbs': html,
+    });
+    expect(renderMessage(catalog, 'm', 'email', context).parts.html).toBe(
+      html
+        .replace('{{params.link}}', 'https://status.example.com/incidents?id&#x3D;1&amp;ref&#x3D;mail')
+        .replace('{{params.supportEmail}}', 'privacy@acme.example'),
+    );
+  });
+});
+
 describe('fact helper', () => {
   it('renders a suspected count with its caveat', async () => {
     const catalog = await catalogOf({
