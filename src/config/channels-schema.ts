@@ -108,7 +108,8 @@ const AllowEntry = z.string().superRefine((entry, ctx) => {
   } catch {
     ctx.addIssue({
       code: 'custom',
-      message: 'expected an entry like https://host, https://*.example.com, http://host:* or https://host/path/',
+      message:
+        'expected an entry like https://host, https://*.example.com, http://host:*, https://host/path/ or https://host via 10.0.0.0/8',
     });
   }
 });

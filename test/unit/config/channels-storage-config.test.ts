@@ -142,7 +142,7 @@ channels:
       '10:51 channels.email.smtp.tls.rejectUnauthorized expected true or false, got "maybe"',
       '11:21 channels.email.smtp.auth.user expected a secret reference (env:NAME or file:PATH)',
       '12:16 channels.email.smtp.timeout expected a duration such as 30s, 15m, 4h, 3d or 2w',
-      '14:13 channels.webhook.allow[0] expected an entry like https://host, https://*.example.com, http://host:* or https://host/path/',
+      '14:13 channels.webhook.allow[0] expected an entry like https://host, https://*.example.com, http://host:*, https://host/path/ or https://host via 10.0.0.0/8',
       '15:14 channels.webhook.timeout expected a duration such as 30s, 15m, 4h, 3d or 2w',
       '17:7 channels.webhook.endpoints["-bad"] invalid name `-bad`: must start with a letter or digit: letters, digits, _ . -',
       '18:19 channels.webhook.endpoints.ops.url expected an http(s) URL or a secret reference',
