@@ -3,7 +3,7 @@
  * and a fingerprint over the rendered bytes that approvals bind to.
  */
 import { sha256Hex } from '../domain/sha256.js';
-import { CHANNEL_PARTS, isChannel, isHtmlPart, type TemplateCatalog } from './catalog.js';
+import { CHANNEL_PARTS, isChannel, isHtmlPart, isPublicChannel, type TemplateCatalog } from './catalog.js';
 import { toRenderData, type MessageContext } from './context.js';
 import { TemplateError } from './errors.js';
 import { filterUnsafeUrls } from './safe-urls.js';
@@ -32,7 +32,8 @@ export function renderMessage(
     const known = [...channels.keys()].join(', ');
     throw new TemplateError('UNKNOWN_CHANNEL', `message "${message}" has no channel "${channel}" (has: ${known})`);
   }
-  const data = toRenderData(context);
+  // The status page is public: its templates see no incident id, title or runbook.
+  const data = toRenderData(context, isPublicChannel(channel));
   const parts: Record<string, string> = {};
   for (const part of Object.keys(CHANNEL_PARTS[channel])) {
     const template = templates.get(part);

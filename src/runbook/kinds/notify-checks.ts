@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../../domain/duration.js';
 import type { NotifyChannel } from '../../domain/plan.js';
-import type { TemplateCatalog } from '../../templating/catalog.js';
+import { isPublicChannel, type TemplateCatalog } from '../../templating/catalog.js';
+import { PRIVATE_INCIDENT_FIELDS, privateFieldReason } from '../../templating/context.js';
 import { embedMessage } from '../../templating/embedded.js';
 import { variablesOf } from '../../templating/variables.js';
 import type { DocPath } from '../issues.js';
@@ -175,14 +176,32 @@ function checkVariables(
     const file = fileUsing(templates, message, channels, variable);
     ctx.report(at('message'), `template ${file} uses \`${variable}\`, ${problem}`);
   }
+  checkPublicChannels(message, channels, templates, ctx);
+}
+
+/** A public channel's templates (the status page) may not name the incident or its runbook. */
+function checkPublicChannels(
+  message: string,
+  channels: readonly NotifyChannel[],
+  templates: TemplateCatalog,
+  ctx: StepCheckContext,
+): void {
+  for (const channel of channels.filter(isPublicChannel)) {
+    for (const template of templates.messages.get(message)?.get(channel)?.values() ?? []) {
+      for (const variable of variablesOf(template, templates.partials.asts)) {
+        const [root, field = ''] = variable.split('.');
+        if (root !== 'incident' || !PRIVATE_INCIDENT_FIELDS.includes(field)) continue;
+        ctx.report(at('message'), `template ${template.file} uses \`${variable}\`: ${privateFieldReason(field)}`);
+      }
+    }
+  }
 }
 
 const INCIDENT_FIELDS = ['id', 'title', 'severity', 'startedAt', 'runbook', 'runbook.id', 'runbook.title'];
 const SENDER_FIELDS = ['id', 'name', 'email'];
 const MESSAGE_FIELDS = ['sequence', 'renderedAt', 'nextUpdateAt'];
 const ROOTS = ['incident', 'params', 'facts', 'decisions', 'sender', 'message'];
-const UNAVAILABLE =
-  'which is not available: messages can use incident, params, facts, decisions, sender and message';
+const UNAVAILABLE = 'which is not available: messages can use incident, params, facts, decisions, sender and message';
 
 /** Why a template variable will not be there at render time, or undefined when it will. */
 function variableProblem(variable: string, ctx: StepCheckContext): string | undefined {

@@ -72,6 +72,42 @@ describe('strict rendering', () => {
   });
 });
 
+describe('the public status page', () => {
+  it.each([
+    ['{{incident.id}}', 'incident.id'],
+    ['{{incident.title}}', 'incident.title'],
+    ['{{incident.runbook.id}}', 'incident.runbook'],
+    ['{{#with incident}}{{title}}{{/with}}', 'incident.title'],
+    ['{{lookup incident "id"}}', 'incident.id'],
+  ])('refuses %s in a statuspage template, naming the variable', async (source, variable) => {
+    const catalog = await catalogOf({ 'm/statuspage.md.hbs': `## Update\n\n${source}\n` });
+    const error = (() => {
+      try {
+        renderMessage(catalog, 'm', 'statuspage', sampleContext());
+      } catch (caught) {
+        return caught;
+      }
+      throw new Error('expected rendering to fail');
+    })() as TemplateError;
+    expect(error).toBeInstanceOf(TemplateError);
+    expect(error.code).toBe('PRIVATE_VARIABLE');
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(/statuspage\.md\.hbs: incident\.\w+ is not available on the status page/);
+  });
+
+  it('still renders severity and start on the status page, and everything on the other channels', async () => {
+    const catalog = await catalogOf({
+      'm/statuspage.md.hbs': '{{incident.severity}} since {{date incident.startedAt format="date"}}',
+      'm/chat.text.hbs': '{{incident.id}}: {{incident.title}}',
+    });
+    const context = sampleContext();
+    expect(renderMessage(catalog, 'm', 'statuspage', context).parts.md).toBe('sev1 since 14 March 2025');
+    expect(renderMessage(catalog, 'm', 'chat', context).parts.text).toBe(
+      `${context.incident.id}: ${context.incident.title}`,
+    );
+  });
+});
+
 describe('links in HTML parts', () => {
   const unsafe = [
     'javascript:alert(document.cookie)',
