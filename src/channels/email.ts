@@ -63,10 +63,14 @@ export function classifySmtpError(error: unknown, secrets: readonly string[]): F
   if (code === 'ETLS') {
     // With requireTLS nodemailer stops before AUTH and MAIL FROM: nothing, credentials included, was sent.
     const why = reply === undefined ? 'the TLS handshake failed' : `STARTTLS refused: ${reply}`;
+    // `secrets` holds the resolved credentials: present exactly when AUTH was configured.
+    const sent =
+      secrets.length > 0
+        ? 'nothing was sent, credentials included (channels.email.smtp.allowPlaintextAuth: true allows AUTH without TLS)'
+        : 'nothing was sent (channels.email.smtp.requireTLS)';
     return new FirebreakError(
       status === undefined ? ErrorCode.Transient : ErrorCode.DeliveryRejected,
-      `SMTP server did not secure the connection (${why}); nothing was sent, credentials included ` +
-        '(channels.email.smtp.allowPlaintextAuth: true allows AUTH without TLS)',
+      `SMTP server did not secure the connection (${why}); ${sent}`,
       details,
     );
   }

@@ -190,6 +190,15 @@ describe('email (SMTP) specifics', () => {
     );
     expect(server.authAttempts).toEqual([]);
 
+    // Without credentials, requireTLS alone refuses too, and says which setting did.
+    const plain = await channel({ auth: undefined, allowPlaintextAuth: undefined, requireTLS: true })
+      .send(message)
+      .catch((e: unknown) => e);
+    expect((plain as FirebreakError).message).toMatch(
+      /did not secure the connection .*; nothing was sent \(channels\.email\.smtp\.requireTLS\)$/,
+    );
+    expect(server.messages).toEqual([]);
+
     const receipt = await channel({ allowPlaintextAuth: true }).send(message);
     expect(receipt.status).toBe(250);
     expect(server.authAttempts).toEqual([USER]);
