@@ -1,4 +1,5 @@
 /** Message templates for the commands that load runbooks: which directories, and their problems as issues. */
+import type { SecretCatalog } from '../secrets/declared.js';
 import { existsSync } from 'node:fs';
 import type { ActionCatalog } from '../runbook/action-catalog.js';
 import type { RunbookCatalog } from '../runbook/catalog.js';
@@ -31,8 +32,13 @@ export async function loadRunbooksWithTemplates(
   templateDirs: readonly string[],
   actions: ActionCatalog,
   fallback?: string,
+  secrets?: SecretCatalog,
 ): Promise<RunbookCatalog> {
   const templates = await loadExistingTemplates(templateDirs, fallback);
-  const catalog = await loadRunbookDirs(runbookDirs, { actions, ...(templates && { templates }) });
+  const catalog = await loadRunbookDirs(runbookDirs, {
+    actions,
+    ...(templates && { templates }),
+    ...(secrets && { secrets }),
+  });
   return { ...catalog, issues: [...templateIssues(templates), ...catalog.issues] };
 }

@@ -3,6 +3,7 @@
  * resolved across the set, cycles between runbooks refused, and each valid runbook compiled with its
  * children's plans embedded.
  */
+import type { SecretCatalog } from '../secrets/declared.js';
 import type { Plan } from '../domain/plan.js';
 import type { TemplateCatalog } from '../templating/catalog.js';
 import type { ActionCatalog } from './action-catalog.js';
@@ -44,6 +45,11 @@ export interface CompileOptions {
   templates?: TemplateCatalog;
   /** Compiled plans that `runbook:` steps may name besides the runbooks being loaded. */
   known?: ReadonlyMap<string, Plan>;
+  /**
+   * The secrets the config declares: when given, a secret named in a runbook (a `secret` param's default,
+   * a literal name passed to a child) must be declared for that runbook.
+   */
+  secrets?: SecretCatalog;
 }
 
 interface Entry {
@@ -86,7 +92,12 @@ export function compileRunbook(source: RunbookSource, options: CompileOptions): 
 }
 
 function checkOptions(options: CompileOptions, runbook: CheckOptions['runbook']): CheckOptions {
-  return { actions: options.actions, runbook, ...(options.templates && { templates: options.templates }) };
+  return {
+    actions: options.actions,
+    runbook,
+    ...(options.templates && { templates: options.templates }),
+    ...(options.secrets && { secrets: options.secrets }),
+  };
 }
 
 // A bug in a check must not take the whole set down: it becomes a problem of the one file, visibly.

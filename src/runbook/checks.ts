@@ -82,6 +82,7 @@ function checkParams(state: CheckState): void {
     if (spec.default === undefined) continue;
     const coerced = coerceParamValue(spec, spec.default);
     if (!coerced.ok) state.report(['params', name, 'default'], `default does not fit the param: ${coerced.message}`);
+    else if (spec.type === 'secret') checkSecretName(state, ['params', name, 'default'], coerced.value);
   }
 }
 
@@ -134,4 +135,12 @@ function checkDeadlines(state: CheckState): void {
     if (deadline.when !== undefined) checkCondition(decl, deadline.when, [...path, 'when'], state.report);
     checkTemplates(decl, deadline.title, [...path, 'title'], false, state.report);
   });
+}
+
+/** A secret named in the runbook file must be declared for it, when the config is known. */
+export function checkSecretName(state: CheckState, path: DocPath, name: unknown): void {
+  const { secrets } = state.options;
+  if (secrets === undefined || typeof name !== 'string') return;
+  const problem = secrets.problem(name, state.parsed.parts.id);
+  if (problem !== undefined) state.report(path, problem);
 }

@@ -2,6 +2,7 @@
  * Checks that apply to every step whatever its kind (common fields, `${{ }}` templates, decisions
  * declared twice), then the kind's own reference checks through the context it is given.
  */
+import type { SecretCatalog } from '../secrets/declared.js';
 import type { z } from 'zod';
 import type { TemplateCatalog } from '../templating/catalog.js';
 import type { ActionCatalog } from './action-catalog.js';
@@ -25,6 +26,8 @@ export interface CheckOptions {
   runbook(id: string): ChildRunbookInfo | undefined;
   /** Message templates (for `notify` steps); undefined when none were loaded. */
   templates?: TemplateCatalog;
+  /** The declared secrets, when the config is known: secret names in the runbook are checked against them. */
+  secrets?: SecretCatalog;
 }
 
 /** The state shared by all checks of one runbook. */
@@ -126,6 +129,7 @@ function contextFor(state: CheckState, path: DocPath): StepCheckContext {
     compensationIds: decl.compensationIds,
     factsSet: decl.factsSet,
     ...(state.options.templates === undefined ? {} : { templates: state.options.templates }),
+    ...(state.options.secrets === undefined ? {} : { secrets: state.options.secrets }),
     actions: state.options.actions,
     runbook: (id) => state.options.runbook(id),
     runbookId: parts.id,

@@ -3,6 +3,7 @@
  * data directory, checks the runbooks, runs the worker, prints where to look and what to try, and stops
  * everything cleanly on Ctrl-C. A restart with the same data directory keeps the incidents.
  */
+import { createSecretCatalog } from '../../secrets/declared.js';
 import { ensurePrivateDirSync } from '../../storage/private-files.js';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
@@ -35,7 +36,13 @@ export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
   const templatesHere = path.resolve(deps.cwd, 'templates');
   // Read again for every scheduled run, and by the API when the files change, so both use the runbook as it is then.
   const loadCatalog = () =>
-    loadRunbooksWithTemplates(config.runbooks.dirs, config.templates.dirs, deps.actions, templatesHere);
+    loadRunbooksWithTemplates(
+      config.runbooks.dirs,
+      config.templates.dirs,
+      deps.actions,
+      templatesHere,
+      createSecretCatalog(config.secrets),
+    );
   const catalog = await loadCatalog();
   if (catalog.issues.length > 0) {
     deps.err(formatIssueTable(catalog.issues, deps.cwd));

@@ -2,6 +2,7 @@
  * `firebreak server`: the HTTP API alone, against the Temporal server in the configuration (workers run
  * separately with `firebreak worker`). Refuses to start with invalid runbooks; follows edits afterwards.
  */
+import { createSecretCatalog } from '../../secrets/declared.js';
 import { ensurePrivateDirSync } from '../../storage/private-files.js';
 import path from 'node:path';
 import { createLogger, installTemporalLogging } from '../../logging/logger.js';
@@ -21,7 +22,13 @@ export interface ServerOptions extends ConfigOptions {
 export async function server(deps: CliDeps, options: ServerOptions): Promise<void> {
   const config = loadCliConfig(deps, options);
   // Read again by the API when these files change, so that an edit applies to the next trigger.
-  const loadCatalog = () => loadRunbooksWithTemplates(config.runbooks.dirs, config.templates.dirs, deps.actions);
+  const loadCatalog = () => loadRunbooksWithTemplates(
+      config.runbooks.dirs,
+      config.templates.dirs,
+      deps.actions,
+      undefined,
+      createSecretCatalog(config.secrets),
+    );
   const catalog = await loadCatalog();
   if (catalog.issues.length > 0) {
     deps.err(formatIssueTable(catalog.issues, deps.cwd));

@@ -3,6 +3,7 @@
  * deployments where Temporal runs elsewhere. Checks the search attributes first, since starting an
  * incident fails without them.
  */
+import { createSecretCatalog } from '../../secrets/declared.js';
 import { ensurePrivateDirSync } from '../../storage/private-files.js';
 import path from 'node:path';
 import { configBaseDir } from '../../config/index.js';
@@ -59,7 +60,14 @@ export async function worker(deps: CliDeps, options: WorkerOptions): Promise<voi
       baseDir: configBaseDir(config, deps.cwd),
       dataDir,
       // Read again for every scheduled run, so that a schedule runs the runbook as it is then.
-      runbooks: () => loadRunbooksWithTemplates(config.runbooks.dirs, config.templates.dirs, deps.actions),
+      runbooks: () =>
+        loadRunbooksWithTemplates(
+          config.runbooks.dirs,
+          config.templates.dirs,
+          deps.actions,
+          undefined,
+          createSecretCatalog(config.secrets),
+        ),
     });
     const running = incidentWorker.run();
     logger.info({ address, namespace }, 'worker polling');

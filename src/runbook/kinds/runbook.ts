@@ -67,6 +67,11 @@ function checkChildParams(step: RunbookStepInput, child: ChildRunbookInfo, ctx: 
     }
     const coerced = coerceParamValue(spec, value);
     if (!coerced.ok) ctx.report(['with', name], `param \`${name}\` of runbook \`${child.id}\`: ${coerced.message}`);
+    const problem =
+      coerced.ok && spec.type === 'secret' && typeof coerced.value === 'string'
+        ? ctx.secrets?.problem(coerced.value, child.id)
+        : undefined;
+    if (problem !== undefined) ctx.report(['with', name], `param \`${name}\` of runbook \`${child.id}\`: ${problem}`);
   }
   for (const [name, spec] of Object.entries(child.params)) {
     if (spec.required && spec.default === undefined && !hasOwn(step.with, name)) {

@@ -3,6 +3,7 @@
  * reference checks and its compilation in one file; shared code only ever calls these hooks, so adding a
  * kind never means editing a switch.
  */
+import type { SecretCatalog } from '../../secrets/declared.js';
 import type { z } from 'zod';
 import type { JsonObject, Plan, RoleRef, StepCommon, StepPlan } from '../../domain/plan.js';
 import type { TemplateCatalog } from '../../templating/catalog.js';
@@ -49,6 +50,8 @@ export interface StepCheckContext {
   factsSet: ReadonlySet<string>;
   /** Message templates, for `notify` steps; undefined when none were loaded. */
   templates?: TemplateCatalog;
+  /** The declared secrets, when the config is known. */
+  secrets?: SecretCatalog;
   actions: ActionCatalog;
   /** A loaded runbook by id, or undefined when none is loaded with that id. */
   runbook(id: string): ChildRunbookInfo | undefined;

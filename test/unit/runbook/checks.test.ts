@@ -1,6 +1,8 @@
 /** Checks beyond the schema, on inline runbooks: references, expressions, secrets, kinds. */
 import { describe, expect, it } from 'vitest';
-import { brief, issuesOf, planOf, runbook } from './helpers.js';
+import { compileRunbook } from '../../../src/runbook/catalog.js';
+import { createSecretCatalog, type SecretCatalog } from '../../../src/secrets/declared.js';
+import { brief, issuesOf, planOf, runbook, testActions } from './helpers.js';
 
 // In `runbook(...)`, `steps:` is line 16 and the first step starts on line 17.
 
@@ -237,5 +239,36 @@ describe('expressions', () => {
     const steps =
       '  - { id: a, title: A, action: http.request, with: { method: "${{ params.host }}", url: "${{ params.host }}" } }\n';
     expect(planOf(runbook(steps)).steps[0]).toMatchObject({ with: { method: '${{ params.host }}' } });
+  });
+});
+
+describe('secrets named in the file', () => {
+  const text = `apiVersion: firebreak/v1
+id: inline
+title: Inline
+version: 1
+severity: sev3
+params:
+  token: { type: secret, default: ci-token }
+  other: { type: secret, default: billing-token }
+steps:
+  - { id: a, title: A, action: timeline.note, with: { text: hi } }
+`;
+  const compile = (secrets?: SecretCatalog) =>
+    compileRunbook(
+      { file: 'inline.yaml', bytes: Buffer.from(text) },
+      { actions: testActions, ...(secrets && { secrets }) },
+    );
+
+  it('are checked against the declared secrets when the config is known, and only then', () => {
+    expect(compile().ok).toBe(true);
+    const declared = createSecretCatalog({
+      'ci-token': { reference: 'env:CI_TOKEN' },
+      'billing-token': { reference: 'env:BILLING', runbooks: ['billing'] },
+    });
+    const result = compile(declared);
+    expect(result.ok ? [] : brief(result.issues)).toEqual([
+      '8:35 params.other.default secret `billing-token` is not declared for runbook `inline` (available: ci-token)',
+    ]);
   });
 });
