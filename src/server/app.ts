@@ -143,7 +143,7 @@ function registerAuthenticatedRoutes(
   });
   registerRunbookRoutes(app, deps);
   registerIncidentRoutes(app, deps, roster, reads);
-  registerIncidentCommandRoutes(app, deps);
+  registerIncidentCommandRoutes(app, deps, reads);
   registerMessageRoutes(app, deps, reads);
   registerDrillRoutes(app, deps, reads);
   const schedules = new ScheduleService(deps.temporal.client, deps.temporal.taskQueue);

@@ -175,7 +175,7 @@ describe('403: not permitted', () => {
     expect(allowed.statusCode).toBe(201);
   });
 
-  it("refuses an outsider's vote and leaves the incident as it was", async () => {
+  it("refuses an outsider's vote as if the incident did not exist, and leaves it as it was", async () => {
     const id = await openIncident();
     await api.call('bob', { method: 'POST', url: `/api/v1/incidents/${id}/tasks/scope/complete`, payload: {} });
     await waitForStep(env.incidents, id, 'destroy', 'waiting');
@@ -185,18 +185,20 @@ describe('403: not permitted', () => {
       url: `/api/v1/incidents/${id}/approvals/destroy`,
       payload: { vote: 'approve' },
     });
-    expect(response.statusCode).toBe(403);
+    // A command never confirms that an incident exists to someone who may not read it.
+    expect(response.statusCode).toBe(404);
     expect(response.json()).toEqual({
-      error: { status: 403, code: 'FORBIDDEN', message: 'mallory holds no role in this incident' },
+      error: { status: 404, code: 'NOT_FOUND', message: `no incident ${id}` },
     });
     // Checked before the state is read again: that read is audited too.
     expect(api.audit.entries.at(-1)).toMatchObject({
       user: 'mallory',
       incidentId: id,
       path: `/api/v1/incidents/${id}/approvals/destroy`,
-      status: 403,
+      status: 404,
       outcome: 'refused',
-      code: 'FORBIDDEN',
+      code: 'NOT_FOUND',
+      denied: true,
     });
     expect(await stateOf(id)).toEqual(before);
   });

@@ -3,7 +3,7 @@
  * approval. Each is sent as a Temporal Update carrying the authenticated identity; the run decides
  * whether that identity may act, and its refusals come back as 403, 404, 409 or 400.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { checkValueLimits } from '../../domain/limits.js';
@@ -11,14 +11,8 @@ import type { CommandResult } from '../../domain/state.js';
 import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { errorResponses } from '../errors.js';
-import {
-  BEARER_SECURITY,
-  CommandResponse,
-  ensureIncident,
-  IncidentIdParam,
-  StepIdParam,
-  type ZodRoutes,
-} from './shared.js';
+import type { ReadAccess } from '../read-access.js';
+import { BEARER_SECURITY, CommandResponse, IncidentIdParam, StepIdParam, type ZodRoutes } from './shared.js';
 
 const Text = (max: number) => z.string().min(1).max(max);
 const FactName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { error: 'expected a fact name' });
@@ -55,20 +49,20 @@ function commandSchema(summary: string) {
 }
 
 /** Registers the command routes. Fields left out stay out: Temporal's JSON payloads drop undefined. */
-export function registerIncidentCommandRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function registerIncidentCommandRoutes(app: FastifyInstance, deps: AppDeps, reads: ReadAccess): void {
   const routes = app.withTypeProvider<ZodTypeProvider>();
-  registerCancelAndFacts(routes, deps);
-  registerGates(routes, deps);
+  registerCancelAndFacts(routes, deps, reads);
+  registerGates(routes, deps, reads);
 }
 
-function registerCancelAndFacts(routes: ZodRoutes, deps: AppDeps): void {
+function registerCancelAndFacts(routes: ZodRoutes, deps: AppDeps, reads: ReadAccess): void {
   routes.post(
     '/incidents/:id/cancel',
     { schema: { ...commandSchema('Cancel the incident'), params: IncidentIdParam, body: CancelBody } },
     (request) => {
       const actor = actorOf(request);
       const reason = request.body.reason ?? `cancelled by ${actor.id}`;
-      return run(deps, request.params.id, (id) => deps.incidents.cancel(id, { actor, reason }));
+      return run(reads, request, request.params.id, (id) => deps.incidents.cancel(id, { actor, reason }));
     },
   );
   routes.post(
@@ -76,13 +70,13 @@ function registerCancelAndFacts(routes: ZodRoutes, deps: AppDeps): void {
     { schema: { ...commandSchema('Set a fact'), params: IncidentIdParam, body: SetFactBody } },
     (request) => {
       const command = { actor: actorOf(request), ...request.body };
-      return run(deps, request.params.id, (id) => deps.incidents.setFact(id, command));
+      return run(reads, request, request.params.id, (id) => deps.incidents.setFact(id, command));
     },
   );
 }
 
 /** The routes that act on a human gate: a task, a decision, an approval. */
-function registerGates(routes: ZodRoutes, deps: AppDeps): void {
+function registerGates(routes: ZodRoutes, deps: AppDeps, reads: ReadAccess): void {
   routes.post(
     '/incidents/:id/tasks/:stepId/complete',
     {
@@ -90,7 +84,7 @@ function registerGates(routes: ZodRoutes, deps: AppDeps): void {
     },
     (request) => {
       const command = { actor: actorOf(request), step: request.params.stepId, ...request.body };
-      return run(deps, request.params.id, (id) => deps.incidents.completeTask(id, command));
+      return run(reads, request, request.params.id, (id) => deps.incidents.completeTask(id, command));
     },
   );
   routes.post(
@@ -98,7 +92,7 @@ function registerGates(routes: ZodRoutes, deps: AppDeps): void {
     { schema: { ...commandSchema('Record a decision'), params: IncidentIdParam, body: DecisionBody } },
     (request) => {
       const command = { actor: actorOf(request), ...request.body };
-      return run(deps, request.params.id, (id) => deps.incidents.recordDecision(id, command));
+      return run(reads, request, request.params.id, (id) => deps.incidents.recordDecision(id, command));
     },
   );
   routes.post(
@@ -106,18 +100,22 @@ function registerGates(routes: ZodRoutes, deps: AppDeps): void {
     { schema: { ...commandSchema('Vote on an approval'), params: StepParams, body: VoteBody } },
     (request) => {
       const command = { actor: actorOf(request), step: request.params.stepId, ...request.body };
-      return run(deps, request.params.id, (id) => deps.incidents.vote(id, command));
+      return run(reads, request, request.params.id, (id) => deps.incidents.vote(id, command));
     },
   );
 }
 
-/** Sends a command to an existing incident; the run's refusals are mapped by the error handler. */
+/**
+ * Sends a command to an incident the caller may read; one they may not read answers 404 like an unknown id,
+ * so a command never confirms that an incident exists. The run's refusals are mapped by the error handler.
+ */
 async function run(
-  deps: AppDeps,
+  reads: ReadAccess,
+  request: FastifyRequest,
   incidentId: string,
   send: (incidentId: string) => Promise<CommandResult>,
 ): Promise<CommandResult> {
-  await ensureIncident(deps, incidentId);
+  await reads.authorizeIncident(request, incidentId);
   const result = await send(incidentId);
   return { ok: true, message: result.message };
 }
