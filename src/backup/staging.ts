@@ -17,7 +17,7 @@
  * or touched for a while.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdir, open, readdir, rm, stat, statfs, utimes } from 'node:fs/promises';
+import { open, readdir, rm, stat, statfs, utimes } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -26,6 +26,7 @@ import { z } from 'zod';
 import { abortReason } from '../actions/abort.js';
 import { ErrorCode, FirebreakError, NON_RETRYABLE_CODES } from '../domain/errors.js';
 import { Digest } from '../storage/blob-store.js';
+import { ensurePrivateDir } from '../storage/private-files.js';
 import type { BackupDeps } from './deps.js';
 import type { BackupManifest } from './manifest.js';
 import { elapsedMs, progressCounter, type StreamOptions } from './progress.js';
@@ -103,9 +104,7 @@ export interface StagedObject {
 async function stagingDir(deps: BackupDeps): Promise<string> {
   const dir = path.resolve(deps.restore.staging);
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const info = await stat(dir);
-    if ((info.mode & 0o077) !== 0) await chmod(dir, 0o700);
+    await ensurePrivateDir(dir);
   } catch (error) {
     throw new FirebreakError(
       ErrorCode.InvalidInput,

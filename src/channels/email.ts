@@ -17,8 +17,13 @@ export interface SmtpSettings {
   port: number;
   /** Implicit TLS from the first byte (port 465). */
   secure?: boolean;
-  /** Refuse to send unless the server upgrades with STARTTLS (ignored when `secure`). */
+  /**
+   * Refuse to send unless the server upgrades with STARTTLS (ignored when `secure`). Always on when `auth`
+   * is set, unless `allowPlaintextAuth`.
+   */
   requireTLS?: boolean;
+  /** Allow `auth` over a connection the server does not upgrade with STARTTLS (a trusted local relay). */
+  allowPlaintextAuth?: boolean;
   /** TLS options: a private CA (PEM) and whether to verify the certificate (default true). */
   tls?: { ca?: string; rejectUnauthorized?: boolean; servername?: string };
   /** Both are secret references (`env:NAME`, `file:PATH`), resolved at each send, never logged. */
@@ -55,6 +60,20 @@ export function classifySmtpError(error: unknown, secrets: readonly string[]): F
   // The server's own reply line is the reason worth showing; nodemailer's message can quote commands.
   const reply = typeof smtp.response === 'string' ? excerpt(redact(smtp.response, secrets)) : undefined;
   const details = { smtpCode: code, status };
+  if (code === 'ETLS') {
+    // With requireTLS nodemailer stops before AUTH and MAIL FROM: nothing, credentials included, was sent.
+    const why = reply === undefined ? 'the TLS handshake failed' : `STARTTLS refused: ${reply}`;
+    // `secrets` holds the resolved credentials: present exactly when AUTH was configured.
+    const sent =
+      secrets.length > 0
+        ? 'nothing was sent, credentials included (channels.email.smtp.allowPlaintextAuth: true allows AUTH without TLS)'
+        : 'nothing was sent (channels.email.smtp.requireTLS)';
+    return new FirebreakError(
+      status === undefined ? ErrorCode.Transient : ErrorCode.DeliveryRejected,
+      `SMTP server did not secure the connection (${why}); ${sent}`,
+      details,
+    );
+  }
   if (code === 'EAUTH') {
     return new FirebreakError(
       ErrorCode.DeliveryRejected,
@@ -88,7 +107,8 @@ function transportOptions(settings: SmtpSettings, auth: { user: string; pass: st
     host: settings.host,
     port: settings.port,
     secure: settings.secure ?? false,
-    requireTLS: settings.requireTLS ?? false,
+    // Credentials go out only over TLS unless plaintext AUTH was allowed in so many words.
+    requireTLS: settings.requireTLS === true || (auth !== undefined && settings.allowPlaintextAuth !== true),
     tls: { rejectUnauthorized: settings.tls?.rejectUnauthorized ?? true },
     auth,
     name: settings.clientName,

@@ -3,10 +3,11 @@
  * `.eml` file (real MIME from nodemailer) instead of being sent, so a first run sends nothing by surprise.
  * The file name comes from the delivery key, so a duplicate after a crash overwrites instead of adding.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { chmod, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../storage/private-files.js';
 import { deliveryId, settle } from './delivery.js';
 import { buildRecipientMails, type EmailDefaults } from './email-message.js';
 import type { Channel, DeliveryReceipt, OutboundMessage, RecipientDelivery } from './types.js';
@@ -33,7 +34,8 @@ export function createEmlFileChannel(options: EmlFileChannelOptions): Channel {
     name: 'email',
     async send(message: OutboundMessage): Promise<DeliveryReceipt> {
       const mails = buildRecipientMails(message, options);
-      await mkdir(options.directory, { recursive: true });
+      // Messages hold incident details: the outbox is owner-only (0700), each file 0600.
+      await ensurePrivateDir(options.directory);
       const delivered: RecipientDelivery[] = [];
       for (const mail of mails) {
         const info = await composer.sendMail(mail.options);
@@ -41,7 +43,9 @@ export function createEmlFileChannel(options: EmlFileChannelOptions): Channel {
         // Write then rename, so a crash never leaves a half-written file where a reader expects a message.
         const partial = `${file}.${process.pid}.tmp`;
         try {
-          await writeFile(partial, info.message);
+          await writeFile(partial, info.message, { mode: PRIVATE_FILE_MODE });
+          // A partial file left by a crash keeps its old mode when rewritten: narrow it before it becomes the message.
+          await chmod(partial, PRIVATE_FILE_MODE);
           await rename(partial, file);
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code ?? 'write error';

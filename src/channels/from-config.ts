@@ -89,6 +89,7 @@ async function smtpSettings(smtp: SmtpConfig): Promise<SmtpSettings> {
     port: smtp.port,
     secure: smtp.secure,
     requireTLS: smtp.requireTLS,
+    allowPlaintextAuth: smtp.allowPlaintextAuth,
     timeoutMs: smtp.timeoutMs,
     ...(smtp.auth === undefined ? {} : { auth: { user: smtp.auth.user, pass: smtp.auth.pass } }),
   };

@@ -1,10 +1,12 @@
 /**
  * Rendering for the status page: a deliberately tiny Markdown subset converted to safe HTML (everything
  * is escaped first; only headings, paragraphs, lists, bold/italic and http(s) links are produced, never
- * raw HTML), the incident and index pages, and the JSON Feed 1.1 document.
+ * raw HTML), the incident and index pages, and the JSON Feed 1.1 document. The pages are public: they
+ * name an incident by its opaque public id and title it with the approved update's first heading, and
+ * never see the incident id, step id or runbook (the renderers take `PublicUpdate`s only).
  */
 
-/** One published update, as stored in an incident's `updates.json`. */
+/** One published update, as kept in an incident's private history. */
 export interface StatusUpdate {
   /** Hex SHA-256 of the message's idempotency key: the same after a crash and retry. */
   id: string;
@@ -14,6 +16,18 @@ export interface StatusUpdate {
   stepId: string;
   fingerprint: string;
   markdown: string;
+}
+
+/** What the public pages may show of an update: no incident id, no step id. */
+export type PublicUpdate = Pick<StatusUpdate, 'id' | 'at' | 'fingerprint' | 'markdown'>;
+
+/** Published incidents by public id, each with its updates in publication order. */
+export type PublicIncidents = ReadonlyMap<string, readonly PublicUpdate[]>;
+
+/** The title an update gives its incident: its first Markdown heading, approved with it. */
+export function titleOf(update: PublicUpdate | undefined): string {
+  const heading = update?.markdown.split(/\r?\n/).find((line) => /^\s*#{1,6}\s+\S/.test(line));
+  return heading === undefined ? 'Incident update' : heading.replace(/^\s*#{1,6}\s+/, '').replace(/\s+#*\s*$/, '');
 }
 
 /** What the pages need besides the updates. */
@@ -95,42 +109,41 @@ function emphasis(text: string): string {
 }
 
 /** Updates newest first; among equal times, the one appended later first. */
-export function newestFirst(updates: readonly StatusUpdate[]): StatusUpdate[] {
+export function newestFirst<T extends PublicUpdate>(updates: readonly T[]): T[] {
   return [...updates].reverse().sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
 }
 
-/** The page of one incident: every update, newest first. */
-export function renderIncidentPage(incidentId: string, updates: readonly StatusUpdate[], options: PageOptions): string {
-  const articles = newestFirst(updates)
-    .map((update) => article(update))
-    .join('\n');
+/** The page of one incident (by public id): every update, newest first, titled by the latest. */
+export function renderIncidentPage(updates: readonly PublicUpdate[], options: PageOptions): string {
+  const ordered = newestFirst(updates);
+  const articles = ordered.map((update) => article(update)).join('\n');
   const back = `<p><a href="${escapeHtml(options.basePath)}">All incidents</a></p>`;
-  return page(`${options.title}: ${incidentId}`, `<h1>${escapeHtml(options.title)}</h1>\n${back}\n${articles}`);
+  return page(
+    `${options.title}: ${titleOf(ordered[0])}`,
+    `<h1>${escapeHtml(options.title)}</h1>\n${back}\n${articles}`,
+  );
 }
 
 /** The index: every incident with its latest update, most recently updated first. */
-export function renderIndexPage(incidents: ReadonlyMap<string, readonly StatusUpdate[]>, options: PageOptions): string {
+export function renderIndexPage(incidents: PublicIncidents, options: PageOptions): string {
   const latest = latestPerIncident(incidents);
   const body =
     latest.length === 0
       ? '<p>No incidents have been reported.</p>'
       : latest
-          .map((update) => {
-            const href = escapeHtml(incidentPath(options.basePath, update.incidentId));
-            const link = `<p><a href="${href}">${escapeHtml(update.incidentId)}: all updates</a></p>`;
-            return article(update, link);
+          .map(({ publicId, update }) => {
+            const href = escapeHtml(incidentPath(options.basePath, publicId));
+            return article(update, `<p><a href="${href}">All updates</a></p>`);
           })
           .join('\n');
   return page(options.title, `<h1>${escapeHtml(options.title)}</h1>\n${body}`);
 }
 
 /** A JSON Feed 1.1 document of the most recent `limit` updates across incidents, newest first. */
-export function renderFeed(
-  incidents: ReadonlyMap<string, readonly StatusUpdate[]>,
-  options: PageOptions,
-  limit = 50,
-): string {
-  const all = newestFirst([...incidents.values()].flat()).slice(0, limit);
+export function renderFeed(incidents: PublicIncidents, options: PageOptions, limit = 50): string {
+  const all = newestFirst(
+    [...incidents].flatMap(([publicId, updates]) => updates.map((update) => ({ ...update, publicId }))),
+  ).slice(0, limit);
   const site = options.siteUrl?.replace(/\/+$/, '');
   const feed = {
     version: 'https://jsonfeed.org/version/1.1',
@@ -138,28 +151,32 @@ export function renderFeed(
     ...(site === undefined ? {} : { home_page_url: site, feed_url: `${site}/feed.json` }),
     items: all.map((update) => ({
       id: update.id,
-      ...(site === undefined ? {} : { url: `${site}/incidents/${encodeURIComponent(update.incidentId)}` }),
-      title: update.incidentId,
+      ...(site === undefined ? {} : { url: `${site}/incidents/${encodeURIComponent(update.publicId)}` }),
+      title: titleOf(update),
       content_html: markdownToHtml(update.markdown),
       content_text: update.markdown,
       date_published: update.at,
-      _firebreak: { incident_id: update.incidentId, step_id: update.stepId, fingerprint: update.fingerprint },
+      _firebreak: { incident: update.publicId, fingerprint: update.fingerprint },
     })),
   };
   return `${JSON.stringify(feed, null, 2)}\n`;
 }
 
-/** The path of an incident's page under `basePath`. */
-export function incidentPath(basePath: string, incidentId: string): string {
-  return `${basePath.replace(/\/+$/, '')}/incidents/${encodeURIComponent(incidentId)}`;
+/** The path of an incident's page (by public id) under `basePath`. */
+export function incidentPath(basePath: string, publicId: string): string {
+  return `${basePath.replace(/\/+$/, '')}/incidents/${encodeURIComponent(publicId)}`;
 }
 
-function latestPerIncident(incidents: ReadonlyMap<string, readonly StatusUpdate[]>): StatusUpdate[] {
-  const latest = [...incidents.values()].flatMap((updates) => newestFirst(updates).slice(0, 1));
-  return newestFirst(latest);
+function latestPerIncident(incidents: PublicIncidents): Array<{ publicId: string; update: PublicUpdate }> {
+  const latest = [...incidents].flatMap(([publicId, updates]) =>
+    newestFirst(updates)
+      .slice(0, 1)
+      .map((update) => ({ ...update, publicId })),
+  );
+  return newestFirst(latest).map(({ publicId, ...update }) => ({ publicId, update }));
 }
 
-function article(update: StatusUpdate, footer = ''): string {
+function article(update: PublicUpdate, footer = ''): string {
   const at = escapeHtml(update.at);
   return [
     `<article id="u-${escapeHtml(update.id.slice(0, 16))}">`,

@@ -1,8 +1,10 @@
 /**
  * The status-page channel: publishes a rendered Markdown update to the blob store, keeping each incident's
- * history in `<prefix>/incidents/<id>/updates.json`, and re-renders the static pages (`index.html` per
- * incident and overall) and the JSON feed that the API serves at `/status`.
+ * history privately in `<prefix>-history/<sha256(incident id)>.json`, and re-renders the static pages
+ * (`index.html` per incident and overall) and the JSON feed that the API serves at `/status`. The public
+ * blobs name an incident only by a random public id, drawn at its first update and kept in its history.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -12,6 +14,7 @@ import {
   renderIncidentPage,
   renderIndexPage,
   type PageOptions,
+  type PublicUpdate,
   type StatusUpdate,
 } from './statuspage-render.js';
 import type { Channel, DeliveryReceipt, OutboundMessage } from './types.js';
@@ -38,6 +41,7 @@ export const STATUS_INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 export const MAX_UPDATE_BYTES = 64 * 1024;
 
 const HTML = 'text/html; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
 const FEED = 'application/feed+json; charset=utf-8';
 
 const StatusUpdateSchema = z.object({
@@ -48,19 +52,42 @@ const StatusUpdateSchema = z.object({
   fingerprint: z.string(),
   markdown: z.string(),
 });
-const UpdatesFile = z.object({ version: z.literal(1), incidentId: z.string(), updates: z.array(StatusUpdateSchema) });
-type UpdatesFile = z.infer<typeof UpdatesFile>;
+/** The public history an earlier version kept at `<prefix>/incidents/<incident id>/updates.json`. */
+const LegacyUpdatesFile = z.object({
+  version: z.literal(1),
+  incidentId: z.string(),
+  updates: z.array(StatusUpdateSchema),
+});
+/** An incident's private history: its public id and every update, in publication order. */
+const HistoryFile = z.object({
+  version: z.literal(2),
+  incidentId: z.string(),
+  publicId: z.string().regex(STATUS_INCIDENT_ID),
+  updates: z.array(StatusUpdateSchema),
+});
+type HistoryFile = z.infer<typeof HistoryFile>;
 
-/** The blob keys of the status page under `prefix`. */
+/**
+ * The blob keys of the status page under `prefix`. Only `index`, `feed` and `incidentPage` are public;
+ * histories live beside the prefix (`<prefix>-history/`), so publishing the prefix publishes no incident id.
+ */
 export function statusPageKeys(prefix = 'status') {
   const base = prefix.replace(/\/+$/, '');
+  const historyBase = `${base}-history/`;
   return {
     index: `${base}/index.html`,
     feed: `${base}/feed.json`,
     incidents: `${base}/incidents/`,
-    incidentPage: (incidentId: string) => `${base}/incidents/${incidentId}/index.html`,
-    updates: (incidentId: string) => `${base}/incidents/${incidentId}/updates.json`,
+    incidentPage: (publicId: string) => `${base}/incidents/${publicId}/index.html`,
+    histories: historyBase,
+    history: (incidentId: string) => `${historyBase}${createHash('sha256').update(incidentId).digest('hex')}.json`,
+    legacyUpdates: (incidentId: string) => `${base}/incidents/${incidentId}/updates.json`,
   };
+}
+
+/** A new public id: 128 random bits, so a page's address says nothing about the incident. */
+function newPublicId(): string {
+  return randomBytes(16).toString('hex');
 }
 
 /** Reads a whole blob into memory; the status page's blobs are small. */
@@ -98,39 +125,78 @@ export function createStatusPageChannel(options: StatusPageChannelOptions): Chan
     return run;
   }
 
-  async function readUpdates(incidentId: string): Promise<UpdatesFile> {
-    const key = keys.updates(incidentId);
-    if ((await store.head(key)) === undefined) return { version: 1, incidentId, updates: [] };
-    const parsed = UpdatesFile.safeParse(JSON.parse((await readBlob(store, key)).toString('utf8')));
+  async function readJson(key: string): Promise<unknown> {
+    if ((await store.head(key)) === undefined) return undefined;
+    return JSON.parse((await readBlob(store, key)).toString('utf8')) as unknown;
+  }
+
+  /** The incident's private history, taking over a legacy public one (and its page) the first time. */
+  async function readHistory(incidentId: string): Promise<HistoryFile> {
+    const key = keys.history(incidentId);
+    const raw = await readJson(key);
+    if (raw !== undefined) {
+      const parsed = HistoryFile.safeParse(raw);
+      if (!parsed.success) throw new FirebreakError(ErrorCode.Conflict, `${key} is not a status-page history`);
+      return parsed.data;
+    }
+    const history: HistoryFile = { version: 2, incidentId, publicId: newPublicId(), updates: [] };
+    const legacy = await readLegacy(incidentId);
+    if (legacy === undefined) return history;
+    history.updates.push(...legacy.updates);
+    await migrateLegacy(history);
+    return history;
+  }
+
+  async function readLegacy(incidentId: string) {
+    const key = keys.legacyUpdates(incidentId);
+    const raw = await readJson(key);
+    if (raw === undefined) return undefined;
+    const parsed = LegacyUpdatesFile.safeParse(raw);
     if (!parsed.success) throw new FirebreakError(ErrorCode.Conflict, `${key} is not a status-page update history`);
     return parsed.data;
   }
 
-  async function publishIncident(update: StatusUpdate): Promise<void> {
-    const file = await readUpdates(update.incidentId);
+  /**
+   * Moves a history an earlier version published under the incident id: the history becomes private, the
+   * incident gets a public page under its public id, and the old page stays readable at its old address
+   * but is re-rendered without the incident id. The public updates.json goes last, once all else is written.
+   */
+  async function migrateLegacy(history: HistoryFile): Promise<void> {
+    await putHistory(history);
+    await putText(keys.incidentPage(history.publicId), renderIncidentPage(history.updates, pages), HTML);
+    await putText(keys.incidentPage(history.incidentId), renderIncidentPage(history.updates, pages), HTML);
+    await store.delete(keys.legacyUpdates(history.incidentId));
+  }
+
+  async function putHistory(history: HistoryFile): Promise<void> {
+    await putText(keys.history(history.incidentId), `${JSON.stringify(history, null, 2)}\n`, JSON_TYPE);
+  }
+
+  async function publishIncident(update: StatusUpdate): Promise<string> {
+    const history = await readHistory(update.incidentId);
     // A retried send (same idempotency key) finds its update already there: only the pages are redone,
     // which also repairs pages left stale by a crash between the two writes.
-    if (!file.updates.some((existing) => existing.id === update.id)) {
-      file.updates.push(update);
-      await putText(
-        keys.updates(update.incidentId),
-        `${JSON.stringify(file, null, 2)}\n`,
-        'application/json; charset=utf-8',
-      );
+    if (!history.updates.some((existing) => existing.id === update.id)) {
+      history.updates.push(update);
+      await putHistory(history);
     }
-    await putText(
-      keys.incidentPage(update.incidentId),
-      renderIncidentPage(update.incidentId, file.updates, pages),
-      HTML,
-    );
+    await putText(keys.incidentPage(history.publicId), renderIncidentPage(history.updates, pages), HTML);
+    return history.publicId;
   }
 
   async function publishOverview(): Promise<void> {
-    const incidents = new Map<string, StatusUpdate[]>();
+    // Legacy public histories first: each is taken over on its incident's chain, like a send would.
     for await (const entry of store.list(keys.incidents)) {
       if (!entry.key.endsWith('/updates.json')) continue;
       const incidentId = entry.key.slice(keys.incidents.length, -'/updates.json'.length);
-      if (STATUS_INCIDENT_ID.test(incidentId)) incidents.set(incidentId, (await readUpdates(incidentId)).updates);
+      if (STATUS_INCIDENT_ID.test(incidentId))
+        await serialized(`incident:${incidentId}`, () => readHistory(incidentId));
+    }
+    const incidents = new Map<string, PublicUpdate[]>();
+    for await (const entry of store.list(keys.histories)) {
+      if (!entry.key.endsWith('.json')) continue;
+      const parsed = HistoryFile.safeParse(await readJson(entry.key));
+      if (parsed.success) incidents.set(parsed.data.publicId, parsed.data.updates);
     }
     await putText(keys.index, renderIndexPage(incidents, pages), HTML);
     await putText(keys.feed, renderFeed(incidents, pages), FEED);
@@ -144,9 +210,9 @@ export function createStatusPageChannel(options: StatusPageChannelOptions): Chan
     name: 'statuspage',
     async send(message: OutboundMessage): Promise<DeliveryReceipt> {
       const update = toUpdate(message, now());
-      await serialized(`incident:${update.incidentId}`, () => publishIncident(update));
+      const publicId = await serialized(`incident:${update.incidentId}`, () => publishIncident(update));
       await serialized('overview', publishOverview);
-      const recipient = keys.incidentPage(update.incidentId);
+      const recipient = keys.incidentPage(publicId);
       return {
         channel: 'statuspage',
         accepted: [recipient],
@@ -171,6 +237,13 @@ function toUpdate(message: OutboundMessage, at: Date): StatusUpdate {
   }
   if (Buffer.byteLength(markdown, 'utf8') > MAX_UPDATE_BYTES) {
     throw new FirebreakError(ErrorCode.InvalidInput, `status page update is over ${MAX_UPDATE_BYTES} bytes`);
+  }
+  // The page is public and an incident id names its runbook: a template that slipped it in is refused.
+  if (markdown.includes(message.incidentId)) {
+    throw new FirebreakError(
+      ErrorCode.InvalidInput,
+      'status page update contains the incident id; the page is public: leave incident.id out of statuspage templates',
+    );
   }
   return {
     id: deliveryId(message.idempotencyKey),

@@ -32,7 +32,10 @@ export const SmtpConfigSchema = z
       .max(65_535, { error: 'must be a port number (1-65535)' }),
     // Implicit TLS (port 465); otherwise STARTTLS when the server offers it, required with `requireTLS`.
     secure: z.boolean().default(false),
-    requireTLS: z.boolean().default(false),
+    // Default: required when `auth` is set (credentials never cross the wire in the clear), else opportunistic.
+    requireTLS: z.boolean().optional(),
+    // The one way to send credentials over a connection that may stay unencrypted (a trusted local relay).
+    allowPlaintextAuth: z.boolean().default(false),
     tls: z
       .strictObject({
         ca: FileReference.optional(),
@@ -43,7 +46,20 @@ export const SmtpConfigSchema = z
     auth: z.strictObject({ user: SecretReference, pass: SecretReference }).optional(),
     timeout: DurationMs.prefault('30s'),
   })
-  .transform(({ timeout, ...rest }) => ({ ...rest, timeoutMs: timeout }));
+  .superRefine((smtp, ctx) => {
+    if (smtp.auth === undefined || smtp.secure || smtp.requireTLS !== false || smtp.allowPlaintextAuth) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['requireTLS'],
+      message:
+        'requireTLS: false would send the auth credentials in the clear; set allowPlaintextAuth: true to allow that',
+    });
+  })
+  .transform(({ timeout, requireTLS, ...rest }) => ({
+    ...rest,
+    requireTLS: requireTLS ?? (rest.auth !== undefined && !rest.allowPlaintextAuth),
+    timeoutMs: timeout,
+  }));
 export type SmtpConfig = z.infer<typeof SmtpConfigSchema>;
 
 /** `channels.email`: the default sender and Reply-To, and the SMTP server if any. */
@@ -92,7 +108,8 @@ const AllowEntry = z.string().superRefine((entry, ctx) => {
   } catch {
     ctx.addIssue({
       code: 'custom',
-      message: 'expected an entry like https://host, https://*.example.com, http://host:* or https://host/path/',
+      message:
+        'expected an entry like https://host, https://*.example.com, http://host:*, https://host/path/ or https://host via 10.0.0.0/8',
     });
   }
 });

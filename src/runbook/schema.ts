@@ -72,7 +72,10 @@ export const ParamSpec = z
     enum: z.array(z.string()).min(1, { error: 'an enum needs at least one value' }).optional(),
     description: z.string().optional(),
   })
-  .meta({ description: 'A trigger input. A secret param takes the name of a secret declared in firebreak.yaml, never a reference or a value.' });
+  .meta({
+    description:
+      'A trigger input. A secret param takes the name of a secret declared in firebreak.yaml, never a reference or a value.',
+  });
 export type ParamSpec = z.infer<typeof ParamSpec>;
 
 /** Something responders must establish during the incident. */

@@ -24,6 +24,7 @@ import {
   type PutOptions,
   type PutResult,
 } from './blob-store.js';
+import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files.js';
 
 /** Where the filesystem store keeps its files. */
 export interface FsStoreOptions {
@@ -40,12 +41,13 @@ interface Sidecar {
 
 /** Creates a filesystem BlobStore rooted at `options.dir`. */
 export async function createFsStore(options: FsStoreOptions): Promise<BlobStore> {
-  await mkdir(options.dir, { recursive: true });
+  // Blobs are backups, evidence and published pages: directories 0700, files 0600 (writeStaged).
+  await ensurePrivateDir(options.dir);
   const root = await realpath(options.dir);
   const objects = path.join(root, 'objects');
   const meta = path.join(root, 'meta');
   const tmp = path.join(root, 'tmp');
-  await Promise.all([objects, meta, tmp].map((dir) => mkdir(dir, { recursive: true })));
+  await Promise.all([objects, meta, tmp].map((dir) => ensurePrivateDir(dir)));
 
   /** Maps a key into `base`, refusing anything that would land outside it (symlinked dirs included). */
   async function inside(base: string, key: string, suffix = ''): Promise<string> {
@@ -69,8 +71,8 @@ export async function createFsStore(options: FsStoreOptions): Promise<BlobStore>
         const sidecar: Sidecar = { size: digest.size, sha256: digest.hex(), metadata, ...contentType(opts) };
         await writeStaged(stagedMeta, Buffer.from(JSON.stringify(sidecar)));
         await Promise.all([
-          mkdir(path.dirname(dataFile), { recursive: true }),
-          mkdir(path.dirname(metaFile), { recursive: true }),
+          mkdir(path.dirname(dataFile), { recursive: true, mode: PRIVATE_DIR_MODE }),
+          mkdir(path.dirname(metaFile), { recursive: true, mode: PRIVATE_DIR_MODE }),
         ]);
         // Data first: a crash between the two renames leaves a sidecar whose size no longer matches,
         // which `head` detects and reports as an unknown digest rather than a wrong one.
@@ -163,7 +165,7 @@ function contentType(opts: PutOptions | undefined): { contentType?: string } {
 
 async function writeStaged(file: string, body: Buffer | Readable): Promise<Digest> {
   const digest = new Digest();
-  const handle = await open(file, 'wx', 0o600);
+  const handle = await open(file, 'wx', PRIVATE_FILE_MODE);
   try {
     for await (const chunk of chunksOf(body)) await handle.write(digest.update(chunk));
     await handle.sync();

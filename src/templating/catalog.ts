@@ -55,6 +55,11 @@ export function createEnvironment(): typeof Handlebars {
   return env;
 }
 
+/** Whether what a channel publishes is public (the status page): its templates cannot name the incident. */
+export function isPublicChannel(channel: string): boolean {
+  return channel === 'statuspage';
+}
+
 /** Whether a part is HTML, the only kind that is escaped. */
 export function isHtmlPart(part: string): boolean {
   return part === 'html';

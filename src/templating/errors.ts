@@ -5,6 +5,7 @@ export type TemplateErrorCode =
   | 'UNKNOWN_MESSAGE'
   | 'UNKNOWN_CHANNEL'
   | 'MISSING_VARIABLE'
+  | 'PRIVATE_VARIABLE'
   | 'MISSING_PARTIAL'
   | 'SUSPECTED_FACT'
   | 'FACT_NOT_SET'

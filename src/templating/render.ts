@@ -3,9 +3,10 @@
  * and a fingerprint over the rendered bytes that approvals bind to.
  */
 import { sha256Hex } from '../domain/sha256.js';
-import { CHANNEL_PARTS, isChannel, isHtmlPart, type TemplateCatalog } from './catalog.js';
+import { CHANNEL_PARTS, isChannel, isHtmlPart, isPublicChannel, type TemplateCatalog } from './catalog.js';
 import { toRenderData, type MessageContext } from './context.js';
 import { TemplateError } from './errors.js';
+import { filterUnsafeUrls } from './safe-urls.js';
 
 /** The rendered parts of one message on one channel and the fingerprint of exactly those bytes. */
 export interface RenderedMessage {
@@ -31,7 +32,8 @@ export function renderMessage(
     const known = [...channels.keys()].join(', ');
     throw new TemplateError('UNKNOWN_CHANNEL', `message "${message}" has no channel "${channel}" (has: ${known})`);
   }
-  const data = toRenderData(context);
+  // The status page is public: its templates see no incident id, title or runbook.
+  const data = toRenderData(context, isPublicChannel(channel));
   const parts: Record<string, string> = {};
   for (const part of Object.keys(CHANNEL_PARTS[channel])) {
     const template = templates.get(part);
@@ -44,6 +46,8 @@ export function renderMessage(
       throw asTemplateError(error, template.file);
     }
     if (channel === 'webhook') checkJson(text, template.file);
+    // Escaping keeps a value inside its attribute, but `javascript:` needs no quote: filter link schemes too.
+    if (isHtmlPart(part)) text = filterUnsafeUrls(text);
     parts[part] = part === 'subject' ? singleLine(text, template.file) : text;
   }
   return { parts, fingerprint: fingerprintOf(channel, parts) };

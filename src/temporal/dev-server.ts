@@ -3,11 +3,13 @@
  * answers. Shared by `firebreak dev` and the test harness. The SDK's own dev-server start gives up after
  * 5 s, which is too short on a loaded 2-core machine, so readiness is polled here with a generous limit.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, fchmodSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { Connection } from '@temporalio/client';
+import { PRIVATE_FILE_MODE } from '../storage/private-files.js';
 import { missingSearchAttributes, SEARCH_ATTRIBUTE_FLAGS } from './search-attributes.js';
 
 export interface DevServerOptions {
@@ -36,6 +38,38 @@ export interface DevServer {
 /** The binary `scripts/bootstrap.sh` installs. */
 export function defaultTemporalBinary(projectRoot: string): string {
   return path.join(projectRoot, '.tools', 'bin', 'temporal');
+}
+
+/** Opens `file` for appending, creating it 0600 and narrowing an existing one: it holds incident data. */
+function openPrivate(file: string): number {
+  const fd = openSync(file, 'a', PRIVATE_FILE_MODE);
+  fchmodSync(fd, PRIVATE_FILE_MODE);
+  return fd;
+}
+
+/** Narrows an existing file to 0600; nothing when it does not exist. */
+function narrowIfPresent(file: string): void {
+  try {
+    chmodSync(file, PRIVATE_FILE_MODE);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+/**
+ * Spawns with umask 077, so every file the child creates (the SQLite database and its -wal and -shm) is
+ * owner-only. A child inherits the umask when it is forked, inside the synchronous `spawn`; meanwhile other
+ * files this process creates can only come out narrower, never wider. Worker threads cannot change the
+ * umask: there the child gets the process's umask, and the 0700 data directory still guards its files.
+ */
+function spawnOwnerOnly(binary: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+  if (!isMainThread) return spawn(binary, args, options);
+  const previous = process.umask(0o077);
+  try {
+    return spawn(binary, args, options);
+  } finally {
+    process.umask(previous);
+  }
 }
 
 /** Asks the OS for a free TCP port on loopback. */
@@ -67,11 +101,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   args.push('--http-port', String(await freePort(ip)), '--metrics-port', String(await freePort(ip)));
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
-  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.dbFile) {
+    // The server creates the schema only in a new file, so it cannot be created here: its files are made
+    // 0600 by the child's umask (below), and files an earlier version left wider are narrowed now.
+    for (const file of [options.dbFile, `${options.dbFile}-wal`, `${options.dbFile}-shm`]) narrowIfPresent(file);
+    args.push('--db-filename', options.dbFile);
+  }
   for (const flag of SEARCH_ATTRIBUTE_FLAGS) args.push('--search-attribute', flag);
 
-  const logFd = options.logFile ? openSync(options.logFile, 'a') : undefined;
-  const child = spawn(binary, args, {
+  const logFd = options.logFile ? openPrivate(options.logFile) : undefined;
+  const child = spawnOwnerOnly(binary, args, {
     stdio: ['ignore', logFd ?? 'ignore', logFd ?? 'ignore'],
     detached: false,
   });

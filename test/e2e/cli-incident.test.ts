@@ -333,7 +333,17 @@ describe('an incident driven by the CLI against firebreak dev', () => {
         'Executive briefing: Personal data exfiltrated (sev1)',
       ]),
     );
-    const page = await fetch(`${env.FIREBREAK_URL ?? ''}/status/incidents/${id}`).then((response) => response.text());
-    expect(page).toContain('we detected unauthorised access to our customer support portal');
+    // The public page names the incident by an opaque id: neither the incident id nor the runbook shows.
+    const base = env.FIREBREAK_URL ?? '';
+    const index = await fetch(`${base}/status`).then((response) => response.text());
+    const links = [...index.matchAll(/href="(\/status\/incidents\/[0-9a-f]{32})"/g)].map((match) => match[1] ?? '');
+    const pages = await Promise.all(links.map((link) => fetch(`${base}${link}`).then((response) => response.text())));
+    const page = pages.find((text) => text.includes('we detected unauthorised access to our customer support portal'));
+    expect(page).toBeDefined();
+    for (const text of [index, ...pages]) {
+      expect(text).not.toContain(id);
+      expect(text).not.toContain('personal-data-exfiltration');
+      expect(text).not.toContain('Personal data exfiltrated');
+    }
   });
 });

@@ -4,7 +4,7 @@
  */
 import { createSecretCatalog } from '../../src/secrets/declared.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -21,7 +21,7 @@ const runbooks = path.join(projectRoot, 'test/e2e/runbooks');
 const started: ChildProcess[] = [];
 
 /** Runs `firebreak dev` and resolves with its output once the banner is printed. */
-async function startDev(port: number): Promise<{ child: ChildProcess; output: () => string }> {
+async function startDev(port: number, dir = dataDir): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(
     process.execPath,
     [
@@ -30,7 +30,7 @@ async function startDev(port: number): Promise<{ child: ChildProcess; output: ()
       'src/cli/main.ts',
       'dev',
       '--data-dir',
-      dataDir,
+      dir,
       '--runbooks',
       runbooks,
       '--temporal-port',
@@ -93,5 +93,25 @@ describe('firebreak dev', () => {
     await connection.close();
     expect(await stop(second.child)).toBe(0);
     expect(second.output()).not.toContain('error');
+  });
+
+  it('keeps its data directory owner-only: Temporal SQLite, its log and the admin token', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'firebreak-dev-modes-'));
+    chmodSync(dir, 0o755); // as an operator may have created it
+    const dev = await startDev(await freePort(), dir);
+    try {
+      const entries = readdirSync(dir, { recursive: true, encoding: 'utf8' });
+      expect(entries).toEqual(expect.arrayContaining(['temporal.sqlite', 'temporal.log', 'admin.token']));
+      const modes = Object.fromEntries(
+        ['.', ...entries].map((entry) => [entry, (statSync(path.join(dir, entry)).mode & 0o777).toString(8)]),
+      );
+      const expected = Object.fromEntries(
+        ['.', ...entries].map((entry) => [entry, statSync(path.join(dir, entry)).isDirectory() ? '700' : '600']),
+      );
+      expect(modes).toEqual(expected);
+    } finally {
+      expect(await stop(dev.child)).toBe(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

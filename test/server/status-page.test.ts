@@ -18,6 +18,9 @@ import { startTestEnv, testConfig, type TestEnv } from '../support/temporal.js';
 const scratch = mkdtempSync(path.join(tmpdir(), 'firebreak-status-routes-'));
 let env: TestEnv;
 let app: FastifyInstance;
+let publicId: string;
+// An incident id of the shape Firebreak generates: the runbook id, the day and a random suffix.
+const incidentId = 'ransomware-host-20250314-ab12cd34';
 
 beforeAll(async () => {
   env = await startTestEnv();
@@ -31,8 +34,17 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
     statusPage: { store },
   });
-  const channel = createStatusPageChannel({ store, title: 'Example status' });
-  await channel.send(sampleMessage({ to: [], parts: { md: '## Investigating\n\n<b>not bold</b>' } }));
+  const channel = createStatusPageChannel({ store, title: 'Example status', siteUrl: 'https://status.example.com' });
+  const receipt = await channel.send(
+    sampleMessage({
+      incidentId,
+      idempotencyKey: `${incidentId}:status:1:statuspage`,
+      to: [],
+      parts: { md: '## Investigating\n\n<b>not bold</b>' },
+    }),
+  );
+  publicId = /^status\/incidents\/([0-9a-f]{32})\/index\.html$/.exec(receipt.accepted[0] ?? '')?.[1] ?? '';
+  expect(publicId).not.toBe('');
 });
 afterAll(async () => {
   await app?.close();
@@ -51,10 +63,10 @@ describe('status routes', () => {
     const index = await app.inject({ method: 'GET', url: '/status' });
     expect(index.statusCode).toBe(200);
     expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(index.body).toContain('href="/status/incidents/inc-2024-0042"');
+    expect(index.body).toContain(`href="/status/incidents/${publicId}"`);
     expectPageHeaders(index.headers);
 
-    const page = await app.inject({ method: 'GET', url: '/status/incidents/inc-2024-0042' });
+    const page = await app.inject({ method: 'GET', url: `/status/incidents/${publicId}` });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.body).toContain('<h3>Investigating</h3>');
@@ -66,6 +78,28 @@ describe('status routes', () => {
     expect(feed.headers['content-type']).toBe('application/feed+json; charset=utf-8');
     expect(feed.json<{ items: unknown[] }>().items).toHaveLength(1);
     expectPageHeaders(feed.headers);
+  });
+
+  it('never shows the incident id, its runbook or the step: the public id and the approved title only', async () => {
+    const served = await Promise.all(
+      ['/status', `/status/incidents/${publicId}`, '/status/feed.json'].map((url) =>
+        app.inject({ method: 'GET', url }),
+      ),
+    );
+    for (const { body } of served) {
+      for (const secret of [incidentId, 'ransomware', 'notify-customers']) expect(body).not.toContain(secret);
+    }
+    expect(served[1]?.body).toContain('<title>Example status: Investigating</title>');
+    const feed = served[2]?.json<{ items: { title: string; url: string; _firebreak: unknown }[] }>();
+    expect(feed?.items).toMatchObject([
+      {
+        title: 'Investigating',
+        url: `https://status.example.com/incidents/${publicId}`,
+        _firebreak: { incident: publicId },
+      },
+    ]);
+    // The incident id is not an address of its page either.
+    expect((await app.inject({ method: 'GET', url: `/status/incidents/${incidentId}` })).statusCode).toBe(404);
   });
 
   it('answers 404 for an unknown or malformed incident id', async () => {

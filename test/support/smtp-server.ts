@@ -25,6 +25,8 @@ export interface TestSmtpServer {
   messages: CapturedMail[];
   /** Recipients answered with `550 5.1.1 <addr>: mailbox unavailable` at RCPT TO. */
   rejected: Set<string>;
+  /** Every AUTH the server was sent (user names only), valid or not: proves credentials were or were not sent. */
+  authAttempts: string[];
   close(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export interface TestSmtpServer {
 export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<TestSmtpServer> {
   const messages: CapturedMail[] = [];
   const rejected = new Set<string>();
+  const authAttempts: string[] = [];
   const config: SMTPServerOptions = {
     secure: false,
     disabledCommands: options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
@@ -40,6 +43,7 @@ export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<Te
     allowInsecureAuth: true,
     logger: false,
     onAuth(auth, _session, callback) {
+      authAttempts.push(auth.username ?? '');
       const expected = options.auth;
       if (expected && auth.username === expected.user && auth.password === expected.pass) {
         callback(null, { user: auth.username });
@@ -76,6 +80,7 @@ export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<Te
     port,
     messages,
     rejected,
+    authAttempts,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -312,7 +312,10 @@ describe('webhook, chat and status page', () => {
       sent.channels.find((c) => c.channel === 'chat')?.parts.text,
     );
     const store = await createFsStore({ dir: path.join(dataDir, 'blobs') });
-    const page = (await readBlob(store, statusPageKeys().incidentPage(id))).toString('utf8');
+    const keys = statusPageKeys();
+    const { publicId } = JSON.parse((await readBlob(store, keys.history(id))).toString('utf8')) as { publicId: string };
+    const page = (await readBlob(store, keys.incidentPage(publicId))).toString('utf8');
+    expect(page).not.toContain(id);
     expect(page).toContain('Unauthorised access to 42 accounts (names).');
     expect(sent.approvers).toEqual([]);
   });

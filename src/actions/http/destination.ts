@@ -1,11 +1,14 @@
 /**
  * SSRF protection for `http.request`: decides whether a URL may be called and which addresses it may
  * connect to. The caller must connect to exactly the addresses returned here (DNS rebinding defence).
+ * A host name must resolve to public addresses only, unless a matching allow-list entry permits the
+ * non-public ones by address (`via`); an IP literal URL is only ever admitted by an entry for that address.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import net from 'node:net';
 import { ErrorCode, FirebreakError } from '../../domain/errors.js';
-import { canonicalHost, findAllowEntry, type AllowEntry } from './allow-list.js';
+import { nonPublicKind } from './address-ranges.js';
+import { canonicalHost, findAllowEntries, type AllowEntry } from './allow-list.js';
 
 /** One resolved address, as `dns.lookup` with `all: true` returns it. */
 export interface ResolvedAddress {
@@ -100,15 +103,31 @@ export async function vetDestination(url: URL, policy: DestinationPolicy): Promi
     }
     if (METADATA_NAMES.has(host)) throw refuse(`${host} is a cloud metadata host name; ${LINK_LOCAL_HINT}`);
   }
-  if (!findAllowEntry(policy.allow, url)) throw refuse(`${url.origin} is not in actions.http.allow`);
+  const entries = findAllowEntries(policy.allow, url);
+  if (entries.length === 0) throw refuse(`${url.origin} is not in actions.http.allow`);
+  // An IP literal only matches an entry for that very address: it is permitted by address already.
   if (literal) return { url, hostname: bare, addresses: [{ address: bare, family: net.isIP(bare) === 6 ? 6 : 4 }] };
   const addresses = await resolve(host, policy.lookup);
+  // Refuse when ANY address is bad: a resolver may rotate, and we only connect to what we checked.
   if (!policy.allowLinkLocal) {
-    // Refuse when ANY address is bad: a resolver may rotate, and we only connect to what we checked.
     const bad = addresses.find((entry) => isLinkLocalOrMetadata(entry.address));
     if (bad) throw refuse(`${host} resolves to ${bad.address}, a link-local/metadata address; ${LINK_LOCAL_HINT}`);
   }
+  for (const { address } of addresses) {
+    const kind = nonPublicKind(address);
+    if (kind === undefined || entries.some((entry) => permitsAddress(entry, address))) continue;
+    throw refuse(
+      `${host} resolves to ${address}, a ${kind} address; to permit it, add "via ${address}" (or a CIDR ` +
+        `holding it) to the entry "${entries[0]?.source ?? url.origin}" in actions.http.allow`,
+    );
+  }
   return { url, hostname: host, addresses };
+}
+
+/** Whether the entry's `via` ranges hold `address`. */
+function permitsAddress(entry: AllowEntry, address: string): boolean {
+  if (entry.via === undefined) return false;
+  return entry.via.list.check(address, net.isIP(address) === 6 ? 'ipv6' : 'ipv4');
 }
 
 async function resolve(host: string, lookup: HostLookup): Promise<ResolvedAddress[]> {

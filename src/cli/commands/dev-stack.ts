@@ -3,7 +3,7 @@
  * data directory, checks the runbooks, runs the worker, prints where to look and what to try, and stops
  * everything cleanly on Ctrl-C. A restart with the same data directory keeps the incidents.
  */
-import { mkdirSync } from 'node:fs';
+import { ensurePrivateDirSync } from '../../storage/private-files.js';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { outboxDir } from '../../channels/from-config.js';
@@ -45,7 +45,7 @@ export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
   }
   const apiPort = parsePort(options.port, '--port');
   const dataDir = path.resolve(deps.cwd, options.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // incidents and the audit log: owner only
+  ensurePrivateDirSync(dataDir); // incidents and the audit log: owner only, even when it already existed wider
   const logger = createLogger({ level: deps.env.FIREBREAK_LOG_LEVEL ?? 'info' });
   installTemporalLogging(logger);
   deps.out(`Starting Temporal (data in ${displayPath(dataDir, deps.cwd)}) ...\n`);

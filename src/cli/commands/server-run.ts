@@ -2,7 +2,7 @@
  * `firebreak server`: the HTTP API alone, against the Temporal server in the configuration (workers run
  * separately with `firebreak worker`). Refuses to start with invalid runbooks; follows edits afterwards.
  */
-import { mkdirSync } from 'node:fs';
+import { ensurePrivateDirSync } from '../../storage/private-files.js';
 import path from 'node:path';
 import { createLogger, installTemporalLogging } from '../../logging/logger.js';
 import { loadCliConfig, type ConfigOptions } from '../config.js';
@@ -31,7 +31,7 @@ export async function server(deps: CliDeps, options: ServerOptions): Promise<voi
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw new CliError(`--port must be a port number, got ${options.port}`);
   const dataDir = path.resolve(deps.cwd, options.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // incidents and the audit log: owner only
+  ensurePrivateDirSync(dataDir); // incidents and the audit log: owner only, even when it already existed wider
   const logger = createLogger({ level: deps.env.FIREBREAK_LOG_LEVEL ?? 'info' });
   installTemporalLogging(logger);
   const api = await serveApi({

@@ -3,7 +3,7 @@
  * deployments where Temporal runs elsewhere. Checks the search attributes first, since starting an
  * incident fails without them.
  */
-import { mkdirSync } from 'node:fs';
+import { ensurePrivateDirSync } from '../../storage/private-files.js';
 import path from 'node:path';
 import { configBaseDir } from '../../config/index.js';
 import { Connection } from '@temporalio/client';
@@ -47,7 +47,7 @@ export async function worker(deps: CliDeps, options: WorkerOptions): Promise<voi
     await client.close();
   }
   const dataDir = path.resolve(deps.cwd, options.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // outgoing mail and published pages: owner only
+  ensurePrivateDirSync(dataDir); // outgoing mail and published pages: owner only, even when it already existed wider
   const logger = createLogger({ level: deps.env.FIREBREAK_LOG_LEVEL ?? 'info' });
   installTemporalLogging(logger);
   const connection = await NativeConnection.connect({ address });

@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../../domain/duration.js';
 import type { NotifyChannel } from '../../domain/plan.js';
-import type { TemplateCatalog } from '../../templating/catalog.js';
+import { isPublicChannel, type TemplateCatalog } from '../../templating/catalog.js';
+import { PRIVATE_INCIDENT_FIELDS, privateFieldReason } from '../../templating/context.js';
 import { embedMessage } from '../../templating/embedded.js';
 import { variablesOf } from '../../templating/variables.js';
 import type { DocPath } from '../issues.js';
@@ -177,6 +178,25 @@ function checkVariables(
     if (problem === undefined) continue;
     const file = fileUsing(templates, message, channels, variable);
     ctx.report(at('message'), `template ${file} uses \`${variable}\`, ${problem}`);
+  }
+  checkPublicChannels(message, channels, templates, ctx);
+}
+
+/** A public channel's templates (the status page) may not name the incident or its runbook. */
+function checkPublicChannels(
+  message: string,
+  channels: readonly NotifyChannel[],
+  templates: TemplateCatalog,
+  ctx: StepCheckContext,
+): void {
+  for (const channel of channels.filter(isPublicChannel)) {
+    for (const template of templates.messages.get(message)?.get(channel)?.values() ?? []) {
+      for (const variable of variablesOf(template, templates.partials.asts)) {
+        const [root, field = ''] = variable.split('.');
+        if (root !== 'incident' || !PRIVATE_INCIDENT_FIELDS.includes(field)) continue;
+        ctx.report(at('message'), `template ${template.file} uses \`${variable}\`: ${privateFieldReason(field)}`);
+      }
+    }
   }
 }
 

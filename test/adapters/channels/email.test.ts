@@ -42,6 +42,8 @@ function channel(
       host: '127.0.0.1',
       port: server.port,
       auth: { user: 'env:SMTP_USER', pass: 'env:SMTP_PASS' },
+      // The loopback test server has no TLS: these tests opt in to AUTH in the clear, as a local relay would.
+      allowPlaintextAuth: true,
       timeoutMs: 5000,
       ...overrides,
     },
@@ -118,7 +120,12 @@ describe('email (SMTP) specifics', () => {
       from: 'Firebreak <firebreak@example.com>',
       replyTo: 'security@example.com',
       secrets,
-      smtp: { host: '127.0.0.1', port: server.port, auth: { user: 'env:SMTP_USER', pass: 'env:SMTP_PASS' } },
+      smtp: {
+        host: '127.0.0.1',
+        port: server.port,
+        auth: { user: 'env:SMTP_USER', pass: 'env:SMTP_PASS' },
+        allowPlaintextAuth: true,
+      },
     });
     await send.send(
       sampleMessage({ to: ['alice@example.com'], parts, from: { id: 'ic', name: 'Incident Commander' } }),
@@ -160,5 +167,41 @@ describe('email (SMTP) specifics', () => {
       .send(sampleMessage({ to: ['alice@example.com\r\nBcc: eve@example.com'], parts }))
       .catch((e: unknown) => e);
     expect((error as FirebreakError).code).toBe(ErrorCode.InvalidInput);
+  });
+
+  it('refuses to send credentials to a server without STARTTLS unless plaintext AUTH is allowed', async () => {
+    server.messages.length = 0;
+    server.authAttempts.length = 0;
+    const message = sampleMessage({ to: ['alice@example.com'], parts });
+    const error = await channel({ allowPlaintextAuth: undefined })
+      .send(message)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FirebreakError);
+    expect((error as FirebreakError).code).toBe(ErrorCode.DeliveryRejected);
+    expect((error as FirebreakError).message).toMatch(/did not secure the connection \(STARTTLS refused: 5\d\d/);
+    expect((error as FirebreakError).message).toContain('channels.email.smtp.allowPlaintextAuth');
+    expectNoSecrets(error, [PASS, Buffer.from(PASS).toString('base64')]);
+    expect(server.authAttempts).toEqual([]);
+    expect(server.messages).toEqual([]);
+
+    // An explicit requireTLS: false does not lower the bar either: only allowPlaintextAuth does.
+    await expect(channel({ allowPlaintextAuth: undefined, requireTLS: false }).send(message)).rejects.toThrow(
+      /did not secure the connection/,
+    );
+    expect(server.authAttempts).toEqual([]);
+
+    // Without credentials, requireTLS alone refuses too, and says which setting did.
+    const plain = await channel({ auth: undefined, allowPlaintextAuth: undefined, requireTLS: true })
+      .send(message)
+      .catch((e: unknown) => e);
+    expect((plain as FirebreakError).message).toMatch(
+      /did not secure the connection .*; nothing was sent \(channels\.email\.smtp\.requireTLS\)$/,
+    );
+    expect(server.messages).toEqual([]);
+
+    const receipt = await channel({ allowPlaintextAuth: true }).send(message);
+    expect(receipt.status).toBe(250);
+    expect(server.authAttempts).toEqual([USER]);
+    expect(server.messages.map((mail) => [mail.recipient, mail.user])).toEqual([['alice@example.com', USER]]);
   });
 });

@@ -136,6 +136,29 @@ describe('webhook specifics', () => {
     expect((unknown as FirebreakError).code).toBe(ErrorCode.InvalidInput);
   });
 
+  it('refuses an endpoint name that resolves to loopback unless its allow entry permits the address', async () => {
+    receiver.requests.length = 0;
+    const port = new URL(receiver.baseUrl).port;
+    const endpoints = {
+      ops: { url: `http://hooks.internal:${port}/hooks/ops`, format: 'json' as const, secret: 'env:OPS_SECRET' },
+    };
+    const lookup = () => Promise.resolve([{ address: '127.0.0.1', family: 4 as const }]);
+    const denied = await channel({ endpoints, lookup, allow: ['http://*.internal:*'] })
+      .send(sampleMessage({ to: ['ops'], parts: { json } }))
+      .catch((e: unknown) => e);
+    expect((denied as FirebreakError).code).toBe(ErrorCode.NotAllowed);
+    expect((denied as FirebreakError).message).toContain(
+      'hooks.internal resolves to 127.0.0.1, a loopback address; to permit it, add "via 127.0.0.1"',
+    );
+    expect((denied as FirebreakError).message).toContain('in channels.webhook.allow');
+    expect(receiver.requests).toEqual([]);
+    const receipt = await channel({ endpoints, lookup, allow: ['http://*.internal:* via 127.0.0.0/8'] }).send(
+      sampleMessage({ to: ['ops'], parts: { json } }),
+    );
+    expect(receipt.accepted).toEqual(['ops']);
+    expect(receiver.requests).toHaveLength(1);
+  });
+
   it('sends a Slack-compatible { text, blocks } built from the text part', async () => {
     receiver.requests.length = 0;
     const text = `*Sev1* customer data incident\n\n${'Paragraph. '.repeat(400)}`;

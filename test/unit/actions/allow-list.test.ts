@@ -55,6 +55,24 @@ describe('http allow-list', () => {
     expect(allows(entries, 'https://api.example.com/v1/%2e%2e/admin')).toBeUndefined();
   });
 
+  it('reads via ranges after the URL, and refuses what is not an address or CIDR', () => {
+    const entry = parseAllowEntry('https://*.corp.example via 10.20.0.0/16, fd00::/8 ,192.168.1.5');
+    expect(entry).toMatchObject({ host: 'corp.example', wildcard: true, port: '443' });
+    expect(entry.via?.ranges.map((range) => [range.network, range.prefix, range.family])).toEqual([
+      ['10.20.0.0', 16, 'ipv4'],
+      ['fd00::', 8, 'ipv6'],
+      ['192.168.1.5', 32, 'ipv4'],
+    ]);
+    expect(allows(['https://*.corp.example via 10.0.0.0/8'], 'https://a.corp.example/')).toBe(
+      'https://*.corp.example via 10.0.0.0/8',
+    );
+    expect(() => parseAllowEntry('https://x.example via 10.0.0.0/33')).toThrow(
+      'actions.http.allow entry "https://x.example via 10.0.0.0/33": "10.0.0.0/33" after via is not an address or CIDR like 10.0.0.0/8',
+    );
+    expect(() => parseAllowEntry('https://x.example via corp.example')).toThrow('after via is not an address or CIDR');
+    expect(() => parseAllowEntry('https://x.example via 10.0.0.0/8 via 10.0.0.1')).toThrow('is not like');
+  });
+
   it('rejects malformed entries with the entry in the message', () => {
     expect(() => parseAllowEntry('ftp://files.example')).toThrow('actions.http.allow entry "ftp://files.example"');
     expect(() => parseAllowEntry('https://*')).toThrow('is not like');

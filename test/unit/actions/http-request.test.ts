@@ -56,11 +56,13 @@ const names: Record<string, ResolvedAddress[]> = {
     { address: '169.254.10.1', family: 4 },
   ],
   'mapped.test': [{ address: '::ffff:169.254.169.254', family: 6 }],
+  'loopback.internal': [{ address: '127.0.0.1', family: 4 }],
+  'mapped-loopback.internal': [{ address: '::ffff:127.0.0.1', family: 6 }],
 };
 
 function options(overrides: Partial<HttpRequestOptions> = {}): HttpRequestOptions {
   return {
-    allow: ['http://127.0.0.1:*', 'http://*.test:*'],
+    allow: ['http://127.0.0.1:*', 'http://*.test:* via 127.0.0.1'],
     allowLinkLocal: false,
     maxResponseBytes: 64 * 1024,
     defaultTimeoutMs: 5_000,
@@ -160,6 +162,44 @@ describe('http.request', () => {
     const result = await call({ url: `http://api.test:${port}/json` });
     expect(result.output).toMatchObject({ status: 200 });
     expect(seen.at(-1)).toMatchObject({ url: '/json', host: `api.test:${port}` });
+  });
+
+  it('refuses a wildcard-admitted name that resolves to loopback unless the entry permits it via the address', async () => {
+    const wildcard = options({ allow: ['http://*.internal:*'] });
+    const before = seen.length;
+    const plain = await rejection(call({ url: `http://loopback.internal:${port}/json` }, {}, wildcard));
+    expect([plain.code, plain.message]).toEqual([
+      'NOT_ALLOWED',
+      'loopback.internal resolves to 127.0.0.1, a loopback address; to permit it, add "via 127.0.0.1" ' +
+        '(or a CIDR holding it) to the entry "http://*.internal:*" in actions.http.allow',
+    ]);
+    const mapped = await rejection(call({ url: `http://mapped-loopback.internal:${port}/json` }, {}, wildcard));
+    expect(mapped.message).toContain('mapped-loopback.internal resolves to ::ffff:127.0.0.1, a loopback address');
+    const other = options({ allow: ['http://*.internal:* via 10.0.0.0/8'] });
+    const outside = await rejection(call({ url: `http://loopback.internal:${port}/json` }, {}, other));
+    expect(outside.message).toContain('resolves to 127.0.0.1, a loopback address');
+    expect(seen.length).toBe(before);
+
+    const permitted = options({ allow: ['http://*.internal:* via 10.0.0.0/8,127.0.0.0/8'] });
+    const result = await call({ url: `http://loopback.internal:${port}/json` }, {}, permitted);
+    expect(result.output).toMatchObject({ status: 200 });
+    expect(seen.at(-1)).toMatchObject({ url: '/json', host: `loopback.internal:${port}` });
+  });
+
+  it('resolves a name once and connects only to the address it vetted (no DNS rebinding)', async () => {
+    let lookups = 0;
+    const rebinding = options({
+      allow: ['http://*.internal:* via 127.0.0.1'],
+      lookup: () => {
+        lookups += 1;
+        // A rebinding resolver: a permitted answer first, the metadata address on every later lookup.
+        const address = lookups === 1 ? '127.0.0.1' : '169.254.169.254';
+        return Promise.resolve([{ address, family: 4 as const }]);
+      },
+    });
+    const result = await call({ url: `http://rebind.internal:${port}/json` }, {}, rebinding);
+    expect(result.output).toMatchObject({ status: 200 });
+    expect(lookups).toBe(1);
   });
 
   it('stops reading the body at maxResponseBytes and does not parse a truncated body', async () => {

@@ -69,6 +69,7 @@ storage: { type: filesystem, dir: ../blobs }
           port: 587,
           secure: false,
           requireTLS: true,
+          allowPlaintextAuth: false,
           tls: {
             ca: `file:${path.join(dir, 'conf/certs/ca.pem')}`,
             rejectUnauthorized: true,
@@ -141,7 +142,7 @@ channels:
       '10:51 channels.email.smtp.tls.rejectUnauthorized expected true or false, got "maybe"',
       '11:21 channels.email.smtp.auth.user expected a secret reference (env:NAME or file:PATH)',
       '12:16 channels.email.smtp.timeout expected a duration such as 30s, 15m, 4h, 3d or 2w',
-      '14:13 channels.webhook.allow[0] expected an entry like https://host, https://*.example.com, http://host:* or https://host/path/',
+      '14:13 channels.webhook.allow[0] expected an entry like https://host, https://*.example.com, http://host:*, https://host/path/ or https://host via 10.0.0.0/8',
       '15:14 channels.webhook.timeout expected a duration such as 30s, 15m, 4h, 3d or 2w',
       '17:7 channels.webhook.endpoints["-bad"] invalid name `-bad`: must start with a letter or digit: letters, digits, _ . -',
       '18:19 channels.webhook.endpoints.ops.url expected an http(s) URL or a secret reference',
@@ -153,6 +154,25 @@ channels:
       '20:56 channels.statuspage.prefix expected a key prefix such as status or public/status',
       '20:68 channels.statuspage.colour unknown key `colour`',
       '21:3 channels.sms unknown key `sms`',
+    ]);
+  });
+
+  it('requires TLS by default when SMTP credentials are set, and refuses turning it off without allowPlaintextAuth', () => {
+    const smtp = (fields: string) => {
+      write('firebreak.yaml', `channels:\n  email:\n    smtp: { host: mail.example.com, port: 587${fields} }\n`);
+      const result = loadConfig({}, { cwd: dir });
+      return result.ok ? result.value.channels?.email.smtp : result.issues;
+    };
+    const auth = ', auth: { user: env:SMTP_USER, pass: env:SMTP_PASS }';
+    expect(smtp('')).toMatchObject({ requireTLS: false, allowPlaintextAuth: false });
+    expect(smtp(auth)).toMatchObject({ requireTLS: true, allowPlaintextAuth: false });
+    expect(smtp(`${auth}, allowPlaintextAuth: true`)).toMatchObject({ requireTLS: false, allowPlaintextAuth: true });
+    expect(smtp(`${auth}, requireTLS: true, allowPlaintextAuth: true`)).toMatchObject({ requireTLS: true });
+    expect(smtp(`${auth}, secure: true, requireTLS: false`)).toMatchObject({ secure: true, requireTLS: false });
+    expect(
+      problems('channels:\n  email:\n    smtp: { host: mail.example.com, port: 25, requireTLS: false' + auth + ' }\n'),
+    ).toEqual([
+      '3:59 channels.email.smtp.requireTLS requireTLS: false would send the auth credentials in the clear; set allowPlaintextAuth: true to allow that',
     ]);
   });
 

@@ -91,6 +91,16 @@ export const notifyCases: Record<string, Expected[]> = {
     stepId: 'tell',
     message: `template ${path.join(TEMPLATES, 'unsafe-notice', template)} uses ${problem}`,
   })),
+  'notify-public-leak.yaml': ['incident.id', 'incident.runbook.title', 'incident.title'].map((variable) => ({
+    file: 'notify-public-leak.yaml',
+    at: '12:16',
+    path: 'steps[0].notify.message',
+    stepId: 'publish',
+    message:
+      `template ${path.join(TEMPLATES, 'unsafe-notice', 'statuspage.md.hbs')} uses \`${variable}\`: ` +
+      `incident.${variable.split('.')[1] ?? ''} is not available on the status page: the page is public, and the ` +
+      "incident's id, title and runbook say what happened (use facts the approvers confirm)",
+  })),
   'notify-unknown-message.yaml': [
     {
       file: 'notify-unknown-message.yaml',

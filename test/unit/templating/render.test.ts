@@ -72,6 +72,115 @@ describe('strict rendering', () => {
   });
 });
 
+describe('the public status page', () => {
+  it.each([
+    ['{{incident.id}}', 'incident.id'],
+    ['{{incident.title}}', 'incident.title'],
+    ['{{incident.runbook.id}}', 'incident.runbook'],
+    ['{{#with incident}}{{title}}{{/with}}', 'incident.title'],
+    ['{{lookup incident "id"}}', 'incident.id'],
+  ])('refuses %s in a statuspage template, naming the variable', async (source, variable) => {
+    const catalog = await catalogOf({ 'm/statuspage.md.hbs': `## Update\n\n${source}\n` });
+    const error = (() => {
+      try {
+        renderMessage(catalog, 'm', 'statuspage', sampleContext());
+      } catch (caught) {
+        return caught;
+      }
+      throw new Error('expected rendering to fail');
+    })() as TemplateError;
+    expect(error).toBeInstanceOf(TemplateError);
+    expect(error.code).toBe('PRIVATE_VARIABLE');
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(/statuspage\.md\.hbs: incident\.\w+ is not available on the status page/);
+  });
+
+  it('still renders severity and start on the status page, and everything on the other channels', async () => {
+    const catalog = await catalogOf({
+      'm/statuspage.md.hbs': '{{incident.severity}} since {{date incident.startedAt format="date"}}',
+      'm/chat.text.hbs': '{{incident.id}}: {{incident.title}}',
+    });
+    const context = sampleContext();
+    expect(renderMessage(catalog, 'm', 'statuspage', context).parts.md).toBe('sev1 since 14 March 2025');
+    expect(renderMessage(catalog, 'm', 'chat', context).parts.text).toBe(
+      `${context.incident.id}: ${context.incident.title}`,
+    );
+  });
+});
+
+describe('links in HTML parts', () => {
+  const unsafe = [
+    'javascript:alert(document.cookie)',
+    'JavaScript:alert(1)',
+    ' \tjava\nscript:alert(1)',
+    'data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==',
+    'vbscript:msgbox(1)',
+    'javascript&colon;alert(1)',
+    'javascript&#58;alert(1)',
+    '&#x6A;avascript:alert(1)',
+    '//evil.example.net/phish',
+    'account/reset',
+  ];
+
+  it.each(unsafe)('never lets %j through an href, src or srcset, whether from a param or a fact', async (url) => {
+    const context = sampleContext();
+    context.params.link = url;
+    context.facts.link = fact('link', url);
+    const catalog = await catalogOf({
+      'm/email.subject.hbs': 'Notice\n',
+      'm/email.text.hbs': 'See {{params.link}}',
+      'm/email.html.hbs': [
+        `<p><a href="{{params.link}}">reset</a> <a title="x>y" HREF='{{facts.link}}'>again</a></p>`,
+        "<img alt='logo' src='{{params.link}}' srcset=\"https://cdn.example.com/a.png 1x, {{params.link}} 2x\">",
+        '<p><a href="{{{params.link}}}">raw</a></p>',
+      ].join('\n'),
+    });
+    const { parts } = renderMessage(catalog, 'm', 'email', context);
+    expect(parts.html).toBe(
+      [
+        `<p><a href="#blocked-unsafe-url">reset</a> <a title="x>y" HREF='#blocked-unsafe-url'>again</a></p>`,
+        `<img alt='logo' src='#blocked-unsafe-url' srcset="#blocked-unsafe-url">`,
+        '<p><a href="#blocked-unsafe-url">raw</a></p>',
+      ].join('\n'),
+    );
+    // The text part is not markup: the value is shown as written, where no client makes it a live link.
+    expect(parts.text).toBe(`See ${url}`);
+  });
+
+  it('filters unquoted attribute values too', async () => {
+    const context = sampleContext();
+    context.params.link = 'javascript:alert(1)';
+    const catalog = await catalogOf({
+      'm/email.subject.hbs': 'Notice\n',
+      'm/email.text.hbs': 'Notice',
+      'm/email.html.hbs': '<a class=x href={{params.link}}>go</a><a href = {{params.link}}>go</a>',
+    });
+    expect(renderMessage(catalog, 'm', 'email', context).parts.html).toBe(
+      '<a class=x href="#blocked-unsafe-url">go</a><a href = "#blocked-unsafe-url">go</a>',
+    );
+  });
+
+  it('keeps http, https and mailto links and in-page fragments as rendered', async () => {
+    const context = sampleContext();
+    context.params.link = 'https://status.example.com/incidents?id=1&ref=mail';
+    const html = [
+      '<a href="{{params.link}}">status</a> <a href="http://example.com">site</a>',
+      '<a href="MAILTO:{{params.supportEmail}}">mail</a> <a href="#what-happened">jump</a>',
+      '<img src="https://cdn.example.com/logo.png" srcset="https://cdn.example.com/a.png 1x, https://cdn.example.com/b.png 2x">',
+    ].join('\n');
+    const catalog = await catalogOf({
+      'm/email.subject.hbs': 'Notice\n',
+      'm/email.text.hbs': 'Notice',
+      'm/email.html.hbs': html,
+    });
+    expect(renderMessage(catalog, 'm', 'email', context).parts.html).toBe(
+      html
+        .replace('{{params.link}}', 'https://status.example.com/incidents?id&#x3D;1&amp;ref&#x3D;mail')
+        .replace('{{params.supportEmail}}', 'privacy@acme.example'),
+    );
+  });
+});
+
 describe('fact helper', () => {
   it('renders a suspected count with its caveat', async () => {
     const catalog = await catalogOf({
