@@ -89,7 +89,7 @@ export const hardeningAttacks: Attack[] = [
       const index = await waitFor(
         async () => {
           const page = await ctx.api.get('/status');
-          return page.text.includes('Audit public notice') ? page : undefined;
+          return page.text.includes('Audit service notice') ? page : undefined;
         },
         { timeoutMs: 10_000 },
       );

@@ -155,7 +155,8 @@ function ssrfStep(id: string, url: string): string {
 export const TEMPLATE_FILES: Record<string, string> = {
   'audit-notice/email.subject.hbs': 'Audit notice: {{incident.title}}\n',
   'audit-notice/email.text.hbs': 'This is an audit notice about {{incident.title}}.\n',
-  'audit-notice/statuspage.md.hbs': '## {{incident.title}}\n\nWe are looking into a problem.\n',
+  // The public page may not name the incident (finding 8): a fixed heading, as an approved text would be.
+  'audit-notice/statuspage.md.hbs': '## Audit service notice\n\nWe are looking into a problem.\n',
 };
 
 /** What the config needs to know. */

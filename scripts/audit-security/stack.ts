@@ -204,18 +204,38 @@ async function untilRunning(dev: ChildProcess, output: () => string): Promise<vo
   }
 }
 
-/** Ctrl-C to dev (it stops its worker, API and Temporal server), then the whole group by force if it hangs. */
+/**
+ * Ctrl-C to dev (it stops its worker, API and Temporal server), then whatever is left of its process group
+ * (dev and what it started, nothing else): SIGTERM, then SIGKILL, each bounded.
+ */
 async function stopDev(dev: ChildProcess): Promise<void> {
-  if (dev.exitCode !== null || dev.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => dev.once('exit', () => resolve()));
-  dev.kill('SIGINT');
-  const forced = setTimeout(() => {
-    try {
-      if (dev.pid !== undefined) process.kill(-dev.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }, 20_000);
-  await exited;
-  clearTimeout(forced);
+  const group = dev.pid;
+  if (dev.exitCode === null && dev.signalCode === null) {
+    const exited = new Promise<void>((resolve) => dev.once('exit', () => resolve()));
+    dev.kill('SIGINT');
+    await Promise.race([exited, sleep(20_000)]);
+  }
+  if (group === undefined) return;
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    if (!groupAlive(group)) return;
+    signalGroup(group, signal);
+    for (let waited = 0; waited < 10_000 && groupAlive(group); waited += 200) await sleep(200);
+  }
+}
+
+function groupAlive(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function signalGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-group, signal);
+  } catch {
+    // gone in the meantime
+  }
 }
