@@ -63,6 +63,7 @@ export async function messageRouterFromConfig(
       store: deps.store,
       prefix: statuspage.prefix,
       title: statuspage.title,
+      timeZone: statuspage.timezone,
       ...(statuspage.siteUrl === undefined ? {} : { siteUrl: statuspage.siteUrl }),
     }),
   });

@@ -1,10 +1,15 @@
 /**
- * Rendering for the status page: a deliberately tiny Markdown subset converted to safe HTML (everything
- * is escaped first; only headings, paragraphs, lists, bold/italic and http(s) links are produced, never
- * raw HTML), the incident and index pages, and the JSON Feed 1.1 document. The pages are public: they
- * name an incident by its opaque public id and title it with the approved update's first heading, and
- * never see the incident id, step id or runbook (the renderers take `PublicUpdate`s only).
+ * Rendering for the status page: the incident and index pages and the JSON Feed 1.1 document. The pages
+ * are public: they name an incident by its opaque public id and title it with the approved update's first
+ * heading, and never see the incident id, step id or runbook (the renderers take `PublicUpdate`s only).
+ * Times are shown in the configured time zone; an incident is open or resolved as its latest update says.
  */
+import { escapeHtml, inline, markdownToHtml, markdownToText, splitTitle, titleOf } from './statuspage-markdown.js';
+
+export { escapeHtml, markdownToHtml, markdownToText, titleOf } from './statuspage-markdown.js';
+
+/** What an incident is, publicly: set by an update's approved `state` part. */
+export type IncidentState = 'open' | 'resolved';
 
 /** One published update, as kept in an incident's private history. */
 export interface StatusUpdate {
@@ -16,19 +21,15 @@ export interface StatusUpdate {
   stepId: string;
   fingerprint: string;
   markdown: string;
+  /** The state this update declares (its `state` part); an update without one leaves the state as it was. */
+  state?: IncidentState;
 }
 
 /** What the public pages may show of an update: no incident id, no step id. */
-export type PublicUpdate = Pick<StatusUpdate, 'id' | 'at' | 'fingerprint' | 'markdown'>;
+export type PublicUpdate = Pick<StatusUpdate, 'id' | 'at' | 'fingerprint' | 'markdown' | 'state'>;
 
 /** Published incidents by public id, each with its updates in publication order. */
 export type PublicIncidents = ReadonlyMap<string, readonly PublicUpdate[]>;
-
-/** The title an update gives its incident: its first Markdown heading, approved with it. */
-export function titleOf(update: PublicUpdate | undefined): string {
-  const heading = update?.markdown.split(/\r?\n/).find((line) => /^\s*#{1,6}\s+\S/.test(line));
-  return heading === undefined ? 'Incident update' : heading.replace(/^\s*#{1,6}\s+/, '').replace(/\s+#*\s*$/, '');
-}
 
 /** What the pages need besides the updates. */
 export interface PageOptions {
@@ -37,106 +38,84 @@ export interface PageOptions {
   basePath: string;
   /** Absolute public URL of `basePath` (e.g. `https://example.com/status`), for the feed's URLs. */
   siteUrl?: string;
+  /** IANA time zone the pages show times in (default `UTC`); the feed keeps RFC 3339 instants. */
+  timeZone?: string;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-// Matched on already-escaped text, so the URL cannot contain a quote or angle bracket.
-const LINK = /\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/gi;
-
-/** Escapes text for HTML element content and double-quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
-}
-
-/** Converts the supported Markdown subset to HTML; any HTML in the input comes out as visible text. */
-export function markdownToHtml(markdown: string): string {
-  const out: string[] = [];
-  let paragraph: string[] = [];
-  let list: { tag: 'ul' | 'ol'; items: string[] } | undefined;
-  const flush = (): void => {
-    if (paragraph.length > 0) out.push(`<p>${inline(paragraph.join(' '))}</p>`);
-    paragraph = [];
-    if (list) out.push(`<${list.tag}>${list.items.map((item) => `<li>${inline(item)}</li>`).join('')}</${list.tag}>`);
-    list = undefined;
-  };
-  for (const raw of escapeHtml(markdown).split(/\r?\n/)) {
-    const line = raw.trim();
-    const heading = /^(#{1,6})\s+(.*)$/.exec(line);
-    const bullet = /^[-*+]\s+(.*)$/.exec(line);
-    const numbered = /^\d+[.)]\s+(.*)$/.exec(line);
-    if (line === '') {
-      flush();
-    } else if (heading) {
-      flush();
-      // The page's own <h1> is the site title, so Markdown headings start one level down.
-      const level = Math.min((heading[1] ?? '#').length + 1, 6);
-      out.push(`<h${level}>${inline(heading[2] ?? '')}</h${level}>`);
-    } else if (bullet || numbered) {
-      const tag = bullet ? 'ul' : 'ol';
-      if (paragraph.length > 0 || list?.tag !== tag) flush();
-      list ??= { tag, items: [] };
-      list.items.push((bullet ?? numbered)?.[1] ?? '');
-    } else if (list && /^\s/.test(raw)) {
-      // An indented line continues the previous list item.
-      list.items[list.items.length - 1] += ` ${line}`;
-    } else {
-      if (list) flush();
-      paragraph.push(line);
-    }
-  }
-  flush();
-  return out.join('\n');
-}
-
-/** Inline markup on escaped text: links first, so emphasis never reaches inside an href. */
-function inline(text: string): string {
-  let html = '';
-  let last = 0;
-  for (const match of text.matchAll(LINK)) {
-    html += emphasis(text.slice(last, match.index));
-    html += `<a href="${match[2] ?? ''}" rel="nofollow noopener">${emphasis(match[1] ?? '')}</a>`;
-    last = match.index + match[0].length;
-  }
-  return html + emphasis(text.slice(last));
-}
-
-function emphasis(text: string): string {
-  return text
-    .replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')
-    .replace(/__(.+?)__/g, '<strong>$1</strong>')
-    .replace(/\*(.+?)\*/g, '<em>$1</em>')
-    .replace(/(^|[^\w])_(.+?)_(?=[^\w]|$)/g, '$1<em>$2</em>');
-}
+const STATE_LABEL: Record<IncidentState, string> = { open: 'Open', resolved: 'Resolved' };
 
 /** Updates newest first; among equal times, the one appended later first. */
 export function newestFirst<T extends PublicUpdate>(updates: readonly T[]): T[] {
   return [...updates].reverse().sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
 }
 
-/** The page of one incident (by public id): every update, newest first, titled by the latest. */
-export function renderIncidentPage(updates: readonly PublicUpdate[], options: PageOptions): string {
-  const ordered = newestFirst(updates);
-  const articles = ordered.map((update) => article(update)).join('\n');
-  const back = `<p><a href="${escapeHtml(options.basePath)}">All incidents</a></p>`;
-  return page(
-    `${options.title}: ${titleOf(ordered[0])}`,
-    `<h1>${escapeHtml(options.title)}</h1>\n${back}\n${articles}`,
-  );
+/** The incident's state: what its latest update that declares one says; open until one says resolved. */
+export function stateOf(updates: readonly PublicUpdate[]): IncidentState {
+  return newestFirst(updates).find((update) => update.state !== undefined)?.state ?? 'open';
 }
 
-/** The index: every incident with its latest update, most recently updated first. */
+/** An instant as people read it, in `timeZone`: `1 May 2024, 10:01 UTC`. */
+export function humanTime(iso: string, timeZone = 'UTC'): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  }).format(new Date(iso));
+}
+
+/** An instant in RFC 3339 without milliseconds, for `datetime` attributes and the feed. */
+function instant(iso: string): string {
+  return new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The page of one incident (by public id): its title and state, then every update, newest first. */
+export function renderIncidentPage(updates: readonly PublicUpdate[], options: PageOptions): string {
+  const ordered = newestFirst(updates);
+  const title = titleOf(ordered[0]?.markdown);
+  const first = ordered[ordered.length - 1];
+  const meta = [
+    stateBadge(stateOf(updates)),
+    ...(first === undefined ? [] : [`First reported ${time(first.at, options)}`]),
+    ...(ordered[0] === undefined ? [] : [`Last updated ${time(ordered[0].at, options)}`]),
+  ];
+  const body = [
+    `<nav><a href="${escapeHtml(options.basePath)}">${escapeHtml(options.title)}: all incidents</a></nav>`,
+    '<main>',
+    `<h1>${inline(escapeHtml(splitTitle(ordered[0]?.markdown ?? '').title ?? title))}</h1>`,
+    `<p class="meta">${meta.join(' · ')}</p>`,
+    ...ordered.map((update) => article(update, 2, options)),
+    '</main>',
+  ];
+  return page(`${options.title}: ${title}`, body.join('\n'), options);
+}
+
+/** The index: open incidents, then resolved ones, each with its latest update, most recently updated first. */
 export function renderIndexPage(incidents: PublicIncidents, options: PageOptions): string {
   const latest = latestPerIncident(incidents);
-  const body =
-    latest.length === 0
-      ? '<p>No incidents have been reported.</p>'
-      : latest
-          .map(({ publicId, update }) => {
-            const href = escapeHtml(incidentPath(options.basePath, publicId));
-            return article(update, `<p><a href="${href}">All updates</a></p>`);
-          })
-          .join('\n');
-  return page(options.title, `<h1>${escapeHtml(options.title)}</h1>\n${body}`);
+  const body = [`<main>`, `<h1>${escapeHtml(options.title)}</h1>`];
+  if (latest.length === 0) {
+    body.push('<p>No incidents have been reported.</p>');
+  } else {
+    const open = latest.filter((entry) => entry.state === 'open');
+    const resolved = latest.filter((entry) => entry.state === 'resolved');
+    body.push('<section aria-labelledby="open-incidents">', '<h2 id="open-incidents">Open incidents</h2>');
+    body.push(open.length === 0 ? '<p>No open incidents.</p>' : open.map((e) => summary(e, options)).join('\n'));
+    body.push('</section>');
+    if (resolved.length > 0) {
+      body.push(
+        '<section aria-labelledby="resolved-incidents">',
+        '<h2 id="resolved-incidents">Resolved incidents</h2>',
+      );
+      body.push(resolved.map((entry) => summary(entry, options)).join('\n'), '</section>');
+    }
+  }
+  body.push('</main>');
+  return page(options.title, body.join('\n'), options);
 }
 
 /** A JSON Feed 1.1 document of the most recent `limit` updates across incidents, newest first. */
@@ -149,15 +128,23 @@ export function renderFeed(incidents: PublicIncidents, options: PageOptions, lim
     version: 'https://jsonfeed.org/version/1.1',
     title: options.title,
     ...(site === undefined ? {} : { home_page_url: site, feed_url: `${site}/feed.json` }),
-    items: all.map((update) => ({
-      id: update.id,
-      ...(site === undefined ? {} : { url: `${site}/incidents/${encodeURIComponent(update.publicId)}` }),
-      title: titleOf(update),
-      content_html: markdownToHtml(update.markdown),
-      content_text: update.markdown,
-      date_published: update.at,
-      _firebreak: { incident: update.publicId, fingerprint: update.fingerprint },
-    })),
+    items: all.map((update) => {
+      const { body } = splitTitle(update.markdown);
+      const title = titleOf(update.markdown);
+      return {
+        id: update.id,
+        ...(site === undefined ? {} : { url: `${site}/incidents/${encodeURIComponent(update.publicId)}` }),
+        title,
+        content_html: body === '' ? '' : markdownToHtml(body),
+        content_text: body === '' ? title : markdownToText(body),
+        date_published: instant(update.at),
+        _firebreak: {
+          incident: update.publicId,
+          fingerprint: update.fingerprint,
+          ...(update.state === undefined ? {} : { state: update.state }),
+        },
+      };
+    }),
   };
   return `${JSON.stringify(feed, null, 2)}\n`;
 }
@@ -167,37 +154,75 @@ export function incidentPath(basePath: string, publicId: string): string {
   return `${basePath.replace(/\/+$/, '')}/incidents/${encodeURIComponent(publicId)}`;
 }
 
-function latestPerIncident(incidents: PublicIncidents): Array<{ publicId: string; update: PublicUpdate }> {
+interface LatestEntry {
+  publicId: string;
+  state: IncidentState;
+  update: PublicUpdate;
+}
+
+function latestPerIncident(incidents: PublicIncidents): LatestEntry[] {
   const latest = [...incidents].flatMap(([publicId, updates]) =>
     newestFirst(updates)
       .slice(0, 1)
-      .map((update) => ({ ...update, publicId })),
+      .map((update) => ({ ...update, publicId, incidentState: stateOf(updates) })),
   );
-  return newestFirst(latest).map(({ publicId, ...update }) => ({ publicId, update }));
+  return newestFirst(latest).map(({ publicId, incidentState, ...update }) => ({
+    publicId,
+    state: incidentState,
+    update,
+  }));
 }
 
-function article(update: PublicUpdate, footer = ''): string {
-  const at = escapeHtml(update.at);
+/** An incident on the index: its title linking to its page, its state, and its latest update. */
+function summary(entry: LatestEntry, options: PageOptions): string {
+  const { title, body } = splitTitle(entry.update.markdown);
+  const href = escapeHtml(incidentPath(options.basePath, entry.publicId));
   return [
-    `<article id="u-${escapeHtml(update.id.slice(0, 16))}">`,
-    `<p class="meta"><time datetime="${at}">${at}</time></p>`,
-    markdownToHtml(update.markdown),
-    footer,
+    `<article id="i-${escapeHtml(entry.publicId)}">`,
+    `<h3><a href="${href}">${inline(escapeHtml(title ?? titleOf(undefined)))}</a></h3>`,
+    `<p class="meta">${stateBadge(entry.state)} · Updated ${time(entry.update.at, options)}</p>`,
+    ...(body === '' ? [] : [markdownToHtml(body, 4)]),
     '</article>',
   ].join('\n');
 }
 
-function page(title: string, body: string): string {
+/** One update on its incident's page: its own title as a heading at `level`, its time, its body below. */
+function article(update: PublicUpdate, level: number, options: PageOptions): string {
+  const { title, body } = splitTitle(update.markdown);
+  const state = update.state === undefined ? '' : ` · ${stateBadge(update.state)}`;
+  return [
+    `<article id="u-${escapeHtml(update.id.slice(0, 16))}">`,
+    `<h${level}>${inline(escapeHtml(title ?? titleOf(undefined)))}</h${level}>`,
+    `<p class="meta">Posted ${time(update.at, options)}${state}</p>`,
+    ...(body === '' ? [] : [markdownToHtml(body, level + 1)]),
+    '</article>',
+  ].join('\n');
+}
+
+function stateBadge(state: IncidentState): string {
+  return `<strong class="state state-${state}">${STATE_LABEL[state]}</strong>`;
+}
+
+function time(iso: string, options: PageOptions): string {
+  return `<time datetime="${escapeHtml(instant(iso))}">${escapeHtml(humanTime(iso, options.timeZone))}</time>`;
+}
+
+function page(title: string, body: string, options: PageOptions): string {
+  const feed = `${options.basePath.replace(/\/+$/, '')}/feed.json`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
+<link rel="alternate" type="application/feed+json" title="${escapeHtml(options.title)}" href="${escapeHtml(feed)}">
 <style>
 body { font-family: system-ui, sans-serif; max-width: 44rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }
 article { border-top: 1px solid #ccc; padding: 0.5rem 0; }
 .meta { color: #555; font-size: 0.9rem; }
+.state { padding: 0 0.4rem; border-radius: 0.3rem; }
+.state-open { background: #fde8c8; color: #6b3d00; }
+.state-resolved { background: #d8f0dc; color: #1c4d26; }
 </style>
 </head>
 <body>

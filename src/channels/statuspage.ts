@@ -13,6 +13,7 @@ import {
   renderFeed,
   renderIncidentPage,
   renderIndexPage,
+  type IncidentState,
   type PageOptions,
   type PublicUpdate,
   type StatusUpdate,
@@ -30,6 +31,8 @@ export interface StatusPageChannelOptions {
   basePath?: string;
   /** Absolute public URL of the pages, for the feed's `home_page_url`, `feed_url` and item URLs. */
   siteUrl?: string;
+  /** IANA time zone the pages show times in (default `UTC`). */
+  timeZone?: string;
   /** Injectable clock for the update time. */
   now?: () => Date;
 }
@@ -51,6 +54,7 @@ const StatusUpdateSchema = z.object({
   stepId: z.string(),
   fingerprint: z.string(),
   markdown: z.string(),
+  state: z.enum(['open', 'resolved']).optional(),
 });
 /** The public history an earlier version kept at `<prefix>/incidents/<incident id>/updates.json`. */
 const LegacyUpdatesFile = z.object({
@@ -106,6 +110,7 @@ export function createStatusPageChannel(options: StatusPageChannelOptions): Chan
     title: options.title ?? 'Status',
     basePath: options.basePath ?? '/status',
     ...(options.siteUrl === undefined ? {} : { siteUrl: options.siteUrl }),
+    ...(options.timeZone === undefined ? {} : { timeZone: options.timeZone }),
   };
   // One chain per incident serializes read-modify-write of its updates.json within this process, so two
   // concurrent sends both land; the overview pages have one chain of their own, each run reading afresh.
@@ -245,6 +250,7 @@ function toUpdate(message: OutboundMessage, at: Date): StatusUpdate {
       'status page update contains the incident id; the page is public: leave incident.id out of statuspage templates',
     );
   }
+  const state = stateOf(message.parts['state']);
   return {
     id: deliveryId(message.idempotencyKey),
     at: at.toISOString(),
@@ -252,5 +258,17 @@ function toUpdate(message: OutboundMessage, at: Date): StatusUpdate {
     stepId: message.stepId,
     fingerprint: message.fingerprint,
     markdown,
+    ...(state === undefined ? {} : { state }),
   };
+}
+
+/** The approved `state` part: `open` or `resolved` (surrounding whitespace ignored), or none. */
+function stateOf(part: string | undefined): IncidentState | undefined {
+  if (part === undefined) return undefined;
+  const state = part.trim();
+  if (state === 'open' || state === 'resolved') return state;
+  throw new FirebreakError(
+    ErrorCode.InvalidInput,
+    `status page "state" part is ${JSON.stringify(state.slice(0, 40))}; expected open or resolved`,
+  );
 }

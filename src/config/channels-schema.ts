@@ -152,9 +152,23 @@ function checkEndpointsAllowed(
   }
 }
 
-/** `channels.statuspage`: the public pages' title, public URL and key prefix in the blob store. */
+/** An IANA time zone name the runtime knows (`UTC`, `Europe/Berlin`). */
+const TimeZone = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en-GB', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an IANA time zone such as UTC or Europe/Berlin' },
+);
+
+/** `channels.statuspage`: the public pages' title, public URL, time zone and key prefix in the blob store. */
 export const StatusPageConfigSchema = z.strictObject({
   title: SingleLine.max(200).default('Status'),
+  timezone: TimeZone.default('UTC'),
   siteUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   prefix: z
     .string()

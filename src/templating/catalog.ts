@@ -12,7 +12,7 @@ import { registerHelpers } from './helpers.js';
 export const CHANNEL_PARTS = {
   email: { subject: true, text: true, html: false },
   webhook: { json: true },
-  statuspage: { md: true },
+  statuspage: { md: true, state: false },
   chat: { text: true },
 } as const satisfies Record<string, Record<string, boolean>>;
 

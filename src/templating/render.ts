@@ -48,7 +48,9 @@ export function renderMessage(
     if (channel === 'webhook') checkJson(text, template.file);
     // Escaping keeps a value inside its attribute, but `javascript:` needs no quote: filter link schemes too.
     if (isHtmlPart(part)) text = filterUnsafeUrls(text);
-    parts[part] = part === 'subject' ? singleLine(text, template.file) : text;
+    if (part === 'subject') text = singleLine(text, template.file);
+    if (channel === 'statuspage' && part === 'state') text = incidentState(text, template.file);
+    parts[part] = text;
   }
   return { parts, fingerprint: fingerprintOf(channel, parts) };
 }
@@ -68,6 +70,19 @@ function singleLine(text: string, file: string): string {
     throw new TemplateError('INVALID_VALUE', 'rendered subject spans more than one line', file);
   }
   return trimmed;
+}
+
+/** A status page's `state` part is one word, `open` or `resolved`: what the page shows the incident as. */
+function incidentState(text: string, file: string): string {
+  const state = text.trim();
+  if (state !== 'open' && state !== 'resolved') {
+    throw new TemplateError(
+      'INVALID_VALUE',
+      `rendered state is ${JSON.stringify(state.slice(0, 40))}, not open or resolved`,
+      file,
+    );
+  }
+  return state;
 }
 
 function checkJson(text: string, file: string): void {

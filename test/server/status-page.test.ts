@@ -69,7 +69,7 @@ describe('status routes', () => {
     const page = await app.inject({ method: 'GET', url: `/status/incidents/${publicId}` });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(page.body).toContain('<h3>Investigating</h3>');
+    expect(page.body).toContain('<h1>Investigating</h1>');
     expect(page.body).toContain('&lt;b&gt;not bold&lt;/b&gt;');
     expectPageHeaders(page.headers);
 

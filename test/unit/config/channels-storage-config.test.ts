@@ -52,7 +52,7 @@ channels:
     endpoints:
       ops-bridge: { url: 'https://alerts.example.com/firebreak', secret: env:OPS_HOOK_SECRET }
       exec-chat: { url: env:SLACK_EXEC_WEBHOOK_URL, format: slack }
-  statuspage: { title: Example status, siteUrl: 'https://status.example.com/status' }
+  statuspage: { title: Example status, siteUrl: 'https://status.example.com/status', timezone: Europe/Berlin }
 storage: { type: filesystem, dir: ../blobs }
 `,
     );
@@ -88,7 +88,12 @@ storage: { type: filesystem, dir: ../blobs }
           'exec-chat': { url: 'env:SLACK_EXEC_WEBHOOK_URL', format: 'slack' },
         },
       },
-      statuspage: { title: 'Example status', siteUrl: 'https://status.example.com/status', prefix: 'status' },
+      statuspage: {
+        title: 'Example status',
+        siteUrl: 'https://status.example.com/status',
+        timezone: 'Europe/Berlin',
+        prefix: 'status',
+      },
     });
     expect(storage).toEqual({ type: 'filesystem', dir: path.join(dir, 'blobs') });
   });
@@ -99,7 +104,7 @@ storage: { type: filesystem, dir: ../blobs }
     expect(result.ok && result.value.channels).toEqual({
       email: { from: 'Firebreak <firebreak@localhost>' },
       webhook: { allow: [], allowLinkLocal: false, timeoutMs: 10_000, endpoints: {} },
-      statuspage: { title: 'Status', prefix: 'status' },
+      statuspage: { title: 'Status', timezone: 'UTC', prefix: 'status' },
     });
     expect(result.ok && result.value.storage).toEqual({
       type: 's3',
@@ -130,7 +135,7 @@ channels:
       -bad: { url: https://hooks.example.com/a }
       ops: { url: 'gopher://x', format: xml }
       ref: { url: 'env:', format: slack, secret: OPS }
-  statuspage: { title: "", siteUrl: 'ftp://x', prefix: '/status/', colour: red }
+  statuspage: { title: "", siteUrl: 'ftp://x', prefix: '/status/', colour: red, timezone: Mars/Olympus }
   sms: {}
 `),
     ).toEqual([
@@ -153,6 +158,7 @@ channels:
       '20:37 channels.statuspage.siteUrl expected an http(s) URL',
       '20:56 channels.statuspage.prefix expected a key prefix such as status or public/status',
       '20:68 channels.statuspage.colour unknown key `colour`',
+      '20:91 channels.statuspage.timezone expected an IANA time zone such as UTC or Europe/Berlin',
       '21:3 channels.sms unknown key `sms`',
     ]);
   });

@@ -106,6 +106,33 @@ describe('the public status page', () => {
       `${context.incident.id}: ${context.incident.title}`,
     );
   });
+
+  it('renders the status page state part as open or resolved, approved with the text', async () => {
+    const catalog = await catalogOf({
+      'm/statuspage.md.hbs': '## Update\n',
+      'm/statuspage.state.hbs': '{{#if params.resolved}}resolved{{else}}open{{/if}}\n',
+    });
+    const resolved = renderMessage(catalog, 'm', 'statuspage', { ...sampleContext(), params: { resolved: true } });
+    const open = renderMessage(catalog, 'm', 'statuspage', { ...sampleContext(), params: { resolved: false } });
+    expect(resolved.parts).toEqual({ md: '## Update\n', state: 'resolved' });
+    expect(open.parts.state).toBe('open');
+    expect(resolved.fingerprint).not.toBe(open.fingerprint);
+  });
+
+  it('refuses a status page state other than open or resolved, naming the file', async () => {
+    const catalog = await catalogOf({ 'm/statuspage.md.hbs': '## Update\n', 'm/statuspage.state.hbs': 'fixed\n' });
+    const error = (() => {
+      try {
+        renderMessage(catalog, 'm', 'statuspage', sampleContext());
+      } catch (caught) {
+        return caught;
+      }
+      throw new Error('expected rendering to fail');
+    })() as TemplateError;
+    expect(error).toBeInstanceOf(TemplateError);
+    expect(error.code).toBe('INVALID_VALUE');
+    expect(error.message).toMatch(/statuspage\.state\.hbs.*"fixed", not open or resolved/);
+  });
 });
 
 describe('links in HTML parts', () => {
