@@ -48,10 +48,12 @@ async function runClock(run: IncidentRun, deadline: DeadlinePlan): Promise<void>
   const met = () => run.step(deadline.metBy.step).status === 'succeeded';
 
   for (const offset of [...deadline.remindMs].sort((a, b) => a - b)) {
-    if (await waitUntil(met, start + offset)) return markMet(run, deadline, record);
+    const label = `deadline ${deadline.id}: reminder ${formatDuration(offset)} after ${deadline.startsAt.decision}`;
+    if (await waitUntil(met, start + offset, label)) return markMet(run, deadline, record);
     if (applies(run, deadline)) remind(run, deadline, record, dueAt, offset);
   }
-  if (await waitUntil(met, dueAt)) return markMet(run, deadline, record);
+  const due = `deadline ${deadline.id}: due ${formatDuration(deadline.withinMs)} after ${deadline.startsAt.decision}`;
+  if (await waitUntil(met, dueAt, due)) return markMet(run, deadline, record);
   if (applies(run, deadline)) {
     Object.assign(record, { status: 'overdue', overdueAt: now() });
     run.event('deadline.overdue', `${deadline.title} is overdue (was due ${record.dueAt})`, {
@@ -62,11 +64,11 @@ async function runClock(run: IncidentRun, deadline: DeadlinePlan): Promise<void>
   markMet(run, deadline, record);
 }
 
-/** Waits until `done` or the absolute time `at`; true when done. */
-async function waitUntil(done: () => boolean, at: number): Promise<boolean> {
+/** Waits until `done` or the absolute time `at`; true when done. `summary` names the timer in the UI. */
+async function waitUntil(done: () => boolean, at: number, summary: string): Promise<boolean> {
   const remaining = at - Date.now();
   if (remaining <= 0) return done();
-  return condition(done, remaining);
+  return condition(done, remaining, { summary });
 }
 
 function applies(run: IncidentRun, deadline: DeadlinePlan): boolean {

@@ -9,17 +9,23 @@ import {
   ApplicationFailure,
   condition,
   ParentClosePolicy,
+  patched,
   setHandler,
   startChild,
+  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import {
   DEDUP_ATTRIBUTE,
+  INCIDENT_ATTRIBUTE,
   RUNBOOK_ATTRIBUTE,
   SEVERITY_ATTRIBUTE,
   STATUS_ATTRIBUTE,
 } from '../src/domain/search-attributes.js';
 import { incidentWorkflow } from './incident.js';
 import { claimIncidentUpdate, openIncidentQuery } from './messages.js';
+
+/** The dedup workflow names the incident it holds in its search attributes and timers (issue 11). */
+const OPERATOR_LABELS_PATCH = 'dedup-names-incident';
 
 /** Holds a dedup key for as long as the incident it started is open. */
 export async function dedupWorkflow(): Promise<void> {
@@ -52,6 +58,7 @@ export async function dedupWorkflow(): Promise<void> {
         workflowId: claim.incidentId,
         args: [claim.start],
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `${claim.start.plan.title} (${claim.start.plan.runbookId} v${claim.start.plan.version})`,
         typedSearchAttributes: [
           { key: RUNBOOK_ATTRIBUTE, value: claim.start.plan.runbookId },
           { key: SEVERITY_ATTRIBUTE, value: claim.start.severity ?? claim.start.plan.severity },
@@ -63,6 +70,9 @@ export async function dedupWorkflow(): Promise<void> {
         () => (entry.open = false),
         () => (entry.open = false),
       );
+      // A later incident for the key replaces the one the workflow was started for.
+      if (patched(OPERATOR_LABELS_PATCH))
+        upsertSearchAttributes([{ key: INCIDENT_ATTRIBUTE, value: claim.incidentId }]);
     } catch (error) {
       entry.open = false;
       entry.failed = true;

@@ -74,7 +74,7 @@ async function execute(ctx: StepContext, step: StepPlan): Promise<JsonValue | un
   const scope = new CancellationScope();
   const timerScope = new CancellationScope();
   const timer = timerScope.run(async () => {
-    await sleep(timeoutMs);
+    await sleep(timeoutMs, { summary: `${step.id}: timeout after ${formatDuration(timeoutMs)}` });
     timedOut = true;
     scope.cancel();
   });

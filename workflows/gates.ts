@@ -122,17 +122,19 @@ export interface WaitPlan {
 /** Waits until the gate is done or the timeout passes; returns false on timeout. */
 export async function waitForGate(run: IncidentRun, gate: Gate<unknown>, plan: WaitPlan): Promise<boolean> {
   const started = Date.now();
-  const events: Array<{ at: number; fire: () => void }> = [];
+  const events: Array<{ at: number; fire: () => void; label: string }> = [];
   if (plan.dueMs !== undefined) {
     const dueMs = plan.dueMs;
-    events.push({ at: started + Math.floor(dueMs * 0.8), fire: () => remindDue(run, gate, started + dueMs) });
-    events.push({ at: started + dueMs, fire: () => markOverdue(run, gate) });
+    const reminder = { at: started + Math.floor(dueMs * 0.8), label: `${gate.step}: reminder before due` };
+    events.push({ ...reminder, fire: () => remindDue(run, gate, started + dueMs) });
+    events.push({ at: started + dueMs, label: `${gate.step}: due`, fire: () => markOverdue(run, gate) });
   }
   for (const role of plan.escalationRoles) {
     const spec = own(run.plan.roles, role);
     if (spec?.escalateTo !== undefined && spec.afterMs !== undefined) {
       const target = spec.escalateTo;
-      events.push({ at: started + spec.afterMs, fire: () => escalate(run, gate, [role], target) });
+      const label = `${gate.step}: escalate role:${role} to role:${target}`;
+      events.push({ at: started + spec.afterMs, label, fire: () => escalate(run, gate, [role], target) });
     }
   }
   const deadline = plan.timeoutMs === undefined ? undefined : started + plan.timeoutMs;
@@ -144,7 +146,8 @@ export async function waitForGate(run: IncidentRun, gate: Gate<unknown>, plan: W
       await condition(() => gate.done());
       return true;
     }
-    if (await condition(() => gate.done(), Math.max(until - Date.now(), 1))) return true;
+    const summary = next !== undefined && next.at <= until ? next.label : `${gate.step}: timeout`;
+    if (await condition(() => gate.done(), Math.max(until - Date.now(), 1), { summary })) return true;
     if (next && next.at <= Date.now()) {
       events.shift();
       next.fire();

@@ -48,7 +48,7 @@ import { IncidentRun } from './run.js';
 const { cancelRequest } = proxyActivities<Activities>({
   startToCloseTimeout: 10_000,
   retry: { maximumAttempts: 3 },
-  summary: 'who cancelled',
+  summary: 'read who cancelled from the history',
 });
 
 /** Who cancelled from Temporal is looked up in the history (issue 10, finding 7). */

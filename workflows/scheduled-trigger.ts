@@ -28,6 +28,7 @@ import { incidentWorkflow } from './incident.js';
 const { prepareScheduledIncident } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5 },
+  summary: 'load the runbook and prepare the incident',
 });
 
 /** Starts an incident from the current runbook and waits for it to close; fails when none could start. */
@@ -51,6 +52,7 @@ export async function scheduledTriggerWorkflow(input: ScheduledTrigger): Promise
     args: [start],
     // The incident outlives this run if the run is ended from outside.
     parentClosePolicy: ParentClosePolicy.ABANDON,
+    staticSummary: `${start.plan.title} (${start.plan.runbookId} v${start.plan.version})`,
     typedSearchAttributes: [
       { key: RUNBOOK_ATTRIBUTE, value: start.plan.runbookId },
       { key: SEVERITY_ATTRIBUTE, value: start.severity ?? start.plan.severity },

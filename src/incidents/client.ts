@@ -24,6 +24,7 @@ import type {
 } from '../domain/state.js';
 import {
   DEDUP_ATTRIBUTE,
+  INCIDENT_ATTRIBUTE,
   RUNBOOK_ATTRIBUTE,
   SEVERITY_ATTRIBUTE,
   STATUS_ATTRIBUTE,
@@ -83,11 +84,19 @@ export class IncidentClient {
       });
       return { incidentId, created: true };
     }
+    // Only a new dedup workflow takes these; a running one keeps its own, and upserts the incident it starts.
     const operation = new WithStartWorkflowOperation('dedupWorkflow', {
       workflowId: dedupWorkflowId(start.dedupKey),
       taskQueue: this.taskQueue,
       args: [],
       workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: DEDUP_ATTRIBUTE, value: start.dedupKey },
+        { key: INCIDENT_ATTRIBUTE, value: incidentId },
+        { key: RUNBOOK_ATTRIBUTE, value: start.plan.runbookId },
+      ],
+      staticSummary: `Dedup of ${start.plan.runbookId} triggers: one open incident per key`,
+      staticDetails: `Dedup key: ${start.dedupKey}\n\nThe incident it holds is its FirebreakIncident search attribute; later triggers with the key join that incident while it is open.`,
     });
     const claim: ClaimIncident = { incidentId, dedupKey: start.dedupKey, start };
     return this.client.workflow.executeUpdateWithStart(claimIncidentUpdate, {

@@ -4,6 +4,7 @@
  * of the moment and sent in the background until the named step finishes or the incident closes.
  */
 import { condition, isCancellation } from '@temporalio/workflow';
+import { formatDuration } from '../../src/domain/duration.js';
 import type { JsonValue, NotifyRepeatPlan, NotifyStep } from '../../src/domain/plan.js';
 import type { MessageRecord } from '../../src/domain/state.js';
 import { describeFailure } from '../failures.js';
@@ -43,7 +44,8 @@ async function repeatMessages(ctx: StepContext, step: NotifyStep, repeat: Notify
   for (let sequence = 2; sequence <= MAX_REPEATS + 1; sequence++) {
     const current = run.state.messages?.[step.id];
     if (current) current.nextAt = new Date(Date.now() + repeat.everyMs).toISOString();
-    if (await condition(() => untilReached(run, repeat), repeat.everyMs)) {
+    const summary = `${step.id}: update ${sequence} due in ${formatDuration(repeat.everyMs)}`;
+    if (await condition(() => untilReached(run, repeat), repeat.everyMs, { summary })) {
       if (current) delete current.nextAt;
       run.event('message.repeats_stopped', `${step.title}: no more updates (${repeat.until ?? ''} finished)`, {
         step: step.id,

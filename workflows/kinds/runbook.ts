@@ -31,6 +31,7 @@ export const runbookExecutor: ExecutorFor<'runbook'> = {
     const result = await executeChild<(input: StartIncident) => Promise<IncidentResult>>('incidentWorkflow', {
       args: [input],
       workflowId: childId,
+      staticSummary: `${step.plan.title} (${step.plan.runbookId} v${step.plan.version}), child of ${run.state.incidentId}`,
       ...(step.timeoutMs === undefined ? {} : { workflowExecutionTimeout: step.timeoutMs }),
       ...(step.retry === undefined ? {} : { retry: retryPolicy(step.retry) }),
       typedSearchAttributes: [

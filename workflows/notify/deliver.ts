@@ -23,12 +23,13 @@ export async function deliver(
   approvedAt: FactSnapshot,
   replyTo: string | undefined,
 ): Promise<void> {
-  const { sendMessage } = proxyActivities<Activities>(sendOptions(step));
   record.status = 'sending';
   run.updateStep(step.id, { status: 'running' });
   const fingerprint = record.fingerprint ?? '';
   const deliveries: ChannelDelivery[] = [];
   for (const channel of record.channels) {
+    // One proxy per channel, so each send has its own summary in the UI.
+    const { sendMessage } = proxyActivities<Activities>(sendOptions(step, channel.channel, record.sequence));
     try {
       const result = await sendMessage({
         incidentId: run.state.incidentId,
@@ -94,7 +95,7 @@ function summary(record: MessageRecord, deliveries: ChannelDelivery[]) {
   };
 }
 
-function sendOptions(step: NotifyStep): ActivityOptions {
+function sendOptions(step: NotifyStep, channel: string, sequence: number): ActivityOptions {
   const retry = step.retry;
   return {
     startToCloseTimeout: SEND_TIMEOUT_MS,
@@ -105,7 +106,7 @@ function sendOptions(step: NotifyStep): ActivityOptions {
       maximumInterval: retry?.maximumIntervalMs ?? 60_000,
       nonRetryableErrorTypes: [...NON_RETRYABLE_CODES],
     },
-    summary: `${step.id}: send ${step.message}`,
+    summary: `${step.id}: send ${step.message} #${sequence} via ${channel}`,
   };
 }
 

@@ -29,11 +29,14 @@ import {
 } from './compose.js';
 import { deliver } from './deliver.js';
 
-const { renderMessage } = proxyActivities<Activities>({
-  startToCloseTimeout: 30_000,
-  retry: { maximumAttempts: 3 },
-  summary: 'render message',
-});
+/** The `renderMessage` activity, with a summary naming the step and message for the UI. */
+function renderActivity(step: NotifyStep) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: 30_000,
+    retry: { maximumAttempts: 3 },
+    summary: `${step.id}: render ${step.message}`,
+  }).renderMessage;
+}
 
 /** Recipients and Reply-To are checked before the message is rendered for approval (issue 10, finding 7). */
 const CHECK_ADDRESSES_PATCH = 'notify-checks-addresses';
@@ -73,7 +76,7 @@ export async function sendMessageOnce(
         fail(step, ErrorCode.Conflict, `${step.id}: the message changed ${MAX_RENDERS} times`);
       await waitForRequiredFacts(run, step, record, clock.deadline);
       const snapshot = snapshotFacts(run, record.facts);
-      const rendered = await renderMessage({
+      const rendered = await renderActivity(step)({
         incidentId: run.state.incidentId,
         stepId: step.id,
         templates: step.templates,
@@ -134,7 +137,7 @@ async function waitForRequiredFacts(
   const prompt = `Waiting for confirmed facts: ${missing.join(', ')}`;
   run.updateStep(step.id, { status: 'waiting', prompt });
   run.event('message.waiting', `${step.title}: ${prompt}`, { step: step.id, data: { facts: missing } });
-  const ready = await waitUntil(() => unconfirmed(run, step).length === 0, deadline);
+  const ready = await waitUntil(() => unconfirmed(run, step).length === 0, deadline, `${step.id}: timeout`);
   if (!ready) {
     const still = unconfirmed(run, step).join(', ');
     fail(
@@ -166,7 +169,7 @@ async function waitAfterProblem(
   record.status = 'waiting_for_facts';
   record.problem = rendered.message;
   run.updateStep(step.id, { status: 'waiting', prompt: `The message cannot be rendered yet: ${rendered.message}` });
-  if (!(await waitUntil(() => changedFacts(run, snapshot).length > 0, deadline))) {
+  if (!(await waitUntil(() => changedFacts(run, snapshot).length > 0, deadline, `${step.id}: timeout`))) {
     fail(step, ErrorCode.Timeout, `${step.id}: the message could not be rendered in time: ${rendered.message}`);
   }
 }
@@ -300,12 +303,12 @@ function settleVotes(run: IncidentRun, step: NotifyStep, record: MessageRecord, 
 }
 
 /** Waits for a condition until an optional deadline; false when the deadline passed first. */
-async function waitUntil(ready: () => boolean, deadline: number | undefined): Promise<boolean> {
+async function waitUntil(ready: () => boolean, deadline: number | undefined, summary: string): Promise<boolean> {
   if (deadline === undefined) {
     await condition(ready);
     return true;
   }
-  return condition(ready, Math.max(deadline - Date.now(), 1));
+  return condition(ready, Math.max(deadline - Date.now(), 1), { summary });
 }
 
 function fail(step: NotifyStep, code: ErrorCode, message: string): never {
