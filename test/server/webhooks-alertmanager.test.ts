@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookAuditEntry } from '../../src/server/webhooks/deliveries.js';
 import { amAlert, amNotification } from '../unit/alerts/alertmanager-payload.js';
-import { startTestEnv, type TestEnv } from '../support/temporal.js';
+import { alice, startTestEnv, type TestEnv } from '../support/temporal.js';
 import { alertEvents, buildWebhookHarness, runId, type WebhookHarness } from './webhooks-harness.js';
 
 let env: TestEnv;
@@ -87,6 +87,48 @@ describe('POST /api/v1/webhooks/alertmanager', () => {
     const stateB = await env.incidents.state(incidentB!);
     expect(stateB.alerts).toBe(1);
     expect(alertEvents(stateB)).toHaveLength(1);
+  });
+
+  it('opens the next incident for a repeat after the incident closed, before and after an API restart', async () => {
+    const repeat = amNotification([amAlert({ fingerprint: fingerprint(), instance: `repeat-${runId}:9100` })]);
+    const close = async (incidentId: string) => {
+      await env.incidents.cancel(incidentId, { actor: alice, reason: 'handled' });
+      await env.incidents.handle(incidentId).result();
+    };
+    const first = (await send(repeat)).json<Answer>().deliveries[0]!;
+    expect(first).toMatchObject({ created: true, recorded: true });
+    await close(first.incidentId!);
+
+    // Alertmanager's repeat_interval: the same notification, word for word.
+    const again = await send(repeat);
+    expect(again.statusCode).toBe(200);
+    const second = again.json<Answer>().deliveries[0]!;
+    expect(second).toMatchObject({ created: true, recorded: true });
+    expect(second.incidentId).not.toBe(first.incidentId);
+    expect(alertEvents(await env.incidents.state(second.incidentId!))).toHaveLength(1);
+    expect(alertEvents(await env.incidents.state(first.incidentId!))).toHaveLength(1);
+
+    // A restarted API (a new app over the same Temporal) gives the same answers: joins the open one...
+    const restarted = await buildWebhookHarness(env);
+    try {
+      const through = (payload: unknown) =>
+        restarted.app.inject({
+          method: 'POST',
+          url: '/api/v1/webhooks/alertmanager',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${restarted.tokens.prom}` },
+          payload: JSON.stringify(payload),
+        });
+      const joined = (await through(repeat)).json<Answer>().deliveries[0]!;
+      expect(joined).toMatchObject({ incidentId: second.incidentId, created: false, recorded: true });
+      expect((await env.incidents.state(second.incidentId!)).alerts).toBe(1);
+      // ...and, once that one closed too, opens the next.
+      await close(second.incidentId!);
+      const third = (await through(repeat)).json<Answer>().deliveries[0]!;
+      expect(third).toMatchObject({ created: true, recorded: true });
+      expect([first.incidentId, second.incidentId]).not.toContain(third.incidentId);
+    } finally {
+      await restarted.close();
+    }
   });
 
   it('audits a resolved alert with no open incident, and answers 202', async () => {
