@@ -3,7 +3,8 @@
  * whose `match` holds decides the runbook, its params, the dedup key and the severity, all computed from
  * the alert by CEL. A `match` that cannot be evaluated for an alert (a missing label) does not match; one
  * that goes over the evaluation budget makes the alert invalid, so it is refused rather than passed on to
- * a later, broader route.
+ * a later, broader route. A resolved alert only finds the incident of its dedup key, so it needs neither
+ * params nor severity: they are not computed for it, and a label the firing alert lacked cannot block it.
  */
 import { SEVERITIES, type JsonValue } from '../domain/plan.js';
 import { AlertExpressionError, compileAlertExpression, type CompiledAlertExpression } from './expressions.js';
@@ -19,7 +20,7 @@ export interface AlertRouteSpec {
   severity?: string;
 }
 
-/** Where an alert goes: the route's position, the trigger it makes. */
+/** Where an alert goes: the route's position, the trigger it makes (params and severity for firing alerts only). */
 export interface RoutedAlert {
   kind: 'routed';
   route: number;
@@ -114,8 +115,9 @@ function triggerFor(route: CompiledRoute, alert: IncomingAlert): RoutedAlert | I
     message: `routes[${route.index}]: ${message}`,
   });
   try {
+    const firing = alert.status === 'firing';
     const params: Record<string, JsonValue> = {};
-    for (const [name, expression] of route.params) params[name] = expression(alert.context);
+    if (firing) for (const [name, expression] of route.params) params[name] = expression(alert.context);
     const key = route.dedupKey ? route.dedupKey(alert.context) : alert.fingerprint;
     if (key === undefined) return invalid('the alert has no `fingerprint` field and the route sets no `dedupKey`');
     if (typeof key !== 'string' && typeof key !== 'number') return invalid('`dedupKey` must give a string');
@@ -123,7 +125,7 @@ function triggerFor(route: CompiledRoute, alert: IncomingAlert): RoutedAlert | I
     if (dedupKey === '' || dedupKey.length > MAX_DEDUP_KEY) {
       return invalid(`\`dedupKey\` must give 1 to ${MAX_DEDUP_KEY} characters`);
     }
-    const severity = route.severity?.(alert.context);
+    const severity = firing ? route.severity?.(alert.context) : undefined;
     if (severity !== undefined && !(SEVERITIES as readonly JsonValue[]).includes(severity)) {
       return invalid(`\`severity\` must give one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(severity)}`);
     }

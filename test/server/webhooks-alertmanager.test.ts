@@ -13,9 +13,11 @@ import { alertEvents, buildWebhookHarness, runId, type WebhookHarness } from './
 let env: TestEnv;
 let hooks: WebhookHarness;
 
+const logLines: Record<string, unknown>[] = [];
+
 beforeAll(async () => {
   env = await startTestEnv();
-  hooks = await buildWebhookHarness(env);
+  hooks = await buildWebhookHarness(env, { log: (line) => logLines.push(JSON.parse(line) as Record<string, unknown>) });
 });
 afterAll(async () => {
   await hooks?.close();
@@ -41,7 +43,14 @@ interface Answer {
     incidentId: string | null;
     created: boolean;
     recorded: boolean;
+    refused?: { status: number; code: string; message: string };
   }[];
+}
+
+/** An alert as Alertmanager sends it, without the `instance` label the route's `host` param reads. */
+function withoutInstance(alert: ReturnType<typeof amAlert>) {
+  const { instance: _dropped, ...labels } = alert.labels;
+  return { ...alert, labels };
 }
 
 describe('POST /api/v1/webhooks/alertmanager', () => {
@@ -129,6 +138,60 @@ describe('POST /api/v1/webhooks/alertmanager', () => {
     } finally {
       await restarted.close();
     }
+  });
+
+  it('takes the rest of a group when one alert cannot be mapped, and resolutions need no params', async () => {
+    const [a, bad] = [fingerprint(), fingerprint()];
+    const opened = await send(amNotification([amAlert({ fingerprint: a, instance: `ok-${runId}:9100` })]));
+    const incidentA = opened.json<Answer>().deliveries[0]!.incidentId!;
+
+    // a resolves in the same notification as a new alert the route cannot map (no `instance` label).
+    const group = amNotification([
+      amAlert({ fingerprint: a, instance: `ok-${runId}:9100`, status: 'resolved' }),
+      withoutInstance(amAlert({ fingerprint: bad, instance: 'unused' })),
+    ]);
+    const auditedBefore = hooks.audit.entries.length;
+    const response = await send(group);
+    expect(response.statusCode).toBe(200);
+    const [resolvedReport, badReport] = response.json<Answer>().deliveries;
+    expect(resolvedReport).toMatchObject({ fingerprint: a, incidentId: incidentA, recorded: true });
+    expect(resolvedReport).not.toHaveProperty('refused');
+    expect(badReport).toMatchObject({
+      fingerprint: bad,
+      incidentId: null,
+      recorded: false,
+      refused: { status: 422, code: 'INVALID_INPUT', message: expect.stringContaining('routes[0]') as unknown },
+    });
+    expect(badReport!.refused!.message).toContain('instance');
+    // The refusal is visible: in the audit log and in a log line.
+    const audited = hooks.audit.entries.slice(auditedBefore) as WebhookAuditEntry[];
+    expect(audited.find((entry) => entry.delivery?.fingerprint === bad)).toMatchObject({
+      status: 422,
+      outcome: 'refused',
+      code: 'INVALID_INPUT',
+      delivery: { matched: true, recorded: false, note: badReport!.refused!.message },
+    });
+    expect(logLines.find((line) => line.fingerprint === bad)).toMatchObject({
+      level: 40,
+      deliveryId: badReport!.deliveryId,
+      status: 422,
+      msg: `alert refused: ${badReport!.refused!.message}`,
+    });
+    // Nothing was opened for it; the resolution is on a's timeline.
+    expect(await env.incidents.openIncidentFor(bad)).toBeNull();
+    const stateA = await env.incidents.state(incidentA);
+    expect(alertEvents(stateA).map((event) => event.type)).toEqual(['alert.firing', 'alert.resolved']);
+
+    // Later, the unmappable alert resolves too: taken (no incident is open for it), not refused.
+    const later = await send(
+      amNotification([withoutInstance(amAlert({ fingerprint: bad, instance: 'unused', status: 'resolved' }))]),
+    );
+    expect(later.statusCode).toBe(202);
+    expect(later.json<Answer>().deliveries[0]).toMatchObject({ fingerprint: bad, recorded: false });
+    // A notification of only that firing alert is refused: nothing in it could be taken.
+    const alone = await send(amNotification([withoutInstance(amAlert({ fingerprint: bad, instance: 'unused' }))]));
+    expect(alone.statusCode).toBe(422);
+    expect(await env.incidents.openIncidentFor(bad)).toBeNull();
   });
 
   it('audits a resolved alert with no open incident, and answers 202', async () => {

@@ -134,14 +134,32 @@ describe('alert routes', () => {
   });
 
   it('treats a match that cannot be evaluated (missing label) as no match, and notes it', () => {
-    const [, resolved] = amAlertsOf(notification);
-    // Route 1 does not match (resolved), route 2 fails (no team label), route 3 gives `warning`: invalid.
-    expect(router.route(resolved!)).toEqual({
+    const [warning] = amAlertsOf(
+      amNotification([amAlert({ fingerprint: 'ee', instance: 'db-1', severity: 'warning' })]),
+    );
+    // Route 1 does not match (warning), route 2 fails (no team label), route 3 gives `warning`: invalid.
+    expect(router.route(warning!)).toEqual({
       kind: 'invalid',
       route: 3,
       runbook: 'fallback',
       message: 'routes[3]: `severity` must give one of sev1, sev2, sev3, sev4, got "warning"',
     });
+  });
+
+  it('routes a resolved alert by its dedup key alone: no params or severity are computed for it', () => {
+    const [, resolved] = amAlertsOf(notification);
+    // Route 3's severity would give `warning` (invalid) for a firing alert; a resolved one needs none.
+    expect(router.route(resolved!)).toEqual({
+      kind: 'routed',
+      route: 3,
+      runbook: 'fallback',
+      params: {},
+      dedupKey: 'cccc3333dddd4444',
+    });
+    const strict = createAlertRouter([
+      { receiver: 'alertmanager', runbook: 'host', params: { host: 'alert.labels.missing' }, severity: 'sev1' },
+    ]);
+    expect(strict.route(resolved!)).toMatchObject({ kind: 'routed', params: {}, dedupKey: 'cccc3333dddd4444' });
   });
 
   it('uses dedupKey and a computed severity', () => {
