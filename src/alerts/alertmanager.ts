@@ -54,13 +54,19 @@ export function alertmanagerDeliveryId(groupKey: string, alert: AlertmanagerAler
   return `am-${createHash('sha256').update(identity).digest('hex').slice(0, 40)}`;
 }
 
-/** Splits a notification into its alerts, each with its routing context. */
+/**
+ * Splits a notification into its alerts, each with its routing context: the alert's own fields, plus the
+ * notification's `receiver`, `group` (its `commonLabels`), `groupKey` and `groupLabels` (what Alertmanager
+ * grouped by), so a route can key one incident per Alertmanager group.
+ */
 export function alertmanagerAlerts(payload: AlertmanagerPayload): IncomingAlert[] {
   return payload.alerts.map((alert) => {
     const context: JsonObject = {
       ...alert,
       receiver: payload.receiver,
       group: payload.commonLabels,
+      groupKey: payload.groupKey,
+      groupLabels: payload.groupLabels,
     };
     const summary = alert.annotations.summary ?? alert.annotations.description ?? alert.labels.alertname;
     return {

@@ -21,7 +21,10 @@ export interface IncomingAlert {
   labels: Record<string, string>;
   startsAt?: string;
   endsAt?: string;
-  /** What expressions see as `alert`. */
+  /**
+   * What expressions see as `alert`: the alert as sent; Alertmanager's also carries its notification's
+   * `receiver`, `group` (commonLabels), `groupKey` and `groupLabels`.
+   */
   context: JsonValue;
 }
 

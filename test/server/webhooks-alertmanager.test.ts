@@ -194,6 +194,31 @@ describe('POST /api/v1/webhooks/alertmanager', () => {
     expect(await env.incidents.openIncidentFor(bad)).toBeNull();
   });
 
+  it('keys one incident per Alertmanager group with dedupKey alert.groupKey', async () => {
+    const group = (key: string, ...fingerprints: string[]) => ({
+      ...amNotification(
+        fingerprints.map((fp) => amAlert({ fingerprint: fp, instance: `${fp}:9100`, severity: 'page' })),
+      ),
+      groupLabels: { alertname: 'GroupedEgress' },
+      groupKey: `{}/{severity="page"}:{alertname="GroupedEgress",run="${key}"}`,
+    });
+    const [key1, key2] = [`${runId}-${fingerprint()}`, `${runId}-${fingerprint()}`];
+    const first = (await send(group(key1, fingerprint(), fingerprint()))).json<Answer>().deliveries;
+    expect(first.map((report) => report.recorded)).toEqual([true, true]);
+    const incidentId = first[0]!.incidentId!;
+    expect(first[1]!.incidentId).toBe(incidentId);
+    expect(first.filter((report) => report.created)).toHaveLength(1);
+    // A later alert of the same group joins it; another group opens its own.
+    const later = (await send(group(key1, fingerprint()))).json<Answer>().deliveries[0]!;
+    expect(later).toMatchObject({ incidentId, created: false, recorded: true });
+    const other = (await send(group(key2, fingerprint()))).json<Answer>().deliveries[0]!;
+    expect(other).toMatchObject({ created: true, recorded: true });
+    expect(other.incidentId).not.toBe(incidentId);
+    const state = await env.incidents.state(incidentId);
+    expect(state.alerts).toBe(3);
+    expect(state.params).toEqual({ host: 'group-GroupedEgress' });
+  });
+
   it('audits a resolved alert with no open incident, and answers 202', async () => {
     const response = await send(
       amNotification([amAlert({ fingerprint: fingerprint(), instance: 'gone:9100', status: 'resolved' })]),

@@ -98,6 +98,14 @@ export async function buildWebhookHarness(
         runbook: runbookId,
         params: { host: '"fanout-broad"' },
       },
+      {
+        // One incident per Alertmanager group (docs/webhooks.md).
+        receiver: 'alertmanager',
+        match: 'alert.groupLabels.?alertname.orValue("") == "GroupedEgress"',
+        runbook: runbookId,
+        params: { host: '"group-" + alert.groupLabels.alertname' },
+        dedupKey: 'alert.groupKey',
+      },
     ],
   });
   const config: FirebreakConfig = {

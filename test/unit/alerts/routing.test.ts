@@ -44,7 +44,24 @@ describe('Alertmanager notifications', () => {
       labels: { instance: 'web-1:9100' },
       receiver: 'firebreak',
       group: { alertname: 'SuspiciousEgress', job: 'node', severity: 'critical' },
+      groupKey: '{}/{severity="critical"}:{alertname="SuspiciousEgress"}',
+      groupLabels: { alertname: 'SuspiciousEgress' },
     });
+  });
+
+  it('routes by groupKey and groupLabels: one dedup key for every alert of an Alertmanager group', () => {
+    const perGroup = createAlertRouter([
+      {
+        receiver: 'alertmanager',
+        match: 'alert.groupLabels.?alertname.orValue("") == "SuspiciousEgress"',
+        runbook: 'egress',
+        dedupKey: 'alert.groupKey',
+      },
+    ]);
+    const [firing, resolved] = amAlertsOf(notification);
+    const key = '{}/{severity="critical"}:{alertname="SuspiciousEgress"}';
+    expect(perGroup.route(firing!)).toMatchObject({ kind: 'routed', dedupKey: key });
+    expect(perGroup.route(resolved!)).toMatchObject({ kind: 'routed', dedupKey: key });
   });
 
   it('derives stable delivery ids: repeats collapse, a resolution or a new firing is new', () => {
