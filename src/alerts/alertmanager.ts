@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { JsonObject } from '../domain/plan.js';
-import { clip, clipLabels, type IncomingAlert } from './incoming.js';
+import { clip, type IncomingAlert } from './incoming.js';
 
 // Go encodes an empty (nil) label map as null; treat it as empty.
 const KV = z
@@ -75,7 +75,7 @@ export function alertmanagerAlerts(payload: AlertmanagerPayload): IncomingAlert[
       status: alert.status,
       fingerprint: alert.fingerprint,
       summary: clip(summary ?? `alert ${alert.fingerprint}`),
-      labels: clipLabels(alert.labels),
+      labels: alert.labels,
       startsAt: alert.startsAt,
       ...(alert.endsAt === ZERO_TIME || alert.endsAt === '' ? {} : { endsAt: alert.endsAt }),
       context,

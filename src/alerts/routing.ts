@@ -7,7 +7,12 @@
  * params nor severity: they are not computed for it, and a label the firing alert lacked cannot block it.
  */
 import { SEVERITIES, type JsonValue } from '../domain/plan.js';
-import { AlertExpressionError, compileAlertExpression, type CompiledAlertExpression } from './expressions.js';
+import {
+  AlertExpressionError,
+  compileAlertExpression,
+  labelNamesRead,
+  type CompiledAlertExpression,
+} from './expressions.js';
 import type { IncomingAlert, Receiver } from './incoming.js';
 
 /** One route as the configuration writes it (expressions already checked). */
@@ -50,6 +55,8 @@ export type RouteOutcome = RoutedAlert | UnmatchedAlert | InvalidAlert;
 /** Routes alerts through the compiled routes. */
 export interface AlertRouter {
   route(alert: IncomingAlert): RouteOutcome;
+  /** The label names the routes' expressions read (`alert.labels.<name>`): the timeline keeps them first. */
+  labelsRead: ReadonlySet<string>;
 }
 
 /** Longest dedup key a trigger accepts. */
@@ -78,7 +85,14 @@ export function createAlertRouter(routes: readonly AlertRouteSpec[]): AlertRoute
       ...(severity === undefined ? {} : { severity: literal ? () => severity : compileAlertExpression(severity) }),
     };
   });
+  const expressions = routes.flatMap((spec) => [
+    ...(spec.match === undefined ? [] : [spec.match]),
+    ...Object.values(spec.params ?? {}),
+    ...(spec.dedupKey === undefined ? [] : [spec.dedupKey]),
+    ...(spec.severity === undefined ? [] : [spec.severity]),
+  ]);
   return {
+    labelsRead: new Set(expressions.flatMap(labelNamesRead)),
     route(alert) {
       const notes: string[] = [];
       for (const route of compiled) {

@@ -219,6 +219,31 @@ describe('POST /api/v1/webhooks/alertmanager', () => {
     expect(state.params).toEqual({ host: 'group-GroupedEgress' });
   });
 
+  it('keeps the labels routes read when an alert has more than 32, and marks the truncation', async () => {
+    const fp = fingerprint();
+    const alert = amAlert({ fingerprint: fp, instance: `many-${runId}:9100` });
+    // Alertmanager sends labels sorted by name: a00..a39 come before instance and severity.
+    const extra = Array.from({ length: 40 }, (_, i) => [`a${String(i).padStart(2, '0')}`, 'x'] as const);
+    const labels = Object.fromEntries(
+      [...extra, ...Object.entries(alert.labels)].sort(([a], [b]) => a.localeCompare(b)),
+    );
+    const response = await send(amNotification([{ ...alert, labels }]));
+    expect(response.statusCode).toBe(200);
+    const { incidentId } = response.json<Answer>().deliveries[0]!;
+    const [event] = alertEvents(await env.incidents.state(incidentId!));
+    const data = event?.data as { labels: Record<string, string>; truncated?: boolean; labelsDropped?: number };
+    expect(Object.keys(data.labels)).toHaveLength(32);
+    expect(data.labels).toMatchObject({ instance: `many-${runId}:9100`, severity: 'critical' });
+    expect(data).toMatchObject({ truncated: true, labelsDropped: 44 - 32 });
+    // An alert within the limits is not marked.
+    const plain = (
+      await send(amNotification([amAlert({ fingerprint: fingerprint(), instance: 'few:1' })]))
+    ).json<Answer>();
+    const [few] = alertEvents(await env.incidents.state(plain.deliveries[0]!.incidentId!));
+    expect(few?.data).not.toHaveProperty('truncated');
+    expect(few?.data).not.toHaveProperty('labelsDropped');
+  });
+
   it('audits a resolved alert with no open incident, and answers 202', async () => {
     const response = await send(
       amNotification([amAlert({ fingerprint: fingerprint(), instance: 'gone:9100', status: 'resolved' })]),

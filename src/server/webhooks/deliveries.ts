@@ -16,7 +16,7 @@ import type { Actor, RecordAlert } from '../../domain/state.js';
 import { prepareIncident } from '../../incidents/prepare.js';
 import type { Logger } from '../../logging/logger.js';
 import type { RosterMember } from '../../runbook/roster.js';
-import type { IncomingAlert, Receiver } from '../../alerts/incoming.js';
+import { clipLabels, type IncomingAlert, type Receiver } from '../../alerts/incoming.js';
 import type { AlertRouter, RoutedAlert } from '../../alerts/routing.js';
 import type { AuditEntry, AuditLog } from '../audit.js';
 import { mayTrigger, type AuthenticatedUser } from '../auth.js';
@@ -147,6 +147,7 @@ function toDelivery(
   alert: IncomingAlert,
   route: RoutedAlert,
 ): Delivery | ApiError {
+  const { labels, dropped } = clipLabels(alert.labels, services.router.labelsRead);
   const record: RecordAlert & { deliveryId: string } = {
     deliveryId: alert.deliveryId,
     actor: sender.actor,
@@ -154,7 +155,8 @@ function toDelivery(
     status: alert.status,
     fingerprint: alert.fingerprint ?? route.dedupKey,
     summary: alert.summary,
-    labels: alert.labels,
+    labels,
+    ...(dropped > 0 ? { labelsDropped: dropped } : {}),
     ...(alert.startsAt === undefined ? {} : { startsAt: alert.startsAt }),
     ...(alert.endsAt === undefined ? {} : { endsAt: alert.endsAt }),
   };

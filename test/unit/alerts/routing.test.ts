@@ -109,11 +109,37 @@ describe('generic bodies', () => {
 });
 
 describe('clipLabels', () => {
-  it('keeps the first 32 labels, drops long names, and cuts long values', () => {
+  it('keeps the first 32 labels, drops long names, cuts long values, and counts what it dropped', () => {
     const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`l${i}`, 'v']));
-    expect(Object.keys(clipLabels(many))).toHaveLength(32);
+    expect(Object.keys(clipLabels(many).labels)).toHaveLength(32);
+    expect(clipLabels(many).dropped).toBe(8);
     const clipped = clipLabels({ ['n'.repeat(101)]: 'x', long: 'y'.repeat(600), ok: 'z' });
-    expect(clipped).toEqual({ long: `${'y'.repeat(497)}...`, ok: 'z' });
+    expect(clipped).toEqual({ labels: { long: `${'y'.repeat(497)}...`, ok: 'z' }, dropped: 1 });
+  });
+
+  it('keeps the labels the routes read before the others, in the alert order', () => {
+    // Alertmanager sends labels sorted by name: a00..a39 come before instance and severity.
+    const names = [...Array.from({ length: 40 }, (_, i) => `a${String(i).padStart(2, '0')}`), 'instance', 'severity'];
+    const labels = Object.fromEntries(names.map((name) => [name, 'v']));
+    const { labels: kept, dropped } = clipLabels(labels, new Set(['severity', 'instance', 'absent']));
+    expect(Object.keys(kept)).toEqual([...names.slice(0, 30), 'instance', 'severity']);
+    expect(dropped).toBe(10);
+  });
+
+  it('finds the label names route expressions read', () => {
+    const router = createAlertRouter([
+      {
+        receiver: 'alertmanager',
+        match: 'alert.labels.severity == "critical" && has(alert.labels.team) && "zone" in alert.labels',
+        runbook: 'r',
+        params: { host: 'alert.labels["instance"].split(":")[0]', env: 'alert.?labels.?env.orValue("prod")' },
+        dedupKey: 'alert.labels.cluster + alert.annotations.summary + alert.group.job',
+        severity: 'alert.?labels[?"sev-level"].orValue("sev2")',
+      },
+    ]);
+    expect([...router.labelsRead].sort()).toEqual(
+      ['cluster', 'env', 'instance', 'severity', 'sev-level', 'team', 'zone'].sort(),
+    );
   });
 });
 
