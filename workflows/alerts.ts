@@ -38,6 +38,10 @@ function recordAlert(run: IncidentRun, alert: RecordAlert): void {
     data: {
       fingerprint: alert.fingerprint,
       labels: alert.labels,
+      // Adds data to the event only, no command: runs in flight replay the same.
+      ...(typeof alert.labelsDropped === 'number' && alert.labelsDropped > 0
+        ? { truncated: true, labelsDropped: alert.labelsDropped }
+        : {}),
       ...(alert.startsAt ? { startsAt: alert.startsAt } : {}),
       ...(alert.endsAt ? { endsAt: alert.endsAt } : {}),
     },

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { JsonObject } from '../domain/plan.js';
-import { clip, clipLabels, type IncomingAlert } from './incoming.js';
+import { clip, type IncomingAlert } from './incoming.js';
 
 // Go encodes an empty (nil) label map as null; treat it as empty.
 const KV = z
@@ -54,13 +54,19 @@ export function alertmanagerDeliveryId(groupKey: string, alert: AlertmanagerAler
   return `am-${createHash('sha256').update(identity).digest('hex').slice(0, 40)}`;
 }
 
-/** Splits a notification into its alerts, each with its routing context. */
+/**
+ * Splits a notification into its alerts, each with its routing context: the alert's own fields, plus the
+ * notification's `receiver`, `group` (its `commonLabels`), `groupKey` and `groupLabels` (what Alertmanager
+ * grouped by), so a route can key one incident per Alertmanager group.
+ */
 export function alertmanagerAlerts(payload: AlertmanagerPayload): IncomingAlert[] {
   return payload.alerts.map((alert) => {
     const context: JsonObject = {
       ...alert,
       receiver: payload.receiver,
       group: payload.commonLabels,
+      groupKey: payload.groupKey,
+      groupLabels: payload.groupLabels,
     };
     const summary = alert.annotations.summary ?? alert.annotations.description ?? alert.labels.alertname;
     return {
@@ -69,7 +75,7 @@ export function alertmanagerAlerts(payload: AlertmanagerPayload): IncomingAlert[
       status: alert.status,
       fingerprint: alert.fingerprint,
       summary: clip(summary ?? `alert ${alert.fingerprint}`),
-      labels: clipLabels(alert.labels),
+      labels: alert.labels,
       startsAt: alert.startsAt,
       ...(alert.endsAt === ZERO_TIME || alert.endsAt === '' ? {} : { endsAt: alert.endsAt }),
       context,

@@ -71,6 +71,58 @@ export function compileAlertExpression(expression: string): CompiledAlertExpress
   };
 }
 
+/**
+ * The label names an expression reads from `alert.labels` by a literal name: `alert.labels.team`,
+ * `alert.?labels.?team`, `alert.labels["team"]`, `has(alert.labels.team)`, `"team" in alert.labels`.
+ * The timeline keeps these first when it must drop labels. An expression that does not parse reads none.
+ */
+export function labelNamesRead(expression: string): string[] {
+  let root: unknown;
+  try {
+    root = alertEnvironment().parse(expression).ast;
+  } catch {
+    return [];
+  }
+  const names = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (!isNode(value)) return;
+    const [target, key] = Array.isArray(value.args) ? (value.args as unknown[]) : [];
+    if (FIELD_OPS.has(value.op) && isLabels(target) && typeof key === 'string') names.add(key);
+    if (INDEX_OPS.has(value.op) && isLabels(target) && isNode(key) && key.op === 'value') {
+      if (typeof key.args === 'string') names.add(key.args);
+    }
+    if (value.op === 'in' && isNode(target) && target.op === 'value' && isLabels(key)) {
+      if (typeof target.args === 'string') names.add(target.args);
+    }
+    visit(value.args);
+  };
+  visit(root);
+  return [...names];
+}
+
+interface AstNode {
+  op: string;
+  args: unknown;
+}
+
+const FIELD_OPS = new Set(['.', '.?']);
+const INDEX_OPS = new Set(['[]', '[?]']);
+
+function isNode(value: unknown): value is AstNode {
+  return typeof value === 'object' && value !== null && typeof (value as { op?: unknown }).op === 'string';
+}
+
+/** `alert.labels`, `alert.?labels` or `alert["labels"]`. */
+function isLabels(value: unknown): boolean {
+  if (!isNode(value) || !Array.isArray(value.args)) return false;
+  const [target, key] = value.args as unknown[];
+  const isAlert = isNode(target) && target.op === 'id' && target.args === 'alert';
+  if (!isAlert) return false;
+  if (FIELD_OPS.has(value.op)) return key === 'labels';
+  return INDEX_OPS.has(value.op) && isNode(key) && key.op === 'value' && key.args === 'labels';
+}
+
 /** Thrown when an alert expression fails at delivery time (a missing label, a wrong type, over budget). */
 export class AlertExpressionError extends Error {
   override readonly name = 'AlertExpressionError';

@@ -4,7 +4,7 @@
  * `fingerprint`, `summary` or `title`, `labels`, `startsAt`, `endsAt`).
  */
 import type { JsonObject, JsonValue } from '../domain/plan.js';
-import { clip, clipLabels, type IncomingAlert } from './incoming.js';
+import { clip, type IncomingAlert } from './incoming.js';
 
 /** Most alerts one generic delivery may carry. */
 export const MAX_GENERIC_ALERTS = 100;
@@ -51,7 +51,7 @@ function labelsOf(value: JsonValue | undefined): Record<string, string> {
   const scalars = Object.entries(value).flatMap(([name, item]) =>
     typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean' ? [[name, String(item)]] : [],
   );
-  return clipLabels(Object.fromEntries(scalars) as Record<string, string>);
+  return Object.fromEntries(scalars) as Record<string, string>;
 }
 
 function text(value: JsonValue | undefined): string | undefined {

@@ -3,10 +3,16 @@
  * whose `match` holds decides the runbook, its params, the dedup key and the severity, all computed from
  * the alert by CEL. A `match` that cannot be evaluated for an alert (a missing label) does not match; one
  * that goes over the evaluation budget makes the alert invalid, so it is refused rather than passed on to
- * a later, broader route.
+ * a later, broader route. A resolved alert only finds the incident of its dedup key, so it needs neither
+ * params nor severity: they are not computed for it, and a label the firing alert lacked cannot block it.
  */
 import { SEVERITIES, type JsonValue } from '../domain/plan.js';
-import { AlertExpressionError, compileAlertExpression, type CompiledAlertExpression } from './expressions.js';
+import {
+  AlertExpressionError,
+  compileAlertExpression,
+  labelNamesRead,
+  type CompiledAlertExpression,
+} from './expressions.js';
 import type { IncomingAlert, Receiver } from './incoming.js';
 
 /** One route as the configuration writes it (expressions already checked). */
@@ -19,7 +25,7 @@ export interface AlertRouteSpec {
   severity?: string;
 }
 
-/** Where an alert goes: the route's position, the trigger it makes. */
+/** Where an alert goes: the route's position, the trigger it makes (params and severity for firing alerts only). */
 export interface RoutedAlert {
   kind: 'routed';
   route: number;
@@ -49,6 +55,8 @@ export type RouteOutcome = RoutedAlert | UnmatchedAlert | InvalidAlert;
 /** Routes alerts through the compiled routes. */
 export interface AlertRouter {
   route(alert: IncomingAlert): RouteOutcome;
+  /** The label names the routes' expressions read (`alert.labels.<name>`): the timeline keeps them first. */
+  labelsRead: ReadonlySet<string>;
 }
 
 /** Longest dedup key a trigger accepts. */
@@ -77,7 +85,14 @@ export function createAlertRouter(routes: readonly AlertRouteSpec[]): AlertRoute
       ...(severity === undefined ? {} : { severity: literal ? () => severity : compileAlertExpression(severity) }),
     };
   });
+  const expressions = routes.flatMap((spec) => [
+    ...(spec.match === undefined ? [] : [spec.match]),
+    ...Object.values(spec.params ?? {}),
+    ...(spec.dedupKey === undefined ? [] : [spec.dedupKey]),
+    ...(spec.severity === undefined ? [] : [spec.severity]),
+  ]);
   return {
+    labelsRead: new Set(expressions.flatMap(labelNamesRead)),
     route(alert) {
       const notes: string[] = [];
       for (const route of compiled) {
@@ -114,8 +129,9 @@ function triggerFor(route: CompiledRoute, alert: IncomingAlert): RoutedAlert | I
     message: `routes[${route.index}]: ${message}`,
   });
   try {
+    const firing = alert.status === 'firing';
     const params: Record<string, JsonValue> = {};
-    for (const [name, expression] of route.params) params[name] = expression(alert.context);
+    if (firing) for (const [name, expression] of route.params) params[name] = expression(alert.context);
     const key = route.dedupKey ? route.dedupKey(alert.context) : alert.fingerprint;
     if (key === undefined) return invalid('the alert has no `fingerprint` field and the route sets no `dedupKey`');
     if (typeof key !== 'string' && typeof key !== 'number') return invalid('`dedupKey` must give a string');
@@ -123,7 +139,7 @@ function triggerFor(route: CompiledRoute, alert: IncomingAlert): RoutedAlert | I
     if (dedupKey === '' || dedupKey.length > MAX_DEDUP_KEY) {
       return invalid(`\`dedupKey\` must give 1 to ${MAX_DEDUP_KEY} characters`);
     }
-    const severity = route.severity?.(alert.context);
+    const severity = firing ? route.severity?.(alert.context) : undefined;
     if (severity !== undefined && !(SEVERITIES as readonly JsonValue[]).includes(severity)) {
       return invalid(`\`severity\` must give one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(severity)}`);
     }

@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { builtinActionCatalog } from '../actions/registry.js';
 import { COMMANDS } from './commands/index.js';
 import { CliError, CliExit, type CliDeps } from './context.js';
+import { terminalSafe } from './output.js';
 
 /** Builds the program with every command registered; output goes through `deps`. */
 export function buildProgram(deps: CliDeps): Command {
@@ -28,7 +29,13 @@ export function buildProgram(deps: CliDeps): Command {
 }
 
 /** Runs the CLI with arguments (without `node` and the script) and returns the exit code; never exits. */
-export async function runCli(args: readonly string[], deps: CliDeps): Promise<number> {
+export async function runCli(args: readonly string[], given: CliDeps): Promise<number> {
+  // Every byte goes out through here: text from outside cannot move the cursor, reorder or hide text.
+  const deps: CliDeps = {
+    ...given,
+    out: (text) => given.out(terminalSafe(text, { layout: true })),
+    err: (text) => given.err(terminalSafe(text, { layout: true })),
+  };
   try {
     await buildProgram(deps).parseAsync([...args], { from: 'user' });
     return 0;

@@ -1,7 +1,7 @@
 /** The record sections of `firebreak incident show`: approvals, decisions, facts, deadlines, compensations. */
 import type { JsonValue } from '../domain/plan.js';
 import type { ApprovalRecord, DeadlineRecord, IncidentState } from '../domain/state.js';
-import { table } from './output.js';
+import { table, terminalSafe } from './output.js';
 import { dueIn, formatInstant } from './render-time.js';
 
 /** A JSON value for people: text as is, anything else as compact JSON. */
@@ -9,9 +9,9 @@ export function formatValue(value: JsonValue): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/** Text on one line, so that a multi-line note does not break a table. */
+/** Text on one line, so that a multi-line note does not break a table; other controls are escaped. */
 export function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return terminalSafe(text.replace(/\s*\n\s*/g, ' ').trim());
 }
 
 /** A titled section of aligned rows, or nothing when there are no rows. */

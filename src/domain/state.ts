@@ -305,6 +305,8 @@ export interface RecordAlert {
   fingerprint: string;
   summary: string;
   labels: Record<string, string>;
+  /** How many labels the timeline dropped to stay within its limits (absent: none). */
+  labelsDropped?: number;
   startsAt?: string;
   endsAt?: string;
 }

@@ -120,6 +120,16 @@ export class IncidentClient {
     }
   }
 
+  /** Whether the incident's workflow is running (it takes alerts); false once it closed or when there is none. */
+  async isRunning(incidentId: string): Promise<boolean> {
+    try {
+      return (await this.handle(incidentId).describe()).status.name === 'RUNNING';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  }
+
   /** Who the incident was frozen with (its roles' members, who triggered it); undefined when it is no incident. */
   readers(incidentId: string): Promise<IncidentReaders | undefined> {
     return readIncidentReaders(this.client, incidentId);

@@ -210,7 +210,7 @@ describe('values at and over the limits', () => {
     expect(response.statusCode).toBe(422);
     const { error } = response.json<{ error: { code: string; message: string; issues: unknown[] } }>();
     expect(error.code).toBe('INVALID_INPUT');
-    expect(error.message).toBe('100 of 100 alerts could not be taken (see issues); the others were taken');
+    expect(error.message).toBe('none of the 100 alerts could be taken (see issues)');
     expect(error.issues).toEqual(
       fingerprints.map((_, index) => ({
         path: `alerts[${index}]`,
@@ -220,5 +220,38 @@ describe('values at and over the limits', () => {
     for (const fingerprint of fingerprints) expect(await env.incidents.openIncidentFor(fingerprint)).toBeNull();
     const audited = hooks.audit.entries.filter((entry) => entry.code === 'INVALID_INPUT' && 'delivery' in entry);
     expect(audited.length).toBeGreaterThanOrEqual(100);
+  });
+
+  it('takes the other alerts of a delivery when one is over a limit, and names the refused one (2xx)', async () => {
+    const [good, bad] = [`value-limits-${runId}-good-${randomUUID()}`, `value-limits-${runId}-bad-${randomUUID()}`];
+    const body = JSON.stringify([
+      { kind: 'host', host: 'web-ok', fingerprint: good },
+      { kind: 'host', host: 'h'.repeat(5000), fingerprint: bad },
+    ]);
+    const response = await hooks.app.inject({
+      method: 'POST',
+      url: '/api/v1/webhooks/generic',
+      headers: signedHeaders(hooks.secrets.current, body),
+      payload: body,
+    });
+    expect(response.statusCode).toBe(200);
+    const { deliveries } = response.json<{ deliveries: Record<string, unknown>[] }>();
+    expect(deliveries[0]).toMatchObject({ fingerprint: good, created: true, recorded: true });
+    expect(deliveries[0]).not.toHaveProperty('refused');
+    expect(deliveries[1]).toEqual({
+      deliveryId: expect.stringMatching(/#1$/) as unknown,
+      fingerprint: bad,
+      matched: true,
+      incidentId: null,
+      created: false,
+      recorded: false,
+      refused: {
+        status: 422,
+        code: 'INVALID_INPUT',
+        message: `routes[1] made a trigger of ${hooks.runbookId} that is refused: params.host: text of 5000 characters is over the limit of ${TEXT}`,
+      },
+    });
+    expect(await env.incidents.openIncidentFor(good)).toBe(deliveries[0]?.incidentId);
+    expect(await env.incidents.openIncidentFor(bad)).toBeNull();
   });
 });

@@ -48,7 +48,14 @@ export interface WebhookHarness {
 /** Builds the app with webhook routes for the host runbook. */
 export async function buildWebhookHarness(
   env: TestEnv,
-  options: { maxBodyBytes?: number; maxFailures?: number; acceptV1Signatures?: boolean; deliveriesFile?: string } = {},
+  options: {
+    maxBodyBytes?: number;
+    maxFailures?: number;
+    acceptV1Signatures?: boolean;
+    deliveriesFile?: string;
+    /** Receives the app's log lines (JSON), warnings and up; silent when absent. */
+    log?: (line: string) => void;
+  } = {},
 ): Promise<WebhookHarness> {
   const runbookId = `host-compromise-${runId}`;
   const plan = env.compile(hostRunbook);
@@ -91,6 +98,14 @@ export async function buildWebhookHarness(
         runbook: runbookId,
         params: { host: '"fanout-broad"' },
       },
+      {
+        // One incident per Alertmanager group (docs/webhooks.md).
+        receiver: 'alertmanager',
+        match: 'alert.groupLabels.?alertname.orValue("") == "GroupedEgress"',
+        runbook: runbookId,
+        params: { host: '"group-" + alert.groupLabels.alertname' },
+        dedupKey: 'alert.groupKey',
+      },
     ],
   });
   const config: FirebreakConfig = {
@@ -114,7 +129,10 @@ export async function buildWebhookHarness(
     temporal: { client: env.client, namespace: 'default', taskQueue: env.taskQueue },
     incidents: env.incidents,
     audit,
-    logger: pino({ level: 'silent' }),
+    logger:
+      options.log === undefined
+        ? pino({ level: 'silent' })
+        : pino({ level: 'warn' }, { write: (line: string) => options.log?.(line) }),
     ...(options.deliveriesFile === undefined ? {} : { webhookDeliveriesFile: options.deliveriesFile }),
   });
   return { app, audit, runbookId, tokens, secrets, close: () => app.close() };

@@ -3,6 +3,11 @@
  * trigger the runbook, record it durably (firing: open or join the incident of its dedup key; resolved:
  * only the open one, never closing it), write one audit entry per delivery, and build the answer. The
  * answer is given only after every delivery is durably recorded or audited.
+ *
+ * One rule for both receivers: an alert refused for good (4xx: no route could make a trigger of it, or the
+ * sender may not trigger the runbook) does not hold back the others of its request. They are taken and the
+ * answer is 2xx, naming the refused ones (`refused`), which are also audited and logged. The request is
+ * refused only when no alert in it was taken, and answered 503 when any alert may succeed on a retry.
  */
 import type { SecretCatalog } from '../../secrets/declared.js';
 import type { AccessConfig } from '../../config/schema.js';
@@ -11,7 +16,7 @@ import type { Actor, RecordAlert } from '../../domain/state.js';
 import { prepareIncident } from '../../incidents/prepare.js';
 import type { Logger } from '../../logging/logger.js';
 import type { RosterMember } from '../../runbook/roster.js';
-import type { IncomingAlert, Receiver } from '../../alerts/incoming.js';
+import { clipLabels, type IncomingAlert, type Receiver } from '../../alerts/incoming.js';
 import type { AlertRouter, RoutedAlert } from '../../alerts/routing.js';
 import type { AuditEntry, AuditLog } from '../audit.js';
 import { mayTrigger, type AuthenticatedUser } from '../auth.js';
@@ -50,6 +55,8 @@ export interface DeliveryReport {
   incidentId: string | null;
   created: boolean;
   recorded: boolean;
+  /** Why this alert was not taken, when the request's other alerts were. */
+  refused?: { status: number; code: string; message: string };
 }
 
 /** The answer to a request whose deliveries were all taken. */
@@ -74,7 +81,25 @@ export async function deliverAlerts(
   const settled = await Promise.all(alerts.map((alert) => settle(services, sender, alert)));
   await Promise.all(settled.map((result, index) => audit(services, sender, alerts[index] as IncomingAlert, result)));
   const failures = settled.flatMap((result, index) => (result.error ? [{ index, error: result.error }] : []));
-  if (failures.length > 0) throw combined(failures, alerts.length);
+  for (const { index, error } of failures) {
+    if (error.status >= 500) continue; // logged where the recorder failed
+    const report = settled[index]?.report;
+    services.logger.warn(
+      {
+        receiver: sender.receiver,
+        deliveryId: report?.deliveryId,
+        fingerprint: report?.fingerprint,
+        status: error.status,
+      },
+      `alert refused: ${error.message}`,
+    );
+  }
+  const retryable = failures.some((failure) => failure.error.status >= 500);
+  if (retryable || failures.length === alerts.length) throw combined(failures, alerts.length);
+  for (const { index, error } of failures) {
+    const report = settled[index]?.report;
+    if (report) report.refused = { status: error.status, code: error.code, message: error.message };
+  }
   const deliveries = settled.map((result) => result.report);
   const recorded = deliveries.some((report) => report.recorded);
   return {
@@ -122,6 +147,7 @@ function toDelivery(
   alert: IncomingAlert,
   route: RoutedAlert,
 ): Delivery | ApiError {
+  const { labels, dropped } = clipLabels(alert.labels, services.router.labelsRead);
   const record: RecordAlert & { deliveryId: string } = {
     deliveryId: alert.deliveryId,
     actor: sender.actor,
@@ -129,7 +155,8 @@ function toDelivery(
     status: alert.status,
     fingerprint: alert.fingerprint ?? route.dedupKey,
     summary: alert.summary,
-    labels: alert.labels,
+    labels,
+    ...(dropped > 0 ? { labelsDropped: dropped } : {}),
     ...(alert.startsAt === undefined ? {} : { startsAt: alert.startsAt }),
     ...(alert.endsAt === undefined ? {} : { endsAt: alert.endsAt }),
   };
@@ -191,13 +218,16 @@ function unavailable(error: unknown): ApiError {
   });
 }
 
-/** One error for the request: 503 when any delivery may succeed on retry, else the first refusal's status. */
+/** One error for the request: 503 when any delivery may succeed on retry, else (none taken) the first refusal's status. */
 function combined(failures: readonly { index: number; error: ApiError }[], total: number): ApiError {
   const retryable = failures.find((failure) => failure.error.status >= 500);
   const first = retryable ?? failures[0];
   if (!first) return new ApiError(500, ApiErrorCode.Internal, 'internal error');
   if (total === 1) return first.error;
   const issues: ApiIssue[] = failures.map(({ index, error }) => ({ path: `alerts[${index}]`, message: error.message }));
-  const message = `${failures.length} of ${total} alerts could not be taken (see issues); the others were taken`;
+  const message =
+    failures.length === total
+      ? `none of the ${total} alerts could be taken (see issues)`
+      : `${failures.length} of ${total} alerts could not be taken (see issues); the others were taken`;
   return new ApiError(first.error.status, first.error.code, message, issues, first.error.headers);
 }

@@ -5,6 +5,9 @@
  * with the dedup key, which opens at most one); the open incident's id is remembered per key, so a storm
  * costs one Signal per batch. A remembered incident that has closed refuses the Signal, and the trigger
  * runs again. Every delivery resolves only after its batch is durably in the incident's history.
+ *
+ * What this process remembers only saves calls: the outcome of a delivery depends on Temporal alone (the
+ * dedup workflow and whether the incident is still running), so it is the same after a restart.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ErrorCode, FirebreakError } from '../../domain/errors.js';
@@ -156,8 +159,10 @@ export class AlertRecorder {
   private async send(incidentId: string, lane: Lane, batch: readonly Job[]): Promise<boolean> {
     const known = lane.incidentId === incidentId ? lane.recent : new Set<string>();
     const alerts = batch.map((job) => job.delivery.alert).filter((alert) => !known.has(alert.deliveryId));
-    // Everything was recorded on this incident already (a redelivery): nothing to send.
-    if (alerts.length === 0) return true;
+    // Everything was recorded on this incident already (a redelivery): nothing to send, if it is still open.
+    // Whether it is open is asked of Temporal (a read, no history event), never assumed from memory: a
+    // repeat after the incident closed opens the next one, as it would in a freshly started process.
+    if (alerts.length === 0) return this.incidents.isRunning(incidentId);
     try {
       // Durable in the incident's history once the call returns; the workflow skips recorded delivery ids.
       await this.incidents.handle(incidentId).signal(recordAlertsSignal, { alerts });

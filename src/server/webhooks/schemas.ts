@@ -9,6 +9,10 @@ export const DeliveryReportSchema = z.object({
   incidentId: z.string().nullable(),
   created: z.boolean().describe('this delivery opened the incident'),
   recorded: z.boolean().describe("durably on the incident's timeline"),
+  refused: z
+    .object({ status: z.int(), code: z.string(), message: z.string() })
+    .optional()
+    .describe('why this alert was not taken (a 4xx refusal); the other alerts of the request were'),
 });
 
 /** The answer: 200 when an alert was recorded on an incident, 202 when none was (no route, or resolved with none open). */

@@ -12,7 +12,12 @@ import type { AlertDelivery, StartIncident } from '../../../workflows/messages.j
 type SignalOutcome = 'ok' | 'not-found' | Error;
 
 /** A fake incident client: triggers hand out ids from a script, signals succeed or fail as scripted. */
-function fakeIncidents(script: { triggers?: string[]; signals?: SignalOutcome[]; open?: string | null }) {
+function fakeIncidents(script: {
+  triggers?: string[];
+  signals?: SignalOutcome[];
+  open?: string | null;
+  closed?: Set<string>;
+}) {
   const calls: string[] = [];
   const batches: { incidentId: string; deliveryIds: string[] }[] = [];
   const triggers = [...(script.triggers ?? [])];
@@ -29,6 +34,10 @@ function fakeIncidents(script: { triggers?: string[]; signals?: SignalOutcome[];
     openIncidentFor(key: string) {
       calls.push(`open ${key}`);
       return Promise.resolve(script.open ?? null);
+    },
+    isRunning(incidentId: string) {
+      calls.push(`running? ${incidentId}`);
+      return Promise.resolve(!(script.closed ?? new Set()).has(incidentId));
     },
     handle(incidentId: string) {
       return {
@@ -98,8 +107,18 @@ describe('AlertRecorder', () => {
     await recorder.record(firing('k', 'd1'));
     expect(await recorder.record(firing('k', 'd1'))).toEqual({ recorded: true, incidentId: 'inc', created: false });
     await recorder.record(firing('k', 'd2'));
-    expect(fake.calls).toEqual(['trigger k', 'signal inc 1', 'signal inc 1']);
+    expect(fake.calls).toEqual(['trigger k', 'signal inc 1', 'running? inc', 'signal inc 1']);
     expect(fake.batches.map((batch) => batch.deliveryIds)).toEqual([['d1'], ['d2']]);
+  });
+
+  it('opens the next incident for a redelivery once the remembered one has closed, as a fresh process would', async () => {
+    const closed = new Set<string>();
+    const fake = fakeIncidents({ triggers: ['old', 'new'], closed });
+    const recorder = new AlertRecorder(fake.client);
+    await recorder.record(firing('k', 'd1'));
+    closed.add('old');
+    expect(await recorder.record(firing('k', 'd1'))).toEqual({ recorded: true, incidentId: 'new', created: true });
+    expect(fake.calls).toEqual(['trigger k', 'signal old 1', 'running? old', 'trigger k', 'signal new 1']);
   });
 
   it('keeps one batch per key in flight; what arrives meanwhile is the next batch', async () => {

@@ -44,7 +44,24 @@ describe('Alertmanager notifications', () => {
       labels: { instance: 'web-1:9100' },
       receiver: 'firebreak',
       group: { alertname: 'SuspiciousEgress', job: 'node', severity: 'critical' },
+      groupKey: '{}/{severity="critical"}:{alertname="SuspiciousEgress"}',
+      groupLabels: { alertname: 'SuspiciousEgress' },
     });
+  });
+
+  it('routes by groupKey and groupLabels: one dedup key for every alert of an Alertmanager group', () => {
+    const perGroup = createAlertRouter([
+      {
+        receiver: 'alertmanager',
+        match: 'alert.groupLabels.?alertname.orValue("") == "SuspiciousEgress"',
+        runbook: 'egress',
+        dedupKey: 'alert.groupKey',
+      },
+    ]);
+    const [firing, resolved] = amAlertsOf(notification);
+    const key = '{}/{severity="critical"}:{alertname="SuspiciousEgress"}';
+    expect(perGroup.route(firing!)).toMatchObject({ kind: 'routed', dedupKey: key });
+    expect(perGroup.route(resolved!)).toMatchObject({ kind: 'routed', dedupKey: key });
   });
 
   it('derives stable delivery ids: repeats collapse, a resolution or a new firing is new', () => {
@@ -92,11 +109,37 @@ describe('generic bodies', () => {
 });
 
 describe('clipLabels', () => {
-  it('keeps the first 32 labels, drops long names, and cuts long values', () => {
+  it('keeps the first 32 labels, drops long names, cuts long values, and counts what it dropped', () => {
     const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`l${i}`, 'v']));
-    expect(Object.keys(clipLabels(many))).toHaveLength(32);
+    expect(Object.keys(clipLabels(many).labels)).toHaveLength(32);
+    expect(clipLabels(many).dropped).toBe(8);
     const clipped = clipLabels({ ['n'.repeat(101)]: 'x', long: 'y'.repeat(600), ok: 'z' });
-    expect(clipped).toEqual({ long: `${'y'.repeat(497)}...`, ok: 'z' });
+    expect(clipped).toEqual({ labels: { long: `${'y'.repeat(497)}...`, ok: 'z' }, dropped: 1 });
+  });
+
+  it('keeps the labels the routes read before the others, in the alert order', () => {
+    // Alertmanager sends labels sorted by name: a00..a39 come before instance and severity.
+    const names = [...Array.from({ length: 40 }, (_, i) => `a${String(i).padStart(2, '0')}`), 'instance', 'severity'];
+    const labels = Object.fromEntries(names.map((name) => [name, 'v']));
+    const { labels: kept, dropped } = clipLabels(labels, new Set(['severity', 'instance', 'absent']));
+    expect(Object.keys(kept)).toEqual([...names.slice(0, 30), 'instance', 'severity']);
+    expect(dropped).toBe(10);
+  });
+
+  it('finds the label names route expressions read', () => {
+    const router = createAlertRouter([
+      {
+        receiver: 'alertmanager',
+        match: 'alert.labels.severity == "critical" && has(alert.labels.team) && "zone" in alert.labels',
+        runbook: 'r',
+        params: { host: 'alert.labels["instance"].split(":")[0]', env: 'alert.?labels.?env.orValue("prod")' },
+        dedupKey: 'alert.labels.cluster + alert.annotations.summary + alert.group.job',
+        severity: 'alert.?labels[?"sev-level"].orValue("sev2")',
+      },
+    ]);
+    expect([...router.labelsRead].sort()).toEqual(
+      ['cluster', 'env', 'instance', 'severity', 'sev-level', 'team', 'zone'].sort(),
+    );
   });
 });
 
@@ -134,14 +177,32 @@ describe('alert routes', () => {
   });
 
   it('treats a match that cannot be evaluated (missing label) as no match, and notes it', () => {
-    const [, resolved] = amAlertsOf(notification);
-    // Route 1 does not match (resolved), route 2 fails (no team label), route 3 gives `warning`: invalid.
-    expect(router.route(resolved!)).toEqual({
+    const [warning] = amAlertsOf(
+      amNotification([amAlert({ fingerprint: 'ee', instance: 'db-1', severity: 'warning' })]),
+    );
+    // Route 1 does not match (warning), route 2 fails (no team label), route 3 gives `warning`: invalid.
+    expect(router.route(warning!)).toEqual({
       kind: 'invalid',
       route: 3,
       runbook: 'fallback',
       message: 'routes[3]: `severity` must give one of sev1, sev2, sev3, sev4, got "warning"',
     });
+  });
+
+  it('routes a resolved alert by its dedup key alone: no params or severity are computed for it', () => {
+    const [, resolved] = amAlertsOf(notification);
+    // Route 3's severity would give `warning` (invalid) for a firing alert; a resolved one needs none.
+    expect(router.route(resolved!)).toEqual({
+      kind: 'routed',
+      route: 3,
+      runbook: 'fallback',
+      params: {},
+      dedupKey: 'cccc3333dddd4444',
+    });
+    const strict = createAlertRouter([
+      { receiver: 'alertmanager', runbook: 'host', params: { host: 'alert.labels.missing' }, severity: 'sev1' },
+    ]);
+    expect(strict.route(resolved!)).toMatchObject({ kind: 'routed', params: {}, dedupKey: 'cccc3333dddd4444' });
   });
 
   it('uses dedupKey and a computed severity', () => {

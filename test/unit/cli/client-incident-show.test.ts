@@ -324,6 +324,46 @@ describe('firebreak incident show', () => {
     });
   });
 
+  it('prints text from alerts with its control, bidi and zero-width characters escaped, in text and JSON', async () => {
+    // An alert summary that would display as "…approved by security" reversed, clear the screen, and hide text.
+    const summary = 'alertmanager: disk \u202efdp.exe\u202c full\u001b[2J\r\u200bok\u2066x\u2069 \u0085(firing)';
+    const hostile: IncidentState = {
+      ...incident,
+      timeline: [
+        {
+          seq: 9,
+          at: '2025-03-01T11:40:00.000Z',
+          type: 'alert.firing',
+          actor: 'prom',
+          source: 'webhook',
+          message: summary,
+        },
+      ],
+    };
+    server.answer({ status: 200, body: { incident: hostile } });
+    const text = await cli(['incident', 'show', 'inc-20250301-7f3a'], env);
+    const json = await cli(['incident', 'show', 'inc-20250301-7f3a', '--json'], env);
+    server.answer({ status: 200, body: { incident } });
+    const unsafe = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
+    expect(text.out).not.toMatch(unsafe);
+    expect(text.out).toContain(
+      '  2025-03-01 11:40:00Z  prom/webhook  alert.firing  alertmanager: disk \\u202efdp.exe\\u202c full\\u001b[2J\\u000d\\u200bok\\u2066x\\u2069 \\u0085(firing)\n',
+    );
+    expect(json.out).not.toMatch(unsafe);
+    // The JSON still parses to the text as sent.
+    expect((JSON.parse(json.out) as { incident: IncidentState }).incident.timeline[0]?.message).toBe(summary);
+  });
+
+  it('escapes control characters in a server error message too', async () => {
+    server.answer({
+      status: 404,
+      body: { error: { status: 404, code: 'NOT_FOUND', message: 'no incident \u202eevil\u001b]0;title\u0007' } },
+    });
+    const result = await cli(['incident', 'show', 'inc-x'], env);
+    server.answer({ status: 200, body: { incident } });
+    expect(result.err).toBe('error: not found: no incident \\u202eevil\\u001b]0;title\\u0007\n');
+  });
+
   it('prints the API answer with --json', async () => {
     const result = await cli(['incident', 'show', 'inc-20250301-7f3a', '--json'], env);
     expect(result).toEqual({ code: 0, err: '', out: `${JSON.stringify({ incident }, null, 2)}\n` });
