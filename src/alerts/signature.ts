@@ -52,9 +52,10 @@ export interface VerifyOptions {
 
 /** One `scheme=hex` entry; a header may carry several, comma-separated (v2 and v1 during a migration). */
 const ENTRY = /^(v2|sha256)=([0-9a-fA-F]{64})$/;
-const TIMESTAMP = /^[0-9]{1,12}$/;
+/** A timestamp header: Unix seconds. */
+export const TIMESTAMP_PATTERN = /^[0-9]{1,12}$/;
 /** Delivery ids become Temporal Update ids and audit keys: printable ASCII, bounded. */
-const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/;
+export const DELIVERY_ID_PATTERN = /^[\x21-\x7e]{1,200}$/;
 const MAX_ENTRIES = 4;
 
 /** Verifies a signed delivery; the signature is checked before the timestamp is compared with the clock. */
@@ -65,7 +66,7 @@ export function verifySignature(delivery: SignedDelivery, options: VerifyOptions
   if (timestamp === undefined || signature === undefined || deliveryId === undefined) {
     return { ok: false, reason: 'missing header' };
   }
-  if (!DELIVERY_ID.test(deliveryId)) return { ok: false, reason: 'missing header' };
+  if (!DELIVERY_ID_PATTERN.test(deliveryId)) return { ok: false, reason: 'missing header' };
   const entries = signatureEntries(signature);
   const v2 = entries.filter((entry) => entry.scheme === 'v2');
   const v1 = options.acceptV1 === true ? entries.filter((entry) => entry.scheme === 'v1') : [];
@@ -83,7 +84,7 @@ export function verifySignature(delivery: SignedDelivery, options: VerifyOptions
   if (scheme === undefined) return { ok: false, reason: 'signature' };
   const nowSeconds = (options.now ?? Date.now)() / 1000;
   const tolerance = options.toleranceSeconds ?? SIGNATURE_TOLERANCE_SECONDS;
-  if (!TIMESTAMP.test(timestamp) || Math.abs(nowSeconds - Number(timestamp)) > tolerance) {
+  if (!TIMESTAMP_PATTERN.test(timestamp) || Math.abs(nowSeconds - Number(timestamp)) > tolerance) {
     return { ok: false, reason: 'timestamp' };
   }
   return { ok: true, deliveryId, timestamp: Number(timestamp), scheme };

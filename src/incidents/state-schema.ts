@@ -3,6 +3,7 @@
  * (and the OpenAPI document is generated from it), and the CLI checks the answers it reads against it.
  */
 import { z } from 'zod';
+import { JsonValue } from '../runbook/schema.js';
 import { NOTIFY_CHANNELS, SEVERITIES, STEP_KINDS } from '../domain/plan.js';
 import type { IncidentState, MessageRecord } from '../domain/state.js';
 import type { PendingMessages } from './messages.js';
@@ -23,7 +24,7 @@ const StepState = z.looseObject({
   parent: z.string().optional(),
   startedAt: Instant.optional(),
   endedAt: Instant.optional(),
-  output: z.json().optional(),
+  output: JsonValue.optional(),
   error: StepError.optional(),
   prompt: z.string().optional(),
   actors: z.array(z.string()).optional(),
@@ -34,7 +35,7 @@ const StepState = z.looseObject({
 
 const FactRecord = z.looseObject({
   name: z.string(),
-  value: z.json(),
+  value: JsonValue,
   status: z.enum(['confirmed', 'suspected']),
   setBy: z.string(),
   setAt: Instant,
@@ -186,7 +187,7 @@ const CompensationRecord = z.looseObject({
   forStep: z.string(),
   status: z.enum(['succeeded', 'failed']),
   at: Instant,
-  output: z.json().optional(),
+  output: JsonValue.optional(),
   error: StepError.optional(),
 });
 
@@ -198,7 +199,7 @@ const TimelineEvent = z.looseObject({
   source: z.string().optional(),
   step: z.string().optional(),
   message: z.string(),
-  data: z.json().optional(),
+  data: JsonValue.optional(),
 });
 
 const PendingAction = z.looseObject({
@@ -222,7 +223,7 @@ const IncidentStateShape = z.looseObject({
   startedAt: Instant,
   endedAt: Instant.optional(),
   triggeredBy: z.string(),
-  params: z.record(z.string(), z.json()),
+  params: z.record(z.string(), JsonValue),
   steps: z.array(StepState),
   facts: z.record(z.string(), FactRecord),
   decisions: z.record(z.string(), DecisionRecord),

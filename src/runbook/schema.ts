@@ -5,15 +5,35 @@
  */
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../domain/duration.js';
-import { FACT_TYPES, PARAM_TYPES, SEVERITIES } from '../domain/plan.js';
+import { FACT_TYPES, PARAM_TYPES, SEVERITIES, type JsonValue as JsonValueType } from '../domain/plan.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const STEP_ID = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const ROLE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const KEBAB = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-/** Any JSON value (the values of `with`, param defaults). */
-export const JsonValue = z.json().meta({ id: 'JsonValue' });
+/**
+ * Any JSON value (the values of `with`, param defaults, and every JSON value the API takes or gives), as
+ * one named schema. Its JSON Schema names the kind of value without describing the items of an array or
+ * the values of an object again: in a JSON document those are JSON values anyway, and a schema that refers
+ * to itself cannot be typed by generated clients (openapi-typescript makes a circular type of it). Its zod
+ * schema refers to itself by name, unlike `z.json()`, so no unnamed recursive schema is left to describe.
+ */
+export const JsonValue: z.ZodType<JsonValueType> = z
+  .lazy(() =>
+    z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(JsonValue), z.record(z.string(), JsonValue)]),
+  )
+  .meta({
+    id: 'JsonValue',
+    anyOf: [
+      { type: 'string' },
+      { type: 'number' },
+      { type: 'boolean' },
+      { type: 'null' },
+      { type: 'array' },
+      { type: 'object' },
+    ],
+  });
 
 /** Text that may not be empty. */
 export const Text = z.string().trim().min(1, { error: 'must not be empty' });

@@ -3,6 +3,7 @@
  * answer schemas are loose, so `--json` prints every field a newer server sends.
  */
 import { z } from 'zod';
+import { JsonValue } from '../runbook/schema.js';
 
 const Instant = z.string().describe('ISO 8601 instant');
 
@@ -14,7 +15,7 @@ export const ScheduleMemoSchema = z.object({
   runbook: z.string(),
   cron: z.string(),
   timezone: z.string().optional(),
-  params: z.record(z.string(), z.json()),
+  params: z.record(z.string(), JsonValue),
   severity: z.string().optional(),
   createdBy: z.string().optional(),
   createdAt: Instant.optional(),
@@ -28,7 +29,7 @@ export type ScheduleMemo = z.infer<typeof ScheduleMemoSchema>;
 export const ScheduledTriggerArgsSchema = z.looseObject({
   scheduleId: z.string(),
   runbook: z.string(),
-  params: z.record(z.string(), z.json()),
+  params: z.record(z.string(), JsonValue),
   severity: z.string().optional(),
   cron: z.string().optional(),
   timezone: z.string().optional(),
@@ -64,7 +65,7 @@ export const ScheduleSummarySchema = z.looseObject({
   runbook: z.string(),
   cron: z.string(),
   timezone: z.string().optional(),
-  params: z.record(z.string(), z.json()),
+  params: z.record(z.string(), JsonValue),
   severity: z.string().optional(),
   paused: z.boolean(),
   note: z.string().optional(),
@@ -90,7 +91,7 @@ export const ScheduleDetailSchema = ScheduleSummarySchema.extend({
 export type ScheduleDetail = z.infer<typeof ScheduleDetailSchema>;
 
 /** One value an update changed: before and after (null when absent: a param unset, a time zone cleared). */
-export const ScheduleChangeSchema = z.object({ from: z.json(), to: z.json() });
+export const ScheduleChangeSchema = z.object({ from: JsonValue, to: JsonValue });
 export type ScheduleChange = z.infer<typeof ScheduleChangeSchema>;
 
 /** What an update changed, by field (`cron`, `timezone`, `severity`, `note`, `params.<name>`). */

@@ -24,6 +24,7 @@ import { registerMessageRoutes } from './routes/messages.js';
 import { registerRunbookRoutes } from './routes/runbooks.js';
 import { registerScheduleCommandRoutes } from './routes/schedule-commands.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
+import { bodyMayBeOmitted } from './routes/shared.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { validatorCompiler } from './validation.js';
 import { registerWebhooks } from './webhooks/index.js';
@@ -138,7 +139,7 @@ function registerAuthenticatedRoutes(
   app.removeContentTypeParser('text/plain');
   // A command without a body (`curl -X POST .../cancel`) is a command with every field left out.
   app.addHook('preValidation', (request, _reply, done) => {
-    if (request.method === 'POST' && (request.body === null || request.body === undefined)) request.body = {};
+    if (bodyMayBeOmitted(request.method) && (request.body === null || request.body === undefined)) request.body = {};
     done();
   });
   registerRunbookRoutes(app, deps);

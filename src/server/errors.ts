@@ -13,15 +13,17 @@ import type { Logger } from '../logging/logger.js';
 export const ApiIssue = z.object({ path: z.string(), message: z.string() });
 export type ApiIssue = z.infer<typeof ApiIssue>;
 
-/** The body of every error answer. */
-export const ErrorBody = z.object({
-  error: z.object({
-    status: z.int(),
-    code: z.string(),
-    message: z.string(),
-    issues: z.array(ApiIssue).optional(),
-  }),
-});
+/** The body of every error answer; one named schema in the OpenAPI document. */
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      status: z.int(),
+      code: z.string(),
+      message: z.string(),
+      issues: z.array(ApiIssue).optional(),
+    }),
+  })
+  .meta({ id: 'ErrorBody' });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** The codes the API answers with; the workflow's own codes (FORBIDDEN, CONFLICT ...) pass through. */
@@ -155,9 +157,34 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): F
   return sendApiError(reply, new ApiError(404, ApiErrorCode.NotFound, `no route ${request.method} ${path}`));
 }
 
-/** Error answers for a route's OpenAPI description: one ErrorBody schema per status. */
-export function errorResponses(...statuses: number[]): Record<number, typeof ErrorBody> {
-  return Object.fromEntries(statuses.map((status) => [status, ErrorBody]));
+/** What each error status means across the API (docs/api.md, "Errors"); a route may say more. */
+const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
+  400: 'The body, query or path is invalid (`issues` lists every problem), or the run refused the values',
+  401: 'No token, or a token that matches no user',
+  403: 'The access rules do not let the user do this, or the run refused the user',
+  404: 'No such incident, step, decision, runbook, schedule or route, or one you may not read',
+  409: 'The run refused in its current state: the step is not waiting, a second vote, the incident is closed',
+  413: 'The body is over the size limit',
+  415: 'A body that is not application/json',
+  429: 'Too many failed authentications with this credential or from this address (see Retry-After)',
+};
+
+/**
+ * Error answers for a route's OpenAPI description: the ErrorBody schema per status, described by what the
+ * status means across the API; `described` gives a route's own meaning of a status (and may add statuses).
+ */
+export function errorResponses(
+  statuses: readonly number[],
+  described: Readonly<Record<number, string>> = {},
+): Record<number, z.ZodType<ErrorBody>> {
+  const all = [...new Set([...statuses, ...Object.keys(described).map(Number)])];
+  return Object.fromEntries(
+    all.map((status) => {
+      const description = described[status] ?? ERROR_DESCRIPTIONS[status];
+      if (description === undefined) throw new Error(`errorResponses: status ${status} needs a description`);
+      return [status, ErrorBody.describe(description)];
+    }),
+  );
 }
 
 function describeIssues(issues: readonly ApiIssue[]): string {

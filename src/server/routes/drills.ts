@@ -53,11 +53,15 @@ export function registerDrillRoutes(app: FastifyInstance, deps: AppDeps, reads: 
     {
       schema: {
         tags: ['drills'],
+        operationId: 'getDrillHistory',
         summary: "A drill runbook's results, newest first, with RTO, RPO and the trend",
         security: BEARER_SECURITY,
         params: z.strictObject({ runbook: RunbookIdText }),
         querystring: Query,
-        response: { 200: DrillHistoryResponse, ...errorResponses(400, 401, 403, 404, 429) },
+        response: {
+          200: DrillHistoryResponse.describe('The drill results, newest first, and the trend'),
+          ...errorResponses([400, 401, 403, 404, 429]),
+        },
       },
     },
     async (request) => {

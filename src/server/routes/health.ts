@@ -17,9 +17,11 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps, option
     {
       schema: {
         tags: ['health'],
+        operationId: 'getHealth',
         summary: 'The process is up',
         hide: options.hide ?? false,
-        response: { 200: z.object({ ok: z.literal(true) }) },
+        security: [],
+        response: { 200: z.object({ ok: z.literal(true) }).describe('The process is up') },
       },
     },
     () => ({ ok: true as const }),
@@ -29,9 +31,14 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps, option
     {
       schema: {
         tags: ['health'],
+        operationId: 'getReadiness',
         summary: 'Temporal answers and a worker polls the incident task queue',
         hide: options.hide ?? false,
-        response: { 200: ReadinessBody, 503: ReadinessBody },
+        security: [],
+        response: {
+          200: ReadinessBody.describe('Ready: Temporal answers and a worker polls the incident task queue'),
+          503: ReadinessBody.describe('Not ready: `checks` says what is missing'),
+        },
       },
     },
     async (_request, reply) => {

@@ -8,16 +8,17 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { checkValueLimits } from '../../domain/limits.js';
 import type { CommandResult } from '../../domain/state.js';
+import { JsonValue } from '../../runbook/schema.js';
 import { actorOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { errorResponses } from '../errors.js';
 import type { ReadAccess } from '../read-access.js';
-import { BEARER_SECURITY, CommandResponse, IncidentIdParam, StepIdParam, type ZodRoutes } from './shared.js';
+import { BEARER_SECURITY, COMMAND_TAKEN, IncidentIdParam, StepIdParam, type ZodRoutes } from './shared.js';
 
 const Text = (max: number) => z.string().min(1).max(max);
 const FactName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { error: 'expected a fact name' });
 /** A fact's value: any JSON within the value limits, refused with where in the value and which limit. */
-const FactValue = z.json().superRefine((value, ctx) => {
+const FactValue = JsonValue.superRefine((value, ctx) => {
   const problem = checkValueLimits(value);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
 });
@@ -37,14 +38,15 @@ const VoteBody = z.strictObject({
 
 const StepParams = IncidentIdParam.extend({ stepId: StepIdParam });
 
-const COMMAND_ERRORS = errorResponses(400, 401, 403, 404, 409, 413, 429);
+const COMMAND_ERRORS = errorResponses([400, 401, 403, 404, 409, 413, 429]);
 
-function commandSchema(summary: string) {
+function commandSchema(operationId: string, summary: string) {
   return {
     tags: ['incident commands'],
+    operationId,
     summary,
     security: BEARER_SECURITY,
-    response: { 200: CommandResponse, ...COMMAND_ERRORS },
+    response: { 200: COMMAND_TAKEN, ...COMMAND_ERRORS },
   };
 }
 
@@ -58,7 +60,9 @@ export function registerIncidentCommandRoutes(app: FastifyInstance, deps: AppDep
 function registerCancelAndFacts(routes: ZodRoutes, deps: AppDeps, reads: ReadAccess): void {
   routes.post(
     '/incidents/:id/cancel',
-    { schema: { ...commandSchema('Cancel the incident'), params: IncidentIdParam, body: CancelBody } },
+    {
+      schema: { ...commandSchema('cancelIncident', 'Cancel the incident'), params: IncidentIdParam, body: CancelBody },
+    },
     (request) => {
       const actor = actorOf(request);
       const reason = request.body.reason ?? `cancelled by ${actor.id}`;
@@ -67,7 +71,7 @@ function registerCancelAndFacts(routes: ZodRoutes, deps: AppDeps, reads: ReadAcc
   );
   routes.post(
     '/incidents/:id/facts',
-    { schema: { ...commandSchema('Set a fact'), params: IncidentIdParam, body: SetFactBody } },
+    { schema: { ...commandSchema('setFact', 'Set a fact'), params: IncidentIdParam, body: SetFactBody } },
     (request) => {
       const command = { actor: actorOf(request), ...request.body };
       return run(reads, request, request.params.id, (id) => deps.incidents.setFact(id, command));
@@ -80,7 +84,11 @@ function registerGates(routes: ZodRoutes, deps: AppDeps, reads: ReadAccess): voi
   routes.post(
     '/incidents/:id/tasks/:stepId/complete',
     {
-      schema: { ...commandSchema('Complete a task, with the facts it sets'), params: StepParams, body: TaskBody },
+      schema: {
+        ...commandSchema('completeTask', 'Complete a task, with the facts it sets'),
+        params: StepParams,
+        body: TaskBody,
+      },
     },
     (request) => {
       const command = { actor: actorOf(request), step: request.params.stepId, ...request.body };
@@ -89,7 +97,9 @@ function registerGates(routes: ZodRoutes, deps: AppDeps, reads: ReadAccess): voi
   );
   routes.post(
     '/incidents/:id/decisions',
-    { schema: { ...commandSchema('Record a decision'), params: IncidentIdParam, body: DecisionBody } },
+    {
+      schema: { ...commandSchema('recordDecision', 'Record a decision'), params: IncidentIdParam, body: DecisionBody },
+    },
     (request) => {
       const command = { actor: actorOf(request), ...request.body };
       return run(reads, request, request.params.id, (id) => deps.incidents.recordDecision(id, command));
@@ -97,7 +107,7 @@ function registerGates(routes: ZodRoutes, deps: AppDeps, reads: ReadAccess): voi
   );
   routes.post(
     '/incidents/:id/approvals/:stepId',
-    { schema: { ...commandSchema('Vote on an approval'), params: StepParams, body: VoteBody } },
+    { schema: { ...commandSchema('voteOnApproval', 'Vote on an approval'), params: StepParams, body: VoteBody } },
     (request) => {
       const command = { actor: actorOf(request), step: request.params.stepId, ...request.body };
       return run(reads, request, request.params.id, (id) => deps.incidents.vote(id, command));

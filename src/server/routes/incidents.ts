@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { SEVERITIES } from '../../domain/plan.js';
 import { prepareIncident } from '../../incidents/prepare.js';
 import type { RosterMember } from '../../runbook/roster.js';
+import { JsonValue } from '../../runbook/schema.js';
 import { validateTriggerParams } from '../../runbook/trigger-params.js';
 import { createSecretCatalog, type SecretCatalog } from '../../secrets/declared.js';
 import { actorOf, mayTrigger, userOf } from '../auth.js';
@@ -19,7 +20,7 @@ import { BEARER_SECURITY, IncidentIdParam, RunbookIdText, type ZodRoutes } from 
 
 const TriggerBody = z.strictObject({
   runbook: z.string().min(1).max(200),
-  params: z.record(z.string(), z.json()).optional(),
+  params: z.record(z.string(), JsonValue).optional(),
   severity: z.enum(SEVERITIES).optional().describe('overrides the runbook severity'),
   dedupKey: z.string().min(1).max(256).optional().describe('triggers with the same key meet in one open incident'),
 });
@@ -53,10 +54,15 @@ function registerTrigger(routes: ZodRoutes, deps: AppDeps, roster: readonly Rost
       attachValidation: true,
       schema: {
         tags: ['incidents'],
+        operationId: 'triggerIncident',
         summary: 'Trigger an incident (or join the open one holding the same dedup key)',
         security: BEARER_SECURITY,
         body: TriggerBody,
-        response: { 200: TriggerResponse, 201: TriggerResponse, ...errorResponses(400, 401, 403, 404, 413, 429) },
+        response: {
+          200: TriggerResponse.describe('An incident holding the same dedupKey is still open: its id (created: false)'),
+          201: TriggerResponse.describe('A new incident (created: true)'),
+          ...errorResponses([400, 401, 403, 404, 413, 429]),
+        },
       },
     },
     async (request, reply) => {
@@ -79,10 +85,14 @@ function registerReads(routes: ZodRoutes, deps: AppDeps, reads: ReadAccess): voi
       config: { auditRead: true },
       schema: {
         tags: ['incidents'],
+        operationId: 'listIncidents',
         summary: 'Incidents you may read, newest first',
         security: BEARER_SECURITY,
         querystring: ListQuery,
-        response: { 200: ListResponse, ...errorResponses(400, 401, 429) },
+        response: {
+          200: ListResponse.describe('The incidents you may read, newest first'),
+          ...errorResponses([400, 401, 429]),
+        },
       },
     },
     (request) => reads.listReadable(userOf(request), request.query),
@@ -93,10 +103,14 @@ function registerReads(routes: ZodRoutes, deps: AppDeps, reads: ReadAccess): voi
       config: { auditRead: true },
       schema: {
         tags: ['incidents'],
+        operationId: 'getIncident',
         summary: 'The whole incident: steps, facts, decisions, approvals, deadlines and timeline',
         security: BEARER_SECURITY,
         params: IncidentIdParam,
-        response: { 200: z.object({ incident: IncidentStateSchema }), ...errorResponses(400, 401, 404, 429) },
+        response: {
+          200: z.object({ incident: IncidentStateSchema }).describe("The incident's state"),
+          ...errorResponses([400, 401, 404, 429]),
+        },
       },
     },
     async (request) => {

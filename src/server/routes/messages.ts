@@ -20,7 +20,7 @@ import { actorOf, userOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, ApiErrorCode, errorResponses } from '../errors.js';
 import type { ReadAccess } from '../read-access.js';
-import { BEARER_SECURITY, CommandResponse, IncidentIdParam, StepIdParam, type ZodRoutes } from './shared.js';
+import { BEARER_SECURITY, COMMAND_TAKEN, IncidentIdParam, StepIdParam, type ZodRoutes } from './shared.js';
 
 /** How long the pending listing waits for one incident's state. */
 const STATE_DEADLINE_MS = 5_000;
@@ -75,10 +75,14 @@ function registerReads(routes: ZodRoutes, stateOf: StateReader): void {
       config: { auditRead: true },
       schema: {
         tags: ['messages'],
+        operationId: 'listMessages',
         summary: "The incident's messages: rendered parts, fingerprint, votes and deliveries",
         security: BEARER_SECURITY,
         params: IncidentIdParam,
-        response: { 200: z.object({ messages: z.array(MessageRecordSchema) }), ...errorResponses(400, 401, 404, 429) },
+        response: {
+          200: z.object({ messages: z.array(MessageRecordSchema) }).describe("The incident's messages"),
+          ...errorResponses([400, 401, 404, 429]),
+        },
       },
     },
     async (request) => ({ messages: messagesOf(await stateOf(request, request.params.id)) }),
@@ -89,10 +93,14 @@ function registerReads(routes: ZodRoutes, stateOf: StateReader): void {
       config: { auditRead: true },
       schema: {
         tags: ['messages'],
+        operationId: 'getMessage',
         summary: "One notify step's message",
         security: BEARER_SECURITY,
         params: MessageParams,
-        response: { 200: z.object({ message: MessageRecordSchema }), ...errorResponses(400, 401, 404, 429) },
+        response: {
+          200: z.object({ message: MessageRecordSchema }).describe("The step's message"),
+          ...errorResponses([400, 401, 404, 429]),
+        },
       },
     },
     async (request) => ({ message: messageOf(await stateOf(request, request.params.id), request.params.stepId) }),
@@ -105,11 +113,12 @@ function registerVote(routes: ZodRoutes, deps: AppDeps, stateOf: StateReader): v
     {
       schema: {
         tags: ['messages'],
+        operationId: 'voteOnMessage',
         summary: 'Vote on a message: approve names the fingerprint of the exact message approved',
         security: BEARER_SECURITY,
         params: MessageParams,
         body: MessageVoteBody,
-        response: { 200: CommandResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 429) },
+        response: { 200: COMMAND_TAKEN, ...errorResponses([400, 401, 403, 404, 409, 413, 429]) },
       },
     },
     async (request) => {
@@ -136,10 +145,14 @@ function registerPending(routes: ZodRoutes, deps: AppDeps, reads: ReadAccess, st
       config: { auditRead: true },
       schema: {
         tags: ['messages'],
+        operationId: 'listPendingMessages',
         summary: 'Messages awaiting approval, across the running incidents you may read (or in one incident)',
         security: BEARER_SECURITY,
         querystring: PendingQuery,
-        response: { 200: PendingMessagesSchema, ...errorResponses(400, 401, 404, 429) },
+        response: {
+          200: PendingMessagesSchema.describe('The messages awaiting approval, newest incident first'),
+          ...errorResponses([400, 401, 404, 429]),
+        },
       },
     },
     async (request) => {

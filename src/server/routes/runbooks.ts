@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PARAM_TYPES, SEVERITIES, type Plan } from '../../domain/plan.js';
+import { JsonValue } from '../../runbook/schema.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, ApiErrorCode, errorResponses } from '../errors.js';
 import { BEARER_SECURITY, RunbookIdText, schemaOf } from './shared.js';
@@ -10,7 +11,7 @@ import { BEARER_SECURITY, RunbookIdText, schemaOf } from './shared.js';
 const ParamSummary = z.object({
   type: z.enum(PARAM_TYPES),
   required: z.boolean(),
-  default: z.json().optional(),
+  default: JsonValue.optional(),
   enum: z.array(z.string()).optional(),
   description: z.string().optional(),
 });
@@ -79,9 +80,13 @@ export function registerRunbookRoutes(app: FastifyInstance, deps: AppDeps): void
     {
       schema: {
         tags: ['runbooks'],
+        operationId: 'listRunbooks',
         summary: 'The loaded runbooks',
         security: BEARER_SECURITY,
-        response: { 200: z.object({ runbooks: z.array(RunbookSummary) }), ...errorResponses(401, 429) },
+        response: {
+          200: z.object({ runbooks: z.array(RunbookSummary) }).describe('The loaded runbooks, sorted by id'),
+          ...errorResponses([401, 429]),
+        },
       },
     },
     () => {
@@ -97,10 +102,14 @@ export function registerRunbookRoutes(app: FastifyInstance, deps: AppDeps): void
     {
       schema: {
         tags: ['runbooks'],
+        operationId: 'getRunbook',
         summary: 'A runbook as compiled: the plan a trigger freezes into the run',
         security: BEARER_SECURITY,
         params: z.strictObject({ id: RunbookIdText }),
-        response: { 200: z.object({ runbook: PlanSchema }), ...errorResponses(400, 401, 404, 429) },
+        response: {
+          200: z.object({ runbook: PlanSchema }).describe('The compiled plan'),
+          ...errorResponses([400, 401, 404, 429]),
+        },
       },
     },
     (request) => {

@@ -13,20 +13,21 @@ import { errorResponses } from '../errors.js';
 import { authorizeScheduleCommand as authorize } from './schedule-access.js';
 import { registerScheduleUpdate } from './schedule-update.js';
 import { ScheduleIdParam } from './schedules.js';
-import { BEARER_SECURITY, CommandResponse, type ZodRoutes } from './shared.js';
+import { BEARER_SECURITY, COMMAND_TAKEN, type ZodRoutes } from './shared.js';
 
 const NoteBody = z.strictObject({ note: z.string().min(1).max(2000).optional() });
 const EmptyBody = z.strictObject({});
 
-const COMMAND_ERRORS = errorResponses(400, 401, 403, 404, 409, 413, 429);
+const COMMAND_ERRORS = errorResponses([400, 401, 403, 404, 409, 413, 429]);
 
-function commandSchema(summary: string, status = 200) {
+function commandSchema(operationId: string, summary: string, status = 200) {
   return {
     tags: ['schedules'],
+    operationId,
     summary,
     security: BEARER_SECURITY,
     params: ScheduleIdParam,
-    response: { [status]: CommandResponse, ...COMMAND_ERRORS },
+    response: { [status]: COMMAND_TAKEN, ...COMMAND_ERRORS },
   };
 }
 
@@ -37,7 +38,12 @@ export function registerScheduleCommandRoutes(app: FastifyInstance, deps: AppDep
   registerScheduleUpdate(routes, deps, schedules);
   routes.post(
     '/schedules/:id/trigger',
-    { schema: { ...commandSchema('Take a run now (refused while the previous run is going)', 202), body: EmptyBody } },
+    {
+      schema: {
+        ...commandSchema('triggerSchedule', 'Take a run now (refused while the previous run is going)', 202),
+        body: EmptyBody,
+      },
+    },
     async (request, reply) => {
       const id = request.params.id;
       await authorize(deps, schedules, request, id);
@@ -47,7 +53,7 @@ export function registerScheduleCommandRoutes(app: FastifyInstance, deps: AppDep
   );
   routes.delete(
     '/schedules/:id',
-    { schema: commandSchema('Delete a schedule (a run in progress goes on)') },
+    { schema: commandSchema('deleteSchedule', 'Delete a schedule (a run in progress goes on)') },
     async (request) => {
       const id = request.params.id;
       await authorize(deps, schedules, request, id);
@@ -60,7 +66,12 @@ export function registerScheduleCommandRoutes(app: FastifyInstance, deps: AppDep
 function registerPauseResume(routes: ZodRoutes, deps: AppDeps, schedules: ScheduleService): void {
   routes.post(
     '/schedules/:id/pause',
-    { schema: { ...commandSchema('Pause a schedule: no run is taken until it is resumed'), body: NoteBody } },
+    {
+      schema: {
+        ...commandSchema('pauseSchedule', 'Pause a schedule: no run is taken until it is resumed'),
+        body: NoteBody,
+      },
+    },
     async (request) => {
       const id = request.params.id;
       await authorize(deps, schedules, request, id);
@@ -70,7 +81,7 @@ function registerPauseResume(routes: ZodRoutes, deps: AppDeps, schedules: Schedu
   );
   routes.post(
     '/schedules/:id/resume',
-    { schema: { ...commandSchema('Resume a paused schedule'), body: NoteBody } },
+    { schema: { ...commandSchema('resumeSchedule', 'Resume a paused schedule'), body: NoteBody } },
     async (request) => {
       const id = request.params.id;
       await authorize(deps, schedules, request, id);

@@ -8,6 +8,7 @@ import { createSecretCatalog } from '../../secrets/declared.js';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SEVERITIES } from '../../domain/plan.js';
+import { JsonValue } from '../../runbook/schema.js';
 import { InvalidCronError, type ScheduleService } from '../../schedules/client.js';
 import { ScheduleChangesSchema, ScheduleDetailSchema } from '../../schedules/schema.js';
 import { NOTHING_TO_CHANGE, prepareUpdate, type SchedulePatch } from '../../schedules/update.js';
@@ -23,7 +24,7 @@ const PatchFields = {
   cron: z.string().min(1).max(200).describe('a new cron expression'),
   timezone: z.string().min(1).max(100).nullable().describe('a new IANA time zone of the cron expression; null for UTC'),
   params: z
-    .record(z.string(), z.json())
+    .record(z.string(), JsonValue)
     .describe('params to set or replace, checked as for a trigger; the params not named are kept'),
   unsetParams: z
     .array(z.string().min(1).max(200))
@@ -73,11 +74,15 @@ export function registerScheduleUpdate(routes: ZodRoutes, deps: AppDeps, schedul
       },
       schema: {
         tags: ['schedules'],
+        operationId: 'updateSchedule',
         summary: "Change a schedule's timing, params, severity or note; its runs and counters are kept",
         security: BEARER_SECURITY,
         params: ScheduleIdParam,
         body: UpdateBody,
-        response: { 200: UpdateResponse, ...errorResponses(400, 401, 403, 404, 413, 429) },
+        response: {
+          200: UpdateResponse.describe('The schedule as updated, and what changed'),
+          ...errorResponses([400, 401, 403, 404, 413, 429]),
+        },
       },
     },
     async (request) => update(deps, schedules, request, request.params.id),

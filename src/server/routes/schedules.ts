@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SEVERITIES } from '../../domain/plan.js';
+import { JsonValue } from '../../runbook/schema.js';
 import { validateTriggerParams } from '../../runbook/trigger-params.js';
 import { InvalidCronError, type ScheduleService } from '../../schedules/client.js';
 import { prepareSchedule, SCHEDULE_ID, SCHEDULE_ID_MAX } from '../../schedules/prepare.js';
@@ -32,7 +33,7 @@ export const ScheduleIdParam = z.strictObject({ id: ScheduleIdText });
 const CreateBody = z.strictObject({
   runbook: z.string().min(1).max(200),
   cron: z.string().min(1).max(200).describe('a cron expression: minute hour day-of-month month day-of-week'),
-  params: z.record(z.string(), z.json()).optional(),
+  params: z.record(z.string(), JsonValue).optional(),
   severity: z.enum(SEVERITIES).optional().describe('overrides the runbook severity'),
   timezone: z.string().min(1).max(100).optional().describe('IANA time zone of the cron expression; default UTC'),
   id: ScheduleIdText.optional().describe('default: the runbook id and a short random suffix'),
@@ -55,9 +56,13 @@ export function registerScheduleRoutes(
     {
       schema: {
         tags: ['schedules'],
+        operationId: 'listSchedules',
         summary: 'The schedules you may read, by id, with their next run and last run',
         security: BEARER_SECURITY,
-        response: { 200: z.object({ schedules: z.array(ScheduleSummarySchema) }), ...errorResponses(401, 429) },
+        response: {
+          200: z.object({ schedules: z.array(ScheduleSummarySchema) }).describe('The schedules you may read'),
+          ...errorResponses([401, 429]),
+        },
       },
     },
     async (request) => {
@@ -70,10 +75,11 @@ export function registerScheduleRoutes(
     {
       schema: {
         tags: ['schedules'],
+        operationId: 'getSchedule',
         summary: 'One schedule: timing, state, next runs, recent runs and the incidents they started',
         security: BEARER_SECURITY,
         params: ScheduleIdParam,
-        response: { 200: ScheduleResponse, ...errorResponses(400, 401, 404, 429) },
+        response: { 200: ScheduleResponse.describe('The schedule'), ...errorResponses([400, 401, 404, 429]) },
       },
     },
     async (request) => {
@@ -104,10 +110,14 @@ function registerCreate(routes: ZodRoutes, deps: AppDeps, schedules: ScheduleSer
       attachValidation: true,
       schema: {
         tags: ['schedules'],
+        operationId: 'createSchedule',
         summary: 'Schedule a runbook (overlapping runs are skipped)',
         security: BEARER_SECURITY,
         body: CreateBody,
-        response: { 201: ScheduleResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 429) },
+        response: {
+          201: ScheduleResponse.describe('The schedule, created'),
+          ...errorResponses([400, 401, 403, 404, 409, 413, 429]),
+        },
       },
     },
     async (request, reply) => {

@@ -52,7 +52,19 @@ export function schemaOf<T>(schema: z.ZodType): z.ZodType<T> {
 }
 
 /** The answer of every command. */
-export const CommandResponse = z.object({ ok: z.literal(true), message: z.string() });
+export const CommandResponse = z.object({ ok: z.literal(true), message: z.string() }).meta({ id: 'CommandResponse' });
+
+/** A command's success answer in the OpenAPI document. */
+export const COMMAND_TAKEN = CommandResponse.describe('The run took the command; `message` says what it did');
+
+/**
+ * Whether a request may leave its body out: a command sent without a body (`curl -X POST .../cancel`) is
+ * the command with every field left out, so a POST whose body schema accepts `{}` needs none. The
+ * authenticated routes apply it (src/server/app.ts); the OpenAPI document says so (src/server/openapi.ts).
+ */
+export function bodyMayBeOmitted(method: string, body?: z.ZodType): boolean {
+  return method === 'POST' && (body === undefined || body.safeParse({}).success);
+}
 
 /** Answers 404 unless the id names an incident (a dedup workflow's id does not). */
 export async function ensureIncident(deps: AppDeps, incidentId: string): Promise<void> {

@@ -10,7 +10,7 @@ import { actorOf, userOf } from '../auth.js';
 import { errorResponses } from '../errors.js';
 import { BEARER_SECURITY } from '../routes/shared.js';
 import { deliverAlerts, type WebhookAnswer, type WebhookServices } from './deliveries.js';
-import { WebhookAnswerSchema } from './schemas.js';
+import { WEBHOOK_ERRORS, webhookAnswers } from './schemas.js';
 
 /** Registers the Alertmanager receiver with its own body limit. */
 export function registerAlertmanagerReceiver(app: FastifyInstance, services: WebhookServices, bodyLimit: number): void {
@@ -22,13 +22,17 @@ export function registerAlertmanagerReceiver(app: FastifyInstance, services: Web
       onRequest: app.bearerAuth.requireUser,
       schema: {
         tags: ['webhooks'],
+        operationId: 'receiveAlertmanagerNotification',
         summary: 'Receive a Prometheus Alertmanager notification (webhook_configs, version 4)',
         security: BEARER_SECURITY,
         body: AlertmanagerPayloadSchema,
         response: {
-          200: WebhookAnswerSchema,
-          202: WebhookAnswerSchema,
-          ...errorResponses(400, 401, 403, 413, 415, 422, 429, 503),
+          ...webhookAnswers,
+          ...errorResponses([401, 415], {
+            ...WEBHOOK_ERRORS,
+            400: 'The body does not parse, or is not an Alertmanager notification (`issues` lists the problems)',
+            403: 'The Alertmanager user may not trigger the runbook a route picked',
+          }),
         },
       },
     },

@@ -14,13 +14,15 @@ import {
 } from '../../alerts/signature.js';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from '../../domain/limits.js';
 import type { JsonValue } from '../../domain/plan.js';
+import { JsonValue as JsonValueSchema } from '../../runbook/schema.js';
 import type { Actor } from '../../domain/state.js';
 import { ApiError, ApiErrorCode, deepBodyError, errorResponses } from '../errors.js';
 import { FailureLimiter } from '../failure-limiter.js';
+import { documentedOnly } from '../openapi.js';
 import { noteIncident } from './alertmanager.js';
 import { deliverAlerts, type WebhookAnswer, type WebhookServices } from './deliveries.js';
 import type { ReplayGuard } from './replay-guard.js';
-import { WebhookAnswerSchema } from './schemas.js';
+import { SignatureHeadersDoc, webhookAnswers, WEBHOOK_ERRORS } from './schemas.js';
 
 /** The identity generic deliveries act as; `:` cannot appear in roster ids, so it is nobody's. */
 export const GENERIC_WEBHOOK_ACTOR: Actor = { id: 'webhook:generic', source: 'webhook' };
@@ -54,13 +56,25 @@ export async function registerGenericReceiver(
       '/generic',
       {
         bodyLimit: options.bodyLimit,
+        // The body stays bytes until its signature is verified: the document describes it and the headers.
+        config: { swaggerTransform: documentedOnly({ body: JsonValueSchema, headers: SignatureHeadersDoc }) },
         schema: {
           tags: ['webhooks'],
+          operationId: 'receiveGenericAlert',
           summary: 'Receive any JSON alert, signed: X-Firebreak-Timestamp, X-Firebreak-Signature, X-Firebreak-Delivery',
+          description:
+            'The body is any JSON: an array holds several alerts, anything else is one alert. The signature covers ' +
+            'the exact bytes sent, and is verified before the body is parsed (docs/webhooks.md).',
+          // No bearer token: the signature headers authenticate the delivery.
+          security: [],
           response: {
-            200: WebhookAnswerSchema,
-            202: WebhookAnswerSchema,
-            ...errorResponses(400, 401, 409, 413, 422, 429, 503),
+            ...webhookAnswers,
+            ...errorResponses([], {
+              ...WEBHOOK_ERRORS,
+              400: 'The body does not parse as JSON, or holds no alert',
+              401: 'The signature, its version, the timestamp or a header was refused (the message says which)',
+              409: 'A delivery whose timestamp and body were already taken under another delivery id (a replay)',
+            }),
           },
         },
       },
