@@ -55,7 +55,15 @@ export interface ActionSpec<S extends z.ZodType = z.ZodType> {
   secretInputs?: readonly SecretPathPattern[];
   /** Strict schema of the interpolated `with`; kept free of transforms so it exports to JSON Schema. */
   input: S;
+  /**
+   * The `backups` sections of the config in which the `source` input must name a source: checked when a
+   * schedule of the runbook is created, so a source that is not configured is refused then, not at 1 am.
+   */
+  backupSources?: readonly BackupSection[];
 }
+
+/** A section of `backups` in the config that holds named sources. */
+export type BackupSection = 'postgres' | 'directories';
 
 /** A runnable action. `execute` receives `with` already parsed by `input`. */
 export interface ActionDefinition<S extends z.ZodType = z.ZodType> extends ActionSpec<S> {

@@ -8,9 +8,9 @@ import { oneLine, section } from './render-incident-records.js';
 import { formatInstant } from './render-time.js';
 
 /** How many hex digits of a fingerprint the short form keeps. */
-const SHORT_DIGITS = 12;
+const SHORT_DIGITS = 16;
 
-/** `sha256:0123456789ab…`: enough to tell fingerprints apart in a table. */
+/** `sha256:0123456789abcdef…`: enough to tell fingerprints apart, and a prefix `comms approve` accepts. */
 export function shortFingerprint(fingerprint: string): string {
   const [scheme, hex] = fingerprint.split(':', 2);
   return hex !== undefined && hex.length > SHORT_DIGITS ? `${scheme}:${hex.slice(0, SHORT_DIGITS)}…` : fingerprint;

@@ -93,3 +93,29 @@ function checkScheduleId(id: string): ScheduleProblem[] {
   }
   return [];
 }
+
+/** What a schedule does, for telling whether two schedules would start the same runs. */
+type ScheduleRuns = Pick<NewSchedule, 'runbook' | 'cron' | 'timezone' | 'params'>;
+
+/**
+ * Whether two schedules run the same runbook with the same params at the same times (cron and time zone,
+ * UTC when absent): a second one would only start every run twice. Severity, note and id do not count.
+ */
+export function sameRuns(a: ScheduleRuns, b: ScheduleRuns): boolean {
+  return (
+    a.runbook === b.runbook &&
+    a.cron.trim() === b.cron.trim() &&
+    (a.timezone ?? 'UTC') === (b.timezone ?? 'UTC') &&
+    canonical(a.params) === canonical(b.params)
+  );
+}
+
+/** JSON with object keys sorted, so that equal values compare equal as text. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonical(inner)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -232,6 +232,13 @@ describe('an incident driven by the CLI against firebreak dev', () => {
     const started = await run('trigger', 'e2e-cli', '--param', 'host=web-9', '--json');
     expect(started).toMatchObject({ code: 0, err: '' });
     const { incidentId } = JSON.parse(started.out) as { incidentId: string };
+    // --quiet prints the id alone, for ID=$(firebreak trigger ... --quiet); a dedup hit prints the open one.
+    const quiet = await run('trigger', 'e2e-cli', '--param', 'host=web-8', '--dedup-key', 'quiet-1', '--quiet');
+    expect(quiet).toMatchObject({ code: 0, err: '' });
+    expect(quiet.out).toMatch(/^e2e-cli-\S+\n$/);
+    const again = await run('trigger', 'e2e-cli', '--param', 'host=web-8', '--dedup-key', 'quiet-1', '--quiet');
+    expect(again).toEqual({ code: 0, out: quiet.out, err: '' });
+    expect((await run('incident', 'cancel', quiet.out.trim(), '--reason', 'test over')).code).toBe(0);
     const refused = await run('approve', incidentId, 'no-such-step');
     expect(refused.code).toBe(4);
     expect(refused.out).toBe('');
@@ -286,24 +293,31 @@ describe('an incident driven by the CLI against firebreak dev', () => {
 
     await until(id, waiting('notify-supervisory-authority'));
     const pending = await cli('comms', 'pending');
-    expect(pending.out).toMatch(new RegExp(`${id} +notify-supervisory-authority +regulator-breach-notice +email`));
+    const row = new RegExp(`${id} +notify-supervisory-authority +regulator-breach-notice +email +(\\S+)`);
+    const short = row.exec(pending.out)?.[1] ?? '';
     const shown = await cli('comms', 'show', id, 'notify-supervisory-authority');
     expect(shown.out).toContain(
       'Approximate number of personal data records concerned: up to 1,200 (still under investigation)',
     );
     const fingerprint = /fingerprint +(sha256:[0-9a-f]{64})/.exec(shown.out)?.[1] ?? '';
-    const stale = await cli(
-      'comms',
-      'approve',
+    // What comms pending prints is a prefix of the fingerprint with an ellipsis, and approves as pasted.
+    expect(short).toBe(`${fingerprint.slice(0, 'sha256:'.length + 16)}…`);
+    const approveRegulator = ['comms', 'approve', id, 'notify-supervisory-authority', '--fingerprint'];
+    // Refused, and no vote recorded: another text's fingerprint or prefix, or a prefix too short to name one.
+    expect((await cli(...approveRegulator, `sha256:${'0'.repeat(64)}`)).code).toBe(5);
+    expect((await cli(...approveRegulator, `sha256:${'0'.repeat(16)}`)).code).toBe(5);
+    const tooShort = await cli(...approveRegulator, fingerprint.slice(0, 'sha256:'.length + 12));
+    expect(tooShort.code).toBe(2);
+    expect(tooShort.err).toContain('fingerprint');
+    expect((await state(id)).messages?.['notify-supervisory-authority']?.votes).toEqual([]);
+    expect(await cli(...approveRegulator, short)).toMatchObject({ code: 0, err: '' });
+    const approved = await until(
       id,
-      'notify-supervisory-authority',
-      '--fingerprint',
-      `sha256:${'0'.repeat(64)}`,
+      (incident) => (incident.messages?.['notify-supervisory-authority']?.votes.length ?? 0) > 0,
     );
-    expect(stale.code).toBe(5);
-    expect((await cli('comms', 'approve', id, 'notify-supervisory-authority', '--fingerprint', fingerprint)).code).toBe(
-      0,
-    );
+    expect(approved.messages?.['notify-supervisory-authority']?.votes).toMatchObject([
+      { voter: 'admin', vote: 'approve' },
+    ]);
 
     await until(id, waiting('inform-data-subjects'));
     const customer = (await state(id)).messages?.['inform-data-subjects'];

@@ -24,6 +24,19 @@ steps:
   - { id: soak, title: Soak, wait: 2s }
 `;
 
+const BACKUP_RUNBOOK = `apiVersion: firebreak/v1
+id: sched-backup
+title: Nightly backup
+version: 1
+severity: sev4
+params:
+  source: { type: string, required: true }
+roles:
+  commander: {}
+steps:
+  - { id: backup, title: Back up, action: backup.postgres, with: { source: "\${{ params.source }}" } }
+`;
+
 const runbooks = new Map<string, LoadedRunbook>();
 let env: TestEnv;
 let api: ApiHarness;
@@ -34,10 +47,16 @@ beforeAll(async () => {
     runbooks: () => Promise.resolve({ runbooks, issues: [], files: [], declaredIds: new Map() }),
   });
   const plan = env.compile(RUNBOOK);
+  const backup = env.compile(BACKUP_RUNBOOK);
   runbooks.set(plan.runbookId, { file: 'sched-api.yaml', plan });
   api = await buildHarness(env, {
-    plans: [plan],
-    access: { trigger: { 'sched-api': ['commander'] }, read: ['auditor'] },
+    plans: [plan, backup],
+    access: { trigger: { 'sched-api': ['commander'], 'sched-backup': ['commander'] }, read: ['auditor'] },
+    backups: {
+      postgres: { orders: { url: 'env:ORDERS_DB_URL' } },
+      directories: {},
+      restore: {},
+    },
   });
 });
 afterAll(async () => {
@@ -58,6 +77,8 @@ async function createValid(extra: Record<string, unknown> = {}): Promise<Schedul
     runbook: 'sched-api',
     cron: '0 2 * * *',
     params: { database: 'orders' },
+    // These tests create the same schedule many times over; the refusal of a duplicate has its own test.
+    allowDuplicate: true,
     ...extra,
   });
   expect(response.statusCode).toBe(201);
@@ -136,6 +157,80 @@ describe('POST /schedules', () => {
     });
     expect(again.statusCode).toBe(409);
     expect(errorOf(again).message).toBe(`a schedule with id ${schedule.scheduleId} already exists`);
+  });
+});
+
+describe('POST /schedules: what would only fail at run time, or run twice', () => {
+  const ids = async (runbook: string) => {
+    const response = await api.call('alice', { method: 'GET', url: '/api/v1/schedules' });
+    const all = response.json<{ schedules: { scheduleId: string; runbook: string }[] }>().schedules;
+    return all.filter((item) => item.runbook === runbook).map((item) => item.scheduleId);
+  };
+
+  it('refuses a backup source that is not configured under backups, at creation and at update', async () => {
+    const before = await ids('sched-backup');
+    const refused = await create('alice', {
+      runbook: 'sched-backup',
+      cron: '0 1 * * *',
+      params: { source: 'billing' },
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(errorOf(refused).issues).toEqual([
+      {
+        path: 'params.source',
+        message:
+          'backup source `billing` is not configured: step backup (backup.postgres) needs it under backups.postgres ' +
+          'in the config the server runs with (configured: orders)',
+      },
+    ]);
+    expect(api.audit.entries.at(-1)).toMatchObject({ status: 400, outcome: 'refused', code: 'INVALID_INPUT' });
+    // An inherited name is no source either.
+    const inherited = await create('alice', {
+      runbook: 'sched-backup',
+      cron: '0 1 * * *',
+      params: { source: 'constructor' },
+    });
+    expect(inherited.statusCode).toBe(400);
+    expect(await ids('sched-backup')).toEqual(before);
+
+    const made = await create('alice', { runbook: 'sched-backup', cron: '0 1 * * *', params: { source: 'orders' } });
+    expect(made.statusCode).toBe(201);
+    const { schedule } = made.json<{ schedule: ScheduleDetail }>();
+    created.push(schedule.scheduleId);
+    const url = `/api/v1/schedules/${schedule.scheduleId}`;
+    const patch = await api.call('alice', { method: 'PATCH', url, payload: { params: { source: 'billing' } } });
+    expect(patch.statusCode).toBe(400);
+    expect(errorOf(patch).issues?.[0]?.message).toContain('backup source `billing` is not configured');
+    const after = await api.call('alice', { method: 'GET', url });
+    expect(after.json<{ schedule: ScheduleDetail }>().schedule.params).toEqual({ source: 'orders' });
+  });
+
+  it('refuses the same schedule twice with 409 naming the first, unless allowDuplicate', async () => {
+    const body = { runbook: 'sched-api', cron: '15 3 * * *', timezone: 'Europe/Berlin', params: { database: 'dup' } };
+    const first = await create('alice', body);
+    expect(first.statusCode).toBe(201);
+    const firstId = first.json<{ schedule: ScheduleDetail }>().schedule.scheduleId;
+    created.push(firstId);
+    await eventually(async () => ((await ids('sched-api')).includes(firstId) ? true : undefined));
+    const before = await ids('sched-api');
+
+    // The same runs whatever the note, severity or id.
+    const again = await create('alice', { ...body, note: 'again', severity: 'sev2', id: `dup-${Date.now()}` });
+    expect(again.statusCode).toBe(409);
+    expect(errorOf(again).message).toBe(
+      `schedule ${firstId} already runs sched-api at "15 3 * * *" (Europe/Berlin) with the same params; ` +
+        `change it (PATCH /schedules/${firstId}), or set allowDuplicate to create another`,
+    );
+    expect(api.audit.entries.at(-1)).toMatchObject({ status: 409, outcome: 'refused', code: 'CONFLICT' });
+    expect(await ids('sched-api')).toEqual(before);
+
+    // Another time zone, or other params, is another schedule; allowDuplicate makes a second on purpose.
+    const berlinless = await create('alice', { ...body, timezone: 'UTC' });
+    expect(berlinless.statusCode).toBe(201);
+    created.push(berlinless.json<{ schedule: ScheduleDetail }>().schedule.scheduleId);
+    const twice = await create('alice', { ...body, allowDuplicate: true });
+    expect(twice.statusCode).toBe(201);
+    created.push(twice.json<{ schedule: ScheduleDetail }>().schedule.scheduleId);
   });
 });
 

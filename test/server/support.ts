@@ -51,6 +51,8 @@ export interface HarnessOptions {
   runbooks?: AppDeps['runbooks'];
   /** Users who read everything whatever their roles (as `firebreak dev` names its admin). */
   admins?: string[];
+  /** The `backups` section of the config the API runs with. */
+  backups?: FirebreakConfig['backups'];
 }
 
 /** Builds the API over a test environment. */
@@ -69,6 +71,7 @@ export async function buildHarness(env: TestEnv, options: HarnessOptions = {}): 
     users,
     ...(options.access ? { access: options.access } : {}),
     ...(options.api ? { api: options.api } : {}),
+    ...(options.backups ? { backups: options.backups } : {}),
   };
   const runbooks = new Map<string, LoadedRunbook>(
     (options.plans ?? []).map((plan) => [plan.runbookId, { file: plan.source.file, plan }]),

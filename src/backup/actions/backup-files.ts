@@ -20,6 +20,7 @@ export const backupFilesSpec: ActionSpec<typeof BackupFilesInput> = {
   name: 'backup.files',
   description: 'Stream a tar.gz of a configured directory into the blob store, with a manifest of file hashes.',
   input: BackupFilesInput,
+  backupSources: ['directories'],
 };
 
 /** The `backup.files` action over the backup dependencies. */

@@ -20,6 +20,7 @@ export const backupPostgresSpec: ActionSpec<typeof BackupPostgresInput> = {
   name: 'backup.postgres',
   description: 'Stream pg_dump -Fc of a configured database into the blob store, with a manifest of row counts.',
   input: BackupPostgresInput,
+  backupSources: ['postgres'],
 };
 
 /** The `backup.postgres` action over the backup dependencies. */

@@ -40,6 +40,7 @@ export const restoreCheckSpec: ActionSpec<typeof RestoreCheckInput> = {
     'Check a live, configured database or directory against a backup it was restored from (read-only); ' +
     'with require, fail unless the checks pass.',
   input: RestoreCheckInput,
+  backupSources: ['postgres', 'directories'],
 };
 
 type Target = { kind: 'postgres' | 'files'; source: string };

@@ -92,6 +92,7 @@ export interface CreateScheduleRequest {
   timezone?: string;
   id?: string;
   note?: string;
+  allowDuplicate?: boolean;
 }
 
 /** The body of `PATCH /schedules/{id}`: fields left out stay as they are. */

@@ -51,7 +51,10 @@ export function registerCommsCommands(program: Command, deps: CliDeps): void {
       .description('approve a message: --fingerprint names the exact message you read (comms show)')
       .argument('<id>', 'incident id')
       .argument('<step>', 'notify step id')
-      .requiredOption('--fingerprint <sha256>', 'the fingerprint comms show printed for the message')
+      .requiredOption(
+        '--fingerprint <sha256>',
+        'the fingerprint comms show prints, or its short form from comms pending (16 or more hex digits)',
+      )
       .option('--comment <text>', 'a comment recorded with the vote'),
   ).action((id: string, step: string, options: VoteOptions) => vote(deps, id, step, 'approve', options));
   apiCommand(
@@ -121,12 +124,14 @@ async function vote(
   choice: 'approve' | 'reject',
   options: VoteOptions,
 ): Promise<void> {
+  // The short form is pasted as printed, ellipsis included: the API takes the digits before it.
+  const fingerprint = options.fingerprint?.replace(/(…|\.\.\.)$/, '');
   const result = await apiClient(deps, options).voteOnMessage(id, step, {
     vote: choice,
-    ...(options.fingerprint !== undefined && { fingerprint: options.fingerprint }),
+    ...(fingerprint !== undefined && { fingerprint }),
     ...(options.comment !== undefined && { comment: options.comment }),
   });
   if (options.json) return printJson(deps, result);
-  const which = options.fingerprint === undefined ? '' : ` ${shortFingerprint(options.fingerprint)}`;
+  const which = fingerprint === undefined ? '' : ` ${shortFingerprint(fingerprint)}`;
   deps.out(`${choice === 'approve' ? 'Approved' : 'Rejected'} message${which} of step ${step} on incident ${id}\n`);
 }

@@ -7,9 +7,11 @@ import { createSecretCatalog } from '../../secrets/declared.js';
 import { ensurePrivateDirSync } from '../../storage/private-files.js';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
+import { formatMissingScripts, missingScripts } from '../../actions/command/missing-scripts.js';
 import { outboxDir } from '../../channels/from-config.js';
 import { configBaseDir, type FirebreakConfig } from '../../config/index.js';
 import { createLogger, installTemporalLogging, type Logger } from '../../logging/logger.js';
+import type { Plan } from '../../domain/plan.js';
 import type { RunbookCatalog } from '../../runbook/catalog.js';
 import type { WatchedPaths } from '../../runbook/live-catalog.js';
 import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
@@ -50,6 +52,8 @@ export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
       `${plural(catalog.issues.length, 'problem')} in the runbooks (listed above); fix them and start again`,
     );
   }
+  const scriptsDir = config.actions.command.scriptsDir;
+  deps.err(formatMissingScripts(missingScripts(planList(catalog), scriptsDir), displayPath(scriptsDir, deps.cwd)));
   const apiPort = parsePort(options.port, '--port');
   const dataDir = path.resolve(deps.cwd, options.dataDir);
   ensurePrivateDirSync(dataDir); // incidents and the audit log: owner only, even when it already existed wider
@@ -205,4 +209,9 @@ function parsePort(value: string, flag: string): number {
     throw new CliError(`${flag} must be a port number (1-65535), got ${value}`);
   }
   return port;
+}
+
+/** The plans of a loaded catalog. */
+export function planList(catalog: RunbookCatalog): Plan[] {
+  return [...catalog.runbooks.values()].map((loaded) => loaded.plan);
 }

@@ -17,6 +17,7 @@ interface CreateOptions extends ApiOptions, JsonOption {
   timezone?: string;
   id?: string;
   note?: string;
+  allowDuplicate?: boolean;
 }
 
 interface UpdateOptions extends ApiOptions, JsonOption {
@@ -93,7 +94,11 @@ function registerCreate(schedule: Command, deps: CliDeps): void {
       .option('--severity <severity>', "override the runbook's severity (sev1, sev2, sev3, sev4)")
       .option('--timezone <zone>', 'IANA time zone of the cron expression (default UTC)')
       .option('--id <id>', 'schedule id (default: the runbook id and a short random suffix)')
-      .option('--note <text>', 'a note shown with the schedule'),
+      .option('--note <text>', 'a note shown with the schedule')
+      .option(
+        '--allow-duplicate',
+        'create it even when a schedule already runs this runbook with these params and timing',
+      ),
   ).action((runbook: string, options: CreateOptions) => create(deps, runbook, options));
 }
 
@@ -108,6 +113,7 @@ async function create(deps: CliDeps, runbook: string, options: CreateOptions): P
     ...(options.timezone !== undefined && { timezone: options.timezone }),
     ...(options.id !== undefined && { id: options.id }),
     ...(options.note !== undefined && { note: options.note }),
+    ...(options.allowDuplicate === true && { allowDuplicate: true }),
   });
   if (options.json) return printJson(deps, result);
   const { schedule } = result;

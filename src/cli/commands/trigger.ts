@@ -10,6 +10,7 @@ interface TriggerOptions extends ApiOptions, JsonOption {
   param?: string[];
   severity?: string;
   dedupKey?: string;
+  quiet?: boolean;
 }
 
 /** Registers `firebreak trigger`. */
@@ -25,7 +26,8 @@ export function registerTriggerCommand(program: Command, deps: CliDeps): void {
         collect,
       )
       .option('--severity <severity>', "override the runbook's severity (sev1, sev2, sev3, sev4)")
-      .option('--dedup-key <key>', 'join the open incident with this key instead of starting another'),
+      .option('--dedup-key <key>', 'join the open incident with this key instead of starting another')
+      .option('-q, --quiet', 'print only the incident id, for ID=$(firebreak trigger ... --quiet)'),
   ).action((runbook: string, options: TriggerOptions) => trigger(deps, runbook, options));
 }
 
@@ -40,6 +42,7 @@ async function trigger(deps: CliDeps, runbook: string, options: TriggerOptions):
     ...(options.dedupKey !== undefined && { dedupKey: options.dedupKey }),
   });
   if (options.json) return printJson(deps, result);
+  if (options.quiet) return deps.out(`${result.incidentId}\n`);
   if (result.created) deps.out(`Started incident ${result.incidentId}\n`);
   else if (options.dedupKey !== undefined)
     deps.out(`Incident ${result.incidentId} is already open for dedup key ${options.dedupKey}\n`);

@@ -6,6 +6,7 @@
 import { createSecretCatalog } from '../../secrets/declared.js';
 import { ensurePrivateDirSync } from '../../storage/private-files.js';
 import path from 'node:path';
+import { formatMissingScripts, missingScripts } from '../../actions/command/missing-scripts.js';
 import { configBaseDir } from '../../config/index.js';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -47,6 +48,17 @@ export async function worker(deps: CliDeps, options: WorkerOptions): Promise<voi
   } finally {
     await client.close();
   }
+  const loadCatalog = () =>
+    loadRunbooksWithTemplates(
+      config.runbooks.dirs,
+      config.templates.dirs,
+      deps.actions,
+      undefined,
+      createSecretCatalog(config.secrets),
+    );
+  const scriptsDir = config.actions.command.scriptsDir;
+  const plans = [...(await loadCatalog()).runbooks.values()].map((loaded) => loaded.plan);
+  deps.err(formatMissingScripts(missingScripts(plans, scriptsDir), scriptsDir));
   const dataDir = path.resolve(deps.cwd, options.dataDir);
   ensurePrivateDirSync(dataDir); // outgoing mail and published pages: owner only, even when it already existed wider
   const logger = createLogger({ level: deps.env.FIREBREAK_LOG_LEVEL ?? 'info' });
@@ -60,14 +72,7 @@ export async function worker(deps: CliDeps, options: WorkerOptions): Promise<voi
       baseDir: configBaseDir(config, deps.cwd),
       dataDir,
       // Read again for every scheduled run, so that a schedule runs the runbook as it is then.
-      runbooks: () =>
-        loadRunbooksWithTemplates(
-          config.runbooks.dirs,
-          config.templates.dirs,
-          deps.actions,
-          undefined,
-          createSecretCatalog(config.secrets),
-        ),
+      runbooks: loadCatalog,
     });
     const running = incidentWorker.run();
     logger.info({ address, namespace }, 'worker polling');

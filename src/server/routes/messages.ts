@@ -27,9 +27,12 @@ const STATE_DEADLINE_MS = 5_000;
 
 const MessageParams = IncidentIdParam.extend({ stepId: StepIdParam });
 
-const Fingerprint = z
-  .string()
-  .regex(/^sha256:[0-9a-f]{64}$/, { error: 'expected a message fingerprint (sha256:<64 hex digits>)' });
+/** The fewest hex digits a fingerprint prefix may have: 64 bits, and what `comms pending` prints. */
+const MIN_PREFIX_DIGITS = 16;
+
+const Fingerprint = z.string().regex(new RegExp(`^sha256:[0-9a-f]{${MIN_PREFIX_DIGITS},64}$`), {
+  error: `expected a message fingerprint (sha256:<64 hex digits>, or its first ${MIN_PREFIX_DIGITS} or more digits)`,
+});
 
 const MessageVoteBody = z
   .strictObject({
@@ -124,8 +127,9 @@ function registerVote(routes: ZodRoutes, deps: AppDeps, stateOf: StateReader): v
     async (request) => {
       const { id, stepId } = request.params;
       // Only a notify step's message is voted on here; an approval step has its own route.
-      messageOf(await stateOf(request, id), stepId);
-      const { vote, fingerprint, comment } = request.body;
+      const message = messageOf(await stateOf(request, id), stepId);
+      const { vote, comment } = request.body;
+      const fingerprint = completeFingerprint(request.body.fingerprint, message);
       const result = await deps.incidents.vote(id, {
         actor: actorOf(request),
         step: stepId,
@@ -192,6 +196,17 @@ function boundedReader(
 }
 
 /** A step's message, or 404 saying why there is none. */
+/**
+ * A prefix names the message's current fingerprint when it starts it; the Update then carries the whole
+ * fingerprint, so the run still checks it against the text it shows when the vote arrives. A prefix of
+ * another text is passed on as written, and the run refuses it like any stale fingerprint.
+ */
+function completeFingerprint(given: string | undefined, message: MessageRecord): string | undefined {
+  const current = message.fingerprint;
+  if (given === undefined || current === undefined || given.length === current.length) return given;
+  return current.startsWith(given) ? current : given;
+}
+
 function messageOf(state: IncidentState, stepId: string): MessageRecord {
   const found = findMessage(state, stepId);
   if (!found.ok) throw new ApiError(404, ApiErrorCode.NotFound, found.reason);

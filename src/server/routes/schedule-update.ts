@@ -11,7 +11,9 @@ import { SEVERITIES } from '../../domain/plan.js';
 import { JsonValue } from '../../runbook/schema.js';
 import { InvalidCronError, type ScheduleService } from '../../schedules/client.js';
 import { ScheduleChangesSchema, ScheduleDetailSchema } from '../../schedules/schema.js';
-import { NOTHING_TO_CHANGE, prepareUpdate, type SchedulePatch } from '../../schedules/update.js';
+import type { Plan } from '../../domain/plan.js';
+import { checkBackupSources } from '../../schedules/backup-sources.js';
+import { NOTHING_TO_CHANGE, prepareUpdate, type PreparedUpdate, type SchedulePatch } from '../../schedules/update.js';
 import { userOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, ApiErrorCode, errorResponses, RequestValidationError, type ApiIssue } from '../errors.js';
@@ -89,6 +91,13 @@ export function registerScheduleUpdate(routes: ZodRoutes, deps: AppDeps, schedul
   );
 }
 
+/** A valid update whose params name a backup source that is not configured becomes invalid, naming it. */
+function withBackupSources(prepared: PreparedUpdate, plan: Plan | undefined, deps: AppDeps): PreparedUpdate {
+  if (!prepared.ok || plan === undefined) return prepared;
+  const problems = checkBackupSources(plan, prepared.update.params, deps.config.backups);
+  return problems.length === 0 ? prepared : { ok: false, status: 'invalid', problems };
+}
+
 /** Checks, in order: the path (400), the schedule (404), permission (403), the body and merged values (400). */
 async function update(deps: AppDeps, schedules: ScheduleService, request: FastifyRequest, scheduleId: string) {
   const invalid = request.validationError;
@@ -102,7 +111,8 @@ async function update(deps: AppDeps, schedules: ScheduleService, request: Fastif
   let outcome: Awaited<ReturnType<ScheduleService['update']>>;
   try {
     outcome = await schedules.update(scheduleId, (current) => {
-      const prepared = prepareUpdate(runbooks, createSecretCatalog(deps.config.secrets), current, patch, user.id);
+      const checked = prepareUpdate(runbooks, createSecretCatalog(deps.config.secrets), current, patch, user.id);
+      const prepared = withBackupSources(checked, runbooks.get(current.runbook)?.plan, deps);
       if (issues.length === 0) return prepared;
       // The body's own issues come first; "nothing to change" only when no field was even recognised.
       const found = prepared.ok ? [] : prepared.problems;

@@ -11,8 +11,9 @@ import { z } from 'zod';
 import { SEVERITIES } from '../../domain/plan.js';
 import { JsonValue } from '../../runbook/schema.js';
 import { validateTriggerParams } from '../../runbook/trigger-params.js';
+import { checkBackupSources } from '../../schedules/backup-sources.js';
 import { InvalidCronError, type ScheduleService } from '../../schedules/client.js';
-import { prepareSchedule, SCHEDULE_ID, SCHEDULE_ID_MAX } from '../../schedules/prepare.js';
+import { prepareSchedule, sameRuns, SCHEDULE_ID, SCHEDULE_ID_MAX, type NewSchedule } from '../../schedules/prepare.js';
 import { ScheduleDetailSchema, ScheduleSummarySchema } from '../../schedules/schema.js';
 import { checkTiming } from '../../schedules/spec.js';
 import { mayTrigger, userOf, type AuthenticatedUser } from '../auth.js';
@@ -38,6 +39,10 @@ const CreateBody = z.strictObject({
   timezone: z.string().min(1).max(100).optional().describe('IANA time zone of the cron expression; default UTC'),
   id: ScheduleIdText.optional().describe('default: the runbook id and a short random suffix'),
   note: z.string().min(1).max(2000).optional(),
+  allowDuplicate: z
+    .boolean()
+    .optional()
+    .describe('create it even when a schedule you may read already runs this runbook with these params and timing'),
 });
 
 const ScheduleResponse = z.object({ schedule: ScheduleDetailSchema });
@@ -50,7 +55,7 @@ export function registerScheduleRoutes(
   reads: ReadAccess,
 ): void {
   const routes = app.withTypeProvider<ZodTypeProvider>();
-  registerCreate(routes, deps, schedules);
+  registerCreate(routes, deps, schedules, reads);
   routes.get(
     '/schedules',
     {
@@ -102,7 +107,7 @@ function mayReadSchedule(
   return schedule.createdBy === user.id || reads.mayReadRunbook(user, schedule.runbook);
 }
 
-function registerCreate(routes: ZodRoutes, deps: AppDeps, schedules: ScheduleService): void {
+function registerCreate(routes: ZodRoutes, deps: AppDeps, schedules: ScheduleService, reads: ReadAccess): void {
   routes.post(
     '/schedules',
     {
@@ -121,14 +126,17 @@ function registerCreate(routes: ZodRoutes, deps: AppDeps, schedules: ScheduleSer
       },
     },
     async (request, reply) => {
-      const schedule = await create(deps, schedules, request);
+      const schedule = await create(deps, schedules, reads, request);
       return reply.code(201).send({ schedule });
     },
   );
 }
 
-/** Checks, in order: permission on a known runbook (403), the body (400), the runbook (404), the rest (400). */
-async function create(deps: AppDeps, schedules: ScheduleService, request: FastifyRequest) {
+/**
+ * Checks, in order: permission on a known runbook (403), the body (400), the runbook (404), the rest (400),
+ * the backup sources its backup actions name (400), and a schedule already doing the same (409).
+ */
+async function create(deps: AppDeps, schedules: ScheduleService, reads: ReadAccess, request: FastifyRequest) {
   const user = userOf(request);
   const raw = request.body as Record<string, unknown> | null | undefined;
   const loaded = typeof raw?.runbook === 'string' ? deps.runbooks.get(raw.runbook) : undefined;
@@ -152,6 +160,9 @@ async function create(deps: AppDeps, schedules: ScheduleService, request: Fastif
     ...(body.note === undefined ? {} : { note: body.note }),
   });
   if (!prepared.ok) throw new RequestValidationError(prepared.problems);
+  const sources = checkBackupSources(loaded.plan, prepared.schedule.params, deps.config.backups);
+  if (sources.length > 0) throw new RequestValidationError(sources);
+  if (body.allowDuplicate !== true) await refuseDuplicate(schedules, reads, user, prepared.schedule);
   request.auditNote.scheduleId = prepared.schedule.scheduleId;
   try {
     return await schedules.create(prepared.schedule);
@@ -159,6 +170,29 @@ async function create(deps: AppDeps, schedules: ScheduleService, request: Fastif
     if (error instanceof InvalidCronError) throw new RequestValidationError([{ path: 'cron', message: error.message }]);
     throw error;
   }
+}
+
+/**
+ * 409 naming a schedule that already starts the same runs. Only schedules the caller may read count, so
+ * the answer never reveals one they may not see. Two creates racing each other can still both succeed.
+ */
+async function refuseDuplicate(
+  schedules: ScheduleService,
+  reads: ReadAccess,
+  user: AuthenticatedUser,
+  schedule: NewSchedule,
+): Promise<void> {
+  const existing = (await schedules.list()).find(
+    (other) => sameRuns(other, schedule) && mayReadSchedule(reads, user, other),
+  );
+  if (existing === undefined) return;
+  throw new ApiError(
+    409,
+    ApiErrorCode.Conflict,
+    `schedule ${existing.scheduleId} already runs ${schedule.runbook} at "${existing.cron}" ` +
+      `(${existing.timezone ?? 'UTC'}) with the same params; change it (PATCH /schedules/${existing.scheduleId}), ` +
+      'or set allowDuplicate to create another',
+  );
 }
 
 /** The body's own issues, plus the problems of the params, cron and time zone that can be checked. */

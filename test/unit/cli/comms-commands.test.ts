@@ -102,8 +102,8 @@ describe('firebreak comms pending', () => {
     expect(result).toEqual({
       code: 0,
       out: [
-        'INCIDENT  STEP  MESSAGE        CHANNELS          FINGERPRINT           VOTES',
-        'inc-7     tell  breach-notice  email,statuspage  sha256:3f3f3f3f3f3f…  1/2',
+        'INCIDENT  STEP  MESSAGE        CHANNELS          FINGERPRINT               VOTES',
+        'inc-7     tell  breach-notice  email,statuspage  sha256:3f3f3f3f3f3f3f3f…  1/2',
         '',
       ].join('\n'),
       err: '',
@@ -162,9 +162,9 @@ describe('firebreak comms show', () => {
     );
     expect(result.out).toMatch(/Votes\n {2}dave +approve +as legal +.+ +checked\n/);
     expect(result.out).toContain(
-      'Voided votes\n  sha256:9a9a9a9a9a9a…  voided 2025-03-01 10:30:00Z: recordsAffected was set to 1500 (confirmed) by erin\n    carol  approve  as legal  2025-03-01 10:00:00Z\n',
+      'Voided votes\n  sha256:9a9a9a9a9a9a9a9a…  voided 2025-03-01 10:30:00Z: recordsAffected was set to 1500 (confirmed) by erin\n    carol  approve  as legal  2025-03-01 10:00:00Z\n',
     );
-    expect(result.out).toMatch(/Sent\n {2}#1 +2025-03-01 11:00:05Z +sha256:3f3f3f3f3f3f… +approved by dave\n/);
+    expect(result.out).toMatch(/Sent\n {2}#1 +2025-03-01 11:00:05Z +sha256:3f3f3f3f3f3f3f3f… +approved by dave\n/);
     expect(result.out).toMatch(/ {4}email +accepted customer@example.net +ids <abc@firebreak>\n/);
   });
 
@@ -201,7 +201,7 @@ describe('firebreak comms approve and reject', () => {
     );
     expect(result).toEqual({
       code: 0,
-      out: 'Approved message sha256:3f3f3f3f3f3f… of step tell on incident inc-7\n',
+      out: 'Approved message sha256:3f3f3f3f3f3f3f3f… of step tell on incident inc-7\n',
       err: '',
     });
     const request = onlyRequest();

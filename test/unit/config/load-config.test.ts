@@ -167,7 +167,7 @@ describe('docs/firebreak.example.yaml', () => {
     expect(result.ok && { ...result.value.secrets }).toEqual({
       'keys-api': { reference: 'env:KEYS_API_TOKEN' },
       'registry-token': {
-        reference: 'file:/run/secrets/registry-token',
+        reference: 'env:REGISTRY_TOKEN',
         runbooks: ['compromised-container-image'],
         description: 'pull/push token for the internal registry',
       },
