@@ -22,6 +22,10 @@ export function loadCliConfig(deps: CliDeps, options: ConfigOptions): FirebreakC
   throw new CliError('the configuration file has problems (listed above)');
 }
 
+/** The help of `--runbooks`, which means the same in every command (see loadConfig). */
+export const RUNBOOKS_OPTION_HELP =
+  "add a runbook directory, repeatable (to the config file's runbooks.dirs, else to ./runbooks)";
+
 /** Collects a repeatable option's values (`--runbooks a --runbooks b`). */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

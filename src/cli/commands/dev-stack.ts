@@ -31,7 +31,7 @@ export interface DevOptions extends ConfigOptions {
 
 /** Runs the embedded stack until Ctrl-C. */
 export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
-  const config = loadCliConfig(deps, { ...options, runbooks: ['runbooks', ...(options.runbooks ?? [])] });
+  const config = loadCliConfig(deps, options);
   // Like ./runbooks, ./templates is used when the configured template directories do not exist.
   const templatesHere = path.resolve(deps.cwd, 'templates');
   // Read again for every scheduled run, and by the API when the files change, so both use the runbook as it is then.

@@ -1,6 +1,6 @@
 /** `firebreak server`: options only; the implementation is loaded when the command runs. */
 import type { Command } from 'commander';
-import { collect } from '../config.js';
+import { collect, RUNBOOKS_OPTION_HELP } from '../config.js';
 import type { CliDeps } from '../context.js';
 import type { ServerOptions } from './server-run.js';
 
@@ -10,7 +10,7 @@ export function registerServerCommand(program: Command, deps: CliDeps): void {
     .command('server')
     .description('serve the HTTP API against the configured Temporal server')
     .option('--config <file>', 'configuration file (default: $FIREBREAK_CONFIG or ./firebreak.yaml)')
-    .option('--runbooks <dir>', 'runbook directory, repeatable (default: the config, else ./runbooks)', collect)
+    .option('--runbooks <dir>', RUNBOOKS_OPTION_HELP, collect)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', '8080')
     .option('--data-dir <dir>', 'where the audit log and, by default, the status page blobs live', '.firebreak')
