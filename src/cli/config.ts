@@ -1,7 +1,8 @@
 /** Loading the configuration for a command, with problems printed the way runbook problems are. */
 import { loadConfig } from '../config/load.js';
 import type { FirebreakConfig } from '../config/schema.js';
-import { CliError, type CliDeps } from './context.js';
+import { Option } from 'commander';
+import { CliError, defaultDataDir, type CliDeps } from './context.js';
 import { formatIssueTable } from './output.js';
 
 /** The options every config-reading command accepts. */
@@ -29,4 +30,12 @@ export const RUNBOOKS_OPTION_HELP =
 /** Collects a repeatable option's values (`--runbooks a --runbooks b`). */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** `--data-dir <dir>`, defaulting to `FIREBREAK_DATA_DIR`, else `.firebreak` (where the CLI looks for the dev token). */
+export function dataDirOption(deps: CliDeps, description: string): Option {
+  return new Option('--data-dir <dir>', description).default(
+    defaultDataDir(deps),
+    '$FIREBREAK_DATA_DIR, else .firebreak',
+  );
 }

@@ -8,12 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { builtinActionCatalog } from '../actions/registry.js';
 import { COMMANDS } from './commands/index.js';
+import { packageVersion } from './commands/process.js';
 import { CliError, CliExit, type CliDeps } from './context.js';
 
 /** Builds the program with every command registered; output goes through `deps`. */
 export function buildProgram(deps: CliDeps): Command {
   const program = new Command('firebreak')
     .description('Incident-response runbooks on Temporal')
+    .version(packageVersion(), '-V, --version', 'print the Firebreak version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => deps.out(text), writeErr: (text) => deps.err(text) })
     .exitOverride();
@@ -52,6 +54,7 @@ export function processDeps(): CliDeps {
     err: (text) => process.stderr.write(text),
     env: process.env,
     cwd: process.cwd(),
+    stderrIsTTY: process.stderr.isTTY,
     actions: builtinActionCatalog,
   };
 }

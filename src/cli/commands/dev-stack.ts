@@ -15,13 +15,14 @@ import type { WatchedPaths } from '../../runbook/live-catalog.js';
 import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
 import { createIncidentWorker } from '../../worker/worker.js';
 import { loadCliConfig, type ConfigOptions } from '../config.js';
+import { logSettings, type LogOptions } from '../log-options.js';
 import { CliError, type CliDeps } from '../context.js';
 import { displayPath, formatIssueTable, plural } from '../output.js';
 import { loadRunbooksWithTemplates } from '../templates.js';
 import { devAdmin, serveApi, statusPageFromConfig, type RunningApi } from './api-runtime.js';
 import { projectRoot, untilSignal } from './process.js';
 
-export interface DevOptions extends ConfigOptions {
+export interface DevOptions extends ConfigOptions, LogOptions {
   dataDir: string;
   port: string;
   temporalPort: string;
@@ -31,6 +32,7 @@ export interface DevOptions extends ConfigOptions {
 
 /** Runs the embedded stack until Ctrl-C. */
 export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
+  const logging = logSettings(deps, options); // a bad FIREBREAK_LOG_LEVEL is refused before anything starts
   const config = loadCliConfig(deps, options);
   // Like ./runbooks, ./templates is used when the configured template directories do not exist.
   const templatesHere = path.resolve(deps.cwd, 'templates');
@@ -53,7 +55,7 @@ export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
   const apiPort = parsePort(options.port, '--port');
   const dataDir = path.resolve(deps.cwd, options.dataDir);
   ensurePrivateDirSync(dataDir); // incidents and the audit log: owner only, even when it already existed wider
-  const logger = createLogger({ level: deps.env.FIREBREAK_LOG_LEVEL ?? 'info' });
+  const logger = createLogger(logging);
   installTemporalLogging(logger);
   deps.out(`Starting Temporal (data in ${displayPath(dataDir, deps.cwd)}) ...\n`);
   const server = await startDevServer({
