@@ -38,7 +38,10 @@ if [ ! -f "$npm_stamp" ] || [ "$(cat "$npm_stamp")" != "$lock_hash" ]; then
     exit 1
   fi
   say "installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error || {
+    say "npm ci failed; if it says package-lock.json is out of sync, run npm install and commit the lock"
+    exit 1
+  }
   echo "$lock_hash" > "$npm_stamp"
 fi
 
