@@ -152,6 +152,9 @@ async function runStack(stack: Stack): Promise<void> {
   }
 }
 
+/** How the banner names the CLI: what runs from the project directory, as in the README. */
+const CLI = 'npx firebreak';
+
 function banner(stack: Stack, apiUrl: string): string {
   const runbooks = [...stack.catalog.runbooks.keys()].sort();
   const example = ['tabletop-credential-leak', 'credential-leak'].find((id) => runbooks.includes(id)) ?? runbooks[0];
@@ -165,11 +168,12 @@ function banner(stack: Stack, apiUrl: string): string {
     `  Email          ${emailDestination(stack)}`,
     `  Runbooks       ${runbooks.length === 0 ? 'none found' : runbooks.join(', ')}`,
     '',
-    'Try next (in another terminal):',
+    // `firebreak` is on PATH only when installed globally; npx finds it in this package's node_modules/.bin.
+    'Try next (in another terminal, in this directory):',
     ...cliEnvironment(stack, apiUrl),
-    ...(example === undefined ? [] : [`  firebreak runbook show ${example}`, `  ${triggerExample(stack, example)}`]),
-    '  firebreak incident list',
-    '  firebreak incident show <id>',
+    ...(example === undefined ? [] : [`  ${CLI} runbook show ${example}`, `  ${triggerExample(stack, example)}`]),
+    `  ${CLI} incident list`,
+    `  ${CLI} incident show <id>`,
     '',
     'Ctrl-C stops everything; incidents are kept for the next start.',
     '',
@@ -197,8 +201,11 @@ function cliEnvironment(stack: Stack, apiUrl: string): string[] {
 function triggerExample(stack: Stack, runbookId: string): string {
   const params = stack.catalog.runbooks.get(runbookId)?.plan.params ?? {};
   const required = Object.entries(params).filter(([, spec]) => spec.required && spec.default === undefined);
-  const flags = required.map(([name, spec]) => ` --param ${name}=${spec.type === 'secret' ? 'env:NAME' : `<${name}>`}`);
-  return `firebreak trigger ${runbookId}${flags.join('')}`;
+  // A secret param takes the name of a secret declared in firebreak.yaml, never a value or a reference.
+  const flags = required.map(
+    ([name, spec]) => ` --param ${name}=<${spec.type === 'secret' ? 'declared secret' : name}>`,
+  );
+  return `${CLI} trigger ${runbookId}${flags.join('')}`;
 }
 
 function parsePort(value: string, flag: string): number {
