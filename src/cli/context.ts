@@ -12,6 +12,8 @@ export interface CliDeps {
   err(text: string): void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Whether standard error is a terminal (logs are then human lines by default); false when left out. */
+  stderrIsTTY?: boolean;
   actions: ActionCatalog;
 }
 
@@ -32,4 +34,9 @@ export class CliExit extends Error {
   constructor(readonly exitCode: number) {
     super(`exit ${exitCode}`);
   }
+}
+
+/** The data directory when `--data-dir` is not given: `FIREBREAK_DATA_DIR`, else `.firebreak` (the CLI looks there too). */
+export function defaultDataDir(deps: CliDeps): string {
+  return deps.env.FIREBREAK_DATA_DIR || '.firebreak';
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { builtinActionCatalog } from '../actions/registry.js';
 import { COMMANDS } from './commands/index.js';
+import { packageVersion } from './commands/process.js';
 import { CliError, CliExit, type CliDeps } from './context.js';
 import { terminalSafe } from './output.js';
 
@@ -15,6 +16,7 @@ import { terminalSafe } from './output.js';
 export function buildProgram(deps: CliDeps): Command {
   const program = new Command('firebreak')
     .description('Incident-response runbooks on Temporal')
+    .version(packageVersion(), '-V, --version', 'print the Firebreak version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => deps.out(text), writeErr: (text) => deps.err(text) })
     .exitOverride();
@@ -59,6 +61,7 @@ export function processDeps(): CliDeps {
     err: (text) => process.stderr.write(text),
     env: process.env,
     cwd: process.cwd(),
+    stderrIsTTY: process.stderr.isTTY,
     actions: builtinActionCatalog,
   };
 }

@@ -18,7 +18,7 @@ import { storageUnionChoice, type StorageConfig } from './storage-schema.js';
 export interface LoadConfigOptions {
   /** `--config <path>`; wins over `FIREBREAK_CONFIG`. */
   configPath?: string;
-  /** Directories given with `--runbooks`; added to the file's `runbooks.dirs`. */
+  /** Directories given with `--runbooks`; added to the file's `runbooks.dirs`, else to `./runbooks`. */
   runbookDirs?: readonly string[];
   /** The directory relative paths on the command line and `./firebreak.yaml` are read from. Default: process.cwd(). */
   cwd?: string;
@@ -26,6 +26,9 @@ export interface LoadConfigOptions {
 
 /** The default config file name, looked up in the working directory. */
 export const DEFAULT_CONFIG_FILE = 'firebreak.yaml';
+
+/** The runbook directory used when the file names none, next to the file (or in the working directory). */
+export const DEFAULT_RUNBOOKS_DIR = 'runbooks';
 
 /** Loads the configuration; every problem in the file comes back at once, located. */
 export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = {}): Result<FirebreakConfig> {
@@ -85,9 +88,13 @@ function resolveConfig(
   // Paths in the file are relative to the file; paths on the command line, to the working directory.
   const base = source === undefined ? cwd : path.dirname(source);
   const cliDirs = (options.runbookDirs ?? []).map((dir) => path.resolve(cwd, dir));
-  const fileDirs = (file.runbooks.dirs ?? (cliDirs.length > 0 ? [] : ['./runbooks'])).map((dir) =>
-    path.resolve(base, dir),
+  // `--runbooks` adds to the file's directories, or to the default ./runbooks, for every command alike. The
+  // default is left out when it does not exist and other directories were given (`server --runbooks /srv/x`
+  // runs from any directory); alone, a missing default is reported like any unreadable directory.
+  const defaultDirs = [path.resolve(base, DEFAULT_RUNBOOKS_DIR)].filter(
+    (dir) => cliDirs.length === 0 || existsSync(dir),
   );
+  const fileDirs = file.runbooks.dirs?.map((dir) => path.resolve(base, dir)) ?? defaultDirs;
   const config: FirebreakConfig = {
     users: file.users,
     runbooks: { dirs: [...new Set([...fileDirs, ...cliDirs])] },

@@ -1,8 +1,15 @@
-/** The process logger: pino, JSON lines on stderr, with secret-bearing fields redacted by path. */
+/**
+ * The process logger: pino on stderr, with secret-bearing fields redacted by path. JSON lines for log
+ * collectors, or pino-pretty's human lines for a person at a terminal; redaction happens before either.
+ */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { pino, type Logger as PinoLogger } from 'pino';
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import pinoPretty from 'pino-pretty';
+import type { LogFormat } from './formats.js';
 
 export type Logger = PinoLogger;
+
+export { LOG_FORMATS, LOG_LEVELS, type LogFormat } from './formats.js';
 
 /** Field paths that may carry secrets; their values are replaced before a line is written. */
 const REDACT_PATHS = [
@@ -17,16 +24,41 @@ const REDACT_PATHS = [
   'headers.authorization',
 ];
 
-/** Creates the process logger. `level` comes from config (FIREBREAK_LOG_LEVEL), default `info`. */
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
-  return pino(
-    {
-      name: options.name ?? 'firebreak',
-      level: options.level ?? 'info',
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    },
-    pino.destination({ fd: 2, sync: false }),
-  );
+/** What `createLogger` takes; every field has a default. */
+export interface LoggerOptions {
+  /** From FIREBREAK_LOG_LEVEL in the commands; default `info`. */
+  level?: string;
+  name?: string;
+  /** Default `json`. */
+  format?: LogFormat;
+  /** Colours in `pretty` lines (the commands turn them on for a terminal); default off. */
+  colorize?: boolean;
+  /** Where lines go; default standard error. */
+  destination?: NodeJS.WritableStream;
+}
+
+/** Creates the process logger. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const settings = {
+    name: options.name ?? 'firebreak',
+    level: options.level ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
+  return pino(settings, logDestination(options));
+}
+
+function logDestination(options: LoggerOptions): DestinationStream | NodeJS.WritableStream {
+  if (options.format === 'pretty') {
+    // In this thread rather than as a pino transport (a worker thread), like the JSON destination.
+    return pinoPretty({
+      destination: options.destination ?? 2,
+      colorize: options.colorize ?? false,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,name',
+      sync: false,
+    });
+  }
+  return options.destination ?? pino.destination({ fd: 2, sync: false });
 }
 
 /**

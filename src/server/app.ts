@@ -16,6 +16,7 @@ import type { AppDeps } from './deps.js';
 import { createErrorHandler, deepBodyError, notFoundHandler } from './errors.js';
 import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
 import { ReadAccess } from './read-access.js';
+import { registerDocsRoutes } from './routes/docs.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerDrillRoutes } from './routes/drills.js';
 import { registerIncidentCommandRoutes } from './routes/incident-commands.js';
@@ -88,6 +89,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       done();
     });
   }
+  // The index at / and /api/v1 and the API reference, public like the OpenAPI document; own scope for their CSP.
+  await app.register((scope, _options, done) => {
+    registerDocsRoutes(scope, { prefix: API_PREFIX, statusPage: statusPage !== undefined });
+    done();
+  });
   await app.register(
     async (scope) => {
       registerOpenApiRoute(scope);

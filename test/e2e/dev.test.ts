@@ -66,6 +66,13 @@ describe('firebreak dev', () => {
     const first = await startDev(port);
     expect(first.output()).toContain(`Temporal       127.0.0.1:${port}`);
     expect(first.output()).toMatch(/Runbooks .*e2e-dev/);
+    // What to try next runs as printed from the project directory: `firebreak` alone is not on PATH.
+    expect(first.output()).toContain('  npx firebreak runbook show ');
+    expect(first.output()).toContain('  npx firebreak incident list\n');
+    expect(first.output()).toContain(
+      '  npx firebreak trigger credential-leak --param credentialId=<credentialId> --param keysApiToken=<declared secret>\n',
+    );
+    expect(first.output()).not.toMatch(/^ {2}firebreak /m);
 
     const catalog = await loadRunbookDirs([runbooks], { actions: builtinActionCatalog });
     const prepared = prepareIncident(

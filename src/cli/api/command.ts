@@ -15,7 +15,7 @@ export function apiCommand(command: Command): Command {
     .option('--url <url>', 'Firebreak API address (default: $FIREBREAK_URL or http://127.0.0.1:8080)')
     .option(
       '--token-file <path>',
-      'read the API token from this file (default: $FIREBREAK_TOKEN or .firebreak/admin.token)',
+      'read the API token from this file (default: $FIREBREAK_TOKEN, else admin.token in the data directory)',
     )
     .addHelpText('after', EXIT_CODES_HELP);
 }

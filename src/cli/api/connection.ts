@@ -1,7 +1,7 @@
 /** Where the Firebreak API is and which token to send: options first, then the environment, then the dev token. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CliError, type CliDeps } from '../context.js';
+import { CliError, defaultDataDir, type CliDeps } from '../context.js';
 import { ApiClient } from './client.js';
 import { SIGN_IN_HINT } from './errors.js';
 import { EXIT } from './exit-codes.js';
@@ -48,7 +48,7 @@ export function resolveToken(deps: CliDeps, options: ApiOptions): string {
   }
   const fromEnv = deps.env.FIREBREAK_TOKEN?.trim();
   if (fromEnv) return fromEnv;
-  const dataDir = deps.env.FIREBREAK_DATA_DIR || '.firebreak';
+  const dataDir = defaultDataDir(deps);
   const devFile = path.resolve(deps.cwd, dataDir, 'admin.token');
   const token = readToken(devFile);
   if (token === undefined) {

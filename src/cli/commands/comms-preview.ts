@@ -16,7 +16,7 @@ import { renderEmbedded } from '../../templating/index.js';
 import { assignments } from '../api/arguments.js';
 import { printJson, type JsonOption } from '../api/command.js';
 import { EXIT } from '../api/exit-codes.js';
-import { collect, loadCliConfig, type ConfigOptions } from '../config.js';
+import { collect, RUNBOOKS_OPTION_HELP, loadCliConfig, type ConfigOptions } from '../config.js';
 import { CliError, type CliDeps } from '../context.js';
 import { displayPath } from '../output.js';
 import { findNotifyStep, readDecisions, readFacts, recipientsOf, senderOf } from '../preview-inputs.js';
@@ -55,7 +55,7 @@ export function registerPreviewCommand(comms: Command, deps: CliDeps): void {
     .option('--channel <name>', 'print only this channel (the fingerprint still covers every channel)')
     .option('--json', 'print the rendered message as JSON')
     .option('--config <file>', 'configuration file (default: $FIREBREAK_CONFIG or ./firebreak.yaml)')
-    .option('--runbooks <dir>', 'runbook directory, repeatable (default: ./runbooks)', collect)
+    .option('--runbooks <dir>', RUNBOOKS_OPTION_HELP, collect)
     .action((runbook: string, step: string, options: PreviewOptions) => preview(deps, runbook, step, options));
 }
 

@@ -17,13 +17,14 @@ import type { WatchedPaths } from '../../runbook/live-catalog.js';
 import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
 import { createIncidentWorker } from '../../worker/worker.js';
 import { loadCliConfig, type ConfigOptions } from '../config.js';
+import { logSettings, type LogOptions } from '../log-options.js';
 import { CliError, type CliDeps } from '../context.js';
 import { displayPath, formatIssueTable, plural } from '../output.js';
 import { loadRunbooksWithTemplates } from '../templates.js';
 import { devAdmin, serveApi, statusPageFromConfig, type RunningApi } from './api-runtime.js';
 import { projectRoot, untilSignal } from './process.js';
 
-export interface DevOptions extends ConfigOptions {
+export interface DevOptions extends ConfigOptions, LogOptions {
   dataDir: string;
   port: string;
   temporalPort: string;
@@ -33,7 +34,8 @@ export interface DevOptions extends ConfigOptions {
 
 /** Runs the embedded stack until Ctrl-C. */
 export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
-  const config = loadCliConfig(deps, { ...options, runbooks: ['runbooks', ...(options.runbooks ?? [])] });
+  const logging = logSettings(deps, options); // a bad FIREBREAK_LOG_LEVEL is refused before anything starts
+  const config = loadCliConfig(deps, options);
   // Like ./runbooks, ./templates is used when the configured template directories do not exist.
   const templatesHere = path.resolve(deps.cwd, 'templates');
   // Read again for every scheduled run, and by the API when the files change, so both use the runbook as it is then.
@@ -57,7 +59,7 @@ export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
   const apiPort = parsePort(options.port, '--port');
   const dataDir = path.resolve(deps.cwd, options.dataDir);
   ensurePrivateDirSync(dataDir); // incidents and the audit log: owner only, even when it already existed wider
-  const logger = createLogger({ level: deps.env.FIREBREAK_LOG_LEVEL ?? 'info' });
+  const logger = createLogger(logging);
   installTemporalLogging(logger);
   deps.out(`Starting Temporal (data in ${displayPath(dataDir, deps.cwd)}) ...\n`);
   const server = await startDevServer({
@@ -154,6 +156,9 @@ async function runStack(stack: Stack): Promise<void> {
   }
 }
 
+/** How the banner names the CLI: what runs from the project directory, as in the README. */
+const CLI = 'npx firebreak';
+
 function banner(stack: Stack, apiUrl: string): string {
   const runbooks = [...stack.catalog.runbooks.keys()].sort();
   const example = ['tabletop-credential-leak', 'credential-leak'].find((id) => runbooks.includes(id)) ?? runbooks[0];
@@ -167,11 +172,12 @@ function banner(stack: Stack, apiUrl: string): string {
     `  Email          ${emailDestination(stack)}`,
     `  Runbooks       ${runbooks.length === 0 ? 'none found' : runbooks.join(', ')}`,
     '',
-    'Try next (in another terminal):',
+    // `firebreak` is on PATH only when installed globally; npx finds it in this package's node_modules/.bin.
+    'Try next (in another terminal, in this directory):',
     ...cliEnvironment(stack, apiUrl),
-    ...(example === undefined ? [] : [`  firebreak runbook show ${example}`, `  ${triggerExample(stack, example)}`]),
-    '  firebreak incident list',
-    '  firebreak incident show <id>',
+    ...(example === undefined ? [] : [`  ${CLI} runbook show ${example}`, `  ${triggerExample(stack, example)}`]),
+    `  ${CLI} incident list`,
+    `  ${CLI} incident show <id>`,
     '',
     'Ctrl-C stops everything; incidents are kept for the next start.',
     '',
@@ -199,8 +205,11 @@ function cliEnvironment(stack: Stack, apiUrl: string): string[] {
 function triggerExample(stack: Stack, runbookId: string): string {
   const params = stack.catalog.runbooks.get(runbookId)?.plan.params ?? {};
   const required = Object.entries(params).filter(([, spec]) => spec.required && spec.default === undefined);
-  const flags = required.map(([name, spec]) => ` --param ${name}=${spec.type === 'secret' ? 'env:NAME' : `<${name}>`}`);
-  return `firebreak trigger ${runbookId}${flags.join('')}`;
+  // A secret param takes the name of a secret declared in firebreak.yaml, never a value or a reference.
+  const flags = required.map(
+    ([name, spec]) => ` --param ${name}=<${spec.type === 'secret' ? 'declared secret' : name}>`,
+  );
+  return `${CLI} trigger ${runbookId}${flags.join('')}`;
 }
 
 function parsePort(value: string, flag: string): number {

@@ -18,7 +18,7 @@ import { createSecretResolver } from '../../secrets/resolver.js';
 import { blobStoreFromConfig } from '../../storage/from-config.js';
 import { printJson, type JsonOption } from '../api/command.js';
 import { EXIT } from '../api/exit-codes.js';
-import { loadCliConfig, type ConfigOptions } from '../config.js';
+import { loadCliConfig, type ConfigOptions, dataDirOption } from '../config.js';
 import { CliError, type CliDeps } from '../context.js';
 import { formatInstant } from '../render-time.js';
 import { table } from '../output.js';
@@ -42,7 +42,7 @@ export function registerDrillCommands(program: Command, deps: CliDeps): void {
     .option('--stale-days <n>', 'warn when no drill passed in this many days', String(DEFAULT_STALE_DAYS))
     .option('--json', 'print the records and the trend as JSON')
     .option('--config <file>', 'configuration file (default: $FIREBREAK_CONFIG or ./firebreak.yaml)')
-    .option('--data-dir <dir>', 'data directory; the default blob store is <dir>/blobs', '.firebreak')
+    .addOption(dataDirOption(deps, 'data directory; the default blob store is <dir>/blobs'))
     .action((runbook: string, options: HistoryOptions) => history(deps, runbook, options));
 }
 

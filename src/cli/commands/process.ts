@@ -1,5 +1,5 @@
-/** Process-level helpers for the long-running commands (`dev`, `worker`). */
-import { existsSync } from 'node:fs';
+/** Process-level helpers for the long-running commands (`dev`, `worker`) and the package's own facts. */
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,4 +25,10 @@ export function projectRoot(): string {
     dir = parent;
   }
   return dir;
+}
+
+/** The version in the package's package.json (what `firebreak --version` prints). */
+export function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version?: unknown };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }

@@ -5,7 +5,7 @@ import type { RunbookCatalog } from '../../runbook/catalog.js';
 import { sortIssues } from '../../runbook/issues.js';
 import { loadRunbookFiles } from '../../runbook/loader.js';
 import { loadTemplateDirs, type TemplateCatalog } from '../../templating/catalog.js';
-import { collect, loadCliConfig, type ConfigOptions } from '../config.js';
+import { collect, RUNBOOKS_OPTION_HELP, loadCliConfig, type ConfigOptions } from '../config.js';
 import { CliError, CliExit, type CliDeps } from '../context.js';
 import { displayPath, formatIssueTable, plural, table } from '../output.js';
 import { renderPlan } from '../render-plan.js';
@@ -45,7 +45,7 @@ export function registerRunbookCommands(program: Command, deps: CliDeps): void {
 function withRunbookOptions(command: Command): Command {
   return command
     .option('--config <file>', 'configuration file (default: $FIREBREAK_CONFIG or ./firebreak.yaml)')
-    .option('--runbooks <dir>', 'runbook directory, repeatable (default: ./runbooks)', collect);
+    .option('--runbooks <dir>', RUNBOOKS_OPTION_HELP, collect);
 }
 
 async function validate(deps: CliDeps, paths: string[], options: ValidateOptions): Promise<void> {

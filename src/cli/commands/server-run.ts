@@ -7,22 +7,25 @@ import { ensurePrivateDirSync } from '../../storage/private-files.js';
 import path from 'node:path';
 import { createLogger, installTemporalLogging } from '../../logging/logger.js';
 import { loadCliConfig, type ConfigOptions } from '../config.js';
+import { logSettings, type LogOptions } from '../log-options.js';
 import { CliError, type CliDeps } from '../context.js';
 import { formatIssueTable, plural } from '../output.js';
 import { loadRunbooksWithTemplates } from '../templates.js';
 import { serveApi, statusPageFromConfig } from './api-runtime.js';
 import { untilSignal } from './process.js';
 
-export interface ServerOptions extends ConfigOptions {
+export interface ServerOptions extends ConfigOptions, LogOptions {
   host: string;
   port: string;
   dataDir: string;
 }
 
 export async function server(deps: CliDeps, options: ServerOptions): Promise<void> {
+  const logging = logSettings(deps, options); // a bad FIREBREAK_LOG_LEVEL is refused before anything starts
   const config = loadCliConfig(deps, options);
   // Read again by the API when these files change, so that an edit applies to the next trigger.
-  const loadCatalog = () => loadRunbooksWithTemplates(
+  const loadCatalog = () =>
+    loadRunbooksWithTemplates(
       config.runbooks.dirs,
       config.templates.dirs,
       deps.actions,
@@ -39,7 +42,7 @@ export async function server(deps: CliDeps, options: ServerOptions): Promise<voi
     throw new CliError(`--port must be a port number, got ${options.port}`);
   const dataDir = path.resolve(deps.cwd, options.dataDir);
   ensurePrivateDirSync(dataDir); // incidents and the audit log: owner only, even when it already existed wider
-  const logger = createLogger({ level: deps.env.FIREBREAK_LOG_LEVEL ?? 'info' });
+  const logger = createLogger(logging);
   installTemporalLogging(logger);
   const api = await serveApi({
     config,

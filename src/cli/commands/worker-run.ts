@@ -14,18 +14,20 @@ import { createLogger, installTemporalLogging } from '../../logging/logger.js';
 import { missingSearchAttributes } from '../../temporal/search-attributes.js';
 import { createIncidentWorker } from '../../worker/worker.js';
 import { loadCliConfig, type ConfigOptions } from '../config.js';
+import { logSettings, type LogOptions } from '../log-options.js';
 import { CliError, type CliDeps } from '../context.js';
 import { loadRunbooksWithTemplates } from '../templates.js';
 import { untilSignal } from './process.js';
 
 /** Options of `firebreak worker`. */
-export interface WorkerOptions extends ConfigOptions {
+export interface WorkerOptions extends ConfigOptions, LogOptions {
   /** The `.eml` outbox and the default blob store (status page) live here. */
   dataDir: string;
 }
 
 /** Runs the incident worker until Ctrl-C. */
 export async function worker(deps: CliDeps, options: WorkerOptions): Promise<void> {
+  const logging = logSettings(deps, options); // a bad FIREBREAK_LOG_LEVEL is refused before anything starts
   const config = loadCliConfig(deps, options);
   const { address, namespace } = config.temporal;
   const client = await Connection.connect({ address }).catch((error: unknown) => {
@@ -61,7 +63,7 @@ export async function worker(deps: CliDeps, options: WorkerOptions): Promise<voi
   deps.err(formatMissingScripts(missingScripts(plans, scriptsDir), scriptsDir));
   const dataDir = path.resolve(deps.cwd, options.dataDir);
   ensurePrivateDirSync(dataDir); // outgoing mail and published pages: owner only, even when it already existed wider
-  const logger = createLogger({ level: deps.env.FIREBREAK_LOG_LEVEL ?? 'info' });
+  const logger = createLogger(logging);
   installTemporalLogging(logger);
   const connection = await NativeConnection.connect({ address });
   try {

@@ -9,6 +9,9 @@ import { testActions } from '../runbook/helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const FIXTURES = 'test/fixtures/runbooks';
+// list and show run from test/, which has no ./runbooks for --runbooks to add to.
+const TEST_DIR = path.join(ROOT, 'test');
+const LOCAL = 'fixtures/runbooks';
 
 async function cli(
   args: string[],
@@ -106,13 +109,13 @@ describe('firebreak runbook list and show', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lists the runbooks of --runbooks directories as a table', async () => {
-    const result = await cli(['runbook', 'list', '--runbooks', `${FIXTURES}/valid`]);
+    const result = await cli(['runbook', 'list', '--runbooks', `${LOCAL}/valid`], {}, TEST_DIR);
     expect(result).toEqual({
       code: 0,
       out: [
         'ID               VERSION  SEVERITY  TITLE             FILE',
-        `restore-backup   2        sev3      Restore a backup  ${FIXTURES}/valid/restore-backup.yaml`,
-        `sample-incident  3        sev2      Sample incident   ${FIXTURES}/valid/sample-incident.yaml`,
+        `restore-backup   2        sev3      Restore a backup  ${LOCAL}/valid/restore-backup.yaml`,
+        `sample-incident  3        sev2      Sample incident   ${LOCAL}/valid/sample-incident.yaml`,
         '',
       ].join('\n'),
       err: '',
@@ -120,22 +123,18 @@ describe('firebreak runbook list and show', () => {
   });
 
   it('lists as JSON and warns on stderr about files left out', async () => {
-    const result = await cli([
-      'runbook',
-      'list',
-      '--json',
-      '--runbooks',
-      `${FIXTURES}/valid`,
-      '--runbooks',
-      `${FIXTURES}/invalid/cycle`,
-    ]);
+    const result = await cli(
+      ['runbook', 'list', '--json', '--runbooks', `${LOCAL}/valid`, '--runbooks', `${LOCAL}/invalid/cycle`],
+      {},
+      TEST_DIR,
+    );
     expect(result.code).toBe(0);
     expect((JSON.parse(result.out) as { id: string }[]).map((row) => row.id)).toEqual([
       'restore-backup',
       'sample-incident',
     ]);
     expect(result.err).toBe(
-      `warning: 2 files with problems left out (${FIXTURES}/invalid/cycle/alpha.yaml, ${FIXTURES}/invalid/cycle/beta.yaml); run \`firebreak runbook validate\`\n`,
+      `warning: 2 files with problems left out (${LOCAL}/invalid/cycle/alpha.yaml, ${LOCAL}/invalid/cycle/beta.yaml); run \`firebreak runbook validate\`\n`,
     );
   });
 
@@ -162,7 +161,7 @@ describe('firebreak runbook list and show', () => {
   });
 
   it('shows a runbook for people', async () => {
-    const result = await cli(['runbook', 'show', 'sample-incident', '--runbooks', `${FIXTURES}/valid`]);
+    const result = await cli(['runbook', 'show', 'sample-incident', '--runbooks', `${LOCAL}/valid`], {}, TEST_DIR);
     expect(result.code).toBe(0);
     const lines = result.out.split('\n');
     expect(lines[0]).toBe('sample-incident  Sample incident');
@@ -186,19 +185,23 @@ describe('firebreak runbook list and show', () => {
   });
 
   it('shows the compiled plan with --json', async () => {
-    const result = await cli(['runbook', 'show', 'restore-backup', '--json', '--runbooks', `${FIXTURES}/valid`]);
+    const result = await cli(
+      ['runbook', 'show', 'restore-backup', '--json', '--runbooks', `${LOCAL}/valid`],
+      {},
+      TEST_DIR,
+    );
     const shown = JSON.parse(result.out) as { file: string; plan: { runbookId: string; version: number } };
     expect(shown.file).toBe(path.join(ROOT, FIXTURES, 'valid/restore-backup.yaml'));
     expect(shown.plan).toMatchObject({ runbookId: 'restore-backup', version: 2 });
   });
 
   it('fails for an unknown id, and shows the problems of a broken one', async () => {
-    expect(await cli(['runbook', 'show', 'ghost', '--runbooks', `${FIXTURES}/valid`])).toEqual({
+    expect(await cli(['runbook', 'show', 'ghost', '--runbooks', `${LOCAL}/valid`], {}, TEST_DIR)).toEqual({
       code: 1,
       out: '',
       err: 'error: no valid runbook with id `ghost` (valid runbooks: restore-backup, sample-incident)\n',
     });
-    const broken = await cli(['runbook', 'show', 'alpha', '--runbooks', `${FIXTURES}/invalid/cycle`]);
+    const broken = await cli(['runbook', 'show', 'alpha', '--runbooks', `${LOCAL}/invalid/cycle`], {}, TEST_DIR);
     expect(broken.code).toBe(1);
     expect(broken.err).toContain('alpha.yaml:9:14  steps[0].runbook  runbook cycle: alpha -> beta -> alpha\n');
     expect(broken.err).toContain('error: no valid runbook with id `alpha` (valid runbooks: none)\n');

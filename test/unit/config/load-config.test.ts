@@ -96,9 +96,17 @@ actions:
     expect(result.ok && result.value.temporal.address).toBe('env:7233');
   });
 
-  it('replaces the default runbook directory with --runbooks when the file names none', () => {
+  it('adds --runbooks to the default ./runbooks when the file names none, and leaves out a missing default', () => {
+    expect(loadConfig({}, { cwd: dir }).ok && loadConfig({}, { cwd: dir, runbookDirs: ['mine'] })).toMatchObject({
+      value: { runbooks: { dirs: [path.join(dir, 'mine')] } },
+    });
+    mkdirSync(path.join(dir, 'runbooks'));
     const result = loadConfig({}, { cwd: dir, runbookDirs: ['mine'] });
-    expect(result.ok && result.value.runbooks.dirs).toEqual([path.join(dir, 'mine')]);
+    expect(result.ok && result.value.runbooks.dirs).toEqual([path.join(dir, 'runbooks'), path.join(dir, 'mine')]);
+    // Alone, the default is kept even when missing, so that reading it reports the problem.
+    rmSync(path.join(dir, 'runbooks'), { recursive: true });
+    const alone = loadConfig({}, { cwd: dir });
+    expect(alone.ok && alone.value.runbooks.dirs).toEqual([path.join(dir, 'runbooks')]);
   });
 
   it('reports a missing explicit file', () => {
