@@ -25,6 +25,7 @@ params:
   affectedSystem: { type: string, default: the billing database }
   customerAdvice: { type: string, default: Watch out for phishing. }
   supportEmail: { type: string, default: help@example.com }
+  firstSeen: { type: datetime, default: '2025-02-28T22:00:00Z' }
 roles:
   commander: {}
   responders: {}
@@ -34,12 +35,13 @@ facts:
   breachNature: { type: string }
   measuresTaken: { type: list }
   currentStatus: { type: string }
+  exfiltrationStart: { type: datetime }
 steps:
   - id: scope
     title: Scope
     task: Establish what was read
     assignee: role:responders
-    sets: [recordsAffected, dataCategories, breachNature, measuresTaken, currentStatus]
+    sets: [recordsAffected, dataCategories, breachNature, measuresTaken, currentStatus, exfiltrationStart]
   - id: aware
     title: Aware?
     decision: breachConfirmed
@@ -79,6 +81,7 @@ const facts = {
   breachNature: 'A replica was copied.',
   measuresTaken: ['revoked the key'],
   currentStatus: 'Contained',
+  exfiltrationStart: '2025-02-27T03:00:00Z',
 };
 
 let dir: string;
@@ -180,7 +183,7 @@ describe('firebreak comms preview', () => {
         '  params.ticket: missing required param `ticket`',
         '  params.reviewAt: expected an ISO-8601 date-time with a time zone (2024-05-01T10:00:00Z), got "soon"',
         '  fact `recordsAffected`: expected a whole number, got "many"',
-        '  fact `ghost`: not declared by the runbook (facts: recordsAffected, dataCategories, breachNature, measuresTaken, currentStatus)',
+        '  fact `ghost`: not declared by the runbook (facts: recordsAffected, dataCategories, breachNature, measuresTaken, currentStatus, exfiltrationStart)',
         '  decision `nope`: not declared by the runbook (decisions: breachConfirmed)',
         '',
       ].join('\n'),
@@ -190,7 +193,7 @@ describe('firebreak comms preview', () => {
   it('refuses a fact or decision named constructor or toString as undeclared, not as inherited', async () => {
     const inherited = writeFacts('inherited.json', { constructor: { nested: [1] }, toString: 'x' });
     const result = await preview('update', '--facts', inherited, '--decision', 'valueOf', ...PARAMS);
-    const facts = 'facts: recordsAffected, dataCategories, breachNature, measuresTaken, currentStatus';
+    const facts = 'facts: recordsAffected, dataCategories, breachNature, measuresTaken, currentStatus, exfiltrationStart';
     expect(result.code).toBe(2);
     expect(result.err).toContain(`  fact \`constructor\`: not declared by the runbook (${facts})`);
     expect(result.err).toContain(`  fact \`toString\`: not declared by the runbook (${facts})`);
