@@ -272,3 +272,26 @@ steps:
     ]);
   });
 });
+
+describe('every problem in one run', () => {
+  it('checks the references of a step that failed the schema, its branches too', () => {
+    const steps = [
+      '  - { id: d, title: D, decision: real }',
+      '  - { id: a, title: A, wait: 1m, bogus: 1, when: decisions.ghost == "yes" }',
+      '  - { id: b, title: B, wait: 1m, timeout: soon, when: decisions.phantom == "no" }',
+      '  - id: p',
+      '    title: P',
+      '    parallel:',
+      '      - { id: c, title: "C ${{ facts.nope }}", wait: 1m, retry: { maxAttempts: many } }',
+      '',
+    ].join('\n');
+    expect(brief(issuesOf(runbook(steps)))).toEqual([
+      '18:34 steps[1].bogus unknown key `bogus`',
+      '18:50 steps[1].when in `decisions.ghost == "yes"`: unknown decision `ghost` (declared: real)',
+      '19:43 steps[2].timeout expected a duration such as 30s, 15m, 4h, 3d or 2w',
+      '19:55 steps[2].when in `decisions.phantom == "no"`: unknown decision `phantom` (declared: real)',
+      '23:25 steps[3].parallel[0].title in `facts.nope`: unknown fact `nope` (declared: hosts, seenAt)',
+      '23:80 steps[3].parallel[0].retry.maxAttempts expected a number, got "many"',
+    ]);
+  });
+});
