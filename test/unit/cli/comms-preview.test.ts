@@ -27,7 +27,7 @@ params:
   supportEmail: { type: string, default: help@example.com }
   firstSeen: { type: datetime, default: '2025-02-28T22:00:00Z' }
 roles:
-  commander: {}
+  commander: { sender: { name: Incident desk, email: desk@example.com } }
   responders: {}
 facts:
   recordsAffected: { type: integer }
@@ -111,7 +111,7 @@ describe('firebreak comms preview', () => {
     expect(result.err).toBe('');
     expect(result.code).toBe(0);
     expect(result.out).toMatch(
-      /^Preview of responder-update \(step update of runbook preview-breach\), from Alice Adams <alice@example.com> \(alice\)\n/,
+      /^Preview of responder-update \(step update of runbook preview-breach\), from Incident desk <desk@example.com> \(role:commander\)\n/,
     );
     expect(result.out).toContain(
       [
@@ -123,7 +123,9 @@ describe('firebreak comms preview', () => {
     );
     expect(result.out).toContain('- Records affected: 1,200 records\n- Data categories: names and e-mail addresses\n');
     expect(result.out).toMatch(/Next update by \d{1,2} \w+ \d{4}, \d\d:\d\d CES?T\./);
-    expect(result.out).toContain('Alice Adams\nExample Ltd incident response\n');
+    // Signed by the from role, as a run signs it, not by alice, its first member.
+    expect(result.out).toContain('Incident desk\nExample Ltd incident response\n');
+    expect(result.out).not.toContain('Alice');
     expect(result.out).toContain('--- end of email; to: rita@example.com ---\nfingerprint sha256:');
     expect(result.out).toContain('--- chat: text ---\n[sev2] preview: Preview breach\nStatus: Contained\n');
     expect(result.out).toContain('--- end of chat; to: ops-chat ---\n');

@@ -295,3 +295,30 @@ describe('every problem in one run', () => {
     ]);
   });
 });
+
+describe('role senders', () => {
+  const roles = (sender: string) => `apiVersion: firebreak/v1
+id: inline
+title: Inline
+version: 1
+severity: sev3
+roles:
+  dpo: { sender: ${sender} }
+steps:
+  - { id: a, title: A, wait: 1m }
+`;
+
+  it('compiles a role sender into the plan', () => {
+    expect(planOf(roles('{ name: Data Protection Officer, email: dpo@example.com }')).roles.dpo?.sender).toEqual({
+      name: 'Data Protection Officer',
+      email: 'dpo@example.com',
+    });
+  });
+
+  it('refuses a sender name on several lines and an address that is not one', () => {
+    expect(brief(issuesOf(roles('{ name: "DPO\\nBcc: x@evil.example", email: "dpo at example" }')))).toEqual([
+      '7:26 roles.dpo.sender.name must be one line without control characters',
+      '7:61 roles.dpo.sender.email expected an e-mail address',
+    ]);
+  });
+});
