@@ -45,20 +45,20 @@ export class CompensationStack {
         at: now(),
         error: { code: 'NOT_FOUND', message: `no compensation ${id}` },
       };
-    this.run.event('compensation.started', `${step.title} (undoing ${forStep})`, {
+    this.run.event('compensation.started', `${this.run.display(step.title)} (undoing ${forStep})`, {
       step: forStep,
       data: { compensation: id },
     });
     try {
       const output = await runAction(this.run, step);
-      this.run.event('compensation.succeeded', `${step.title} succeeded`, {
+      this.run.event('compensation.succeeded', `${this.run.display(step.title)} succeeded`, {
         step: forStep,
         data: { compensation: id },
       });
       return { id, forStep, status: 'succeeded', at: now(), output };
     } catch (error) {
       const described = describeFailure(error);
-      this.run.event('compensation.failed', `${step.title} failed: ${described.message}`, {
+      this.run.event('compensation.failed', `${this.run.display(step.title)} failed: ${described.message}`, {
         step: forStep,
         data: { compensation: id, code: described.code },
       });

@@ -15,7 +15,7 @@ export async function runDeadlines(run: IncidentRun): Promise<void> {
   for (const deadline of run.plan.deadlines) {
     run.state.deadlines[deadline.id] = {
       id: deadline.id,
-      title: deadline.title,
+      title: run.display(deadline.title),
       status: 'not_started',
       remindersSent: [],
     };
@@ -42,7 +42,7 @@ async function runClock(run: IncidentRun, deadline: DeadlinePlan): Promise<void>
   const dueAt = start + deadline.withinMs;
   const dueIso = new Date(dueAt).toISOString();
   Object.assign(record, { status: 'running', startedAt: new Date(start).toISOString(), dueAt: dueIso });
-  run.event('deadline.started', `${deadline.title}: due within ${formatDuration(deadline.withinMs)}, by ${dueIso}`, {
+  run.event('deadline.started', `${run.display(deadline.title)}: due within ${formatDuration(deadline.withinMs)}, by ${dueIso}`, {
     data: { deadline: deadline.id, dueAt: dueIso },
   });
   const met = () => run.step(deadline.metBy.step).status === 'succeeded';
@@ -56,7 +56,7 @@ async function runClock(run: IncidentRun, deadline: DeadlinePlan): Promise<void>
   if (await waitUntil(met, dueAt, due)) return markMet(run, deadline, record);
   if (applies(run, deadline)) {
     Object.assign(record, { status: 'overdue', overdueAt: now() });
-    run.event('deadline.overdue', `${deadline.title} is overdue (was due ${record.dueAt})`, {
+    run.event('deadline.overdue', `${run.display(deadline.title)} is overdue (was due ${record.dueAt})`, {
       data: { deadline: deadline.id, to: recipients(run, deadline) },
     });
   }
@@ -78,7 +78,7 @@ function applies(run: IncidentRun, deadline: DeadlinePlan): boolean {
 function remind(run: IncidentRun, deadline: DeadlinePlan, record: DeadlineRecord, dueAt: number, offset: number): void {
   record.remindersSent.push(now());
   const left = humanizeDuration(Math.max(dueAt - Date.now(), 0));
-  run.event('reminder', `${deadline.title}: ${left} left (due ${record.dueAt})`, {
+  run.event('reminder', `${run.display(deadline.title)}: ${left} left (due ${record.dueAt})`, {
     data: { deadline: deadline.id, offset: formatDuration(offset), to: recipients(run, deadline) },
   });
 }
@@ -86,7 +86,7 @@ function remind(run: IncidentRun, deadline: DeadlinePlan, record: DeadlineRecord
 function markMet(run: IncidentRun, deadline: DeadlinePlan, record: DeadlineRecord): void {
   const late = record.status === 'overdue';
   Object.assign(record, { status: late ? 'met_late' : 'met', metAt: now() });
-  run.event('deadline.met', `${deadline.title} met${late ? ' late' : ''} by ${deadline.metBy.step}`, {
+  run.event('deadline.met', `${run.display(deadline.title)} met${late ? ' late' : ''} by ${deadline.metBy.step}`, {
     data: { deadline: deadline.id },
   });
 }

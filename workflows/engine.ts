@@ -19,13 +19,15 @@ export async function runSteps(ctx: StepContext, steps: readonly StepPlan[]): Pr
 
 async function runStep(ctx: StepContext, step: StepPlan): Promise<void> {
   const { run } = ctx;
+  // The title is interpolated again as the step is reached, with the facts and decisions of the moment.
+  const title = run.retitle(step);
   if (step.when !== undefined && !shouldRun(ctx, step, step.when)) return;
   run.updateStep(step.id, { status: 'running', startedAt: now() });
-  run.event('step.started', step.title, { step: step.id });
+  run.event('step.started', title, { step: step.id });
   try {
     const output = await execute(ctx, step);
     run.updateStep(step.id, { status: 'succeeded', endedAt: now(), ...(output === undefined ? {} : { output }) });
-    run.event('step.succeeded', step.title, { step: step.id });
+    run.event('step.succeeded', title, { step: step.id });
     if (step.compensate !== undefined) ctx.compensations.push(step.compensate, step.id);
   } catch (error) {
     if (isCancellation(error)) {
@@ -33,7 +35,12 @@ async function runStep(ctx: StepContext, step: StepPlan): Promise<void> {
       run.removePending(step.id);
       throw error;
     }
-    failStep(ctx, step, describeFailure(error));
+    const failure = describeFailure(error);
+    failStep(ctx, step, failure);
+    // A group whose failed branches continued did run: what it did may still need undoing, as before.
+    if (failure.code === ErrorCode.BranchesFailed && step.compensate !== undefined) {
+      ctx.compensations.push(step.compensate, step.id);
+    }
   }
 }
 
@@ -48,7 +55,7 @@ function shouldRun(ctx: StepContext, step: StepPlan, when: string): boolean {
   }
   if (!go) {
     ctx.run.updateStep(step.id, { status: 'skipped', endedAt: now() });
-    ctx.run.event('step.skipped', `${step.title} (when: ${when} is false)`, { step: step.id });
+    ctx.run.event('step.skipped', `${ctx.run.titleOf(step.id)} (when: ${when} is false)`, { step: step.id });
   }
   return go;
 }
@@ -57,9 +64,10 @@ function shouldRun(ctx: StepContext, step: StepPlan, when: string): boolean {
 function failStep(ctx: StepContext, step: StepPlan, error: StepError): void {
   const status = error.code === ErrorCode.Timeout ? 'timed_out' : 'failed';
   ctx.run.updateStep(step.id, { status, endedAt: now(), error });
-  ctx.run.event('step.failed', `${step.title}: ${error.message}`, { step: step.id, data: { code: error.code } });
-  // An ABORTED failure (approval `onTimeout: abort`, or an aborting branch) ends the run regardless.
-  if (error.code === ErrorCode.Aborted || step.onFailure === 'abort') {
+  ctx.run.event('step.failed', `${ctx.run.titleOf(step.id)}: ${error.message}`, { step: step.id, data: { code: error.code } });
+  // An ABORTED failure (approval `onTimeout: abort`, or an aborting branch) ends the run regardless; a
+  // group whose branches failed and said to continue goes on, whatever the group's own `onFailure`.
+  if (error.code === ErrorCode.Aborted || (step.onFailure === 'abort' && error.code !== ErrorCode.BranchesFailed)) {
     const message = error.code === ErrorCode.Aborted ? error.message : `Step ${step.id} failed: ${error.message}`;
     throw ApplicationFailure.nonRetryable(message, ErrorCode.Aborted, { step: step.id, code: error.code });
   }

@@ -91,6 +91,8 @@ export class IncidentRun {
       timeline: [],
     };
     this.addStepStates(this.plan.steps);
+    // Titles are shown from the start, with the params the incident started with.
+    for (const record of this.state.steps) record.title = this.display(record.title);
   }
 
   /** Appends a timeline event. */
@@ -185,6 +187,29 @@ export class IncidentRun {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Text for people (a step's or deadline's title): interpolated with what is known now, or as written
+   * while it cannot be evaluated yet (a fact not set). Never fails the step: a title is not worth it.
+   */
+  display(template: string): string {
+    if (!template.includes('${{')) return template;
+    try {
+      return interpolateText(this.env, this.declarations, template, this.scope());
+    } catch {
+      return template;
+    }
+  }
+
+  /** Interpolates a step's title again as it starts, and records it; the title people see from then on. */
+  retitle(step: StepPlan): string {
+    return this.updateStep(step.id, { title: this.display(step.title) }).title;
+  }
+
+  /** A step's title as recorded (interpolated). */
+  titleOf(id: string): string {
+    return this.step(id).title;
   }
 
   /** Interpolates a string for people to read. */

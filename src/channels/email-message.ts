@@ -1,7 +1,7 @@
 /**
  * Builds the nodemailer message for one recipient of an email, shared by the SMTP and `.eml` adapters so
  * both produce the same MIME: From from the sender identity, Reply-To, text and HTML parts, and the
- * deterministic Message-ID `<sha256(delivery key)@firebreak>`.
+ * deterministic Message-ID `<sha256(delivery key)@<domain of the From address>>`.
  */
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { EMAIL_ADDRESS } from '../domain/addresses.js';
@@ -13,8 +13,10 @@ import type { OutboundMessage } from './types.js';
 export interface EmailDefaults {
   /** The default From, e.g. `Firebreak <firebreak@example.com>`; used when the sender has no email. */
   from: string;
-  /** The default Reply-To; otherwise the sender's email when it is not the From address. */
+  /** The Reply-To when neither the message nor its sender gives one. */
   replyTo?: string;
+  /** The envelope sender (MAIL FROM, where bounces go); default: the From address. */
+  envelopeFrom?: string;
 }
 
 /** One recipient's message, with its stable id. */
@@ -50,8 +52,11 @@ function fromHeader(message: OutboundMessage, defaults: EmailDefaults): Mail.Add
   return name ? { name, address: bareAddress(defaults.from) } : defaults.from;
 }
 
+// Replies go to the step's replyTo, else to the sender: a sender with a mailbox is the From address, so no
+// Reply-To is needed. Only a sender without one falls back to the configured default.
 function replyToHeader(message: OutboundMessage, defaults: EmailDefaults): string | undefined {
-  const replyTo = message.replyTo ?? defaults.replyTo ?? message.from.email;
+  const own = message.from.email !== undefined && message.from.email !== '';
+  const replyTo = message.replyTo ?? (own ? undefined : defaults.replyTo);
   if (replyTo === undefined || replyTo === '') return undefined;
   if (!ADDRESS.test(bareAddress(replyTo))) throw invalid('Reply-To is not a valid email address');
   return replyTo;
@@ -70,11 +75,14 @@ export function buildRecipientMails(message: OutboundMessage, defaults: EmailDef
   const text = requiredPart(message, 'text');
   const html = message.parts.html;
   const from = fromHeader(message, defaults);
+  const fromAddress = bareAddress(typeof from === 'string' ? from : (from.address ?? defaults.from));
   const replyTo = replyToHeader(message, defaults);
+  // RFC 5322 asks for a domain on the right of a Message-ID: the sender's, which also keeps ids unique per sender.
+  const idDomain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1);
   return message.to.map((recipient) => {
     if (!ADDRESS.test(recipient)) throw invalid(`recipient "${recipient}" is not an email address`);
     const key = deliveryKey(message, recipient);
-    const messageId = `<${deliveryId(key)}@firebreak>`;
+    const messageId = `<${deliveryId(key)}@${idDomain}>`;
     const options: Mail.Options = {
       from,
       to: recipient,
@@ -92,7 +100,7 @@ export function buildRecipientMails(message: OutboundMessage, defaults: EmailDef
       },
       // One envelope recipient per message: a 550 is attributable to exactly this address.
       envelope: {
-        from: bareAddress(typeof from === 'string' ? from : (from.address ?? defaults.from)),
+        from: defaults.envelopeFrom ?? fromAddress,
         to: [recipient],
       },
       disableFileAccess: true,

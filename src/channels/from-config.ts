@@ -70,7 +70,11 @@ export async function messageRouterFromConfig(
 }
 
 async function emailChannel(email: EmailChannelConfig, deps: MessageRouterDeps): Promise<Channel> {
-  const defaults = { from: email.from, ...(email.replyTo === undefined ? {} : { replyTo: email.replyTo }) };
+  const defaults = {
+    from: email.from,
+    ...(email.replyTo === undefined ? {} : { replyTo: email.replyTo }),
+    ...(email.smtp?.envelopeFrom === undefined ? {} : { envelopeFrom: email.smtp.envelopeFrom }),
+  };
   if (email.smtp !== undefined) {
     return createEmailChannel({ ...defaults, smtp: await smtpSettings(email.smtp), secrets: deps.secrets });
   }
@@ -92,6 +96,7 @@ async function smtpSettings(smtp: SmtpConfig): Promise<SmtpSettings> {
     requireTLS: smtp.requireTLS,
     allowPlaintextAuth: smtp.allowPlaintextAuth,
     timeoutMs: smtp.timeoutMs,
+    ...(smtp.name === undefined ? {} : { clientName: smtp.name }),
     ...(smtp.auth === undefined ? {} : { auth: { user: smtp.auth.user, pass: smtp.auth.pass } }),
   };
   if (tls === undefined) return settings;

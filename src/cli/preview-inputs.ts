@@ -7,6 +7,7 @@ import { checkFactValue } from '../domain/values.js';
 import { forEachStep, type JsonValue, type NotifyChannel, type NotifyStep, type Plan } from '../domain/plan.js';
 import type { DecisionRecord, FactRecord, SenderIdentity } from '../domain/state.js';
 import { own } from '../domain/own.js';
+import { roleSender } from '../domain/sender.js';
 
 /** Who the preview says set the facts and recorded the decisions. */
 export const PREVIEW_ACTOR = 'preview';
@@ -115,10 +116,10 @@ function decisionStep(plan: Pick<Plan, 'steps'>, name: string): string | undefin
   return id;
 }
 
-/** The sender, as a run picks it: the first member of the step's `from` role on the roster-resolved plan. */
+/** The sender, as a run picks it: the step's `from` role, when it has members on the roster-resolved plan. */
 export function senderOf(plan: Plan, step: NotifyStep): SenderIdentity | undefined {
   const first = own(plan.roles, step.from.role)?.members[0];
-  return first === undefined ? undefined : personOf(plan, first);
+  return first === undefined ? undefined : roleSender(plan.roles, step.from.role);
 }
 
 /** A member (id or e-mail) with the name and e-mail the plan's `people` give them. */

@@ -61,7 +61,7 @@ function stepRows(steps: readonly StepState[], now: Date): string[][] {
     for (const step of children.get(parent) ?? []) {
       if (seen.has(step.id)) continue;
       seen.add(step.id);
-      rows.push(stepRow(step, depth, now));
+      rows.push(stepRow(step, depth, now, children.get(step.id) ?? []));
       visit(step.id, depth + 1);
     }
   };
@@ -71,8 +71,14 @@ function stepRows(steps: readonly StepState[], now: Date): string[][] {
   return rows;
 }
 
-function stepRow(step: StepState, depth: number, now: Date): string[] {
+function stepRow(step: StepState, depth: number, now: Date, children: readonly StepState[] = []): string[] {
+  // Runs started before the group was recorded as failed show a group whose branches failed as succeeded.
+  const failedChildren = children.filter((child) => child.status === 'failed' || child.status === 'timed_out');
+  const hidesFailures = step.status === 'succeeded' && failedChildren.length > 0;
   const details = [
+    hidesFailures
+      ? `${failedChildren.length} of ${children.length} branches failed and the run continued: ${failedChildren.map((child) => child.id).join(', ')}`
+      : '',
     step.completedBy !== undefined ? `by ${step.completedBy}` : '',
     step.status === 'waiting' && step.dueAt !== undefined ? dueText(step.dueAt, now) : '',
     step.error !== undefined ? oneLine(`${step.error.code}: ${step.error.message}`) : '',
@@ -80,7 +86,7 @@ function stepRow(step: StepState, depth: number, now: Date): string[] {
   return [
     `${'  '.repeat(depth)}${step.id}`,
     step.kind,
-    step.status,
+    hidesFailures ? 'failed' : step.status,
     step.title,
     details.filter((detail) => detail !== '').join('; '),
   ];

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { compileAllowList, findAllowEntry, parseAllowEntry } from '../actions/http/allow-list.js';
 import { DurationMs, SECRET_REFERENCE, SecretReference, SingleLine } from './primitives.js';
 
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const MAILBOX = /^[^\s<>@,;"]+@[^\s<>@,;"]+$/;
 const NAMED_MAILBOX = /^[^<>\p{Cc}]*<[^\s<>@,;"]+@[^\s<>@,;"]+>$/u;
 
@@ -45,6 +47,10 @@ export const SmtpConfigSchema = z
       .optional(),
     auth: z.strictObject({ user: SecretReference, pass: SecretReference }).optional(),
     timeout: DurationMs.prefault('30s'),
+    // The host name announced in EHLO (default: this machine's); relays and spam filters check it.
+    name: z.string().regex(HOST_NAME, { error: 'expected a host name such as mail.example.com' }).optional(),
+    // The envelope sender (MAIL FROM), where bounces go (default: the From address of each message).
+    envelopeFrom: z.email({ error: 'expected an e-mail address' }).optional(),
   })
   .superRefine((smtp, ctx) => {
     if (smtp.auth === undefined || smtp.secure || smtp.requireTLS !== false || smtp.allowPlaintextAuth) return;

@@ -31,6 +31,11 @@ export const ErrorCode = {
   Aborted: 'ABORTED',
   /** A child runbook failed. */
   ChildFailed: 'CHILD_FAILED',
+  /**
+   * Branches of a `parallel` step failed and, each by its `onFailure: continue`, let the run go on: the
+   * group is recorded as failed, and the run continues.
+   */
+  BranchesFailed: 'BRANCHES_FAILED',
   /** An identity is not allowed to do what it asked. */
   Forbidden: 'FORBIDDEN',
   /** The run is not in a state that accepts the command (step not waiting, already voted). */

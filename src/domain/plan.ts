@@ -58,6 +58,8 @@ export interface FactPlan {
 export interface RolePlan {
   members: string[];
   description?: string;
+  /** The name (and mailbox) messages sent from this role are signed with. */
+  sender?: { name: string; email?: string };
   /** Role that may act in this role's place once `afterMs` has passed without action. */
   escalateTo?: string;
   afterMs?: number;

@@ -118,6 +118,7 @@ function compileRole(spec: RoleSpec): RolePlan {
   return compact({
     members: [...new Set(spec.members)],
     description: spec.description,
+    sender: spec.sender === undefined ? undefined : { ...spec.sender },
     escalateTo: spec.escalateTo,
     afterMs: spec.after === undefined ? undefined : ms(spec.after),
   });

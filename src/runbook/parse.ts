@@ -110,12 +110,25 @@ function salvage(raw: unknown): RunbookParts {
     ),
     deadlines: salvageList(doc.deadlines, (value) => DeadlineSpec.safeParse(value)),
     cancel: CancelSpec.safeParse(doc.cancel).data,
-    steps: salvageList(doc.steps, (value) => StepSchema.safeParse(value)),
+    // A step is parsed with its own kind's schema, so that its issues point into it rather than at a union.
+    steps: salvageList(doc.steps, (value) => (rawKindOf(value)?.schema ?? StepSchema).safeParse(value)),
     compensations: salvageList(doc.compensations, (value) => ActionStepSchema.safeParse(value)),
   };
 }
 
-type SafeResult<T> = { success: true; data: T } | { success: false };
+type SafeResult<T> = { success: true; data: T } | { success: false; error: { issues: readonly SchemaIssue[] } };
+
+/** The parts of a zod issue salvaging reads. */
+interface SchemaIssue {
+  code: string;
+  path: PropertyKey[];
+  keys?: string[];
+  /** For `invalid_union`: each branch's issues, with paths relative to the union's. */
+  errors?: readonly (readonly SchemaIssue[])[];
+}
+
+/** How many times an entry is parsed again with what failed left out (nested failures need a round each). */
+const SALVAGE_ROUNDS = 8;
 
 function salvageRecord<T>(
   raw: unknown,
@@ -133,10 +146,67 @@ function salvageRecord<T>(
 
 function salvageList<T>(raw: unknown, parse: (value: unknown) => SafeResult<T>): (T | undefined)[] {
   if (!Array.isArray(raw)) return [];
-  return raw.map((value: unknown) => {
-    const result = parse(value);
-    return result.success ? result.data : undefined;
-  });
+  return raw.map((value: unknown) => salvageEntry(value, parse));
+}
+
+/**
+ * An entry that fails the schema is parsed again without what failed (unknown keys, invalid optional
+ * fields), so that its other fields are still checked in the same run: a step with a misspelt key still
+ * has its unknown decision reported. Its problems are already reported; the copy is only read by the
+ * reference checks, never compiled. An entry missing a required field stays out.
+ */
+function salvageEntry<T>(value: unknown, parse: (value: unknown) => SafeResult<T>): T | undefined {
+  let candidate: unknown = value;
+  for (let round = 0; round < SALVAGE_ROUNDS; round++) {
+    const result = parse(candidate);
+    if (result.success) return result.data;
+    if (round === 0) candidate = structuredClone(value);
+    if (!dropFailing(candidate, result.error.issues)) return undefined;
+  }
+  return undefined;
+}
+
+/** Deletes what each issue points at from a plain object tree; false when nothing could be deleted. */
+function dropFailing(root: unknown, issues: readonly SchemaIssue[], prefix: readonly (string | number)[] = []): boolean {
+  let dropped = false;
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path.filter((key): key is string | number => typeof key !== 'symbol')];
+    if (issue.code === 'invalid_union') {
+      // A nested step (a parallel branch): follow the branch of the kind its author wrote.
+      const kind = rawKindOf(valueAt(root, path));
+      const branch = kind === undefined ? undefined : issue.errors?.[STEP_KIND_REGISTRY.indexOf(kind)];
+      if (branch !== undefined) dropped = dropFailing(root, branch, path) || dropped;
+      continue;
+    }
+    if (issue.code === 'unrecognized_keys') {
+      const holder = asRecord(valueAt(root, path));
+      for (const key of issue.keys ?? []) dropped = delete holder[key] || dropped;
+      continue;
+    }
+    // A required field that failed comes back as missing: then the field holding it goes (`retry` for a bad
+    // `retry.maxAttempts`), until a required field of the entry itself is missing.
+    let at = path;
+    while (at.length > 0 && valueAt(root, at) === undefined) at = at.slice(0, -1);
+    dropped = dropKey(root, at) || dropped;
+  }
+  return dropped;
+}
+
+/** Deletes an object's key; a list item is kept, since deleting it would shift its siblings. */
+function dropKey(root: unknown, path: readonly (string | number)[]): boolean {
+  const key = path[path.length - 1];
+  const holder = valueAt(root, path.slice(0, -1));
+  if (typeof key !== 'string' || holder === null || typeof holder !== 'object' || Array.isArray(holder)) return false;
+  return delete (holder as Record<string, unknown>)[key];
+}
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  let here = root;
+  for (const key of path) {
+    if (here === null || typeof here !== 'object') return undefined;
+    here = Object.hasOwn(here, key) ? (here as Record<string | number, unknown>)[key] : undefined;
+  }
+  return here;
 }
 
 function salvageDecisions(raw: unknown): Map<string, boolean> {

@@ -106,9 +106,24 @@ export const FactSpec = z.strictObject({
 export type FactSpec = z.infer<typeof FactSpec>;
 
 /** A role: members given here are merged with the roster from the config file. */
+/** How a role signs the messages sent from it (`notify.from`): a name, and a role mailbox if it has one. */
+export const RoleSender = z.strictObject({
+  name: Text.max(200)
+    .regex(/^[^\p{Cc}]*$/u, { error: 'must be one line without control characters' })
+    .meta({ description: 'The name messages from this role are signed with, e.g. Data Protection Officer.' }),
+  email: z
+    .email({ error: 'expected an e-mail address' })
+    .optional()
+    .meta({ description: "The role's mailbox: the From address (default: channels.email.from)." }),
+});
+export type RoleSender = z.infer<typeof RoleSender>;
+
 export const RoleSpec = z.strictObject({
   members: z.array(Text).default([]).meta({ description: 'User ids or e-mail addresses, added to the roster.' }),
   description: z.string().optional(),
+  sender: RoleSender.optional().meta({
+    description: 'Who messages sent from this role (notify.from) are from; never one of its members.',
+  }),
   escalateTo: RoleName.optional().meta({ description: 'A declared role that may act once `after` has passed.' }),
   after: Duration.optional(),
 });

@@ -87,7 +87,7 @@ export function formatDate(value: unknown, timeZone: string, format: string): st
 /**
  * The accuracy guard: renders a fact by name. A confirmed fact renders as its value; a suspected one says
  * so ("up to 1,200 records (still under investigation)"); a fact that is not set is an error. The hash
- * options `one` and `other` name the unit of a count.
+ * options `one` and `other` name the unit of a count; `tz` or `format` render a datetime fact as `date` does.
  */
 function renderFact(name: unknown, options: HelperCall): string {
   if (typeof name !== 'string') {
@@ -102,7 +102,12 @@ function renderFact(name: unknown, options: HelperCall): string {
   }
   const one = stringOption(options, 'one');
   const other = stringOption(options, 'other') ?? one;
-  const text = formatFactValue(record.value, one, other);
+  const tz = stringOption(options, 'tz');
+  const format = stringOption(options, 'format');
+  const text =
+    tz !== undefined || format !== undefined
+      ? formatDate(record.value, tz ?? 'UTC', format ?? 'datetime')
+      : formatFactValue(record.value, one, other);
   if (record.status === 'confirmed') return text;
   return typeof record.value === 'number'
     ? `up to ${text} (still under investigation)`

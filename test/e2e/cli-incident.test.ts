@@ -335,8 +335,20 @@ describe('an incident driven by the CLI against firebreak dev', () => {
       `Personal data breach notification under GDPR Art. 33: Acme Cloud GmbH, reference ${id}`,
     );
     expect(regulator?.text).toContain('up to 1,140 (still under investigation)');
+    // When it began (the fact), was first observed (firstSeen) and became known: never the trigger time.
+    expect(regulator?.text?.replace(/\r\n/g, '\n')).toContain(
+      'Breach began (earliest known time data left): 21 November 2026, 23:40 UTC\nDetected (first observed): 22 November 2026, 08:10 UTC\n',
+    );
+    // Signed and sent by the from role (dpo), not by the dev admin who holds every role.
+    expect(regulator?.from?.name).toBe('Data Protection Officer');
+    expect(regulator?.text?.replace(/\r\n/g, '\n')).toContain(
+      'Data Protection Officer\nAcme Cloud GmbH incident response',
+    );
+    expect(regulator?.text).not.toContain('Firebreak admin');
     const notice = mails.find((mail) => mail.to?.[0]?.address === 'affected-customers@lists.acme.example');
     expect(notice?.replyTo?.[0]?.address).toBe('privacy@acme.example');
+    expect(notice?.from?.name).toBe('Customer communications');
+    expect(notice?.text).not.toContain('Firebreak admin');
     // The MIME framing adds the line break before the boundary of the multipart (text + HTML) message.
     expect(notice?.text?.replace(/\r\n/g, '\n').trimEnd()).toBe(customer?.channels[0]?.parts.text?.trimEnd());
     // The internal updates went to the roles' members without approval: in dev, the admin's own mailbox.

@@ -9,6 +9,8 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 export interface CapturedMail {
   recipient: string;
   mailFrom: string;
+  /** The name the client announced in EHLO/HELO. */
+  clientHostname: string;
   raw: Buffer;
   user?: string;
 }
@@ -65,7 +67,9 @@ export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<Te
         const raw = Buffer.concat(chunks);
         const mailFrom = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
         const user = typeof session.user === 'string' ? session.user : undefined;
-        for (const rcpt of session.envelope.rcptTo) messages.push({ recipient: rcpt.address, mailFrom, raw, user });
+        const clientHostname = session.hostNameAppearsAs;
+        for (const rcpt of session.envelope.rcptTo)
+          messages.push({ recipient: rcpt.address, mailFrom, clientHostname, raw, user });
         callback(null);
       });
     },

@@ -170,8 +170,8 @@ describe('a restore drill runbook', () => {
   it('runs the starter files-restore-drill: a passing drill stays quiet, a failed one alerts the owners', async () => {
     // The starter runbook as shipped, with the owners role bound to alice (the test roster has no owners).
     const starter = readFileSync(path.join(projectRoot, 'runbooks/files-restore-drill.yaml'), 'utf8').replace(
-      'owners: { description: Own the files; told when a drill fails }',
-      'owners: { members: [alice@example.com] }',
+      'owners: { description: Own the files; told when a drill fails, sender: { name: Firebreak restore drills } }',
+      'owners: { members: [alice@example.com], sender: { name: Firebreak restore drills } }',
     );
     const plan = env.compile(starter);
     const passed = await env.trigger(plan, { source: 'site' });
@@ -191,6 +191,8 @@ describe('a restore drill runbook', () => {
       .map((name) => readFileSync(path.join(outbox, name), 'utf8'))
       .find((text) => text.includes(failed));
     expect(mail).toContain('Subject: Restore drill FAILED: broken');
+    // From the owners role as the runbook names it, not from alice, who holds the role.
+    expect(mail).toMatch(/^From: Firebreak restore drills <[^>]+>\r$/m);
     const history = await readDrillHistory(deps.store, 'files-restore-drill');
     expect(history.records.map((drill) => [drill.incidentId, drill.status])).toEqual(
       expect.arrayContaining([

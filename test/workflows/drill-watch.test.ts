@@ -63,8 +63,8 @@ beforeAll(async () => {
   });
   // The starter runbook as shipped, with the owners role bound to alice (the test roster has no owners).
   const starter = readFileSync(path.join(projectRoot, 'runbooks/drill-watch.yaml'), 'utf8').replace(
-    'owners: { description: Own the backups; told when no drill has passed }',
-    'owners: { members: [alice@example.com] }',
+    'owners: { description: Own the backups; told when no drill has passed, sender: { name: Firebreak restore drills } }',
+    'owners: { members: [alice@example.com], sender: { name: Firebreak restore drills } }',
   );
   plan = env.compile(starter);
 }, 120_000);

@@ -4,6 +4,7 @@
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderIncident } from '../../src/cli/render-incident.js';
 import {
   alice,
   startInput,
@@ -61,6 +62,71 @@ steps:
       'failed',
       'pending',
     ]);
+  });
+
+  it('records a group whose branches failed and continued as failed, with their errors, and goes on', async () => {
+    const plan = env.compile(`${head('parallel-continue')}
+steps:
+  - id: contain
+    title: Contain
+    parallel:
+      - { id: block, title: Block, onFailure: continue, action: command.run, with: { command: isolate-host, args: [db-1] }, retry: { maxAttempts: 1 } }
+      - { id: revoke, title: Revoke, onFailure: continue, action: command.run, with: { command: isolate-host, args: [db-2] }, retry: { maxAttempts: 1 } }
+      - { id: note, title: Note, action: timeline.note, with: { text: containment tried } }
+  - { id: after, title: After, action: timeline.note, with: { text: went on } }
+`);
+    const id = await env.trigger(plan);
+    const result = await env.incidents.result(id);
+    expect(result.steps).toEqual({
+      contain: 'failed',
+      block: 'failed',
+      revoke: 'failed',
+      note: 'succeeded',
+      after: 'succeeded',
+    });
+    const state = await env.incidents.state(id);
+    expect(state.status).toBe('completed');
+    const contain = stepOf(state, 'contain');
+    expect(contain.error?.code).toBe('BRANCHES_FAILED');
+    expect(contain.error?.message).toMatch(
+      /^2 of 3 branches failed and the run continued: block \(COMMAND_FAILED: .+\); revoke \(COMMAND_FAILED: .+\)$/s,
+    );
+    expect(state.timeline.filter((event) => event.step === 'contain').map((event) => event.type)).toEqual([
+      'step.started',
+      'step.failed',
+    ]);
+    const shown = renderIncident(state, new Date());
+    expect(shown).toMatch(/\n {2}contain +parallel +failed +Contain +BRANCHES_FAILED: 2 of 3 branches failed/);
+    expect(shown).toMatch(/\n {4}block +action +failed +Block +COMMAND_FAILED: /);
+  });
+
+  it('interpolates step titles where people see them: state, pending actions, timeline, incident show', async () => {
+    const plan = env.compile(`${head('titles')}
+params:
+  source: { type: string, required: true }
+facts:
+  host: { type: string }
+steps:
+  - { id: scope, title: "Scope \${{ params.source }}", task: "Find the host of \${{ params.source }}", assignee: role:security, sets: [host] }
+  - { id: isolate, title: "Isolate \${{ facts.host }}", action: timeline.note, with: { text: isolated } }
+`);
+    const id = await env.trigger(plan, { source: 'orders' });
+    const waiting = await waitForStep(env.incidents, id, 'scope', 'waiting');
+    expect(stepOf(waiting, 'scope').title).toBe('Scope orders');
+    expect(waiting.pending.map((action) => [action.title, action.prompt])).toEqual([
+      ['Scope orders', 'Find the host of orders'],
+    ]);
+    // Not known yet: shown as written until the step is reached.
+    expect(stepOf(waiting, 'isolate').title).toBe('Isolate ${{ facts.host }}');
+    await env.incidents.completeTask(id, { actor: { id: 'bob' }, step: 'scope', facts: { host: { value: 'db-7' } } });
+    await env.incidents.result(id);
+    const state = await env.incidents.state(id);
+    expect(state.steps.map((step) => step.title)).toEqual(['Scope orders', 'Isolate db-7']);
+    expect(state.timeline.map((event) => event.message)).toEqual(
+      expect.arrayContaining(['Scope orders', 'Scope orders: Find the host of orders', 'Isolate db-7']),
+    );
+    expect(JSON.stringify(state)).not.toContain('${{');
+    expect(renderIncident(state, new Date())).not.toContain('${{');
   });
 
   it('times out a whole parallel step, cancelling its waiting branches', async () => {

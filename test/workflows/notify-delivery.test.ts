@@ -88,7 +88,7 @@ steps:
     const copies = smtp.messages.filter((m) => m.recipient === 'twice@example.net');
     expect(copies).toHaveLength(2);
     const [first, second] = await Promise.all(copies.map((m) => PostalMime.parse(m.raw)));
-    expect(first?.messageId).toMatch(/^<[0-9a-f]{64}@firebreak>$/);
+    expect(first?.messageId).toMatch(/^<[0-9a-f]{64}@example\.com>$/);
     expect(second?.messageId).toBe(first?.messageId);
     expect(second?.text).toBe(first?.text);
     const record = done.messages!.tell!;

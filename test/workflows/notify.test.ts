@@ -90,7 +90,7 @@ title: Customer data exposure
 version: 1
 severity: sev1
 roles:
-  commander: {}
+  commander: { sender: { name: Incident desk, email: desk@example.com } }
   security: {}
   legal: { escalateTo: ciso }
   ciso: {}
@@ -160,7 +160,10 @@ describe('a message approved word for word', () => {
     expect(email?.recipients).toEqual(['customer@example.net']);
     expect(email?.parts.text).toContain('We found that 1,200 records were accessed.');
     expect(email?.parts.text).toContain('Data involved: names and e-mail addresses.');
-    expect(message.from).toEqual({ id: 'alice', email: 'alice@example.com' });
+    // Sent in the name of the from role, not of its first member (alice), who neither wrote nor approved it.
+    expect(message.from).toEqual({ id: 'role:commander', name: 'Incident desk', email: 'desk@example.com' });
+    expect(email?.parts.text).toMatch(/\nIncident desk, Customer data exposure\n?$/);
+    expect(email?.parts.text).not.toContain('alice');
 
     const vote = (actor: typeof carol, textHash?: string) =>
       env.incidents.vote(id, { actor, step: 'tell', vote: 'approve', ...(textHash ? { textHash } : {}) });
@@ -176,7 +179,8 @@ describe('a message approved word for word', () => {
     expect(mail?.text?.replace(/\r\n/g, '\n')).toBe(email?.parts.text);
     expect(mail?.subject).toBe(email?.parts.subject);
     expect(mail?.headers.find((h) => h.key === 'x-firebreak-fingerprint')?.value).toBe(fingerprint);
-    expect(mail?.from?.address).toBe('alice@example.com');
+    expect(mail?.from).toEqual({ name: 'Incident desk', address: 'desk@example.com' });
+    expect(mail?.replyTo).toBeUndefined();
     const record = messageOf(sent);
     expect(record.sent).toHaveLength(1);
     expect(record.sent[0]?.approvedBy).toEqual(['carol']);

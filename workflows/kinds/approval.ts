@@ -85,12 +85,12 @@ export const approvalExecutor: ExecutorFor<'approval'> = {
     run.addPending({
       kind: 'approval',
       step: step.id,
-      title: step.title,
+      title: run.titleOf(step.id),
       prompt: text,
       actors,
       ...(record.timeoutAt ? { dueAt: record.timeoutAt } : {}),
     });
-    run.event('approval.requested', `${step.title}: ${text}`, {
+    run.event('approval.requested', `${run.titleOf(step.id)}: ${text}`, {
       step: step.id,
       data: { to: listed.flatMap((r) => run.membersOf(r)) },
     });
@@ -178,7 +178,7 @@ function settle(
 ): { status: string; votes: number; textHash: string } {
   const summary = { status: record.status, votes: record.votes.length, textHash: record.textHash };
   if (decided && record.status === 'approved') {
-    run.event('approval.granted', `${step.title}: approved`, { step: step.id });
+    run.event('approval.granted', `${run.titleOf(step.id)}: approved`, { step: step.id });
     return summary;
   }
   if (decided) {

@@ -47,7 +47,7 @@ export const decisionExecutor: ExecutorFor<'decision'> = {
     run.addPending({
       kind: 'decision',
       step: step.id,
-      title: step.title,
+      title: run.titleOf(step.id),
       prompt,
       actors,
       ...(step.options ? { options: [...step.options] } : {}),

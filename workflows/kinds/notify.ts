@@ -47,7 +47,7 @@ async function repeatMessages(ctx: StepContext, step: NotifyStep, repeat: Notify
     const summary = `${step.id}: update ${sequence} due in ${formatDuration(repeat.everyMs)}`;
     if (await condition(() => untilReached(run, repeat), repeat.everyMs, { summary })) {
       if (current) delete current.nextAt;
-      run.event('message.repeats_stopped', `${step.title}: no more updates (${repeat.until ?? ''} finished)`, {
+      run.event('message.repeats_stopped', `${run.titleOf(step.id)}: no more updates (${repeat.until ?? ''} finished)`, {
         step: step.id,
       });
       return;
@@ -57,7 +57,7 @@ async function repeatMessages(ctx: StepContext, step: NotifyStep, repeat: Notify
     } catch (error) {
       if (isCancellation(error)) throw error;
       const reason = describeFailure(error);
-      run.event('message.repeat_failed', `${step.title}: update ${sequence} was not sent: ${reason.message}`, {
+      run.event('message.repeat_failed', `${run.titleOf(step.id)}: update ${sequence} was not sent: ${reason.message}`, {
         step: step.id,
         data: { code: reason.code, sequence },
       });

@@ -37,8 +37,8 @@ export const taskExecutor: ExecutorFor<'task'> = {
     const actors = roles.map((r) => `role:${r}`);
     gates.open(gate);
     run.updateStep(step.id, { status: 'waiting', prompt, actors, ...(dueAt ? { dueAt } : {}) });
-    run.addPending({ kind: 'task', step: step.id, title: step.title, prompt, actors, ...(dueAt ? { dueAt } : {}) });
-    run.event('task.assigned', `${step.title}: ${prompt}`, {
+    run.addPending({ kind: 'task', step: step.id, title: run.titleOf(step.id), prompt, actors, ...(dueAt ? { dueAt } : {}) });
+    run.event('task.assigned', `${run.titleOf(step.id)}: ${prompt}`, {
       step: step.id,
       data: { to: roles.flatMap((r) => run.membersOf(r)) },
     });
@@ -51,7 +51,7 @@ export const taskExecutor: ExecutorFor<'task'> = {
       );
     }
     run.updateStep(step.id, { completedBy: completion.actor.id });
-    run.event('task.completed', `${step.title} completed${completion.note ? `: ${completion.note}` : ''}`, {
+    run.event('task.completed', `${run.titleOf(step.id)} completed${completion.note ? `: ${completion.note}` : ''}`, {
       actor: completion.actor,
       step: step.id,
     });

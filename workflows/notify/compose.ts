@@ -3,16 +3,23 @@
  * incident state: who it comes from, who receives it on each channel, the context it is rendered with,
  * and which facts it depends on (so a change to one of them can void the approvals).
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { emailAddressProblem } from '../../src/domain/addresses.js';
 import { ErrorCode } from '../../src/domain/errors.js';
 import type { MessageContext } from '../../src/domain/notify.js';
 import type { JsonValue, NotifyChannel, NotifyStep } from '../../src/domain/plan.js';
 import type { FactRecord, SenderIdentity } from '../../src/domain/state.js';
 import { own } from '../../src/domain/own.js';
+import { roleSender } from '../../src/domain/sender.js';
 import type { IncidentRun } from '../run.js';
 
-/** The person a message is sent as: the first member of the step's `from` role on the frozen roster. */
+/**
+ * Messages used to be signed by the first member of the `from` role (in `firebreak dev`, the admin, who
+ * holds every role). A run that started so keeps signing as it began: its approved texts name that person.
+ */
+const SENDER_IS_ROLE_PATCH = 'notify-sender-is-the-role';
+
+/** Who a message is sent as: the step's `from` role (its `sender` identity), which must have members. */
 export function senderOf(run: IncidentRun, step: NotifyStep): SenderIdentity {
   const [member] = run.membersOf(step.from.role);
   if (member === undefined) {
@@ -21,7 +28,7 @@ export function senderOf(run: IncidentRun, step: NotifyStep): SenderIdentity {
       ErrorCode.InvalidInput,
     );
   }
-  return personOf(run, member);
+  return patched(SENDER_IS_ROLE_PATCH) ? roleSender(run.plan.roles, step.from.role) : personOf(run, member);
 }
 
 /** A roster member (id or e-mail) as a sender identity, with the name and e-mail the roster gives them. */

@@ -48,7 +48,7 @@ export async function deliver(
         messageIds: result.deliveries.map((entry) => entry.messageId),
         at: now(),
       });
-      run.event('message.delivered', `${step.title}: ${deliveredTo(channel.channel, result.accepted)}`, {
+      run.event('message.delivered', `${run.titleOf(step.id)}: ${deliveredTo(channel.channel, result.accepted)}`, {
         step: step.id,
         data: {
           channel: channel.channel,
@@ -61,7 +61,7 @@ export async function deliver(
       record.status = 'failed';
       record.error = reason;
       record.sent.push(summary(record, deliveries));
-      run.event('message.failed', `${step.title}: ${channel.channel} delivery failed: ${reason.message}`, {
+      run.event('message.failed', `${run.titleOf(step.id)}: ${channel.channel} delivery failed: ${reason.message}`, {
         step: step.id,
         data: { channel: channel.channel, code: reason.code },
       });
@@ -71,7 +71,7 @@ export async function deliver(
   record.status = 'sent';
   record.sentAt = now();
   record.sent.push(summary(record, deliveries));
-  run.event('message.sent', `${step.title}: sent ${record.message} (${fingerprint})`, {
+  run.event('message.sent', `${run.titleOf(step.id)}: sent ${record.message} (${fingerprint})`, {
     step: step.id,
     data: { fingerprint, sequence: record.sequence },
   });
@@ -79,7 +79,7 @@ export async function deliver(
   if (late.length > 0) {
     run.event(
       'message.facts_changed_after_approval',
-      `${step.title}: ${late.join('; ')} after the message was approved; the message sent used the earlier values`,
+      `${run.titleOf(step.id)}: ${late.join('; ')} after the message was approved; the message sent used the earlier values`,
       { step: step.id },
     );
   }

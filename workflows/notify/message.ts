@@ -136,7 +136,7 @@ async function waitForRequiredFacts(
   record.waitingFor = missing;
   const prompt = `Waiting for confirmed facts: ${missing.join(', ')}`;
   run.updateStep(step.id, { status: 'waiting', prompt });
-  run.event('message.waiting', `${step.title}: ${prompt}`, { step: step.id, data: { facts: missing } });
+  run.event('message.waiting', `${run.titleOf(step.id)}: ${prompt}`, { step: step.id, data: { facts: missing } });
   const ready = await waitUntil(() => unconfirmed(run, step).length === 0, deadline, `${step.id}: timeout`);
   if (!ready) {
     const still = unconfirmed(run, step).join(', ');
@@ -161,7 +161,7 @@ async function waitAfterProblem(
   const fixable = !FATAL_RENDER_CODES.has(rendered.code) && !(rendered.variable ?? '').startsWith('params.');
   if (!fixable) fail(step, ErrorCode.InvalidInput, `${step.id}: the message cannot be rendered: ${rendered.message}`);
   if (record.problem !== rendered.message) {
-    run.event('message.blocked', `${step.title}: ${rendered.message}`, {
+    run.event('message.blocked', `${run.titleOf(step.id)}: ${rendered.message}`, {
       step: step.id,
       data: { code: rendered.code, ...(rendered.variable ? { variable: rendered.variable } : {}) },
     });
@@ -185,7 +185,7 @@ function applyRendering(
   record.fingerprint = rendered.fingerprint;
   record.renderedAt = now();
   delete record.problem;
-  run.event('message.rendered', `${step.title}: rendered ${step.message} (${rendered.fingerprint})`, {
+  run.event('message.rendered', `${run.titleOf(step.id)}: rendered ${step.message} (${rendered.fingerprint})`, {
     step: step.id,
     data: { fingerprint: rendered.fingerprint, channels: step.channels },
   });
@@ -257,13 +257,13 @@ function requestApproval(
   run.addPending({
     kind: 'approval',
     step: step.id,
-    title: step.title,
+    title: run.titleOf(step.id),
     prompt,
     actors,
     ...(record.fingerprint ? { fingerprint: record.fingerprint } : {}),
     ...(dueAt ? { dueAt } : {}),
   });
-  run.event('message.approval_requested', `${step.title}: approve ${record.fingerprint ?? ''}`, {
+  run.event('message.approval_requested', `${run.titleOf(step.id)}: approve ${record.fingerprint ?? ''}`, {
     step: step.id,
     data: { fingerprint: record.fingerprint ?? null, to: gate.roles.flatMap((role) => run.membersOf(role)) },
   });
@@ -293,12 +293,12 @@ function settleVotes(run: IncidentRun, step: NotifyStep, record: MessageRecord, 
     record.status = 'approved';
     record.approvedAt = now();
     mirrorApproval(run, step, record, 'approved');
-    run.event('message.approved', `${step.title}: approved ${record.fingerprint ?? ''}`, { step: step.id });
+    run.event('message.approved', `${run.titleOf(step.id)}: approved ${record.fingerprint ?? ''}`, { step: step.id });
     return true;
   }
   record.status = 'rejected';
   mirrorApproval(run, step, record, 'rejected');
-  run.event('message.rejected', `${step.title}: rejected ${record.fingerprint ?? ''}`, { step: step.id });
+  run.event('message.rejected', `${run.titleOf(step.id)}: rejected ${record.fingerprint ?? ''}`, { step: step.id });
   fail(step, ErrorCode.ApprovalRejected, `Message ${step.id} was rejected`);
 }
 

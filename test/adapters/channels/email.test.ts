@@ -105,7 +105,7 @@ describe('email (SMTP) specifics', () => {
     expect(captured.mailFrom).toBe('dpo@example.com');
     expect(mail.from).toEqual({ name: 'Data Protection Officer', address: 'dpo@example.com' });
     expect(mail.replyTo).toEqual([{ name: '', address: 'incident-desk@example.com' }]);
-    expect(mail.messageId).toMatch(/^<[0-9a-f]{64}@firebreak>$/);
+    expect(mail.messageId).toMatch(/^<[0-9a-f]{64}@example\.com>$/);
     expect(receipt.messageId).toBe(mail.messageId);
     expect(receipt.status).toBe(250);
     const header = (key: string) => mail.headers.find((entry) => entry.key === key)?.value;

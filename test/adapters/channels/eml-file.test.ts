@@ -81,7 +81,7 @@ describe('email (.eml outbox) specifics', () => {
     const raw = files[0]!.raw.toString('utf8');
     expect(raw).toMatch(/^Content-Type: multipart\/alternative/m);
     // Long headers are folded (CRLF + space), as RFC 5322 allows.
-    expect(raw).toMatch(/^Message-ID:\s+<[0-9a-f]{64}@firebreak>\r$/m);
+    expect(raw).toMatch(/^Message-ID:\s+<[0-9a-f]{64}@example\.com>\r$/m);
     expect(raw).toMatch(/^From: Data Protection Officer <dpo@example\.com>\r$/m);
     expect(raw).toContain('\r\n\r\n');
     expect(await readdir(directory)).toEqual(files.map((file) => file.name));

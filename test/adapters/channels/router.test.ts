@@ -6,6 +6,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { messageRouterFromConfig } from '../../../src/channels/from-config.js';
 import { createMessageRouter } from '../../../src/channels/router.js';
@@ -107,7 +108,7 @@ describe('messageRouterFromConfig', () => {
       deliveries: [
         {
           recipient: 'dpo@example.com',
-          messageId: expect.stringMatching(/^<[0-9a-f]{64}@firebreak>$/) as string,
+          messageId: expect.stringMatching(/^<[0-9a-f]{64}@example\.com>$/) as string,
           response: expect.stringContaining(path.join(dataDir, 'outbox')) as string,
         },
       ],
@@ -173,6 +174,67 @@ describe('messageRouterFromConfig with channels.email.smtp', () => {
         },
       },
     });
+
+  it('announces the configured EHLO name and envelope sender; Message-ID on the sender domain, replies to the sender', async () => {
+    const server = await startSmtpServer({ auth: { user: env.SMTP_USER, pass: env.SMTP_PASS } });
+    try {
+      const channels = ChannelsConfigSchema.parse({
+        email: {
+          from: 'Firebreak <firebreak@mail.acme.example>',
+          replyTo: 'incident-desk@acme.example',
+          smtp: {
+            host: '127.0.0.1',
+            port: server.port,
+            auth: { user: 'env:SMTP_USER', pass: 'env:SMTP_PASS' },
+            allowPlaintextAuth: true,
+            timeout: '5s',
+            name: 'firebreak.acme.example',
+            envelopeFrom: 'bounces@mail.acme.example',
+          },
+        },
+      });
+      const smtpRouter = await messageRouterFromConfig({ channels }, { dataDir, secrets, logger, store });
+      const notice = { subject: 'Notice', text: 'Hello.' };
+      await smtpRouter.send(
+        input({
+          idempotencyKey: 'smtp:ids:1',
+          to: ['dpa@authority.example'],
+          from: { id: 'dpo', name: 'Dana Fischer', email: 'dana@acme.example' },
+          parts: notice,
+        }),
+      );
+      // A sender without a mailbox writes from the default address; replies then go to the default Reply-To.
+      await smtpRouter.send(
+        input({ idempotencyKey: 'smtp:ids:2', to: ['ciso@acme.example'], from: { id: 'ic' }, parts: notice }),
+      );
+      const [dpo, ic] = await Promise.all(server.messages.map((mail) => PostalMime.parse(mail.raw)));
+      expect(server.messages.map((mail) => [mail.clientHostname, mail.mailFrom])).toEqual([
+        ['firebreak.acme.example', 'bounces@mail.acme.example'],
+        ['firebreak.acme.example', 'bounces@mail.acme.example'],
+      ]);
+      expect(dpo?.from).toEqual({ name: 'Dana Fischer', address: 'dana@acme.example' });
+      expect(dpo?.replyTo).toBeUndefined();
+      expect(dpo?.messageId).toMatch(/^<[0-9a-f]{64}@acme\.example>$/);
+      expect(ic?.from).toEqual({ name: 'Firebreak', address: 'firebreak@mail.acme.example' });
+      expect(ic?.replyTo).toEqual([{ name: '', address: 'incident-desk@acme.example' }]);
+      expect(ic?.messageId).toMatch(/^<[0-9a-f]{64}@mail\.acme\.example>$/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses an EHLO name or envelope sender that is not one', () => {
+    const bad = ChannelsConfigSchema.safeParse({
+      email: {
+        smtp: { host: '127.0.0.1', port: 25, name: 'mail.example.com\r\nRSET', envelopeFrom: 'not an address' },
+      },
+    });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([
+      ['email.smtp.name', 'expected a host name such as mail.example.com'],
+      ['email.smtp.envelopeFrom', 'expected an e-mail address'],
+    ]);
+  });
 
   it('sends through the SMTP server instead of the outbox, and does not log the outbox line', async () => {
     const server = await startSmtpServer({ auth: { user: env.SMTP_USER, pass: env.SMTP_PASS } });

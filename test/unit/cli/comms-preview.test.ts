@@ -25,8 +25,9 @@ params:
   affectedSystem: { type: string, default: the billing database }
   customerAdvice: { type: string, default: Watch out for phishing. }
   supportEmail: { type: string, default: help@example.com }
+  firstSeen: { type: datetime, default: '2025-02-28T22:00:00Z' }
 roles:
-  commander: {}
+  commander: { sender: { name: Incident desk, email: desk@example.com } }
   responders: {}
 facts:
   recordsAffected: { type: integer }
@@ -34,12 +35,13 @@ facts:
   breachNature: { type: string }
   measuresTaken: { type: list }
   currentStatus: { type: string }
+  exfiltrationStart: { type: datetime }
 steps:
   - id: scope
     title: Scope
     task: Establish what was read
     assignee: role:responders
-    sets: [recordsAffected, dataCategories, breachNature, measuresTaken, currentStatus]
+    sets: [recordsAffected, dataCategories, breachNature, measuresTaken, currentStatus, exfiltrationStart]
   - id: aware
     title: Aware?
     decision: breachConfirmed
@@ -79,6 +81,7 @@ const facts = {
   breachNature: 'A replica was copied.',
   measuresTaken: ['revoked the key'],
   currentStatus: 'Contained',
+  exfiltrationStart: '2025-02-27T03:00:00Z',
 };
 
 let dir: string;
@@ -108,7 +111,7 @@ describe('firebreak comms preview', () => {
     expect(result.err).toBe('');
     expect(result.code).toBe(0);
     expect(result.out).toMatch(
-      /^Preview of responder-update \(step update of runbook preview-breach\), from Alice Adams <alice@example.com> \(alice\)\n/,
+      /^Preview of responder-update \(step update of runbook preview-breach\), from Incident desk <desk@example.com> \(role:commander\)\n/,
     );
     expect(result.out).toContain(
       [
@@ -120,7 +123,9 @@ describe('firebreak comms preview', () => {
     );
     expect(result.out).toContain('- Records affected: 1,200 records\n- Data categories: names and e-mail addresses\n');
     expect(result.out).toMatch(/Next update by \d{1,2} \w+ \d{4}, \d\d:\d\d CES?T\./);
-    expect(result.out).toContain('Alice Adams\nExample Ltd incident response\n');
+    // Signed by the from role, as a run signs it, not by alice, its first member.
+    expect(result.out).toContain('Incident desk\nExample Ltd incident response\n');
+    expect(result.out).not.toContain('Alice');
     expect(result.out).toContain('--- end of email; to: rita@example.com ---\nfingerprint sha256:');
     expect(result.out).toContain('--- chat: text ---\n[sev2] preview: Preview breach\nStatus: Contained\n');
     expect(result.out).toContain('--- end of chat; to: ops-chat ---\n');
@@ -180,7 +185,7 @@ describe('firebreak comms preview', () => {
         '  params.ticket: missing required param `ticket`',
         '  params.reviewAt: expected an ISO-8601 date-time with a time zone (2024-05-01T10:00:00Z), got "soon"',
         '  fact `recordsAffected`: expected a whole number, got "many"',
-        '  fact `ghost`: not declared by the runbook (facts: recordsAffected, dataCategories, breachNature, measuresTaken, currentStatus)',
+        '  fact `ghost`: not declared by the runbook (facts: recordsAffected, dataCategories, breachNature, measuresTaken, currentStatus, exfiltrationStart)',
         '  decision `nope`: not declared by the runbook (decisions: breachConfirmed)',
         '',
       ].join('\n'),
@@ -190,7 +195,7 @@ describe('firebreak comms preview', () => {
   it('refuses a fact or decision named constructor or toString as undeclared, not as inherited', async () => {
     const inherited = writeFacts('inherited.json', { constructor: { nested: [1] }, toString: 'x' });
     const result = await preview('update', '--facts', inherited, '--decision', 'valueOf', ...PARAMS);
-    const facts = 'facts: recordsAffected, dataCategories, breachNature, measuresTaken, currentStatus';
+    const facts = 'facts: recordsAffected, dataCategories, breachNature, measuresTaken, currentStatus, exfiltrationStart';
     expect(result.code).toBe(2);
     expect(result.err).toContain(`  fact \`constructor\`: not declared by the runbook (${facts})`);
     expect(result.err).toContain(`  fact \`toString\`: not declared by the runbook (${facts})`);

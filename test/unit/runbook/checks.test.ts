@@ -272,3 +272,53 @@ steps:
     ]);
   });
 });
+
+describe('every problem in one run', () => {
+  it('checks the references of a step that failed the schema, its branches too', () => {
+    const steps = [
+      '  - { id: d, title: D, decision: real }',
+      '  - { id: a, title: A, wait: 1m, bogus: 1, when: decisions.ghost == "yes" }',
+      '  - { id: b, title: B, wait: 1m, timeout: soon, when: decisions.phantom == "no" }',
+      '  - id: p',
+      '    title: P',
+      '    parallel:',
+      '      - { id: c, title: "C ${{ facts.nope }}", wait: 1m, retry: { maxAttempts: many } }',
+      '',
+    ].join('\n');
+    expect(brief(issuesOf(runbook(steps)))).toEqual([
+      '18:34 steps[1].bogus unknown key `bogus`',
+      '18:50 steps[1].when in `decisions.ghost == "yes"`: unknown decision `ghost` (declared: real)',
+      '19:43 steps[2].timeout expected a duration such as 30s, 15m, 4h, 3d or 2w',
+      '19:55 steps[2].when in `decisions.phantom == "no"`: unknown decision `phantom` (declared: real)',
+      '23:25 steps[3].parallel[0].title in `facts.nope`: unknown fact `nope` (declared: hosts, seenAt)',
+      '23:80 steps[3].parallel[0].retry.maxAttempts expected a number, got "many"',
+    ]);
+  });
+});
+
+describe('role senders', () => {
+  const roles = (sender: string) => `apiVersion: firebreak/v1
+id: inline
+title: Inline
+version: 1
+severity: sev3
+roles:
+  dpo: { sender: ${sender} }
+steps:
+  - { id: a, title: A, wait: 1m }
+`;
+
+  it('compiles a role sender into the plan', () => {
+    expect(planOf(roles('{ name: Data Protection Officer, email: dpo@example.com }')).roles.dpo?.sender).toEqual({
+      name: 'Data Protection Officer',
+      email: 'dpo@example.com',
+    });
+  });
+
+  it('refuses a sender name on several lines and an address that is not one', () => {
+    expect(brief(issuesOf(roles('{ name: "DPO\\nBcc: x@evil.example", email: "dpo at example" }')))).toEqual([
+      '7:26 roles.dpo.sender.name must be one line without control characters',
+      '7:61 roles.dpo.sender.email expected an e-mail address',
+    ]);
+  });
+});

@@ -165,10 +165,12 @@ params:
   organisation: { type: string, required: true }
   timeZone: { type: string, default: Europe/Berlin }
   dpoContact: { type: string }
+  firstSeen: { type: datetime, required: true }
 roles:
   commander: {}
   legal: {}
 facts:
+  exfiltrationStart: { type: datetime }
   breachNature: { type: string }
   dataCategories: { type: list }
   dataSubjectsAffected: { type: integer }
@@ -182,7 +184,7 @@ steps:
   - id: scope
     title: Establish the scope
     task: Establish what was accessed
-    sets: [breachNature, dataCategories, dataSubjectsAffected, recordsAffected, likelyConsequences, measuresTaken, measuresProposed]
+    sets: [exfiltrationStart, breachNature, dataCategories, dataSubjectsAffected, recordsAffected, likelyConsequences, measuresTaken, measuresProposed]
   - id: tell
     title: Notify the supervisory authority
     notify:

@@ -3,6 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinActionCatalog } from '../../../src/actions/registry.js';
+import { createExpressionEnvironment, interpolateText } from '../../../src/domain/expressions.js';
 import { forEachStep } from '../../../src/domain/plan.js';
 import { loadRunbookDirs } from '../../../src/runbook/loader.js';
 import { loadTemplateDirs } from '../../../src/templating/catalog.js';
@@ -46,6 +47,30 @@ describe('starter runbooks', () => {
     const children: string[] = [];
     forEachStep(ransomware.steps, (step) => step.kind === 'runbook' && children.push(step.plan.runbookId));
     expect(children).toEqual(['restore-from-backup']);
+  });
+
+  it('preserve the exfiltration logs from well before the breach was first observed, and sign as roles', async () => {
+    const catalog = await loadStarter();
+    const plan = catalog.runbooks.get('personal-data-exfiltration')!.plan;
+    let args: unknown;
+    forEachStep(plan.steps, (step) => {
+      if (step.id === 'preserve-logs' && step.kind === 'action') args = step.with.args;
+    });
+    const declarations = { params: plan.params, facts: {}, decisions: {}, stepIds: [] };
+    const since = interpolateText(
+      createExpressionEnvironment(declarations),
+      declarations,
+      String((args as string[])[3]),
+      {
+        params: { firstSeen: '2026-11-22T08:10:00Z' },
+        facts: {},
+        decisions: {},
+        steps: {},
+        incident: { id: 'x', severity: 'sev1', startedAt: '2026-11-22T09:00:00Z' },
+      },
+    );
+    expect(since).toBe('2026-10-23T08:10:00.000Z');
+    for (const role of ['commander', 'dpo', 'comms']) expect(plan.roles[role]?.sender?.name, role).toBeDefined();
   });
 
   it('leave post-mortem steps as comments until that kind exists', async () => {

@@ -8,7 +8,12 @@ export function fact(name: string, value: JsonValue, status: FactRecord['status'
   return { name, value, status, setBy: 'dana', setAt: '2025-03-14T11:05:00Z', step: 'assess-scope' };
 }
 
-/** A breach on a customer database, scope partly confirmed. */
+/**
+ * A breach on a customer database, scope partly confirmed. Its instants all differ, and fall on different
+ * days, so a golden file shows which one each sentence states: data first left (`exfiltrationStart`,
+ * suspected) 11 March, first observed (`params.firstSeen`) 13 March, incident opened 14 March 08:30 UTC,
+ * aware (`decisions.becameAware`) 14 March 10:15 UTC.
+ */
 export function sampleContext(): MessageContext {
   const facts = [
     fact('recordsAffected', 1200, 'suspected'),
@@ -33,6 +38,7 @@ export function sampleContext(): MessageContext {
       'publicSummary',
       'We have contained unauthorised access to our support system and are contacting affected customers.',
     ),
+    fact('exfiltrationStart', '2025-03-11T02:10:00Z', 'suspected'),
     fact('measuresProposed', ['notify affected customers by email', 'require hardware keys for support staff']),
   ];
   return {
@@ -53,6 +59,7 @@ export function sampleContext(): MessageContext {
       customerAdvice:
         'Be wary of emails or calls that mention your account and ask for passwords or payment details; we will never ask for them.',
       supportEmail: 'privacy@acme.example',
+      firstSeen: '2025-03-13T21:40:00Z',
       dpoContact: 'Dr. Jana Weber, Data Protection Officer, dpo@acme.example, +49 30 1234 5678',
     },
     facts: Object.fromEntries(facts.map((record) => [record.name, record])),
