@@ -13,7 +13,7 @@ import { builtinActionCatalog } from '../../src/actions/registry.js';
 import type { CliDeps } from '../../src/cli/context.js';
 import { runCli } from '../../src/cli/main.js';
 import type { IncidentState } from '../../src/domain/state.js';
-import { freePort } from '../../src/temporal/dev-server.js';
+import { startDevProcess } from '../support/dev-process.js';
 import { projectRoot } from '../support/temporal.js';
 
 const RUNBOOK = `apiVersion: firebreak/v1
@@ -93,23 +93,10 @@ const waiting = (step: string) => (incident: IncidentState) => incident.pending.
 
 beforeAll(async () => {
   writeFileSync(path.join(runbooks, 'e2e-cli.yaml'), RUNBOOK);
-  const [apiPort, temporalPort] = [await freePort(), await freePort()];
-  const args = ['--import', 'tsx', 'src/cli/main.ts', 'dev', '--data-dir', dataDir, '--runbooks', runbooks];
-  args.push('--port', String(apiPort), '--temporal-port', String(temporalPort), '--no-ui');
-  const child = spawn(process.execPath, args, {
-    cwd: projectRoot,
-    env: { ...process.env, FIREBREAK_LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  dev = child;
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => output.includes('Firebreak is running.') && (clearInterval(timer), resolve()), 100);
-    child.once('exit', (code) => (clearInterval(timer), reject(new Error(`dev exited with ${code}:\n${output}`))));
-  });
-  env = { FIREBREAK_URL: `http://127.0.0.1:${apiPort}`, FIREBREAK_DATA_DIR: dataDir };
+  // Free ports and no UI (never 8080/7233/8233), so this file runs beside dev.test.ts.
+  const spawned: ChildProcess[] = [];
+  const started = await startDevProcess({ dataDir, runbooks, started: spawned }).finally(() => (dev = spawned[0]));
+  env = { FIREBREAK_URL: started.apiUrl, FIREBREAK_DATA_DIR: dataDir };
 });
 
 afterAll(async () => {
