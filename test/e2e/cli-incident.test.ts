@@ -312,6 +312,23 @@ describe('an incident driven by the CLI against firebreak dev', () => {
     const approve = ['comms', 'approve', id, 'inform-data-subjects', '--fingerprint', customer?.fingerprint ?? ''];
     expect((await cli(...approve)).code).toBe(0);
     await until(id, waiting('breach-register'));
+    const base = env.FIREBREAK_URL ?? '';
+    const resolvedSection = async () =>
+      (await (await fetch(`${base}/status`)).text()).split('Resolved incidents')[1] ?? '';
+
+    // The final public update resolves the incident on the page, and only once the DPO approves it as rendered.
+    await until(id, waiting('status-page-resolved'));
+    const final = (await state(id)).messages?.['status-page-resolved'];
+    expect(final?.channels.map((channel) => [channel.channel, channel.parts.state])).toEqual([
+      ['statuspage', 'resolved'],
+    ]);
+    expect(await resolvedSection()).not.toContain('Security incident affecting customer data');
+    const resolve = ['comms', 'approve', id, 'status-page-resolved', '--fingerprint', final?.fingerprint ?? ''];
+    expect((await cli(...resolve)).code).toBe(0);
+    await until(id, (incident) =>
+      incident.steps.some((s) => s.id === 'status-page-resolved' && s.status === 'succeeded'),
+    );
+    expect(await resolvedSection()).toContain('Security incident affecting customer data');
 
     const outbox = path.join(dataDir, 'outbox');
     const mails = await Promise.all(
@@ -335,7 +352,6 @@ describe('an incident driven by the CLI against firebreak dev', () => {
       ]),
     );
     // The public page names the incident by an opaque id: neither the incident id nor the runbook shows.
-    const base = env.FIREBREAK_URL ?? '';
     const index = await fetch(`${base}/status`).then((response) => response.text());
     const links = [...index.matchAll(/href="(\/status\/incidents\/[0-9a-f]{32})"/g)].map((match) => match[1] ?? '');
     const pages = await Promise.all(links.map((link) => fetch(`${base}${link}`).then((response) => response.text())));
