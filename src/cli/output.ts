@@ -3,6 +3,12 @@ import path from 'node:path';
 import type { Issue } from '../runbook/issues.js';
 
 /**
+ * How messages name the CLI in a command to paste: what runs from the project directory without a global
+ * install, as the README shows (`firebreak` alone is not on PATH).
+ */
+export const CLI = 'npx firebreak';
+
+/**
  * Characters that let text from outside (an alert, a fact, a server's message) change what a terminal
  * shows: C0 controls (escape sequences, carriage return, backspace), DEL and C1 controls, bidi
  * embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and marks (U+200E, U+200F, U+061C),

@@ -7,6 +7,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import type { TemplateProblem } from './errors.js';
 import { registerHelpers } from './helpers.js';
+import { useStrictPaths } from './strict-paths.js';
 
 /** The parts each channel renders, in fingerprint order, and whether each is required. */
 export const CHANNEL_PARTS = {
@@ -51,6 +52,7 @@ export interface TemplateCatalog {
 /** A new isolated Handlebars environment with the house helpers; never the global one. */
 export function createEnvironment(): typeof Handlebars {
   const env = Handlebars.create();
+  useStrictPaths(env);
   registerHelpers(env);
   return env;
 }

@@ -105,5 +105,16 @@ function asTemplateError(error: unknown, file: string): TemplateError {
     const at = strict[3] === undefined ? '' : ` at ${strict[3]}:${Number(strict[4]) + 1}`;
     return new TemplateError('MISSING_VARIABLE', `variable "${strict[1] ?? ''}" is not defined${at}`, file, strict[1]);
   }
+  // A path that goes on past a string or number (`{{params.organisation.name}}`): strict mode's `in` test.
+  const scalar = /^Cannot use 'in' operator to search for '([^']*)' in /.exec(message);
+  if (scalar !== null) {
+    const name = scalar[1] ?? '';
+    return new TemplateError(
+      'MISSING_VARIABLE',
+      `variable "${name}" is not defined: its parent is not an object`,
+      file,
+      name,
+    );
+  }
   return new TemplateError('RENDER_FAILED', message, file);
 }

@@ -13,7 +13,7 @@ import { builtinActionCatalog } from '../../src/actions/registry.js';
 import type { CliDeps } from '../../src/cli/context.js';
 import { runCli } from '../../src/cli/main.js';
 import type { IncidentState } from '../../src/domain/state.js';
-import { freePort } from '../../src/temporal/dev-server.js';
+import { startDevProcess } from '../support/dev-process.js';
 import { projectRoot } from '../support/temporal.js';
 
 const RUNBOOK = `apiVersion: firebreak/v1
@@ -93,23 +93,10 @@ const waiting = (step: string) => (incident: IncidentState) => incident.pending.
 
 beforeAll(async () => {
   writeFileSync(path.join(runbooks, 'e2e-cli.yaml'), RUNBOOK);
-  const [apiPort, temporalPort] = [await freePort(), await freePort()];
-  const args = ['--import', 'tsx', 'src/cli/main.ts', 'dev', '--data-dir', dataDir, '--runbooks', runbooks];
-  args.push('--port', String(apiPort), '--temporal-port', String(temporalPort), '--no-ui');
-  const child = spawn(process.execPath, args, {
-    cwd: projectRoot,
-    env: { ...process.env, FIREBREAK_LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  dev = child;
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => output.includes('Firebreak is running.') && (clearInterval(timer), resolve()), 100);
-    child.once('exit', (code) => (clearInterval(timer), reject(new Error(`dev exited with ${code}:\n${output}`))));
-  });
-  env = { FIREBREAK_URL: `http://127.0.0.1:${apiPort}`, FIREBREAK_DATA_DIR: dataDir };
+  // Free ports and no UI (never 8080/7233/8233), so this file runs beside dev.test.ts.
+  const spawned: ChildProcess[] = [];
+  const started = await startDevProcess({ dataDir, runbooks, started: spawned }).finally(() => (dev = spawned[0]));
+  env = { FIREBREAK_URL: started.apiUrl, FIREBREAK_DATA_DIR: dataDir };
 });
 
 afterAll(async () => {
@@ -325,6 +312,23 @@ describe('an incident driven by the CLI against firebreak dev', () => {
     const approve = ['comms', 'approve', id, 'inform-data-subjects', '--fingerprint', customer?.fingerprint ?? ''];
     expect((await cli(...approve)).code).toBe(0);
     await until(id, waiting('breach-register'));
+    const base = env.FIREBREAK_URL ?? '';
+    const resolvedSection = async () =>
+      (await (await fetch(`${base}/status`)).text()).split('Resolved incidents')[1] ?? '';
+
+    // The final public update resolves the incident on the page, and only once the DPO approves it as rendered.
+    await until(id, waiting('status-page-resolved'));
+    const final = (await state(id)).messages?.['status-page-resolved'];
+    expect(final?.channels.map((channel) => [channel.channel, channel.parts.state])).toEqual([
+      ['statuspage', 'resolved'],
+    ]);
+    expect(await resolvedSection()).not.toContain('Security incident affecting customer data');
+    const resolve = ['comms', 'approve', id, 'status-page-resolved', '--fingerprint', final?.fingerprint ?? ''];
+    expect((await cli(...resolve)).code).toBe(0);
+    await until(id, (incident) =>
+      incident.steps.some((s) => s.id === 'status-page-resolved' && s.status === 'succeeded'),
+    );
+    expect(await resolvedSection()).toContain('Security incident affecting customer data');
 
     const outbox = path.join(dataDir, 'outbox');
     const mails = await Promise.all(
@@ -360,7 +364,6 @@ describe('an incident driven by the CLI against firebreak dev', () => {
       ]),
     );
     // The public page names the incident by an opaque id: neither the incident id nor the runbook shows.
-    const base = env.FIREBREAK_URL ?? '';
     const index = await fetch(`${base}/status`).then((response) => response.text());
     const links = [...index.matchAll(/href="(\/status\/incidents\/[0-9a-f]{32})"/g)].map((match) => match[1] ?? '');
     const pages = await Promise.all(links.map((link) => fetch(`${base}${link}`).then((response) => response.text())));

@@ -3,7 +3,7 @@
  * Ctrl-C and a restart on the same data directory, and finishes after the restart.
  */
 import { createSecretCatalog } from '../../src/secrets/declared.js';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,40 +14,16 @@ import { IncidentClient } from '../../src/incidents/client.js';
 import { prepareIncident } from '../../src/incidents/prepare.js';
 import { loadRunbookDirs } from '../../src/runbook/loader.js';
 import { freePort } from '../../src/temporal/dev-server.js';
+import { startDevProcess, type DevProcess } from '../support/dev-process.js';
 import { alice, projectRoot, waitForStep } from '../support/temporal.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'firebreak-dev-'));
 const runbooks = path.join(projectRoot, 'test/e2e/runbooks');
 const started: ChildProcess[] = [];
 
-/** Runs `firebreak dev` and resolves with its output once the banner is printed. */
-async function startDev(port: number, dir = dataDir): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
-      'dev',
-      '--data-dir',
-      dir,
-      '--runbooks',
-      runbooks,
-      '--temporal-port',
-      String(port),
-      '--no-ui',
-    ],
-    { cwd: projectRoot, env: { ...process.env, FIREBREAK_LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  started.push(child);
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => out.includes('Firebreak is running.') && (clearInterval(timer), resolve()), 100);
-    child.once('exit', (code) => (clearInterval(timer), reject(new Error(`dev exited with ${code}:\n${out}`))));
-  });
-  return { child, output: () => out };
+/** Runs `firebreak dev` on free ports (API and, unless given, Temporal) and resolves once the banner is printed. */
+function startDev(temporalPort: number, dir = dataDir): Promise<DevProcess> {
+  return startDevProcess({ dataDir: dir, runbooks, temporalPort, started });
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {
@@ -65,6 +41,11 @@ describe('firebreak dev', () => {
     const port = await freePort();
     const first = await startDev(port);
     expect(first.output()).toContain(`Temporal       127.0.0.1:${port}`);
+    // Never a default port, so e2e files run together: the API on the port given, and the CLI told so.
+    expect(first.apiPort).not.toBe(8080);
+    expect(first.output()).toContain(`API            ${first.apiUrl}/api/v1`);
+    expect(first.output()).toContain(`  export FIREBREAK_URL=${first.apiUrl}\n`);
+    expect(first.output()).toContain('Temporal UI    off (--no-ui)');
     expect(first.output()).toMatch(/Runbooks .*e2e-dev/);
     // What to try next runs as printed from the project directory: `firebreak` alone is not on PATH.
     expect(first.output()).toContain('  npx firebreak runbook show ');

@@ -2,10 +2,11 @@
 import { z } from 'zod';
 import { humanizeDuration } from '../../domain/duration.js';
 import { CliError } from '../context.js';
+import { CLI } from '../output.js';
 import { EXIT } from './exit-codes.js';
 
 /** The hint printed when no token was given or the server did not accept it. */
-export const SIGN_IN_HINT = 'set FIREBREAK_TOKEN, or run firebreak dev which writes .firebreak/admin.token';
+export const SIGN_IN_HINT = `set FIREBREAK_TOKEN, or run ${CLI} dev which writes .firebreak/admin.token`;
 
 const ApiErrorBody = z.object({
   error: z.object({
@@ -96,7 +97,7 @@ export function unreachableError(error: unknown, baseUrl: string, timeoutMs: num
   const code = networkCode(error);
   const reason =
     code === 'ECONNREFUSED'
-      ? 'is `firebreak dev` or `firebreak server` running?'
+      ? `is \`${CLI} dev\` or \`${CLI} server\` running?`
       : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
         ? 'the host name does not resolve; check --url or FIREBREAK_URL'
         : `${code ?? (error instanceof Error ? error.message : String(error))}`;

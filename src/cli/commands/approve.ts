@@ -4,6 +4,7 @@ import { apiCommand, printJson, type JsonOption } from '../api/command.js';
 import { apiClient, type ApiOptions } from '../api/connection.js';
 import { EXIT } from '../api/exit-codes.js';
 import { CliError, type CliDeps } from '../context.js';
+import { CLI } from '../output.js';
 
 interface ApproveOptions extends ApiOptions, JsonOption {
   reject?: boolean;
@@ -42,7 +43,7 @@ async function approve(deps: CliDeps, id: string, step: string, options: Approve
     if (approval !== undefined && !message) {
       deps.out(`${step} asks you to approve:\n  ${approval.text}\n  hash: ${approval.textHash}\n`);
       throw new CliError(
-        `nothing voted: an approval names the text it approves (firebreak approve ${id} ${step} --text-hash <hash>)`,
+        `nothing voted: an approval names the text it approves (${CLI} approve ${id} ${step} --text-hash <hash>)`,
         EXIT.invalid,
       );
     }

@@ -68,7 +68,11 @@ async function preview(deps: CliDeps, runbookId: string, stepId: string, options
   const shown = shownChannels(step, options.channel);
   const context = await previewContext(deps, config, plan, step, options);
   const rendered = renderEmbedded(step.templates, step.channels, context);
-  if (!rendered.ok) throw new CliError(`cannot render ${step.message}: ${renderProblem(rendered)}`);
+  if (!rendered.ok) {
+    const missing = missingDecision(plan, rendered);
+    if (missing !== undefined) throw new CliError(`cannot preview ${step.message}: ${missing}`, EXIT.invalid);
+    throw new CliError(`cannot render ${step.message}: ${renderProblem(rendered)}`);
+  }
   const result: Preview = {
     runbook: plan.runbookId,
     step: step.id,
@@ -182,6 +186,19 @@ async function readJsonFile(deps: CliDeps, file: string): Promise<unknown> {
   } catch (error) {
     throw new CliError(`${file} is not JSON: ${error instanceof Error ? error.message : String(error)}`, EXIT.invalid);
   }
+}
+
+/**
+ * A decision the message uses that the command line did not give, as the option that gives it. A run
+ * records decisions as it goes; a preview has only the `--decision` options, so this is an input problem.
+ */
+function missingDecision(plan: Plan, problem: { code: string; variable?: string }): string | undefined {
+  const name = /^decisions\.([^.]+)/.exec(problem.variable ?? '')?.[1];
+  if (problem.code !== 'MISSING_VARIABLE' || name === undefined) return undefined;
+  const spec = own(plan.decisions, name);
+  if (spec === undefined) return undefined;
+  const option = spec.options === undefined ? name : `${name}=<${spec.options.join('|')}>`;
+  return `it uses decision \`${name}\`, which was not given: add --decision ${option}`;
 }
 
 /** The render problem, with the variable and template file when its message does not already name them. */

@@ -19,7 +19,7 @@ import { createIncidentWorker } from '../../worker/worker.js';
 import { loadCliConfig, type ConfigOptions } from '../config.js';
 import { logSettings, type LogOptions } from '../log-options.js';
 import { CliError, type CliDeps } from '../context.js';
-import { displayPath, formatIssueTable, plural } from '../output.js';
+import { CLI, displayPath, formatIssueTable, plural } from '../output.js';
 import { loadRunbooksWithTemplates } from '../templates.js';
 import { devAdmin, serveApi, statusPageFromConfig, type RunningApi } from './api-runtime.js';
 import { projectRoot, untilSignal } from './process.js';
@@ -155,9 +155,6 @@ async function runStack(stack: Stack): Promise<void> {
     await connection.close();
   }
 }
-
-/** How the banner names the CLI: what runs from the project directory, as in the README. */
-const CLI = 'npx firebreak';
 
 function banner(stack: Stack, apiUrl: string): string {
   const runbooks = [...stack.catalog.runbooks.keys()].sort();

@@ -7,7 +7,7 @@ import { loadRunbookFiles } from '../../runbook/loader.js';
 import { loadTemplateDirs, type TemplateCatalog } from '../../templating/catalog.js';
 import { collect, RUNBOOKS_OPTION_HELP, loadCliConfig, type ConfigOptions } from '../config.js';
 import { CliError, CliExit, type CliDeps } from '../context.js';
-import { displayPath, formatIssueTable, plural, table } from '../output.js';
+import { CLI, displayPath, formatIssueTable, plural, table } from '../output.js';
 import { renderPlan } from '../render-plan.js';
 import { loadExistingTemplates, loadRunbooksWithTemplates, templateIssues } from '../templates.js';
 
@@ -93,7 +93,7 @@ function warnAboutProblems(deps: CliDeps, catalog: RunbookCatalog): void {
   if (catalog.issues.length === 0) return;
   const files = [...new Set(catalog.issues.map((issue) => displayPath(issue.file, deps.cwd)))];
   deps.err(
-    `warning: ${plural(files.length, 'file')} with problems left out (${files.join(', ')}); run \`firebreak runbook validate\`\n`,
+    `warning: ${plural(files.length, 'file')} with problems left out (${files.join(', ')}); run \`${CLI} runbook validate\`\n`,
   );
 }
 

@@ -7,6 +7,7 @@ import { apiClient, type ApiOptions } from '../api/connection.js';
 import { EXIT } from '../api/exit-codes.js';
 import { collect } from '../config.js';
 import { CliError, type CliDeps } from '../context.js';
+import { CLI } from '../output.js';
 import { renderSchedule, renderScheduleChanges, renderScheduleList } from '../render-schedule.js';
 import { formatInstant } from '../render-time.js';
 
@@ -190,7 +191,7 @@ async function setPaused(deps: CliDeps, id: string, paused: boolean, options: No
 async function trigger(deps: CliDeps, id: string, options: Options): Promise<void> {
   const result = await apiClient(deps, options).triggerSchedule(id);
   if (options.json) return printJson(deps, result);
-  deps.out(`Schedule ${id} triggered; see its run with: firebreak schedule show ${id}\n`);
+  deps.out(`Schedule ${id} triggered; see its run with: ${CLI} schedule show ${id}\n`);
 }
 
 async function remove(deps: CliDeps, id: string, options: Options): Promise<void> {

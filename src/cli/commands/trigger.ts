@@ -27,7 +27,7 @@ export function registerTriggerCommand(program: Command, deps: CliDeps): void {
       )
       .option('--severity <severity>', "override the runbook's severity (sev1, sev2, sev3, sev4)")
       .option('--dedup-key <key>', 'join the open incident with this key instead of starting another')
-      .option('-q, --quiet', 'print only the incident id, for ID=$(firebreak trigger ... --quiet)'),
+      .option('-q, --quiet', 'print only the incident id, for ID=$(npx firebreak trigger ... --quiet)'),
   ).action((runbook: string, options: TriggerOptions) => trigger(deps, runbook, options));
 }
 

@@ -76,7 +76,7 @@ describe('where the CLI connects and which token it sends', () => {
       code: 3,
       out: '',
       err:
-        'error: no token: set FIREBREAK_TOKEN, or run firebreak dev which writes .firebreak/admin.token ' +
+        'error: no token: set FIREBREAK_TOKEN, or run npx firebreak dev which writes .firebreak/admin.token ' +
         '(looked for .firebreak/admin.token)\n',
     });
     expect(await cli(['incident', 'list', '--token-file', 'missing.token'], env, cwd)).toEqual({

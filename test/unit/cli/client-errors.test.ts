@@ -62,7 +62,7 @@ describe('API errors', () => {
       code: 3,
       err:
         'error: not signed in: the token was missing or not accepted ' +
-        '(set FIREBREAK_TOKEN, or run firebreak dev which writes .firebreak/admin.token)\n',
+        '(set FIREBREAK_TOKEN, or run npx firebreak dev which writes .firebreak/admin.token)\n',
     });
   });
 
@@ -140,7 +140,7 @@ describe('no answer', () => {
     expect(await cli(['incident', 'list'], { ...env, FIREBREAK_URL: gone.url })).toEqual({
       code: 6,
       out: '',
-      err: `error: cannot reach Firebreak at ${gone.url}: is \`firebreak dev\` or \`firebreak server\` running?\n`,
+      err: `error: cannot reach Firebreak at ${gone.url}: is \`npx firebreak dev\` or \`npx firebreak server\` running?\n`,
     });
   });
 

@@ -368,4 +368,15 @@ describe('firebreak incident show', () => {
     const result = await cli(['incident', 'show', 'inc-20250301-7f3a', '--json'], env);
     expect(result).toEqual({ code: 0, err: '', out: `${JSON.stringify({ incident }, null, 2)}\n` });
   });
+
+  it('approve without --text-hash shows the text and the command to paste (npx firebreak), and votes nothing', async () => {
+    server.requests.length = 0;
+    const result = await cli(['approve', 'inc-20250301-7f3a', 'approve-rotation'], env);
+    expect(result).toEqual({
+      code: 2,
+      out: 'approve-rotation asks you to approve:\n  Rotate the production database credentials in eu-west-1\n  hash: sha256:cd34\n',
+      err: 'error: nothing voted: an approval names the text it approves (npx firebreak approve inc-20250301-7f3a approve-rotation --text-hash <hash>)\n',
+    });
+    expect(server.requests.map((request) => request.method)).toEqual(['GET']);
+  });
 });

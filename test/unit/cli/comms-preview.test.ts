@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from './client-support.js';
+import { firebreak } from '../docs/shell-commands.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 
@@ -218,5 +219,42 @@ describe('firebreak comms preview', () => {
     const result = await preview('customers', '--facts', 'facts.json', ...PARAMS, '--decision', 'breachConfirmed');
     expect(result.code).toBe(0);
     expect(result.out).toContain('We have revoked the key.');
+  });
+});
+
+describe('firebreak comms preview of a starter runbook', () => {
+  const params = {
+    system: 'support-db',
+    firstSeen: '2026-11-22T08:10:00Z',
+    organisation: 'Acme Cloud GmbH',
+    affectedSystem: 'our customer support portal',
+    authorityEmail: 'breach-notification@dpa.example',
+    customerList: 'affected-customers@lists.acme.example',
+    supportEmail: 'privacy@acme.example',
+  };
+  const args = Object.entries(params).flatMap(([name, value]) => ['--param', `${name}=${value}`]);
+  const facts = ['--facts', 'examples/facts/personal-data-exfiltration.json'];
+  // From the repository root with the built-in actions, as the docs run it.
+  const regulator = (...more: string[]) =>
+    firebreak([
+      'comms',
+      'preview',
+      'personal-data-exfiltration',
+      'notify-supervisory-authority',
+      ...facts,
+      ...args,
+      ...more,
+    ]);
+
+  it('names a decision the message uses and how to give it when it is missing (exit 2), never a TypeError', async () => {
+    const result = await regulator();
+    expect({ ...result, err: result.err.replace(/^warning: .*\n/gm, '') }).toEqual({
+      code: 2,
+      out: '',
+      err: 'error: cannot preview regulator-breach-notice: it uses decision `becameAware`, which was not given: add --decision becameAware\n',
+    });
+    const given = await regulator('--decision', 'becameAware');
+    expect(given.code).toBe(0);
+    expect(given.out).toContain('Became aware: ');
   });
 });

@@ -134,7 +134,7 @@ describe('firebreak runbook list and show', () => {
       'sample-incident',
     ]);
     expect(result.err).toBe(
-      `warning: 2 files with problems left out (${LOCAL}/invalid/cycle/alpha.yaml, ${LOCAL}/invalid/cycle/beta.yaml); run \`firebreak runbook validate\`\n`,
+      `warning: 2 files with problems left out (${LOCAL}/invalid/cycle/alpha.yaml, ${LOCAL}/invalid/cycle/beta.yaml); run \`npx firebreak runbook validate\`\n`,
     );
   });
 

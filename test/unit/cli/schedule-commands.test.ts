@@ -311,7 +311,7 @@ describe('commands on a schedule', () => {
       'POST',
       '/api/v1/schedules/sid/trigger',
       {},
-      'Schedule sid triggered; see its run with: firebreak schedule show sid\n',
+      'Schedule sid triggered; see its run with: npx firebreak schedule show sid\n',
     ],
     [['delete', 'sid'], 'DELETE', '/api/v1/schedules/sid', undefined, 'Schedule sid deleted\n'],
   ])('schedule %j sends %s %s', async (args, method, url, body, out) => {

@@ -73,6 +73,24 @@ describe('starter runbooks', () => {
     for (const role of ['commander', 'dpo', 'comms']) expect(plan.roles[role]?.sender?.name, role).toBeDefined();
   });
 
+  it('end what they publish on the status page with an update that resolves the incident there', async () => {
+    const catalog = await loadStarter();
+    const lastPublished: Record<string, string> = {};
+    for (const [id, { plan }] of catalog.runbooks) {
+      const published: { step: string; state?: string }[] = [];
+      forEachStep(plan.steps, (step) => {
+        const parts = step.kind === 'notify' ? step.templates.channels.statuspage : undefined;
+        if (parts !== undefined) published.push({ step: step.id, state: parts.state?.trim() });
+      });
+      const last = published.at(-1);
+      if (last !== undefined) lastPublished[id] = `${last.step}: ${last.state ?? 'no state'}`;
+    }
+    expect(lastPublished).toEqual({
+      'personal-data-exfiltration': 'status-page-resolved: resolved',
+      'ransomware-host': 'status-page-resolved: resolved',
+    });
+  });
+
   it('leave post-mortem steps as comments until that kind exists', async () => {
     for (const name of await readdir(RUNBOOKS)) {
       if (!name.endsWith('.yaml')) continue;

@@ -17,6 +17,8 @@ const cases: [message: string, channel: string][] = [
   ['customer-breach-notice', 'statuspage'],
   ['regulator-breach-notice', 'email'],
   ['statuspage-update', 'statuspage'],
+  ['service-restored', 'statuspage'],
+  ['customer-breach-resolved', 'statuspage'],
   ['chat-update', 'chat'],
   ['drill-failed', 'email'],
   ['drill-stale', 'email'],

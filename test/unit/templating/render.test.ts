@@ -41,6 +41,29 @@ describe('strict rendering', () => {
     expect(error.message).toMatch(/m[/\\]chat\.text\.hbs: variable params\.service is not defined/);
   });
 
+  it('names the missing step of a longer path, in a helper argument, a block or a mustache, never a TypeError', async () => {
+    const context = sampleContext();
+    context.decisions = {};
+    for (const source of [
+      '{{date decisions.becameAware.at}}',
+      '{{#if params.organisation}}{{date decisions.becameAware.at}}{{/if}}',
+      '{{#with params}}{{date ../decisions.becameAware.at}}{{/with}}',
+      '{{decisions.becameAware.at}}',
+    ]) {
+      const error = await renderError(source, context);
+      expect([error.code, error.variable, error.message], source).toEqual([
+        'MISSING_VARIABLE',
+        'decisions.becameAware',
+        expect.stringMatching(/chat\.text\.hbs: variable decisions\.becameAware is not defined$/),
+      ]);
+    }
+    // Only the last segment of a helper argument may be absent.
+    const catalog = await catalogOf({ 'm/chat.text.hbs': '{{#if sender.nickname}}x{{/if}}ok' });
+    expect(renderMessage(catalog, 'm', 'chat', sampleContext()).parts.text).toBe('ok');
+    const scalar = await renderError('{{params.organisation.name}}');
+    expect([scalar.code, scalar.variable]).toEqual(['MISSING_VARIABLE', 'name']);
+  });
+
   it('refuses a suspected fact through plain access and says to use the fact helper', async () => {
     const error = await renderError('{{facts.recordsAffected}} records\n');
     expect(error.code).toBe('SUSPECTED_FACT');
