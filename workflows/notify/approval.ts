@@ -38,7 +38,7 @@ export function messageGate(run: IncidentRun, step: NotifyStep, record: MessageR
       if (command.vote === 'approve' && command.textHash === undefined) {
         refuse(
           ErrorCode.InvalidInput,
-          `An approval of message ${step.id} must name the fingerprint it approves (see firebreak comms show)`,
+          `An approval of message ${step.id} must name the fingerprint it approves (see npx firebreak comms show)`,
         );
       }
       if (command.textHash !== undefined && command.textHash !== record.fingerprint) {
@@ -119,7 +119,7 @@ export function mirrorApproval(
   const existing = run.state.approvals[step.id];
   run.state.approvals[step.id] = {
     step: step.id,
-    text: `Message ${record.message} (${record.channels.map((c) => c.channel).join(', ')}): see firebreak comms show ${run.state.incidentId} ${step.id}`,
+    text: `Message ${record.message} (${record.channels.map((c) => c.channel).join(', ')}): see npx firebreak comms show ${run.state.incidentId} ${step.id}`,
     textHash: record.fingerprint ?? '',
     approvers: [...record.approvers],
     status,

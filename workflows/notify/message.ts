@@ -251,7 +251,7 @@ function requestApproval(
 ): void {
   const actors = gate.roles.map((role) => `role:${role}`);
   const channels = record.channels.map((entry) => entry.channel).join(', ');
-  const prompt = `Approve message ${step.message} (${channels}) exactly as rendered: firebreak comms show ${run.state.incidentId} ${step.id}`;
+  const prompt = `Approve message ${step.message} (${channels}) exactly as rendered: npx firebreak comms show ${run.state.incidentId} ${step.id}`;
   const dueAt = deadline === undefined ? undefined : new Date(deadline).toISOString();
   run.updateStep(step.id, { status: 'waiting', prompt, actors });
   run.addPending({
