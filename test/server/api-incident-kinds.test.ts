@@ -173,6 +173,14 @@ describe('GET /incidents and kinds', () => {
     expect(await listed('mallory', '?kind=job')).toEqual([]);
   });
 
+  it("says each runbook's kind in GET /runbooks", async () => {
+    const response = await api.call('dana', { method: 'GET', url: '/api/v1/runbooks' });
+    const kinds = Object.fromEntries(
+      response.json<{ runbooks: Array<{ id: string; kind: string }> }>().runbooks.map((r) => [r.id, r.kind]),
+    );
+    expect(kinds).toEqual({ [jobId]: 'job', [incidentId]: 'incident', [parentId]: 'incident' });
+  });
+
   it('refuses an unknown kind with 400 naming the parameter', async () => {
     const response = await api.call('dana', { method: 'GET', url: '/api/v1/incidents?kind=jobs' });
     expect(response.statusCode).toBe(400);
