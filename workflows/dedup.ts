@@ -17,6 +17,8 @@ import {
 import {
   DEDUP_ATTRIBUTE,
   INCIDENT_ATTRIBUTE,
+  KIND_ATTRIBUTE_PATCH,
+  kindAttribute,
   RUNBOOK_ATTRIBUTE,
   SEVERITY_ATTRIBUTE,
   STATUS_ATTRIBUTE,
@@ -64,6 +66,7 @@ export async function dedupWorkflow(): Promise<void> {
           { key: SEVERITY_ATTRIBUTE, value: claim.start.severity ?? claim.start.plan.severity },
           { key: STATUS_ATTRIBUTE, value: 'running' },
           { key: DEDUP_ATTRIBUTE, value: claim.dedupKey },
+          ...(patched(KIND_ATTRIBUTE_PATCH) ? [kindAttribute(claim.start.plan)] : []),
         ],
       });
       child.result().then(

@@ -10,6 +10,7 @@ import {
   CancelledFailure,
   ChildWorkflowFailure,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   startChild,
   TerminatedFailure,
@@ -20,7 +21,13 @@ import {
 import type { Activities } from '../activities/index.js';
 import { ErrorCode } from '../src/domain/errors.js';
 import type { ScheduledRunMemo, ScheduledRunResult, ScheduledTrigger } from '../src/domain/schedule.js';
-import { RUNBOOK_ATTRIBUTE, SEVERITY_ATTRIBUTE, STATUS_ATTRIBUTE } from '../src/domain/search-attributes.js';
+import {
+  KIND_ATTRIBUTE_PATCH,
+  kindAttribute,
+  RUNBOOK_ATTRIBUTE,
+  SEVERITY_ATTRIBUTE,
+  STATUS_ATTRIBUTE,
+} from '../src/domain/search-attributes.js';
 import { describeFailure } from './failures.js';
 import { incidentWorkflow } from './incident.js';
 
@@ -57,6 +64,7 @@ export async function scheduledTriggerWorkflow(input: ScheduledTrigger): Promise
       { key: RUNBOOK_ATTRIBUTE, value: start.plan.runbookId },
       { key: SEVERITY_ATTRIBUTE, value: start.severity ?? start.plan.severity },
       { key: STATUS_ATTRIBUTE, value: 'running' },
+      ...(patched(KIND_ATTRIBUTE_PATCH) ? [kindAttribute(start.plan)] : []),
     ],
   });
   const status = await outcome(child);

@@ -1,6 +1,6 @@
 /** `firebreak runbook show`: a compiled plan rendered for people. */
 import { formatDuration } from '../domain/duration.js';
-import type { DeadlinePlan, Plan, StepPlan } from '../domain/plan.js';
+import { kindOfPlan, type DeadlinePlan, type Plan, type StepPlan } from '../domain/plan.js';
 import { kindOfPlanStep } from '../runbook/kinds/index.js';
 import { displayPath, table } from './output.js';
 
@@ -32,6 +32,7 @@ function header(plan: Plan, cwd: string): string {
       [
         ['version', String(plan.version)],
         ['severity', plan.severity],
+        ['kind', kindOfPlan(plan)],
         ['hash', plan.contentHash],
         ['file', displayPath(plan.source.file, cwd)],
         ...(plan.tags.length > 0 ? [['tags', plan.tags.join(', ')]] : []),

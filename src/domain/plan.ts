@@ -13,6 +13,15 @@ export const PLAN_FORMAT = 1;
 export type Severity = 'sev1' | 'sev2' | 'sev3' | 'sev4';
 export const SEVERITIES: readonly Severity[] = ['sev1', 'sev2', 'sev3', 'sev4'];
 
+/** What a runbook's runs are: incidents, or scheduled jobs (backups, drills) that lists keep apart. */
+export type RunKind = 'incident' | 'job';
+export const RUN_KINDS: readonly RunKind[] = ['incident', 'job'];
+
+/** A plan's kind; plans compiled before kinds existed have none and are incidents. */
+export function kindOfPlan(plan: Pick<Plan, 'kind'>): RunKind {
+  return plan.kind ?? 'incident';
+}
+
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
@@ -248,6 +257,8 @@ export interface Plan {
   contentHash: string;
   description?: string;
   severity: Severity;
+  /** Incident or scheduled job; absent in plans compiled before kinds existed (an incident). */
+  kind?: RunKind;
   tags: string[];
   params: Record<string, ParamPlan>;
   roles: Record<string, RolePlan>;

@@ -25,6 +25,7 @@ import type {
 import {
   DEDUP_ATTRIBUTE,
   INCIDENT_ATTRIBUTE,
+  kindAttribute,
   RUNBOOK_ATTRIBUTE,
   SEVERITY_ATTRIBUTE,
   STATUS_ATTRIBUTE,
@@ -228,6 +229,7 @@ function searchAttributes(start: StartIncident, severity: Severity) {
     { key: RUNBOOK_ATTRIBUTE, value: start.plan.runbookId },
     { key: SEVERITY_ATTRIBUTE, value: severity },
     { key: STATUS_ATTRIBUTE, value: 'running' },
+    kindAttribute(start.plan),
     ...(start.dedupKey === undefined ? [] : [{ key: DEDUP_ATTRIBUTE, value: start.dedupKey }]),
   ];
 }

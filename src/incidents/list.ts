@@ -3,7 +3,13 @@
  * attributes, with every value quoted, and the matches returned newest first.
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { RUNBOOK_ATTRIBUTE, SEVERITY_ATTRIBUTE, STATUS_ATTRIBUTE } from '../domain/search-attributes.js';
+import type { RunKind } from '../domain/plan.js';
+import {
+  KIND_ATTRIBUTE,
+  RUNBOOK_ATTRIBUTE,
+  SEVERITY_ATTRIBUTE,
+  STATUS_ATTRIBUTE,
+} from '../domain/search-attributes.js';
 import { INCIDENT_WORKFLOW } from '../temporal/names.js';
 
 /** What to list. Callers validate the values; they are quoted here, never trusted. */
@@ -11,6 +17,8 @@ export interface IncidentFilter {
   status?: string;
   runbook?: string;
   severity?: string;
+  /** Only runs of this kind; `all` or absent: every kind. Runs started before kinds existed are incidents. */
+  kind?: RunKind | 'all';
   /** How many incidents to return at most. */
   limit: number;
 }
@@ -20,6 +28,7 @@ export interface IncidentSummary {
   incidentId: string;
   runbook: string;
   severity: string;
+  kind: RunKind;
   status: string;
   startedAt: string;
   closedAt?: string;
@@ -46,6 +55,10 @@ export function incidentListQuery(filter: Omit<IncidentFilter, 'limit'>): string
     [SEVERITY_ATTRIBUTE.name, filter.severity],
   ] as const;
   for (const [name, value] of attributes) if (value !== undefined) clauses.push(`${name} = ${quoteQueryValue(value)}`);
+  const kind = KIND_ATTRIBUTE.name;
+  // An incident started before FirebreakKind existed has none: it is an incident.
+  if (filter.kind === 'incident') clauses.push(`(${kind} = ${quoteQueryValue('incident')} OR ${kind} IS NULL)`);
+  else if (filter.kind === 'job') clauses.push(`${kind} = ${quoteQueryValue('job')}`);
   return clauses.join(' AND ');
 }
 
@@ -69,6 +82,7 @@ function summarize(execution: WorkflowExecutionInfo): IncidentSummary {
     incidentId: execution.workflowId,
     runbook: attributes.get(RUNBOOK_ATTRIBUTE) ?? '',
     severity: attributes.get(SEVERITY_ATTRIBUTE) ?? '',
+    kind: attributes.get(KIND_ATTRIBUTE) === 'job' ? 'job' : 'incident',
     status: closedOutside ? execution.status.name.toLowerCase() : (recorded ?? 'running'),
     startedAt: execution.startTime.toISOString(),
     ...(execution.closeTime ? { closedAt: execution.closeTime.toISOString() } : {}),

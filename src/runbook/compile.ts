@@ -58,6 +58,7 @@ export function compilePlan(parsed: ValidRunbook, childPlan: (id: string) => Pla
     contentHash: parsed.contentHash,
     description: runbook.description,
     severity: runbook.severity,
+    kind: runbook.kind,
     tags: [...runbook.tags],
     params: mapValues(runbook.params, compileParam),
     roles: mapValues(runbook.roles, compileRole),

@@ -3,6 +3,7 @@
  * types, for validation and for the JSON Schema editors use.
  */
 import { z } from 'zod';
+import { RUN_KINDS } from '../domain/plan.js';
 import { describeValue } from './issues.js';
 import { ActionStepSchema } from './kinds/action.js';
 import { StepSchema } from './kinds/index.js';
@@ -52,6 +53,15 @@ export const RunbookSchema = z
       }),
     description: z.string().optional(),
     severity: Severity.meta({ description: 'Default severity; a trigger may override it.' }),
+    kind: z
+      .enum(RUN_KINDS, {
+        error: (issue) => `expected incident or job, got ${describeValue(issue.input)}`,
+      })
+      .default('incident')
+      .meta({
+        description:
+          'What a run is: an incident (default), or a scheduled job such as a backup or a drill, which incident lists leave out unless asked.',
+      }),
     tags: z.array(z.string()).default([]),
     params: z.record(Identifier, ParamSpec).default({}).meta({ description: 'Inputs given at trigger time.' }),
     roles: z.record(RoleName, RoleSpec).default({}).meta({ description: 'Who acts; members merge with the roster.' }),

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { Connection } from '@temporalio/client';
 import { PRIVATE_FILE_MODE } from '../storage/private-files.js';
-import { missingSearchAttributes, SEARCH_ATTRIBUTE_FLAGS } from './search-attributes.js';
+import { addSearchAttributes, missingSearchAttributes, SEARCH_ATTRIBUTE_FLAGS } from './search-attributes.js';
 
 export interface DevServerOptions {
   /** Path to the `temporal` binary; defaults to `.tools/bin/temporal` under `projectRoot`. */
@@ -101,6 +101,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   args.push('--http-port', String(await freePort(ip)), '--metrics-port', String(await freePort(ip)));
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
+  // The CLI registers `--search-attribute`s only in a database it creates: one kept from an earlier
+  // release lacks the attributes added since (FirebreakKind), which are added below once it is up.
+  const existingDb = options.dbFile !== undefined && existsSync(options.dbFile);
   if (options.dbFile) {
     // The server creates the schema only in a new file, so it cannot be created here: its files are made
     // 0600 by the child's umask (below), and files an earlier version left wider are narrowed now.
@@ -130,7 +133,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       try {
         await connection.workflowService.getSystemInfo({});
         // Search attributes are registered asynchronously after start; wait for them to be visible.
-        if ((await missingSearchAttributes(connection, 'default')).length === 0) break;
+        const missing = await missingSearchAttributes(connection, 'default');
+        if (missing.length === 0) break;
+        if (existingDb) await addSearchAttributes(connection, 'default', missing);
       } finally {
         await connection.close();
       }

@@ -270,7 +270,7 @@ describe('listing incidents', () => {
     const limited = await list(`runbook=${holdId}&limit=1`);
     expect(limited).toHaveLength(1);
     const { startedAt, ...row } = limited[0]!;
-    expect(row).toEqual({ incidentId: third, runbook: holdId, severity: 'sev3', status: 'running' });
+    expect(row).toEqual({ incidentId: third, runbook: holdId, severity: 'sev3', kind: 'incident', status: 'running' });
     expect(Date.now() - Date.parse(startedAt)).toBeLessThan(120_000);
     const closed = (await list(`runbook=${holdId}&status=cancelled`))[0]!;
     expect(Date.parse(closed.closedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(closed.startedAt));

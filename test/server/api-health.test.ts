@@ -151,6 +151,7 @@ describe('OpenAPI', () => {
     ]);
     const list = doc.paths['/api/v1/incidents']?.get;
     expect(list?.parameters?.map((p) => `${p.in}:${p.name}`).sort()).toEqual([
+      'query:kind',
       'query:limit',
       'query:runbook',
       'query:severity',

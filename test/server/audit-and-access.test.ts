@@ -72,6 +72,7 @@ describe('read access', () => {
     incidentId: `inc-${n}`,
     runbook: 'leak',
     severity: 'sev2',
+    kind: 'incident',
     status: 'running',
     startedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString(),
   });
@@ -209,5 +210,10 @@ describe('visibility queries', () => {
       "WorkflowType = 'incidentWorkflow' AND FirebreakStatus = 'running' AND FirebreakRunbook = 'x\\' OR \\'a\\'=\\'a' AND FirebreakSeverity = 'sev1'",
     );
     expect(incidentListQuery({})).toBe("WorkflowType = 'incidentWorkflow'");
+    expect(incidentListQuery({ kind: 'all' })).toBe("WorkflowType = 'incidentWorkflow'");
+    expect(incidentListQuery({ kind: 'job' })).toBe("WorkflowType = 'incidentWorkflow' AND FirebreakKind = 'job'");
+    expect(incidentListQuery({ kind: 'incident' })).toBe(
+      "WorkflowType = 'incidentWorkflow' AND (FirebreakKind = 'incident' OR FirebreakKind IS NULL)",
+    );
   });
 });

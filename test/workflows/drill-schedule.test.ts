@@ -13,6 +13,7 @@ import { backupFilesAction } from '../../src/backup/actions/backup-files.js';
 import { backupDepsFromConfig } from '../../src/backup/from-config.js';
 import { readDrillHistory } from '../../src/backup/history.js';
 import type { BackupsConfig } from '../../src/config/index.js';
+import { KIND_ATTRIBUTE } from '../../src/domain/search-attributes.js';
 import { loadRunbookDirs } from '../../src/runbook/loader.js';
 import { ScheduleService } from '../../src/schedules/client.js';
 import { prepareSchedule } from '../../src/schedules/prepare.js';
@@ -88,11 +89,14 @@ describe('a scheduled restore drill', () => {
     const run = shown.recentRuns[0]!;
     expect(shown.recentRuns).toHaveLength(1);
     expect(run).toMatchObject({
-      version: 2,
+      version: 3,
       incidentId: expect.stringMatching(/^files-restore-drill-\d{8}-[0-9a-f]{8}$/) as unknown,
     });
     const state = await env.incidents.state(run.incidentId!);
     expect(state).toMatchObject({ triggeredBy: `schedule:${schedule.scheduleId}`, status: 'completed' });
+    // A drill is a scheduled job: its run carries FirebreakKind=job, so incident lists leave it out.
+    const described = await env.client.workflow.getHandle(run.incidentId!).describe();
+    expect(described.typedSearchAttributes.get(KIND_ATTRIBUTE)).toBe('job');
 
     const history = await readDrillHistory(store, 'files-restore-drill');
     const record = history.records.find((drill) => drill.incidentId === run.incidentId);

@@ -1,9 +1,15 @@
 /** `runbook` steps: a child runbook run as a child incident workflow, with its own frozen plan. */
-import { ApplicationFailure, executeChild } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, patched } from '@temporalio/workflow';
 import { ErrorCode } from '../../src/domain/errors.js';
 import type { JsonValue, RunbookStep } from '../../src/domain/plan.js';
 import type { SecretSlot } from '../../src/domain/secret-slots.js';
-import { RUNBOOK_ATTRIBUTE, SEVERITY_ATTRIBUTE, STATUS_ATTRIBUTE } from '../../src/domain/search-attributes.js';
+import {
+  KIND_ATTRIBUTE_PATCH,
+  kindAttribute,
+  RUNBOOK_ATTRIBUTE,
+  SEVERITY_ATTRIBUTE,
+  STATUS_ATTRIBUTE,
+} from '../../src/domain/search-attributes.js';
 import { hasOwn } from '../../src/domain/own.js';
 import { checkFactValue } from '../../src/domain/values.js';
 import type { IncidentResult, StartIncident } from '../messages.js';
@@ -38,6 +44,8 @@ export const runbookExecutor: ExecutorFor<'runbook'> = {
         { key: RUNBOOK_ATTRIBUTE, value: step.plan.runbookId },
         { key: SEVERITY_ATTRIBUTE, value: run.state.severity },
         { key: STATUS_ATTRIBUTE, value: 'running' },
+        // The child is listed by its own runbook's kind.
+        ...(patched(KIND_ATTRIBUTE_PATCH) ? [kindAttribute(step.plan)] : []),
       ],
     });
     return result as unknown as JsonValue;

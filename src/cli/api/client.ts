@@ -45,6 +45,8 @@ export interface IncidentFilter {
   status?: string;
   runbook?: string;
   severity?: string;
+  /** incident (the server's default), job or all. */
+  kind?: string;
   limit?: string;
 }
 
@@ -109,7 +111,7 @@ export interface UpdateScheduleRequest {
   note?: string;
 }
 
-const FILTERS = ['status', 'runbook', 'severity', 'limit'] as const satisfies readonly (keyof IncidentFilter)[];
+const FILTERS = ['status', 'runbook', 'severity', 'kind', 'limit'] as const satisfies readonly (keyof IncidentFilter)[];
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 

@@ -17,6 +17,8 @@ export const IncidentSummary = z.looseObject({
   incidentId: z.string(),
   runbook: z.string(),
   severity: z.string(),
+  /** incident or job; absent from servers before kinds. */
+  kind: z.string().optional(),
   status: z.string(),
   startedAt: Instant,
   closedAt: Instant.nullish(),

@@ -4,12 +4,13 @@ import type { IncidentFilter } from '../api/client.js';
 import { apiCommand, printJson, type JsonOption } from '../api/command.js';
 import { apiClient, type ApiOptions } from '../api/connection.js';
 import type { IncidentSummary } from '../api/schemas.js';
-import type { CliDeps } from '../context.js';
+import { CliError, type CliDeps } from '../context.js';
+import { EXIT } from '../api/exit-codes.js';
 import { table } from '../output.js';
 import { renderIncident } from '../render-incident.js';
 import { formatInstant } from '../render-time.js';
 
-type ListOptions = ApiOptions & JsonOption & IncidentFilter;
+type ListOptions = ApiOptions & JsonOption & IncidentFilter & { all?: boolean };
 
 interface CancelOptions extends ApiOptions, JsonOption {
   reason?: string;
@@ -21,10 +22,12 @@ export function registerIncidentCommands(program: Command, deps: CliDeps): void 
   apiCommand(
     incident
       .command('list')
-      .description('list incidents, newest first')
+      .description('list incidents, newest first (scheduled jobs such as backups and drills only when asked)')
       .option('--status <status>', 'only incidents with this status (running, completed, failed, aborted, cancelled)')
       .option('--runbook <id>', 'only incidents of this runbook')
       .option('--severity <severity>', 'only incidents of this severity')
+      .option('--kind <kind>', 'incident (default), job (scheduled backups and drills) or all')
+      .option('--all', 'incidents and scheduled jobs (--kind all)')
       .option('--limit <n>', 'at most this many'),
   ).action((options: ListOptions) => list(deps, options));
   apiCommand(
@@ -44,7 +47,11 @@ export function registerIncidentCommands(program: Command, deps: CliDeps): void 
 
 async function list(deps: CliDeps, options: ListOptions): Promise<void> {
   const { status, runbook, severity, limit } = options;
-  const result = await apiClient(deps, options).listIncidents({ status, runbook, severity, limit });
+  if (options.all === true && options.kind !== undefined && options.kind !== 'all') {
+    throw new CliError(`--all lists every kind; it cannot be given with --kind ${options.kind}`, EXIT.invalid);
+  }
+  const kind = options.all === true ? 'all' : options.kind;
+  const result = await apiClient(deps, options).listIncidents({ status, runbook, severity, kind, limit });
   if (options.json) return printJson(deps, result);
   if (result.truncated === true) {
     deps.err(
@@ -53,16 +60,21 @@ async function list(deps: CliDeps, options: ListOptions): Promise<void> {
   }
   if (result.incidents.length === 0) {
     const filtered = [status, runbook, severity].some((value) => value !== undefined);
-    deps.out(filtered ? 'no incidents match\n' : 'no incidents\n');
+    const what = kind === 'job' ? 'jobs' : kind === 'all' ? 'incidents or jobs' : 'incidents';
+    deps.out(filtered ? `no ${what} match\n` : `no ${what}\n`);
     return;
   }
-  deps.out(table([['ID', 'RUNBOOK', 'SEVERITY', 'STATUS', 'STARTED', 'CLOSED'], ...result.incidents.map(listRow)]));
+  // A list of every kind says which each run is; a list of one kind needs no column for it.
+  const mixed = kind === 'all';
+  const header = ['ID', 'RUNBOOK', ...(mixed ? ['KIND'] : []), 'SEVERITY', 'STATUS', 'STARTED', 'CLOSED'];
+  deps.out(table([header, ...result.incidents.map((incident) => listRow(incident, mixed))]));
 }
 
-function listRow(incident: IncidentSummary): string[] {
+function listRow(incident: IncidentSummary, withKind: boolean): string[] {
   return [
     incident.incidentId,
     incident.runbook,
+    ...(withKind ? [incident.kind ?? 'incident'] : []),
     incident.severity,
     incident.status,
     formatInstant(incident.startedAt),

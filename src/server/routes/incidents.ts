@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { SEVERITIES } from '../../domain/plan.js';
+import { RUN_KINDS, SEVERITIES } from '../../domain/plan.js';
 import { prepareIncident } from '../../incidents/prepare.js';
 import type { RosterMember } from '../../runbook/roster.js';
 import { JsonValue } from '../../runbook/schema.js';
@@ -31,6 +31,10 @@ const ListQuery = z.strictObject({
   status: z.enum(INCIDENT_STATUSES).optional(),
   runbook: RunbookIdText.optional(),
   severity: z.enum(SEVERITIES).optional(),
+  kind: z
+    .enum([...RUN_KINDS, 'all'])
+    .default('incident')
+    .describe('incident (default), job (scheduled backups and drills) or all; runs from before kinds are incidents'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { PARAM_TYPES, SEVERITIES, type Plan } from '../../domain/plan.js';
+import { kindOfPlan, PARAM_TYPES, RUN_KINDS, SEVERITIES, type Plan } from '../../domain/plan.js';
 import { JsonValue } from '../../runbook/schema.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, ApiErrorCode, errorResponses } from '../errors.js';
@@ -22,6 +22,7 @@ export const RunbookSummary = z.object({
   title: z.string(),
   version: z.int(),
   severity: z.enum(SEVERITIES),
+  kind: z.enum(RUN_KINDS).describe('what its runs are: incidents, or scheduled jobs (backups, drills)'),
   description: z.string().optional(),
   tags: z.array(z.string()),
   contentHash: z.string().describe('sha256:<hex> of the runbook file'),
@@ -64,6 +65,7 @@ export function summarizeRunbook(plan: Plan): RunbookSummary {
     title: plan.title,
     version: plan.version,
     severity: plan.severity,
+    kind: kindOfPlan(plan),
     ...(plan.description === undefined ? {} : { description: plan.description }),
     tags: [...plan.tags],
     contentHash: plan.contentHash,

@@ -150,6 +150,28 @@ describe('firebreak incident list', () => {
     expect(JSON.parse((await cli(['incident', 'list', '--json'], env)).out)).toEqual({ incidents });
   });
 
+  it('sends --kind as given and --all as kind=all, with a KIND column only in a list of every kind', async () => {
+    server.answer({ status: 200, body: { incidents: [] } });
+    expect((await cli(['incident', 'list', '--kind', 'job'], env)).out).toBe('no jobs\n');
+    expect(server.requests[0]!.url).toBe('/api/v1/incidents?kind=job');
+    server.answer({
+      status: 200,
+      body: {
+        incidents: [
+          { ...incidents[0], kind: 'incident' },
+          { ...incidents[1], kind: 'job' },
+        ],
+      },
+    });
+    const all = await cli(['incident', 'list', '--all'], env);
+    expect(server.requests[1]!.url).toBe('/api/v1/incidents?kind=all');
+    expect(all.out.split('\n').slice(0, 3)).toEqual([
+      'ID     RUNBOOK          KIND      SEVERITY  STATUS     STARTED               CLOSED',
+      'inc-2  credential-leak  incident  sev1      running    2025-03-01 10:00:00Z',
+      'inc-1  restore-backup   job       sev3      completed  2025-02-28 08:30:00Z  2025-02-28 09:45:10Z',
+    ]);
+  });
+
   it('warns when the server searched only the newest matches for incidents you may read', async () => {
     server.answer({ status: 200, body: { incidents: [], truncated: true } });
     expect(await cli(['incident', 'list'], env)).toEqual({
