@@ -28,66 +28,13 @@ import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { README, readmeCommands, serverCommand, type ReadmeCommand } from '../support/readme-commands.js';
 import { firebreak, ROOT } from '../unit/docs/shell-commands.js';
 
 const run = promisify(execFile);
-const README = 'README.md';
+/** Each walkthrough starts a Firebreak (Temporal dev server, worker, API) and runs a CLI process per command. */
+const WALKTHROUGH_TIMEOUT = 480_000;
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
-
-/** One command of a README walkthrough. */
-interface ReadmeCommand {
-  /** The README line it starts on (1-based). */
-  line: number;
-  text: string;
-  /** The exit code the README gives it (`# ... exits 2`), else 0. */
-  exit: number;
-}
-
-/** The commands of the ```sh blocks of the README section under `## heading`, block by block. */
-function readmeCommands(heading: string): ReadmeCommand[][] {
-  const lines = readFileSync(path.join(ROOT, README), 'utf8').split('\n');
-  const start = lines.indexOf(`## ${heading}`);
-  if (start < 0) throw new Error(`${README} has no section "## ${heading}"`);
-  const end = lines.findIndex((line, index) => index > start && line.startsWith('## '));
-  const blocks: ReadmeCommand[][] = [];
-  for (let index = start + 1; index < (end < 0 ? lines.length : end); index += 1) {
-    const fence = /^( *)```sh$/.exec(lines[index] ?? '');
-    if (!fence) continue;
-    const indent = fence[1]?.length ?? 0;
-    const block: ReadmeCommand[] = [];
-    index += 1;
-    while (!/^ *```$/.test(lines[index] ?? '```')) {
-      const first = index;
-      const text = [(lines[index] ?? '').slice(indent)];
-      const heredoc = /<<-?'?(\w+)'?/.exec(text[0] ?? '')?.[1];
-      if (heredoc !== undefined) {
-        while ((lines[index] ?? heredoc).slice(indent) !== heredoc && index < lines.length) {
-          index += 1;
-          text.push((lines[index] ?? '').slice(indent));
-        }
-      } else {
-        while ((text.at(-1) ?? '').endsWith('\\')) {
-          index += 1;
-          text.push((lines[index] ?? '').slice(indent));
-        }
-      }
-      index += 1;
-      const joined = text.join('\n');
-      if (joined.trim() === '' || joined.trim().startsWith('#')) continue;
-      const exit = /#[^'"]*\bexits (\d+)\b[^'"]*$/.exec(text.at(-1) ?? '')?.[1];
-      block.push({ line: first + 1, text: joined, exit: exit === undefined ? 0 : Number(exit) });
-    }
-    blocks.push(block);
-  }
-  return blocks;
-}
-
-/** `npm start [-- args]` or `npx firebreak dev ...`: a Firebreak the test runs in the background. */
-function serverCommand(text: string): string | undefined {
-  const npmStart = /^npm start(?: --)?/.exec(text);
-  if (npmStart) return `npx firebreak dev${text.slice(npmStart[0].length)}`;
-  return /^npx firebreak dev\b/.test(text) ? text : undefined;
-}
 
 let pg: TestPostgres | undefined;
 let mirror = '';
@@ -142,7 +89,16 @@ class Walkthrough {
     }
     const script = `${this.prelude()}${text}\n__rc=$?\n${this.saveState()}\nexit $__rc\n`;
     const result = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      const child = spawn('bash', ['-c', script], { cwd: mirror, env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      // A command that hangs is killed with its process group (and fails as exiting null), so nothing it
+      // started outlives the test.
+      const child = spawn('bash', ['-c', script], {
+        cwd: mirror,
+        env: baseEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), 180_000);
+      child.once('close', () => clearTimeout(timer));
       let out = '';
       let err = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -278,71 +234,96 @@ describe('the README walkthroughs, as written', () => {
     expect(stdout).toContain(version);
   });
 
-  it('an incident, driven from the CLI: the tabletop completes with its deadline met', async () => {
-    // Step 1 offers `npm start -- --runbooks examples/runbooks` or, beside it, a second Firebreak: the
-    // second block, with its exports for terminal 2, is the one run here (the first starts the breach notice).
-    const [, beside, drive] = readmeCommands('An incident, driven from the CLI');
-    if (!beside || !drive) throw new Error('the walkthrough lost a block');
-    const shell = new Walkthrough('tabletop');
-    await shell.runAll([beside, drive]);
-    const shown = shell.outputs.at(-1) ?? '';
-    expect(shown).toMatch(/completed/);
-    const { incident } = await cliJson<{ incident: { status: string; deadlines: Record<string, { status: string }> } }>(
-      ['incident', 'show', shell.variable('ID')],
-      '.firebreak-tabletop',
-    );
-    expect(incident.status).toBe('completed');
-    expect(Object.values(incident.deadlines).map((deadline) => deadline.status)).toEqual(['met']);
-    await stopDev();
-  });
+  it(
+    'an incident, driven from the CLI: the tabletop completes with its deadline met',
+    async () => {
+      // Step 1 offers `npm start -- --runbooks examples/runbooks` or, beside it, a second Firebreak: the
+      // second block, with its exports for terminal 2, is the one run here (the first starts the breach notice).
+      const [, beside, drive] = readmeCommands('An incident, driven from the CLI');
+      if (!beside || !drive) throw new Error('the walkthrough lost a block');
+      const shell = new Walkthrough('tabletop');
+      await shell.runAll([beside, drive]);
+      const shown = shell.outputs.at(-1) ?? '';
+      expect(shown).toMatch(/completed/);
+      const { incident } = await cliJson<{
+        incident: { status: string; deadlines: Record<string, { status: string }> };
+      }>(['incident', 'show', shell.variable('ID')], '.firebreak-tabletop');
+      expect(incident.status).toBe('completed');
+      expect(Object.values(incident.deadlines).map((deadline) => deadline.status)).toEqual(['met']);
+      await stopDev();
+    },
+    WALKTHROUGH_TIMEOUT,
+  );
 
-  it('a breach notice, approved word for word: both notices in the outbox, with the caveats the README shows', async () => {
-    const [start] = readmeCommands('An incident, driven from the CLI');
-    const blocks = readmeCommands('A breach notice, approved word for word');
-    if (!start?.[0]) throw new Error('the walkthrough lost its npm start');
-    // "With npm start running": the npm start of the walkthrough above, which loads ./runbooks too.
-    const shell = new Walkthrough('breach', `export FIREBREAK_URL=http://127.0.0.1:${ports.api}\n`);
-    await shell.run(start[0]);
-    await shell.runAll(blocks);
+  it(
+    'a breach notice, approved word for word: both notices in the outbox, with the caveats the README shows',
+    async () => {
+      const [start] = readmeCommands('An incident, driven from the CLI');
+      const blocks = readmeCommands('A breach notice, approved word for word');
+      if (!start?.[0]) throw new Error('the walkthrough lost its npm start');
+      // "With npm start running": the npm start of the walkthrough above, which loads ./runbooks too.
+      const shell = new Walkthrough('breach', `export FIREBREAK_URL=http://127.0.0.1:${ports.api}\n`);
+      await shell.run(start[0]);
+      await shell.runAll(blocks);
 
-    const id = shell.variable('ID');
-    const outbox = path.join(mirror, '.firebreak/outbox');
-    const mails = await Promise.all(
-      readdirSync(outbox)
-        .filter((file) => file.endsWith('.eml'))
-        .map(async (file) => PostalMime.parse(readFileSync(path.join(outbox, file)))),
-    );
-    const to = (address: string) => mails.filter((mail) => mail.to?.some((each) => each.address === address));
-    const [regulator] = to('breach-notification@dpa.example');
-    const [customers] = to('affected-customers@lists.acme.example');
-    expect(regulator?.text).toContain(id);
-    expect(customers).toBeDefined();
-    const readme = readFileSync(path.join(ROOT, README), 'utf8');
-    const caveats = /render with their caveat, never as established facts:\n\n```\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(caveats).toBeTruthy();
-    for (const line of (caveats ?? '').split('\n').filter(Boolean)) expect(regulator?.text).toContain(line);
-    expect([regulator?.messageId, customers?.messageId]).toEqual([expect.any(String), expect.any(String)]);
-  });
+      const id = shell.variable('ID');
+      const outbox = path.join(mirror, '.firebreak/outbox');
+      const mails = await Promise.all(
+        readdirSync(outbox)
+          .filter((file) => file.endsWith('.eml'))
+          .map(async (file) => PostalMime.parse(readFileSync(path.join(outbox, file)))),
+      );
+      const to = (address: string) => mails.filter((mail) => mail.to?.some((each) => each.address === address));
+      const [regulator] = to('breach-notification@dpa.example');
+      const [customers] = to('affected-customers@lists.acme.example');
+      expect(regulator?.text).toContain(id);
+      expect(customers).toBeDefined();
+      const readme = readFileSync(path.join(ROOT, README), 'utf8');
+      const caveats = /render with their caveat, never as established facts:\n\n```\n([\s\S]*?)```/.exec(readme)?.[1];
+      expect(caveats).toBeTruthy();
+      for (const line of (caveats ?? '').split('\n').filter(Boolean)) expect(regulator?.text).toContain(line);
+      expect([regulator?.messageId, customers?.messageId]).toEqual([expect.any(String), expect.any(String)]);
+    },
+    WALKTHROUGH_TIMEOUT,
+  );
 
-  it('backups and nightly restore drills: a passing drill of the PostgreSQL the test seeded, its scratch database dropped', async () => {
-    const databases = await pg!.databases();
-    const shell = new Walkthrough('backups', `export FIREBREAK_URL=http://127.0.0.1:${ports.api}\n`);
-    const runbookOf = new Map<string, string>();
-    for (const command of readmeCommands('Backups and nightly restore drills').flat()) {
-      const created = /^npx firebreak schedule create (\S+) .*--id (\S+)/.exec(command.text);
-      if (created?.[1] && created[2]) runbookOf.set(created[2], created[1]);
-      await shell.run(command);
-      const triggered = /^npx firebreak schedule trigger (\S+)/.exec(command.text)?.[1];
-      if (triggered !== undefined) await waitForRun(runbookOf.get(triggered) ?? triggered, `${README}:${command.line}`);
-    }
-    const history = await cliJson<{ records: { status: string; backup?: { id: string }; reasons: string[] }[] }>(
-      ['drill', 'history', 'postgres-restore-drill'],
-      '.firebreak',
-    );
-    expect(history.records.map((record) => [record.status, record.reasons])).toEqual([['passed', []]]);
-    expect(shell.outputs.at(-1)).toMatch(/passed/);
-    expect(await pg!.databases()).toEqual(databases);
-  });
+  it(
+    'backups and nightly restore drills: a passing drill of the PostgreSQL the test seeded, its scratch database dropped',
+    async () => {
+      const databases = await pg!.databases();
+      const shell = new Walkthrough('backups', `export FIREBREAK_URL=http://127.0.0.1:${ports.api}\n`);
+      const runbookOf = new Map<string, string>();
+      for (const command of readmeCommands('Backups and nightly restore drills').flat()) {
+        const created = /^npx firebreak schedule create (\S+) .*--id (\S+)/.exec(command.text);
+        if (created?.[1] && created[2]) runbookOf.set(created[2], created[1]);
+        await shell.run(command);
+        const triggered = /^npx firebreak schedule trigger (\S+)/.exec(command.text)?.[1];
+        if (triggered !== undefined)
+          await waitForRun(runbookOf.get(triggered) ?? triggered, `${README}:${command.line}`);
+      }
+      const history = await cliJson<{ records: { status: string; backup?: { id: string }; reasons: string[] }[] }>(
+        ['drill', 'history', 'postgres-restore-drill'],
+        '.firebreak',
+      );
+      expect(history.records.map((record) => [record.status, record.reasons])).toEqual([['passed', []]]);
+      expect(history.records[0]?.backup?.id).toMatch(/^\d{8}T\d{9}Z-/);
+      expect(shell.outputs.at(-1)).toMatch(/passed/);
+      expect(await pg!.databases()).toEqual(databases);
+    },
+    WALKTHROUGH_TIMEOUT,
+  );
+
+  it(
+    'checking runbooks before an incident: every shipped runbook validates, lists and shows',
+    async () => {
+      const shell = new Walkthrough('checking');
+      await shell.runAll(readmeCommands('Checking runbooks before an incident'));
+      const [, list, show] = shell.outputs;
+      expect(list).toMatch(/^credential-leak\b/m);
+      expect(show).toContain('credential-leak');
+    },
+    WALKTHROUGH_TIMEOUT,
+  );
 });
 
 /** Waits until the run a schedule trigger started has finished: one incident of the runbook, none running. */
