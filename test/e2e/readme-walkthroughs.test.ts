@@ -24,8 +24,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileS
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import PostalMime from 'postal-mime';
+import PostalMime, { type Email } from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RenderedChannel } from '../../src/domain/state.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { README, readmeCommands, serverCommand, type ReadmeCommand } from '../support/readme-commands.js';
@@ -256,7 +257,7 @@ describe('the README walkthroughs, as written', () => {
   );
 
   it(
-    'a breach notice, approved word for word: both notices in the outbox, with the caveats the README shows',
+    'a breach notice, approved word for word: both notices sent as approved, with the README caveats, and on the status page',
     async () => {
       const [start] = readmeCommands('An incident, driven from the CLI');
       const blocks = readmeCommands('A breach notice, approved word for word');
@@ -283,6 +284,26 @@ describe('the README walkthroughs, as written', () => {
       expect(caveats).toBeTruthy();
       for (const line of (caveats ?? '').split('\n').filter(Boolean)) expect(regulator?.text).toContain(line);
       expect([regulator?.messageId, customers?.messageId]).toEqual([expect.any(String), expect.any(String)]);
+
+      // What went out is the text that was approved, and the customer notice is on the status page. (postal-mime
+      // gives a text part that ends in a line break one more: compare up to trailing line breaks.)
+      const channels = async (step: string) =>
+        (await cliJson<{ message: { channels: RenderedChannel[] } }>(['comms', 'show', id, step], '.firebreak')).message
+          .channels;
+      const sent = (mail: Email | undefined) => [mail?.subject, mail?.text?.trimEnd()];
+      const approved = (channel: RenderedChannel | undefined) => [
+        channel?.parts.subject,
+        channel?.parts.text?.trimEnd(),
+      ];
+      const [regulatorEmail] = await channels('notify-supervisory-authority');
+      expect(sent(regulator)).toEqual(approved(regulatorEmail));
+      const customerChannels = await channels('inform-data-subjects');
+      expect(sent(customers)).toEqual(approved(customerChannels.find((channel) => channel.channel === 'email')));
+      const page = customerChannels.find((channel) => channel.channel === 'statuspage');
+      const feed = await (await fetch(`http://127.0.0.1:${ports.api}/status/feed.json`)).text();
+      const heading = /^#+ (.+)$/m.exec(page?.parts.md ?? '')?.[1];
+      expect(heading).toBeTruthy();
+      expect(feed).toContain(JSON.stringify(heading).slice(1, -1));
     },
     WALKTHROUGH_TIMEOUT,
   );
