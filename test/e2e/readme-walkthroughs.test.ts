@@ -347,13 +347,14 @@ describe('the README walkthroughs, as written', () => {
   );
 });
 
-/** Waits until the run a schedule trigger started has finished: one incident of the runbook, none running. */
+/** Waits until the run a schedule trigger started has finished: one run of the runbook, none running. */
 async function waitForRun(runbook: string, where: string): Promise<void> {
   const deadline = Date.now() + 180_000;
   let seen: unknown;
   while (Date.now() < deadline) {
     const { incidents } = await cliJson<{ incidents: { status: string }[] }>(
-      ['incident', 'list', '--runbook', runbook],
+      // Backups and drills are jobs, which the incident list leaves out unless asked.
+      ['incident', 'list', '--all', '--runbook', runbook],
       '.firebreak',
     );
     seen = incidents;
