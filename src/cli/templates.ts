@@ -1,5 +1,6 @@
 /** Message templates for the commands that load runbooks: which directories, and their problems as issues. */
-import type { SecretCatalog } from '../secrets/declared.js';
+import type { FirebreakConfig } from '../config/schema.js';
+import { createSecretCatalog, type SecretCatalog } from '../secrets/declared.js';
 import { existsSync } from 'node:fs';
 import type { ActionCatalog } from '../runbook/action-catalog.js';
 import type { RunbookCatalog } from '../runbook/catalog.js';
@@ -41,4 +42,22 @@ export async function loadRunbooksWithTemplates(
     ...(secrets && { secrets }),
   });
   return { ...catalog, issues: [...templateIssues(templates), ...catalog.issues] };
+}
+
+/**
+ * The runbooks a configured process runs (dev, server, worker): the config's runbook and template
+ * directories, checked against the secrets it declares. Called again whenever the files may have changed.
+ */
+export function loadConfiguredRunbooks(
+  config: FirebreakConfig,
+  actions: ActionCatalog,
+  fallback?: string,
+): Promise<RunbookCatalog> {
+  return loadRunbooksWithTemplates(
+    config.runbooks.dirs,
+    config.templates.dirs,
+    actions,
+    fallback,
+    createSecretCatalog(config.secrets),
+  );
 }

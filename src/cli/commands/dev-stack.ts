@@ -3,7 +3,6 @@
  * data directory, checks the runbooks, runs the worker, prints where to look and what to try, and stops
  * everything cleanly on Ctrl-C. A restart with the same data directory keeps the incidents.
  */
-import { createSecretCatalog } from '../../secrets/declared.js';
 import { ensurePrivateDirSync } from '../../storage/private-files.js';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
@@ -20,7 +19,7 @@ import { loadCliConfig, type ConfigOptions } from '../config.js';
 import { logSettings, type LogOptions } from '../log-options.js';
 import { CliError, type CliDeps } from '../context.js';
 import { CLI, displayPath, formatIssueTable, plural } from '../output.js';
-import { loadRunbooksWithTemplates } from '../templates.js';
+import { loadConfiguredRunbooks } from '../templates.js';
 import { devAdmin, serveApi, statusPageFromConfig, type RunningApi } from './api-runtime.js';
 import { projectRoot, untilSignal } from './process.js';
 
@@ -39,14 +38,7 @@ export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
   // Like ./runbooks, ./templates is used when the configured template directories do not exist.
   const templatesHere = path.resolve(deps.cwd, 'templates');
   // Read again for every scheduled run, and by the API when the files change, so both use the runbook as it is then.
-  const loadCatalog = () =>
-    loadRunbooksWithTemplates(
-      config.runbooks.dirs,
-      config.templates.dirs,
-      deps.actions,
-      templatesHere,
-      createSecretCatalog(config.secrets),
-    );
+  const loadCatalog = () => loadConfiguredRunbooks(config, deps.actions, templatesHere);
   const catalog = await loadCatalog();
   if (catalog.issues.length > 0) {
     deps.err(formatIssueTable(catalog.issues, deps.cwd));

@@ -2,7 +2,6 @@
  * `firebreak server`: the HTTP API alone, against the Temporal server in the configuration (workers run
  * separately with `firebreak worker`). Refuses to start with invalid runbooks; follows edits afterwards.
  */
-import { createSecretCatalog } from '../../secrets/declared.js';
 import { ensurePrivateDirSync } from '../../storage/private-files.js';
 import path from 'node:path';
 import { createLogger, installTemporalLogging } from '../../logging/logger.js';
@@ -10,7 +9,7 @@ import { loadCliConfig, type ConfigOptions } from '../config.js';
 import { logSettings, type LogOptions } from '../log-options.js';
 import { CliError, type CliDeps } from '../context.js';
 import { formatIssueTable, plural } from '../output.js';
-import { loadRunbooksWithTemplates } from '../templates.js';
+import { loadConfiguredRunbooks } from '../templates.js';
 import { serveApi, statusPageFromConfig } from './api-runtime.js';
 import { untilSignal } from './process.js';
 
@@ -24,14 +23,7 @@ export async function server(deps: CliDeps, options: ServerOptions): Promise<voi
   const logging = logSettings(deps, options); // a bad FIREBREAK_LOG_LEVEL is refused before anything starts
   const config = loadCliConfig(deps, options);
   // Read again by the API when these files change, so that an edit applies to the next trigger.
-  const loadCatalog = () =>
-    loadRunbooksWithTemplates(
-      config.runbooks.dirs,
-      config.templates.dirs,
-      deps.actions,
-      undefined,
-      createSecretCatalog(config.secrets),
-    );
+  const loadCatalog = () => loadConfiguredRunbooks(config, deps.actions);
   const catalog = await loadCatalog();
   if (catalog.issues.length > 0) {
     deps.err(formatIssueTable(catalog.issues, deps.cwd));

@@ -3,7 +3,6 @@
  * deployments where Temporal runs elsewhere. Checks the search attributes first, since starting an
  * incident fails without them.
  */
-import { createSecretCatalog } from '../../secrets/declared.js';
 import { ensurePrivateDirSync } from '../../storage/private-files.js';
 import path from 'node:path';
 import { formatMissingScripts, missingScripts } from '../../actions/command/missing-scripts.js';
@@ -16,7 +15,7 @@ import { createIncidentWorker } from '../../worker/worker.js';
 import { loadCliConfig, type ConfigOptions } from '../config.js';
 import { logSettings, type LogOptions } from '../log-options.js';
 import { CliError, type CliDeps } from '../context.js';
-import { loadRunbooksWithTemplates } from '../templates.js';
+import { loadConfiguredRunbooks } from '../templates.js';
 import { untilSignal } from './process.js';
 
 /** Options of `firebreak worker`. */
@@ -50,14 +49,7 @@ export async function worker(deps: CliDeps, options: WorkerOptions): Promise<voi
   } finally {
     await client.close();
   }
-  const loadCatalog = () =>
-    loadRunbooksWithTemplates(
-      config.runbooks.dirs,
-      config.templates.dirs,
-      deps.actions,
-      undefined,
-      createSecretCatalog(config.secrets),
-    );
+  const loadCatalog = () => loadConfiguredRunbooks(config, deps.actions);
   const scriptsDir = config.actions.command.scriptsDir;
   const plans = [...(await loadCatalog()).runbooks.values()].map((loaded) => loaded.plan);
   deps.err(formatMissingScripts(missingScripts(plans, scriptsDir), scriptsDir));
