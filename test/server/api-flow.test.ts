@@ -210,6 +210,7 @@ describe('runbooks', () => {
       title: 'API breach',
       version: 2,
       severity: 'sev2',
+      kind: 'incident',
       description: 'Scope, decide, approve.',
       tags: ['api'],
       contentHash: env.compile(breach).contentHash,
