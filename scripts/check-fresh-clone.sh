@@ -42,7 +42,7 @@ dev_pid=$!
 set +m
 
 deadline=$((SECONDS + ${FRESH_CLONE_TIMEOUT:-1200}))
-until grep -q '^Firebreak is running\.' "$log"; do
+until grep -qs '^Firebreak is running\.' "$log"; do
   if ! kill -0 "$dev_pid" 2>/dev/null; then
     cat "$log" >&2
     say "FAIL: npm start exited before Firebreak was running"
