@@ -198,11 +198,9 @@ function interpolateParts(
   if (scan.parts.length === 0) return { value: text };
   const secrets = scan.parts.map((part) => secretParamName(decl, part.expression));
   const only = scan.parts[0];
-  if (secrets.every((name) => name === undefined)) {
-    if (scan.parts.length === 1 && only && only.start === 0 && only.end === text.length) {
-      return { value: evaluateExpression(env, decl, only.expression, scope) };
-    }
-  }
+  const whole = scan.parts.length === 1 && only !== undefined && only.start === 0 && only.end === text.length;
+  // A string that is exactly one (non-secret) expression keeps the expression's type.
+  if (whole && secrets[0] === undefined) return { value: evaluateExpression(env, decl, only.expression, scope) };
   const parts: SecretPart[] = [];
   let from = 0;
   scan.parts.forEach((part, index) => {
@@ -213,10 +211,9 @@ function interpolateParts(
     from = part.end;
   });
   parts.push({ text: text.slice(from) });
-  const merged = mergeText(parts);
-  if (merged.every((part) => 'text' in part))
-    return { value: merged.map((part) => ('text' in part ? part.text : '')).join('') };
-  return merged;
+  if (secrets.every((name) => name === undefined))
+    return { value: parts.map((part) => ('text' in part ? part.text : '')).join('') };
+  return mergeText(parts);
 }
 
 /** A secret param's value is the name of a declared secret; anything else names none (and resolves to none). */
@@ -233,16 +230,6 @@ function mergeText(parts: readonly SecretPart[]): SecretPart[] {
     else out.push(part);
   }
   return out;
-}
-
-/** Interpolates every string inside a JSON value (object keys are left as written). Secrets read as placeholders. */
-export function interpolateJson(
-  env: Environment,
-  decl: ExpressionDeclarations,
-  value: JsonValue,
-  scope: ExpressionScope,
-): JsonValue {
-  return interpolateWithSecrets(env, decl, value, scope).value;
 }
 
 /** An action's interpolated `with`: the value with placeholders, and where the secrets go. */
@@ -290,7 +277,7 @@ export function interpolateText(
 }
 
 /** When an expression is exactly `params.<name>` of a secret param, returns that name. */
-export function secretParamName(decl: ExpressionDeclarations, expression: string): string | undefined {
+export function secretParamName(decl: Pick<ExpressionDeclarations, 'params'>, expression: string): string | undefined {
   const match = /^params\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expression.trim());
   const name = match?.[1];
   return name !== undefined && own(decl.params, name)?.type === 'secret' ? name : undefined;

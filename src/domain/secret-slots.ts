@@ -51,8 +51,3 @@ function matchesPattern(path: readonly (string | number)[], pattern: SecretPathP
 export function formatSlotPath(path: readonly (string | number)[]): string {
   return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : `${out}.${key}`), 'with');
 }
-
-/** The secret names a slot uses (a slot used whole, `${{ params.x }}` alone, has exactly one). */
-export function secretNamesOf(slot: SecretSlot): string[] {
-  return slot.parts.flatMap((part) => ('secret' in part ? [part.secret] : []));
-}

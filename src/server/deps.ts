@@ -1,6 +1,7 @@
 /** What the HTTP API is built over: configuration, runbooks, Temporal, the incident client, audit and logging. */
 import type { Client } from '@temporalio/client';
 import type { FirebreakConfig, RosterUser } from '../config/schema.js';
+import { createSecretCatalog, type SecretCatalog } from '../secrets/declared.js';
 import type { IncidentClient } from '../incidents/client.js';
 import type { Logger } from '../logging/logger.js';
 import type { LoadedRunbook } from '../runbook/catalog.js';
@@ -29,4 +30,16 @@ export interface AppDeps {
   webhookDeliveriesFile?: string;
   /** The blob store drill records are read from (`GET /drills/{runbook}`); usually the status page's. */
   store?: BlobStore;
+}
+
+const catalogs = new WeakMap<FirebreakConfig, SecretCatalog>();
+
+/** The declared secrets of the app's config, built once per config rather than per request. */
+export function secretCatalogOf(deps: Pick<AppDeps, 'config'>): SecretCatalog {
+  let catalog = catalogs.get(deps.config);
+  if (catalog === undefined) {
+    catalog = createSecretCatalog(deps.config.secrets);
+    catalogs.set(deps.config, catalog);
+  }
+  return catalog;
 }

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { ActionStep } from '../../domain/plan.js';
 import { JsonValue, stepCommonShape, Text } from '../schema.js';
-import { scanTemplate } from '../../domain/expressions.js';
+import { scanTemplate, secretParamName } from '../../domain/expressions.js';
 import { formatSlotPath, secretPathAllowed } from '../../domain/secret-slots.js';
 import { defineKind, type StepCheckContext } from './types.js';
 
@@ -52,9 +52,8 @@ function checkSecretPositions(step: ActionStepInput, ctx: StepCheckContext): voi
       const scan = scanTemplate(value);
       if (!scan.ok) return;
       for (const { expression } of scan.parts) {
-        const name = /^params\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expression.trim())?.[1];
-        if (name === undefined || !Object.hasOwn(ctx.params, name) || ctx.params[name]?.type !== 'secret') continue;
-        if (secretPathAllowed(path, allowed)) continue;
+        const name = secretParamName({ params: ctx.params }, expression);
+        if (name === undefined || secretPathAllowed(path, allowed)) continue;
         const where = allowed.map((pattern) => pattern.join('.')).join(', ');
         ctx.report(
           ['with', ...path],

@@ -10,9 +10,9 @@ import { prepareIncident } from '../../incidents/prepare.js';
 import type { RosterMember } from '../../runbook/roster.js';
 import { JsonValue } from '../../runbook/schema.js';
 import { validateTriggerParams } from '../../runbook/trigger-params.js';
-import { createSecretCatalog, type SecretCatalog } from '../../secrets/declared.js';
+import type { SecretCatalog } from '../../secrets/declared.js';
 import { actorOf, mayTrigger, userOf } from '../auth.js';
-import type { AppDeps } from '../deps.js';
+import { secretCatalogOf, type AppDeps } from '../deps.js';
 import type { ReadAccess } from '../read-access.js';
 import { ApiError, ApiErrorCode, errorResponses, RequestValidationError, type ApiIssue } from '../errors.js';
 import { INCIDENT_STATUSES, IncidentStateSchema, IncidentSummarySchema } from './incident-schemas.js';
@@ -134,9 +134,7 @@ async function trigger(deps: AppDeps, roster: readonly RosterMember[], request: 
     throw new ApiError(403, ApiErrorCode.Forbidden, `${user.id} may not trigger ${loaded.plan.runbookId}`);
   }
   if (request.validationError)
-    throw new RequestValidationError(
-      bodyIssues(request.validationError, loaded, raw, createSecretCatalog(deps.config.secrets)),
-    );
+    throw new RequestValidationError(bodyIssues(request.validationError, loaded, raw, secretCatalogOf(deps)));
   const body = request.body as z.output<typeof TriggerBody>;
   if (!loaded) throw new ApiError(404, ApiErrorCode.NotFound, `no runbook ${body.runbook}`);
   const prepared = prepareIncident(
@@ -149,7 +147,7 @@ async function trigger(deps: AppDeps, roster: readonly RosterMember[], request: 
       ...(body.severity === undefined ? {} : { severity: body.severity }),
       ...(body.dedupKey === undefined ? {} : { dedupKey: body.dedupKey }),
     },
-    createSecretCatalog(deps.config.secrets),
+    secretCatalogOf(deps),
   );
   if (!prepared.ok) throw new RequestValidationError(prepared.problems);
   return deps.incidents.trigger(prepared.start);

@@ -4,7 +4,6 @@
  * values are checked as a new schedule's are, against the runbooks the API loaded, every problem listed
  * with those of the body; the audit entry records what changed.
  */
-import { createSecretCatalog } from '../../secrets/declared.js';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SEVERITIES } from '../../domain/plan.js';
@@ -15,7 +14,7 @@ import type { Plan } from '../../domain/plan.js';
 import { checkBackupSources } from '../../schedules/backup-sources.js';
 import { NOTHING_TO_CHANGE, prepareUpdate, type PreparedUpdate, type SchedulePatch } from '../../schedules/update.js';
 import { userOf } from '../auth.js';
-import type { AppDeps } from '../deps.js';
+import { secretCatalogOf, type AppDeps } from '../deps.js';
 import { ApiError, ApiErrorCode, errorResponses, RequestValidationError, type ApiIssue } from '../errors.js';
 import { authorizeScheduleCommand } from './schedule-access.js';
 import { ScheduleIdParam } from './schedules.js';
@@ -111,7 +110,7 @@ async function update(deps: AppDeps, schedules: ScheduleService, request: Fastif
   let outcome: Awaited<ReturnType<ScheduleService['update']>>;
   try {
     outcome = await schedules.update(scheduleId, (current) => {
-      const checked = prepareUpdate(runbooks, createSecretCatalog(deps.config.secrets), current, patch, user.id);
+      const checked = prepareUpdate(runbooks, secretCatalogOf(deps), current, patch, user.id);
       const prepared = withBackupSources(checked, runbooks.get(current.runbook)?.plan, deps);
       if (issues.length === 0) return prepared;
       // The body's own issues come first; "nothing to change" only when no field was even recognised.

@@ -4,7 +4,7 @@
  * runbook, and its params are checked the same way, every problem listed. A schedule is read by whoever may
  * read its runbook's schedules (src/server/read-access.ts) and by its creator; to anyone else it does not exist.
  */
-import { createSecretCatalog, type SecretCatalog } from '../../secrets/declared.js';
+import type { SecretCatalog } from '../../secrets/declared.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -17,7 +17,7 @@ import { prepareSchedule, sameRuns, SCHEDULE_ID, SCHEDULE_ID_MAX, type NewSchedu
 import { ScheduleDetailSchema, ScheduleSummarySchema } from '../../schedules/schema.js';
 import { checkTiming } from '../../schedules/spec.js';
 import { mayTrigger, userOf, type AuthenticatedUser } from '../auth.js';
-import type { AppDeps } from '../deps.js';
+import { secretCatalogOf, type AppDeps } from '../deps.js';
 import { ApiError, ApiErrorCode, errorResponses, RequestValidationError, type ApiIssue } from '../errors.js';
 import type { ReadAccess } from '../read-access.js';
 import { BEARER_SECURITY, type ZodRoutes } from './shared.js';
@@ -144,12 +144,10 @@ async function create(deps: AppDeps, schedules: ScheduleService, reads: ReadAcce
     throw new ApiError(403, ApiErrorCode.Forbidden, `${user.id} may not schedule ${loaded.plan.runbookId}`);
   }
   if (request.validationError)
-    throw new RequestValidationError(
-      bodyIssues(request.validationError, loaded, raw, createSecretCatalog(deps.config.secrets)),
-    );
+    throw new RequestValidationError(bodyIssues(request.validationError, loaded, raw, secretCatalogOf(deps)));
   const body = request.body as z.output<typeof CreateBody>;
   if (!loaded) throw new ApiError(404, ApiErrorCode.NotFound, `no runbook ${body.runbook}`);
-  const prepared = prepareSchedule(new Map([[body.runbook, loaded]]), createSecretCatalog(deps.config.secrets), {
+  const prepared = prepareSchedule(new Map([[body.runbook, loaded]]), secretCatalogOf(deps), {
     runbook: body.runbook,
     cron: body.cron,
     params: body.params ?? {},

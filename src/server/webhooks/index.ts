@@ -3,14 +3,13 @@
  * and generic signed JSON (HMAC). Both route alerts by the `webhooks.routes` of the config and record
  * them on incidents through one group-committing recorder. See docs/webhooks.md.
  */
-import { createSecretCatalog } from '../../secrets/declared.js';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createAlertRouter } from '../../alerts/routing.js';
 import { ApiConfigSchema, WebhooksConfigSchema, type WebhookRoute } from '../../config/schema.js';
 import { rosterMembers } from '../../runbook/roster.js';
 import { createSecretResolver } from '../../secrets/resolver.js';
-import type { AppDeps } from '../deps.js';
+import { secretCatalogOf, type AppDeps } from '../deps.js';
 import { createErrorHandler } from '../errors.js';
 import { registerAlertmanagerReceiver } from './alertmanager.js';
 import type { WebhookServices } from './deliveries.js';
@@ -42,7 +41,7 @@ export async function registerWebhooks(app: FastifyInstance, deps: AppDeps): Pro
     }),
     runbooks: deps.runbooks,
     roster: rosterMembers(users),
-    secrets: createSecretCatalog(deps.config.secrets),
+    secrets: secretCatalogOf(deps),
     access: deps.config.access,
     audit: deps.audit,
     logger: deps.logger,

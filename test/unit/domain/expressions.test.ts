@@ -7,7 +7,7 @@ import {
   createExpressionEnvironment,
   evaluateExpression,
   interpolate,
-  interpolateJson,
+  interpolateWithSecrets,
   type ExpressionDeclarations,
   type ExpressionScope,
 } from '../../../src/domain/expressions.js';
@@ -38,7 +38,8 @@ const evaluate = (expression: string) => evaluateExpression(env, decl, expressio
 describe('evaluating expressions to JSON', () => {
   it('gives a whole step as a `with` value with its status and output', () => {
     expect(
-      interpolateJson(env, decl, { restore: '${{ steps.restore }}', select: '${{ steps["select"] }}' }, scope),
+      interpolateWithSecrets(env, decl, { restore: '${{ steps.restore }}', select: '${{ steps["select"] }}' }, scope)
+        .value,
     ).toEqual({
       restore: scope.steps.restore,
       select: { status: 'succeeded', output: { chosen: CHOSEN, durationMs: 12 } },
