@@ -1,14 +1,21 @@
-// ESLint flat config. The override for workflows/ and src/domain/ enforces the Temporal determinism
-// boundary: code that runs inside the workflow sandbox may not reach Node built-ins (other than the
-// ones the SDK allows), the non-workflow SDK packages, zod, or activity values.
-import { builtinModules } from 'node:module';
+// ESLint flat config. Two boundaries are enforced here, on resolved paths and on package names:
+// - workflows/ runs in the Temporal sandbox: it may import workflows/, src/domain/, activities/ as types
+//   only, and the workflow-safe packages below; nothing else (no Node built-ins, no templating, storage,
+//   server, pg, handlebars, zod, ...).
+// - src/domain/ is the workflow-safe kernel shared with workflows: its own files and the same packages.
+// Every import must resolve (TypeScript's resolver, so `.js` specifiers find their `.ts` files), and
+// value import cycles fail. test/unit/lint/boundaries.test.ts lints probe files that break each rule,
+// so a rule that silently stops working fails the tests.
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
-const allowedBuiltins = new Set(['assert', 'url', 'util']);
-const bannedBuiltins = builtinModules
-  .filter((m) => !m.startsWith('_') && !allowedBuiltins.has(m))
-  .flatMap((m) => [m, `node:${m}`]);
+// The only packages deterministic code may import: the workflow SDK and pure, I/O-free libraries.
+const workflowSafePackages = ['@temporalio/workflow', '@temporalio/common', '@marcbachmann/cel-js', 're2js'];
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+// Matches any bare specifier (package or built-in) that is not on the list; relative paths are checked by
+// import-x/no-restricted-paths below, on the file they resolve to.
+const notWorkflowSafe = `^(?![./])(?!(?:${workflowSafePackages.map(escape).join('|')})(?:/|$))`;
 
 export default tseslint.config(
   { ignores: ['dist/**', '.tools/**', '.firebreak/**', 'node_modules/**', 'coverage/**'] },
@@ -18,11 +25,18 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { 'import-x': importX },
+    settings: {
+      // Without these, import-x reads only .js files, so no-cycle silently followed no TypeScript import.
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'import-x/no-unresolved': 'error',
       'import-x/no-cycle': 'error',
       'no-console': ['error', { allow: ['error', 'warn'] }],
     },
@@ -33,24 +47,15 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [
-            ...bannedBuiltins.map((name) => ({ name, message: 'Workflow code is deterministic: no Node built-ins.' })),
-            { name: 'zod', message: 'Workflows receive a compiled plan; parse at the boundary, not in the sandbox.' },
-            ...['activity', 'client', 'worker', 'testing'].map((p) => ({
-              name: `@temporalio/${p}`,
-              message: 'Not available in the workflow sandbox.',
-            })),
-          ],
           patterns: [
+            {
+              regex: notWorkflowSafe,
+              message: `Deterministic code (workflows/, src/domain/) imports only ${workflowSafePackages.join(', ')}.`,
+            },
             {
               group: ['**/activities/**', '**/activities'],
               allowTypeImports: true,
               message: 'Workflows see activities as types only (import type).',
-            },
-            {
-              group: ['**/src/runbook/**', '**/src/config/**', '**/src/cli/**', '**/src/worker/**', '**/src/server/**'],
-              allowTypeImports: true,
-              message: 'Only src/domain is shared with workflows.',
             },
           ],
         },
@@ -59,6 +64,44 @@ export default tseslint.config(
         'error',
         { name: 'process', message: 'No process access in workflow code.' },
         { name: 'setImmediate', message: 'Use workflow timers.' },
+      ],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          basePath: import.meta.dirname,
+          zones: [
+            {
+              target: './workflows',
+              from: './',
+              except: ['./workflows', './src/domain', './activities', './node_modules'],
+              message: 'Workflows import only workflows/, src/domain/ and activities/ (as types).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          basePath: import.meta.dirname,
+          zones: [
+            {
+              target: './src/domain',
+              from: './',
+              except: ['./src/domain', './node_modules'],
+              message: 'src/domain is the workflow-safe kernel: it imports only its own files.',
+            },
+          ],
+        },
       ],
     },
   },
