@@ -27,7 +27,7 @@ import { builtinActionCatalog } from '../src/actions/registry.js';
 import { compileRunbookSources } from '../src/runbook/index.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { createIncidentWorker, workflowsEntry } from '../src/worker/worker.js';
-import { projectRoot, testConfig } from '../test/support/config.js';
+import { projectRoot, testConfig } from '../harness/config.js';
 import type { StormJob, StormResult } from './alert-storm-client.js';
 
 const { values } = parseArgs({
