@@ -22,11 +22,12 @@ import { IncidentClient } from '../src/incidents/client.js';
 import { createLogger, installTemporalLogging } from '../src/logging/logger.js';
 import { buildApp } from '../src/server/app.js';
 import { createFileAuditLog } from '../src/server/audit.js';
+import { createSecretResolver } from '../src/secrets/resolver.js';
 import { builtinActionCatalog } from '../src/actions/registry.js';
 import { compileRunbookSources } from '../src/runbook/index.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { createIncidentWorker, workflowsEntry } from '../src/worker/worker.js';
-import { projectRoot, testConfig } from '../test/support/config.js';
+import { projectRoot, testConfig } from '../harness/config.js';
 import type { StormJob, StormResult } from './alert-storm-client.js';
 
 const { values } = parseArgs({
@@ -140,6 +141,7 @@ const app = await buildApp({
   incidents,
   audit: createFileAuditLog(path.join(workDir, 'audit.jsonl')),
   logger,
+  configSecrets: createSecretResolver({ env: {}, baseDir: workDir }),
 });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const floor = await floorApp();

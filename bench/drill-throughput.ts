@@ -21,7 +21,7 @@ import { backupKeys, DEFAULT_LAYOUT, newBackupId, type BackupManifest } from '..
 import { manifestKey } from '../src/backup/catalog.js';
 import { segmentHasher, type Segments } from '../src/backup/segment-hasher.js';
 import type { BlobStore } from '../src/storage/blob-store.js';
-import { startSeaweedfs } from '../test/support/seaweedfs.js';
+import { startSeaweedfs } from '../harness/seaweedfs.js';
 import type { BenchJob, BenchResult } from './drill-throughput-child.js';
 import { storeOf, type BenchTarget } from './drill-throughput-store.js';
 

@@ -21,7 +21,7 @@ import { compileRunbookSources } from '../src/runbook/index.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { createIncidentWorker, workflowsEntry } from '../src/worker/worker.js';
 import { z } from 'zod';
-import { alice, projectRoot, roster, testConfig } from '../test/support/config.js';
+import { alice, projectRoot, roster, testConfig } from '../harness/config.js';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '200' }, burst: { type: 'string', default: '200' } },

@@ -1,6 +1,6 @@
 /**
  * Records the histories replayed by test/workflows/replay.test.ts: starts a dev server and a worker,
- * runs each scenario in test/fixtures/histories/scenarios.ts to its end, and writes its history as JSON.
+ * runs each scenario in harness/history-scenarios.ts to its end, and writes its history as JSON.
  * Recording keeps what is there: `npm run record-histories -- <name>...` records only the named scenarios
  * (new ones). Re-record an existing one only when a change is meant to be incompatible with runs in flight.
  */
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { NativeConnection } from '@temporalio/worker';
-import { SCENARIO_TEMPLATES, scenarios } from '../test/fixtures/histories/scenarios.js';
+import { SCENARIO_TEMPLATES, scenarios } from '../harness/history-scenarios.js';
 import { loadTemplateDirs } from '../src/templating/index.js';
 import { builtinActionCatalog } from '../src/actions/registry.js';
 import { IncidentClient } from '../src/incidents/client.js';
@@ -20,7 +20,7 @@ import { createLogger } from '../src/logging/logger.js';
 import { compileRunbookSources } from '../src/runbook/index.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { createIncidentWorker } from '../src/worker/worker.js';
-import { alice, projectRoot, quietTemporalRuntime, roster, testConfig } from '../test/support/config.js';
+import { alice, projectRoot, quietTemporalRuntime, roster, testConfig } from '../harness/config.js';
 
 quietTemporalRuntime();
 const out = path.join(projectRoot, 'test/fixtures/histories');

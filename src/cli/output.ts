@@ -1,6 +1,6 @@
 /** Text output for people: aligned columns, located issues, and text from outside made safe to print. */
 import path from 'node:path';
-import type { Issue } from '../runbook/issues.js';
+import type { Issue } from '../diagnostics/located-issue.js';
 
 /**
  * How messages name the CLI in a command to paste: what runs from the project directory without a global

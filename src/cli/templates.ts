@@ -4,7 +4,7 @@ import { createSecretCatalog, type SecretCatalog } from '../secrets/declared.js'
 import { existsSync } from 'node:fs';
 import type { ActionCatalog } from '../runbook/action-catalog.js';
 import type { RunbookCatalog } from '../runbook/catalog.js';
-import type { Issue } from '../runbook/issues.js';
+import type { Issue } from '../diagnostics/located-issue.js';
 import { loadRunbookDirs } from '../runbook/loader.js';
 import { loadTemplateDirs, type TemplateCatalog } from '../templating/catalog.js';
 

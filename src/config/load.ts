@@ -6,9 +6,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { sortIssues, type Result } from '../runbook/issues.js';
-import { parseYamlSource } from '../runbook/source.js';
-import { mapZodIssues } from '../runbook/zod-issues.js';
+import { sortIssues, type Result } from '../diagnostics/located-issue.js';
+import { parseYamlSource } from '../diagnostics/yaml-source.js';
+import { mapZodIssues } from '../diagnostics/zod-issues.js';
 import type { BackupsConfig } from './backups-schema.js';
 import type { ChannelsConfig } from './channels-schema.js';
 import { ConfigFileSchema, type ConfigFile, type FirebreakConfig } from './schema.js';

@@ -4,8 +4,8 @@
  * filesystem store under the data directory (`<data dir>/blobs`) is used.
  */
 import { z } from 'zod';
-import type { UnionChoice } from '../runbook/zod-issues.js';
-import { describeValue, type DocPath } from '../runbook/issues.js';
+import type { UnionChoice } from '../diagnostics/zod-issues.js';
+import { describeValue, type DocPath } from '../diagnostics/located-issue.js';
 import { ByteSize, DurationMs, SecretReference } from './primitives.js';
 
 /** The storage types, as `type:` names them. */

@@ -15,7 +15,10 @@ export interface Actor {
 /** The actor recorded for what the run does by itself. */
 export const SYSTEM_ACTOR = 'system';
 
-export type IncidentStatus = 'running' | 'completed' | 'failed' | 'aborted' | 'cancelled';
+/** Every status an incident can be in: the one list behind `IncidentStatus`, the state schema and the API filter. */
+export const INCIDENT_STATUSES = ['running', 'completed', 'failed', 'aborted', 'cancelled'] as const;
+
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
 export type StepStatus =
   'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'timed_out' | 'cancelled';

@@ -5,14 +5,21 @@
 import { z } from 'zod';
 import { JsonValue } from '../runbook/schema.js';
 import { NOTIFY_CHANNELS, SEVERITIES, STEP_KINDS } from '../domain/plan.js';
-import type { IncidentState, MessageRecord } from '../domain/state.js';
+import { INCIDENT_STATUSES, type IncidentState, type IncidentStatus, type MessageRecord } from '../domain/state.js';
 import type { PendingMessages } from './messages.js';
 
 const Severity = z.enum(SEVERITIES);
 const Instant = z.string().describe('ISO 8601 instant');
 
-/** Every status an incident can be in. */
-export const INCIDENT_STATUSES = ['running', 'completed', 'failed', 'aborted', 'cancelled'] as const;
+const IncidentStatusSchema = z.enum(INCIDENT_STATUSES);
+// The schema and the domain type must name the same statuses, both ways (`satisfies` below only checks one way).
+type SameStatuses = [z.infer<typeof IncidentStatusSchema>] extends [IncidentStatus]
+  ? [IncidentStatus] extends [z.infer<typeof IncidentStatusSchema>]
+    ? true
+    : false
+  : false;
+const statusesAgree: SameStatuses = true;
+void statusesAgree;
 
 const StepError = z.looseObject({ code: z.string(), message: z.string() });
 
@@ -219,7 +226,7 @@ const IncidentStateShape = z.looseObject({
   incidentId: z.string(),
   runbook: z.looseObject({ id: z.string(), title: z.string(), version: z.number(), contentHash: z.string() }),
   severity: Severity,
-  status: z.enum(INCIDENT_STATUSES),
+  status: IncidentStatusSchema,
   startedAt: Instant,
   endedAt: Instant.optional(),
   triggeredBy: z.string(),

@@ -9,7 +9,7 @@ import type { TemplateCatalog } from '../templating/catalog.js';
 import type { ActionCatalog } from './action-catalog.js';
 import { checkRunbook, type CheckOptions } from './checks.js';
 import { compilePlan, type ValidRunbook } from './compile.js';
-import { sortIssues, type DocPath, type Issue, type Result } from './issues.js';
+import { sortIssues, type DocPath, type Issue, type Result } from '../diagnostics/located-issue.js';
 import type { ChildRunbookInfo } from './kinds/types.js';
 import { parseRunbookBytes, type ParsedRunbook } from './parse.js';
 import { forEachParsedStep, stepIdAtPath } from './walk.js';

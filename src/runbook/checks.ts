@@ -6,7 +6,7 @@
 import { parseDuration } from '../domain/duration.js';
 import { collectDeclarations } from './declarations.js';
 import { checkCondition, checkTemplates } from './expression-checks.js';
-import type { DocPath, Issue } from './issues.js';
+import type { DocPath, Issue } from '../diagnostics/located-issue.js';
 import type { ParsedRunbook } from './parse.js';
 import { checkRoleRef, checkStepList, type CheckOptions, type CheckState } from './step-checks.js';
 import { coerceParamValue } from './trigger-params.js';

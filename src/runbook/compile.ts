@@ -16,7 +16,7 @@ import {
   type StepPlan,
 } from '../domain/plan.js';
 import type { TemplateCatalog } from '../templating/catalog.js';
-import type { DocPath } from './issues.js';
+import type { DocPath } from '../diagnostics/located-issue.js';
 import { actionKind } from './kinds/action.js';
 import { kindOfStep, type AuthoringStep } from './kinds/index.js';
 import type { StepCompileContext } from './kinds/types.js';

@@ -4,7 +4,7 @@
  */
 import type { Environment } from '@marcbachmann/cel-js';
 import { createExpressionEnvironment, type ExpressionDeclarations } from '../domain/expressions.js';
-import type { DocPath } from './issues.js';
+import type { DocPath } from '../diagnostics/located-issue.js';
 import type { AuthoringStep } from './kinds/index.js';
 import type { ParsedRunbook } from './parse.js';
 import { forEachParsedStep, forEachRawStep, rawKindOf } from './walk.js';

@@ -5,7 +5,7 @@
  */
 import { checkExpression, scanTemplate, secretParamName, secretParamsMentioned } from '../domain/expressions.js';
 import type { RunbookDeclarations } from './declarations.js';
-import type { DocPath } from './issues.js';
+import type { DocPath } from '../diagnostics/located-issue.js';
 
 /** Receives one problem at a document path. */
 export type Report = (path: DocPath, message: string) => void;

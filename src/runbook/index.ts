@@ -8,7 +8,7 @@ export {
   type RunbookCatalog,
   type RunbookSource,
 } from './catalog.js';
-export { formatIssue, formatPath, sortIssues, type Issue, type Result } from './issues.js';
+export { formatIssue, formatPath, sortIssues, type Issue, type Result } from '../diagnostics/located-issue.js';
 export { buildRunbookJsonSchema, renderRunbookJsonSchema, RUNBOOK_JSON_SCHEMA_PATH } from './json-schema.js';
 export { kindOfPlanStep, STEP_KIND_REGISTRY, UNAVAILABLE_KINDS } from './kinds/index.js';
 export { loadRunbookDirs, loadRunbookFile, loadRunbookFiles, readRunbookSources } from './loader.js';

@@ -7,7 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../logging/logger.js';
 import type { LoadedRunbook, RunbookCatalog } from './catalog.js';
-import { formatIssue } from './issues.js';
+import { formatIssue } from '../diagnostics/located-issue.js';
 
 /** What a live catalog is built from. */
 export interface LiveCatalogOptions {

@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Plan } from '../domain/plan.js';
 import { compileRunbookSources, type CompileOptions, type RunbookCatalog, type RunbookSource } from './catalog.js';
-import type { Issue, Result } from './issues.js';
+import type { Issue, Result } from '../diagnostics/located-issue.js';
 
 const RUNBOOK_FILE = /\.ya?ml$/i;
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { FACT_TYPES, PARAM_TYPES, type FactType, type ParamType } from '../domain/plan.js';
-import { describeValue, type DocPath, type Issue } from './issues.js';
+import { describeValue, type DocPath, type Issue } from '../diagnostics/located-issue.js';
 import { ActionStepSchema, type ActionStepInput } from './kinds/action.js';
 import { kindKeysOf, NESTED_STEP_KEYS, STEP_KIND_REGISTRY, StepSchema, type AuthoringStep } from './kinds/index.js';
 import { CancelSpec, RunbookSchema, type Runbook } from './runbook-schema.js';
@@ -17,9 +17,9 @@ import {
   type FactSpec as Fact,
   type ParamSpec as Param,
 } from './schema.js';
-import { parseYamlSource, type SourceDocument } from './source.js';
+import { parseYamlSource, type SourceDocument } from '../diagnostics/yaml-source.js';
 import { forEachRawStep, rawKindOf, stepIdAtPath } from './walk.js';
-import { mapZodIssues, type UnionChoice } from './zod-issues.js';
+import { mapZodIssues, type UnionChoice } from '../diagnostics/zod-issues.js';
 
 /** The sections reference checks read. Array entries are undefined where that entry failed the schema. */
 export interface RunbookParts {

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { RUN_KINDS } from '../domain/plan.js';
-import { describeValue } from './issues.js';
+import { describeValue } from '../diagnostics/located-issue.js';
 import { ActionStepSchema } from './kinds/action.js';
 import { StepSchema } from './kinds/index.js';
 import {

@@ -8,7 +8,7 @@ import type { TemplateCatalog } from '../templating/catalog.js';
 import type { ActionCatalog } from './action-catalog.js';
 import type { RunbookDeclarations } from './declarations.js';
 import { checkCondition, checkTemplates } from './expression-checks.js';
-import type { DocPath, Issue } from './issues.js';
+import type { DocPath, Issue } from '../diagnostics/located-issue.js';
 import { kindOfStep, STEP_KIND_REGISTRY, type AuthoringStep, type StepKind } from './kinds/index.js';
 import type { ChildRunbookInfo, StepCheckContext } from './kinds/types.js';
 import type { ParsedRunbook } from './parse.js';
@@ -16,7 +16,7 @@ import { parseDuration } from '../domain/duration.js';
 import { roleName } from './schema.js';
 import { isTemplate } from './templates.js';
 import { stepIdAtPath } from './walk.js';
-import { mapZodIssues } from './zod-issues.js';
+import { mapZodIssues } from '../diagnostics/zod-issues.js';
 import { hasOwn } from '../domain/own.js';
 
 /** What checking a runbook may consult beyond the file itself. */

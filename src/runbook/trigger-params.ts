@@ -9,7 +9,7 @@ import { checkValueLimits, describeLimitProblem } from '../domain/limits.js';
 import { hasOwn, own } from '../domain/own.js';
 import type { JsonValue, ParamType, Plan } from '../domain/plan.js';
 import { SECRET_NAME, type SecretCatalog } from '../secrets/declared.js';
-import { describeValue } from './issues.js';
+import { describeValue } from '../diagnostics/located-issue.js';
 
 /** A problem with one trigger input: `path` is `params.<name>`. */
 export interface ParamIssue {

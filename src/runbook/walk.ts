@@ -1,5 +1,5 @@
 /** Walking the steps of a runbook, raw or parsed, parallel branches included, with their document paths. */
-import type { DocPath } from './issues.js';
+import type { DocPath } from '../diagnostics/located-issue.js';
 import { kindKeysOf, kindOfStep, NESTED_STEP_KEYS, type AuthoringStep, type StepKind } from './kinds/index.js';
 
 /** Visits every raw step object under `steps` (and nested branches), whatever its validity. */

@@ -5,7 +5,7 @@
  * run), and the others are kept. What changed is listed, value by value, for the audit log and the answer.
  */
 import type { JsonValue, Plan, Severity } from '../domain/plan.js';
-import { formatPath } from '../runbook/issues.js';
+import { formatPath } from '../diagnostics/located-issue.js';
 import type { SecretCatalog } from '../secrets/declared.js';
 import { prepareSchedule } from './prepare.js';
 import type { ScheduleChanges } from './schema.js';

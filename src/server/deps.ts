@@ -4,6 +4,7 @@ import type { FirebreakConfig, RosterUser } from '../config/schema.js';
 import { createSecretCatalog, type SecretCatalog } from '../secrets/declared.js';
 import type { IncidentClient } from '../incidents/client.js';
 import type { Logger } from '../logging/logger.js';
+import type { SecretResolver } from '../secrets/resolver.js';
 import type { LoadedRunbook } from '../runbook/catalog.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { AuditLog } from './audit.js';
@@ -30,6 +31,12 @@ export interface AppDeps {
   webhookDeliveriesFile?: string;
   /** The blob store drill records are read from (`GET /drills/{runbook}`); usually the status page's. */
   store?: BlobStore;
+  /**
+   * Resolves the credential references written in the config itself (`webhooks.generic.secrets`): entry
+   * points build it over their environment and the config file's directory, so the app reads neither.
+   * Without it, an app whose config names generic webhook secrets refuses to start.
+   */
+  configSecrets?: SecretResolver;
 }
 
 const catalogs = new WeakMap<FirebreakConfig, SecretCatalog>();

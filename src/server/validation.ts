@@ -4,7 +4,7 @@
  */
 import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
-import { formatPath, type PathSegment } from '../runbook/issues.js';
+import { formatPath, type PathSegment } from '../diagnostics/located-issue.js';
 import { RequestValidationError, type ApiIssue } from './errors.js';
 
 /** How issue paths start for each part of a request; body paths are relative to the body (`params.host`). */

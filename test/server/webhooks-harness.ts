@@ -15,6 +15,7 @@ import type { IncidentState } from '../../src/domain/state.js';
 import type { LoadedRunbook } from '../../src/runbook/catalog.js';
 import { buildApp, tokenHash } from '../../src/server/app.js';
 import { createMemoryAuditLog, type MemoryAuditLog } from '../../src/server/audit.js';
+import { createSecretResolver } from '../../src/secrets/resolver.js';
 import { testConfig, type TestEnv } from '../support/temporal.js';
 
 /** A suffix that keeps this run's runbooks, fingerprints and dedup keys apart from other test files'. */
@@ -134,6 +135,8 @@ export async function buildWebhookHarness(
         ? pino({ level: 'silent' })
         : pino({ level: 'warn' }, { write: (line: string) => options.log?.(line) }),
     ...(options.deliveriesFile === undefined ? {} : { webhookDeliveriesFile: options.deliveriesFile }),
+    // The secrets are files under `dir`, named by absolute path; no environment is needed.
+    configSecrets: createSecretResolver({ env: {}, baseDir: dir }),
   });
   return { app, audit, runbookId, tokens, secrets, close: () => app.close() };
 }

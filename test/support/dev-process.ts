@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../src/temporal/dev-server.js';
-import { projectRoot } from './config.js';
+import { projectRoot } from '../../harness/config.js';
 
 /** Where a started `firebreak dev` listens, and what it printed so far. */
 export interface DevProcess {

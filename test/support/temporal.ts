@@ -18,9 +18,9 @@ import type { RunbookCatalog } from '../../src/runbook/catalog.js';
 import { compileRunbookSources } from '../../src/runbook/index.js';
 import { loadTemplateDirs, type TemplateCatalog } from '../../src/templating/index.js';
 import { createIncidentWorker } from '../../src/worker/worker.js';
-import { projectRoot, quietTemporalRuntime, startInput, testConfig } from './config.js';
+import { projectRoot, quietTemporalRuntime, startInput, testConfig } from '../../harness/config.js';
 
-export * from './config.js';
+export * from '../../harness/config.js';
 
 export interface TestEnv {
   client: Client;

@@ -5,7 +5,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { createLogger } from '../../src/logging/logger.js';
 import { createIncidentWorker } from '../../src/worker/worker.js';
-import { projectRoot, quietTemporalRuntime, testConfig } from './config.js';
+import { projectRoot, quietTemporalRuntime, testConfig } from '../../harness/config.js';
 
 const address = process.env.TEMPORAL_ADDRESS!;
 quietTemporalRuntime();

@@ -25,7 +25,7 @@ import {
   seaweedStoreOptions,
   startSeaweedfs,
   type TestSeaweedfs,
-} from '../support/seaweedfs.js';
+} from '../../harness/seaweedfs.js';
 import { alice, startTestEnv, stepOf, type TestEnv } from '../support/temporal.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'firebreak-cancel-'));

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
-import { projectRoot, quietTemporalRuntime } from '../support/config.js';
+import { projectRoot, quietTemporalRuntime } from '../../harness/config.js';
 
 const folder = path.join(projectRoot, 'test/fixtures/histories');
 const files = readdirSync(folder).filter((file) => file.endsWith('.json'));

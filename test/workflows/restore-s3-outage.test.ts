@@ -31,7 +31,7 @@ import {
   seaweedStoreOptions,
   startSeaweedfs,
   type TestSeaweedfs,
-} from '../support/seaweedfs.js';
+} from '../../harness/seaweedfs.js';
 import { startTestEnv, stepOf, type TestEnv } from '../support/temporal.js';
 import { memoryLogger, rejection } from '../unit/actions/support.js';
 

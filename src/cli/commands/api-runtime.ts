@@ -14,7 +14,7 @@ import { createLiveCatalog, type WatchedPaths } from '../../runbook/live-catalog
 import { buildApp } from '../../server/app.js';
 import { createFileAuditLog } from '../../server/audit.js';
 import type { StatusPageDeps } from '../../server/routes/status.js';
-import { createSecretResolver } from '../../secrets/resolver.js';
+import { createSecretResolver, type SecretResolver } from '../../secrets/resolver.js';
 import { blobStoreFromConfig } from '../../storage/from-config.js';
 import { INCIDENT_TASK_QUEUE } from '../../temporal/names.js';
 
@@ -38,6 +38,8 @@ export interface ApiOptions {
   admins?: readonly string[];
   /** Serve the public status page (`/status`) from this store. */
   statusPage?: StatusPageDeps;
+  /** Resolves the config's own credential references (the generic webhook's secrets): `configSecretResolver`. */
+  configSecrets: SecretResolver;
 }
 
 export interface RunningApi {
@@ -73,6 +75,7 @@ export async function serveApi(options: ApiOptions): Promise<RunningApi> {
       incidents: new IncidentClient(client, INCIDENT_TASK_QUEUE),
       audit,
       logger: options.logger,
+      configSecrets: options.configSecrets,
       ...(options.webhookDeliveriesFile ? { webhookDeliveriesFile: options.webhookDeliveriesFile } : {}),
       ...(options.extraUsers ? { extraUsers: options.extraUsers } : {}),
       ...(options.admins ? { admins: options.admins } : {}),
@@ -112,10 +115,18 @@ export async function statusPageFromConfig(
   config: FirebreakConfig,
   where: { dataDir: string; env: Readonly<Record<string, string | undefined>>; cwd: string },
 ): Promise<StatusPageDeps> {
-  const secrets = createSecretResolver({ env: where.env, baseDir: configBaseDir(config, where.cwd) });
+  const secrets = configSecretResolver(config, where);
   const store = await blobStoreFromConfig(config.storage, { dataDir: where.dataDir, secrets });
   const { prefix, title } = (config.channels ?? ChannelsConfigSchema.parse({})).statuspage;
   return { store, prefix, title };
+}
+
+/** Resolves the config's own references: the command's environment, `file:` paths from the config's directory. */
+export function configSecretResolver(
+  config: FirebreakConfig,
+  where: { env: Readonly<Record<string, string | undefined>>; cwd: string },
+): SecretResolver {
+  return createSecretResolver({ env: where.env, baseDir: configBaseDir(config, where.cwd) });
 }
 
 /**

@@ -20,7 +20,7 @@ import { logSettings, type LogOptions } from '../log-options.js';
 import { CliError, type CliDeps } from '../context.js';
 import { CLI, displayPath, formatIssueTable, plural } from '../output.js';
 import { loadConfiguredRunbooks } from '../templates.js';
-import { devAdmin, serveApi, statusPageFromConfig, type RunningApi } from './api-runtime.js';
+import { configSecretResolver, devAdmin, serveApi, statusPageFromConfig, type RunningApi } from './api-runtime.js';
 import { projectRoot, untilSignal } from './process.js';
 
 export interface DevOptions extends ConfigOptions, LogOptions {
@@ -134,6 +134,7 @@ async function runStack(stack: Stack): Promise<void> {
         admins: [admin.id],
         // The worker publishes to the same data directory, so /status shows what it sends.
         statusPage: await statusPageFromConfig(config, { dataDir: stack.dataDir, env: deps.env, cwd: deps.cwd }),
+        configSecrets: configSecretResolver(config, deps),
       });
       deps.out(banner(stack, api.url));
       await Promise.race([untilSignal(), running]);

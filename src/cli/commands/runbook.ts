@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { RunbookCatalog } from '../../runbook/catalog.js';
-import { sortIssues } from '../../runbook/issues.js';
+import { sortIssues } from '../../diagnostics/located-issue.js';
 import { loadRunbookFiles } from '../../runbook/loader.js';
 import { loadTemplateDirs, type TemplateCatalog } from '../../templating/catalog.js';
 import { collect, RUNBOOKS_OPTION_HELP, loadCliConfig, type ConfigOptions } from '../config.js';

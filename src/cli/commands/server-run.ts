@@ -10,7 +10,7 @@ import { logSettings, type LogOptions } from '../log-options.js';
 import { CliError, type CliDeps } from '../context.js';
 import { formatIssueTable, plural } from '../output.js';
 import { loadConfiguredRunbooks } from '../templates.js';
-import { serveApi, statusPageFromConfig } from './api-runtime.js';
+import { configSecretResolver, serveApi, statusPageFromConfig } from './api-runtime.js';
 import { untilSignal } from './process.js';
 
 export interface ServerOptions extends ConfigOptions, LogOptions {
@@ -48,6 +48,7 @@ export async function server(deps: CliDeps, options: ServerOptions): Promise<voi
     webhookDeliveriesFile: path.join(dataDir, 'webhook-deliveries.jsonl'),
     logger,
     statusPage: await statusPageFromConfig(config, { dataDir, env: deps.env, cwd: deps.cwd }),
+    configSecrets: configSecretResolver(config, deps),
   }).catch((error: unknown) => {
     throw new CliError(error instanceof Error ? error.message : String(error));
   });

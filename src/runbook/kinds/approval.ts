@@ -1,7 +1,7 @@
 /** `approval`: a human gate that needs votes from the listed roles. */
 import { z } from 'zod';
 import type { ApprovalStep } from '../../domain/plan.js';
-import type { DocPath } from '../issues.js';
+import type { DocPath } from '../../diagnostics/located-issue.js';
 import { compact } from '../object.js';
 import { roleName, RoleRef, stepCommonShape, Text } from '../schema.js';
 import { defineKind, type StepCheckContext } from './types.js';

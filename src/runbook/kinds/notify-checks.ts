@@ -10,7 +10,7 @@ import { isPublicChannel, type TemplateCatalog } from '../../templating/catalog.
 import { PRIVATE_INCIDENT_FIELDS, privateFieldReason } from '../../templating/context.js';
 import { embedMessage } from '../../templating/embedded.js';
 import { variablesOf } from '../../templating/variables.js';
-import type { DocPath } from '../issues.js';
+import type { DocPath } from '../../diagnostics/located-issue.js';
 import { RoleRef } from '../schema.js';
 import { checkTimeout } from './approval.js';
 import { repeatOf, type NotifySpecInput, type NotifyStepInput } from './notify-schema.js';

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { JsonObject, Plan, RoleRef, StepCommon, StepPlan } from '../../domain/plan.js';
 import type { TemplateCatalog } from '../../templating/catalog.js';
 import type { ActionCatalog } from '../action-catalog.js';
-import type { DocPath } from '../issues.js';
+import type { DocPath } from '../../diagnostics/located-issue.js';
 import type { FactSpec, ParamSpec, RoleSpec, StepCommonInput } from '../schema.js';
 
 /** A parsed step of any kind: the common fields plus the kind's own. */

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { RUN_KINDS } from '../../domain/plan.js';
 
 /** The statuses an incident records (the `FirebreakStatus` search attribute). */
-export { INCIDENT_STATUSES, IncidentStateSchema } from '../../incidents/state-schema.js';
+export { INCIDENT_STATUSES } from '../../domain/state.js';
+export { IncidentStateSchema } from '../../incidents/state-schema.js';
 
 const Instant = z.string().describe('ISO 8601 instant');
 

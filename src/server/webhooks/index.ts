@@ -3,12 +3,10 @@
  * and generic signed JSON (HMAC). Both route alerts by the `webhooks.routes` of the config and record
  * them on incidents through one group-committing recorder. See docs/webhooks.md.
  */
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createAlertRouter } from '../../alerts/routing.js';
 import { ApiConfigSchema, WebhooksConfigSchema, type WebhookRoute } from '../../config/schema.js';
 import { rosterMembers } from '../../runbook/roster.js';
-import { createSecretResolver } from '../../secrets/resolver.js';
 import { secretCatalogOf, type AppDeps } from '../deps.js';
 import { createErrorHandler } from '../errors.js';
 import { registerAlertmanagerReceiver } from './alertmanager.js';
@@ -93,9 +91,15 @@ function checkRoutes(routes: readonly WebhookRoute[], runbooks: AppDeps['runbook
   if (problems.length > 0) throw new Error(`webhook routes do not fit the runbooks:\n  ${problems.join('\n  ')}`);
 }
 
-/** Resolves the generic receiver's secrets once, at startup; errors name the reference, never a value. */
+/**
+ * Resolves the generic receiver's secrets once, at startup, with the resolver the entry point gave the app;
+ * errors name the reference, never a value.
+ */
 async function resolveSecrets(references: readonly string[], deps: AppDeps): Promise<string[]> {
-  const baseDir = deps.config.source ? path.dirname(deps.config.source) : process.cwd();
-  const resolver = createSecretResolver({ env: process.env, baseDir });
+  if (references.length === 0) return [];
+  const resolver = deps.configSecrets;
+  if (resolver === undefined) {
+    throw new Error('webhooks.generic.secrets is set, but the API was built without a resolver for config secrets');
+  }
   return Promise.all(references.map((reference) => resolver.resolve(reference)));
 }

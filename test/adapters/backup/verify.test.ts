@@ -16,7 +16,7 @@ import { ErrorCode, FirebreakError } from '../../../src/domain/errors.js';
 import type { BlobStore } from '../../../src/storage/blob-store.js';
 import { createFsStore } from '../../../src/storage/fs-store.js';
 import { createS3Store } from '../../../src/storage/s3-store.js';
-import { seaweedStoreOptions, startSeaweedfs, type TestSeaweedfs } from '../../support/seaweedfs.js';
+import { seaweedStoreOptions, startSeaweedfs, type TestSeaweedfs } from '../../../harness/seaweedfs.js';
 import { backupDeps, flipped, putBackup, recordingContext } from '../../unit/backup/support.js';
 
 /** A store that counts the bytes its `get` streams deliver. */

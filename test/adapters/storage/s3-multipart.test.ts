@@ -10,7 +10,7 @@ import { HeadObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, S3Cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlobStore } from '../../../src/storage/blob-store.js';
 import { createS3Store, type S3StoreOptions } from '../../../src/storage/s3-store.js';
-import { seaweedStoreOptions, startSeaweedfs, type TestSeaweedfs } from '../../support/seaweedfs.js';
+import { seaweedStoreOptions, startSeaweedfs, type TestSeaweedfs } from '../../../harness/seaweedfs.js';
 import { readAll } from './blob-store-conformance.js';
 
 const MIB = 1024 * 1024;

@@ -4,7 +4,7 @@ import { freePort } from '../../../src/temporal/dev-server.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import type { BlobStore } from '../../../src/storage/blob-store.js';
 import { createS3Store, type S3StoreOptions } from '../../../src/storage/s3-store.js';
-import { seaweedStoreOptions, startSeaweedfs, type TestSeaweedfs } from '../../support/seaweedfs.js';
+import { seaweedStoreOptions, startSeaweedfs, type TestSeaweedfs } from '../../../harness/seaweedfs.js';
 import { runBlobStoreConformance } from './blob-store-conformance.js';
 
 let seaweed: TestSeaweedfs;

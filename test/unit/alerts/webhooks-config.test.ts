@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
-import { formatIssue } from '../../../src/runbook/issues.js';
+import { formatIssue } from '../../../src/diagnostics/located-issue.js';
 
 let dir: string;
 beforeEach(() => {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Plan } from '../../../src/domain/plan.js';
 import { createActionCatalog } from '../../../src/runbook/action-catalog.js';
 import { compileRunbook, compileRunbookSources, type RunbookCatalog } from '../../../src/runbook/catalog.js';
-import type { Issue, Result } from '../../../src/runbook/issues.js';
+import type { Issue, Result } from '../../../src/diagnostics/located-issue.js';
 
 /** Actions shaped like the built-ins, small enough to reason about in tests. */
 export const testActions = createActionCatalog([

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { NotifyStep, Plan } from '../../../src/domain/plan.js';
 import { compileRunbook } from '../../../src/runbook/catalog.js';
-import type { Result } from '../../../src/runbook/issues.js';
+import type { Result } from '../../../src/diagnostics/located-issue.js';
 import { kindOfPlanStep } from '../../../src/runbook/kinds/index.js';
 import { loadTemplateDirs, type TemplateCatalog } from '../../../src/templating/catalog.js';
 import { embedMessage } from '../../../src/templating/embedded.js';

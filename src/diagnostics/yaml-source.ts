@@ -3,7 +3,7 @@
  * references, expressions) can be reported at a line and column of the file people edit.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { formatPath, type DocPath, type Issue, type Result } from './issues.js';
+import { formatPath, type DocPath, type Issue, type Result } from './located-issue.js';
 
 /** A line and a column, both starting at 1. */
 export interface Position {

@@ -1,7 +1,7 @@
 /**
  * A real SeaweedFS (`weed mini`: master, volume, filer and S3 gateway in one process) for the S3 adapter
- * tests, started from the bootstrap-installed `.tools/bin/weed` on free loopback ports with one identity
- * and one bucket, and waited for until a signed write succeeds. `kill` and `restart` take the server away
+ * tests and the drill benchmark, started from the bootstrap-installed `.tools/bin/weed` on free loopback
+ * ports with one identity and one bucket, and waited for until a signed write succeeds. `kill` and `restart` take the server away
  * and bring it back on the same ports and data, for outage tests; give those tests an instance of their own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,10 +10,10 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { StorageConfig } from '../../src/config/index.js';
-import { createSecretResolver } from '../../src/secrets/resolver.js';
-import type { S3StoreOptions } from '../../src/storage/s3-store.js';
-import { freePort, stopProcess } from '../../src/temporal/dev-server.js';
+import type { StorageConfig } from '../src/config/index.js';
+import { createSecretResolver } from '../src/secrets/resolver.js';
+import type { S3StoreOptions } from '../src/storage/s3-store.js';
+import { freePort, stopProcess } from '../src/temporal/dev-server.js';
 
 /** A running SeaweedFS with its S3 endpoint, credentials and bucket. */
 export interface TestSeaweedfs {
@@ -36,7 +36,7 @@ export interface TestSeaweedfs {
   stop(): Promise<void>;
 }
 
-const projectRoot = path.resolve(import.meta.dirname, '../..');
+const projectRoot = path.resolve(import.meta.dirname, '..');
 const HOST = '127.0.0.1';
 
 /** The environment `seaweedStorageConfig`'s secret references read. */

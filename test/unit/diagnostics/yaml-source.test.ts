@@ -1,6 +1,6 @@
 /** The YAML loader: positions for every path, syntax errors and duplicate keys located. */
 import { describe, expect, it } from 'vitest';
-import { parseYamlSource } from '../../../src/runbook/source.js';
+import { parseYamlSource } from '../../../src/diagnostics/yaml-source.js';
 
 const text = `a: 1
 b:

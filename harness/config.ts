@@ -1,14 +1,18 @@
-/** Test configuration shared by in-process tests and the separate worker process (no vitest imports). */
-import { createSecretCatalog, type DeclaredSecret } from '../../src/secrets/declared.js';
+/**
+ * The fixture identities (the roster, alice to mallory), the config and the trigger input built over them:
+ * shared by in-process tests, the separate worker process, the benches and scripts/record-histories.ts
+ * (no vitest imports).
+ */
+import { createSecretCatalog, type DeclaredSecret } from '../src/secrets/declared.js';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import type { FirebreakConfig } from '../../src/config/index.js';
-import type { Plan } from '../../src/domain/plan.js';
-import type { Actor } from '../../src/domain/state.js';
-import { prepareIncident } from '../../src/incidents/prepare.js';
-import type { StartIncident } from '../../workflows/messages.js';
+import type { FirebreakConfig } from '../src/config/index.js';
+import type { Plan } from '../src/domain/plan.js';
+import type { Actor } from '../src/domain/state.js';
+import { prepareIncident } from '../src/incidents/prepare.js';
+import type { StartIncident } from '../workflows/messages.js';
 
-export const projectRoot = path.resolve(import.meta.dirname, '../..');
+export const projectRoot = path.resolve(import.meta.dirname, '..');
 export const scriptsDir = path.join(projectRoot, 'test/fixtures/scripts');
 
 let runtimeQuieted = false;

@@ -3,8 +3,8 @@
  * (or the nearest parent that exists), with messages written for the people who edit the file.
  */
 import type { z } from 'zod';
-import { describeValue, type DocPath, type Issue, type PathSegment } from './issues.js';
-import { valueAt, type SourceDocument } from './source.js';
+import { describeValue, type DocPath, type Issue, type PathSegment } from './located-issue.js';
+import { valueAt, type SourceDocument } from './yaml-source.js';
 
 type ZodIssue = z.core.$ZodIssue;
 
