@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ESLint } from 'eslint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../support/config.js';
+import { projectRoot } from '../../../harness/config.js';
 
 const BOUNDARY_RULES = new Set([
   'import-x/no-cycle',
