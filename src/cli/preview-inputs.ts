@@ -4,7 +4,8 @@
  * sentence naming what is wrong; nothing here touches a server.
  */
 import { checkFactValue } from '../domain/values.js';
-import { forEachStep, type JsonValue, type NotifyChannel, type NotifyStep, type Plan } from '../domain/plan.js';
+import type { JsonValue, NotifyChannel, NotifyStep, Plan } from '../domain/plan.js';
+import { decisionOf, forEachStep, isMessageStep } from '../domain/step-kinds.js';
 import type { DecisionRecord, FactRecord, SenderIdentity } from '../domain/state.js';
 import { own } from '../domain/own.js';
 import { roleSender } from '../domain/sender.js';
@@ -21,12 +22,12 @@ export function findNotifyStep(
   const notify: string[] = [];
   forEachStep(plan.steps, (step) => {
     if (step.id === stepId) found = step;
-    if (step.kind === 'notify') notify.push(step.id);
+    if (isMessageStep(step)) notify.push(step.id);
   });
   const known = notify.join(', ') || 'none';
   if (found === undefined)
     return { ok: false, problem: `runbook ${plan.runbookId} has no step \`${stepId}\` (notify steps: ${known})` };
-  if (found.kind !== 'notify') {
+  if (!isMessageStep(found)) {
     return {
       ok: false,
       problem: `step \`${stepId}\` is a ${found.kind} step, not a notify step (notify steps: ${known})`,
@@ -111,7 +112,7 @@ export function readDecisions(
 function decisionStep(plan: Pick<Plan, 'steps'>, name: string): string | undefined {
   let id: string | undefined;
   forEachStep(plan.steps, (step) => {
-    if (id === undefined && step.kind === 'decision' && step.decision === name) id = step.id;
+    if (id === undefined && decisionOf(step) === name) id = step.id;
   });
   return id;
 }
