@@ -29,7 +29,7 @@ import {
   type StepState,
   type TimelineEvent,
 } from '../src/domain/state.js';
-import type { StartIncident } from './messages.js';
+import type { StartIncident } from './definitions.js';
 
 /**
  * `matches()` runs on RE2, which refuses lookaround and backreferences. An incident that started before

@@ -13,7 +13,7 @@ import {
 import { hasOwn } from '../../src/domain/own.js';
 import { checkFactValue } from '../../src/domain/values.js';
 import { retryPolicy } from '../activity-calls.js';
-import type { IncidentResult, StartIncident } from '../messages.js';
+import type { IncidentResult, StartIncident } from '../definitions.js';
 import type { IncidentRun } from '../run.js';
 import type { ExecutorFor } from './types.js';
 
