@@ -8,7 +8,7 @@ import type { JsonValue, NotifyChannel, NotifyStep, Plan } from '../domain/plan.
 import { decisionOf, forEachStep, isMessageStep } from '../domain/step-kinds.js';
 import type { DecisionRecord, FactRecord, SenderIdentity } from '../domain/state.js';
 import { own } from '../domain/own.js';
-import { roleSender } from '../domain/sender.js';
+import { personOf, roleSender } from '../domain/sender.js';
 
 /** Who the preview says set the facts and recorded the decisions. */
 export const PREVIEW_ACTOR = 'preview';
@@ -121,17 +121,6 @@ function decisionStep(plan: Pick<Plan, 'steps'>, name: string): string | undefin
 export function senderOf(plan: Plan, step: NotifyStep): SenderIdentity | undefined {
   const first = own(plan.roles, step.from.role)?.members[0];
   return first === undefined ? undefined : roleSender(plan.roles, step.from.role);
-}
-
-/** A member (id or e-mail) with the name and e-mail the plan's `people` give them. */
-function personOf(plan: Plan, member: string): SenderIdentity {
-  const people = plan.people ?? {};
-  const byId = people[member];
-  if (byId !== undefined) return { id: member, ...byId };
-  const lower = member.toLowerCase();
-  const entry = Object.entries(people).find(([, person]) => person.email?.toLowerCase() === lower);
-  if (entry !== undefined) return { id: entry[0], ...entry[1] };
-  return member.includes('@') ? { id: member, email: member } : { id: member };
 }
 
 /**
