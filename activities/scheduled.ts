@@ -13,7 +13,7 @@ import { newIncidentId } from '../src/incidents/client.js';
 import { prepareIncident, type TriggerProblem } from '../src/incidents/prepare.js';
 import type { RunbookCatalog } from '../src/runbook/catalog.js';
 import type { RosterMember } from '../src/runbook/roster.js';
-import type { StartIncident } from '../workflows/messages.js';
+import type { StartIncident } from '../workflows/definitions.js';
 import { toActivityFailure } from './failures.js';
 import { withFields } from './run-action.js';
 

@@ -10,7 +10,7 @@ import type { FirebreakConfig } from '../src/config/index.js';
 import type { Plan } from '../src/domain/plan.js';
 import type { Actor } from '../src/domain/state.js';
 import { prepareIncident } from '../src/incidents/prepare.js';
-import type { StartIncident } from '../workflows/messages.js';
+import type { StartIncident } from '../workflows/definitions.js';
 
 export const projectRoot = path.resolve(import.meta.dirname, '..');
 export const scriptsDir = path.join(projectRoot, 'test/fixtures/scripts');

@@ -5,7 +5,7 @@
  */
 import { currentUpdateInfo, setHandler } from '@temporalio/workflow';
 import type { RecordAlert } from '../src/domain/state.js';
-import { recordAlertsSignal, recordAlertUpdate } from './messages.js';
+import { recordAlertsSignal, recordAlertUpdate } from './definitions.js';
 import type { IncidentRun } from './run.js';
 
 /** Registers the alert Update and Signal on a run. */

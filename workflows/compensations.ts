@@ -7,7 +7,7 @@ import { CancellationScope } from '@temporalio/workflow';
 import type { CompensationRecord } from '../src/domain/state.js';
 import { own } from '../src/domain/own.js';
 import { describeFailure } from './failures.js';
-import { runAction } from './kinds/action.js';
+import { runAction } from './activity-calls.js';
 import { now, type IncidentRun } from './run.js';
 
 export class CompensationStack {

@@ -24,7 +24,7 @@ import {
   STATUS_ATTRIBUTE,
 } from '../src/domain/search-attributes.js';
 import { incidentWorkflow } from './incident.js';
-import { claimIncidentUpdate, openIncidentQuery } from './messages.js';
+import { claimIncidentUpdate, openIncidentQuery } from './definitions.js';
 
 /** The dedup workflow names the incident it holds in its search attributes and timers (issue 11). */
 const OPERATOR_LABELS_PATCH = 'dedup-names-incident';

@@ -9,9 +9,8 @@ import { ErrorCode } from '../src/domain/errors.js';
 import type { RoleRef } from '../src/domain/plan.js';
 import type { Actor, CastVote } from '../src/domain/state.js';
 import { hasOwn, own } from '../src/domain/own.js';
+import { gateKindOf, type GateKind } from '../src/domain/step-kinds.js';
 import { now, type IncidentRun } from './run.js';
-
-export type GateKind = 'task' | 'decision' | 'approval';
 
 /** An open human gate. `validate` must not change state: it runs in the Update validator. */
 export interface Gate<C> {
@@ -52,9 +51,8 @@ export class GateBook {
     if (gate && gate.kind === kind) return gate;
     const known = this.run.state.steps.find((s) => s.id === step);
     if (!known) refuse(ErrorCode.NotFound, `No step ${step} in this incident`);
-    // A notify step's message is approved through the same gate kind as an approval step.
-    const approvable = kind === 'approval' && known.kind === 'notify';
-    if (known.kind !== kind && !approvable) {
+    // A step is acted on through the gate its kind opens (a notify step's message: an approval gate).
+    if (gateKindOf(known.kind) !== kind) {
       refuse(ErrorCode.Conflict, `Step ${step} is ${article(known.kind)}, not ${article(kind)}`);
     }
     refuse(ErrorCode.Conflict, `Step ${step} is not waiting for ${article(kind)} (it is ${known.status})`);

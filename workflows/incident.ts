@@ -42,7 +42,7 @@ import {
   stateQuery,
   type IncidentResult,
   type StartIncident,
-} from './messages.js';
+} from './definitions.js';
 import { IncidentRun } from './run.js';
 
 const { cancelRequest } = proxyActivities<Activities>({

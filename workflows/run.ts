@@ -17,7 +17,8 @@ import {
 } from '../src/domain/expressions.js';
 import { ErrorCode } from '../src/domain/errors.js';
 import { STATUS_ATTRIBUTE } from '../src/domain/search-attributes.js';
-import { forEachStep, type JsonObject, type JsonValue, type Plan, type StepPlan } from '../src/domain/plan.js';
+import type { JsonObject, JsonValue, Plan, StepPlan } from '../src/domain/plan.js';
+import { childrenOf, decisionOf, forEachStep } from '../src/domain/step-kinds.js';
 import { own } from '../src/domain/own.js';
 import {
   SYSTEM_ACTOR,
@@ -28,7 +29,7 @@ import {
   type StepState,
   type TimelineEvent,
 } from '../src/domain/state.js';
-import type { StartIncident } from './messages.js';
+import type { StartIncident } from './definitions.js';
 
 /**
  * `matches()` runs on RE2, which refuses lookaround and backreferences. An incident that started before
@@ -244,8 +245,9 @@ export class IncidentRun {
       if (parent !== undefined) record.parent = parent;
       this.state.steps.push(record);
       this.stepIndex.set(step.id, record);
-      if (step.kind === 'decision') this.decisionSteps.set(step.decision, step.id);
-      if (step.kind === 'parallel') this.addStepStates(step.branches, step.id);
+      const decision = decisionOf(step);
+      if (decision !== undefined) this.decisionSteps.set(decision, step.id);
+      this.addStepStates(childrenOf(step), step.id);
     }
   }
 }

@@ -4,10 +4,11 @@
  * sentence naming what is wrong; nothing here touches a server.
  */
 import { checkFactValue } from '../domain/values.js';
-import { forEachStep, type JsonValue, type NotifyChannel, type NotifyStep, type Plan } from '../domain/plan.js';
+import type { JsonValue, NotifyChannel, NotifyStep, Plan } from '../domain/plan.js';
+import { decisionOf, forEachStep, isMessageStep } from '../domain/step-kinds.js';
 import type { DecisionRecord, FactRecord, SenderIdentity } from '../domain/state.js';
 import { own } from '../domain/own.js';
-import { roleSender } from '../domain/sender.js';
+import { personOf, roleSender } from '../domain/sender.js';
 
 /** Who the preview says set the facts and recorded the decisions. */
 export const PREVIEW_ACTOR = 'preview';
@@ -21,12 +22,12 @@ export function findNotifyStep(
   const notify: string[] = [];
   forEachStep(plan.steps, (step) => {
     if (step.id === stepId) found = step;
-    if (step.kind === 'notify') notify.push(step.id);
+    if (isMessageStep(step)) notify.push(step.id);
   });
   const known = notify.join(', ') || 'none';
   if (found === undefined)
     return { ok: false, problem: `runbook ${plan.runbookId} has no step \`${stepId}\` (notify steps: ${known})` };
-  if (found.kind !== 'notify') {
+  if (!isMessageStep(found)) {
     return {
       ok: false,
       problem: `step \`${stepId}\` is a ${found.kind} step, not a notify step (notify steps: ${known})`,
@@ -111,7 +112,7 @@ export function readDecisions(
 function decisionStep(plan: Pick<Plan, 'steps'>, name: string): string | undefined {
   let id: string | undefined;
   forEachStep(plan.steps, (step) => {
-    if (id === undefined && step.kind === 'decision' && step.decision === name) id = step.id;
+    if (id === undefined && decisionOf(step) === name) id = step.id;
   });
   return id;
 }
@@ -120,17 +121,6 @@ function decisionStep(plan: Pick<Plan, 'steps'>, name: string): string | undefin
 export function senderOf(plan: Plan, step: NotifyStep): SenderIdentity | undefined {
   const first = own(plan.roles, step.from.role)?.members[0];
   return first === undefined ? undefined : roleSender(plan.roles, step.from.role);
-}
-
-/** A member (id or e-mail) with the name and e-mail the plan's `people` give them. */
-function personOf(plan: Plan, member: string): SenderIdentity {
-  const people = plan.people ?? {};
-  const byId = people[member];
-  if (byId !== undefined) return { id: member, ...byId };
-  const lower = member.toLowerCase();
-  const entry = Object.entries(people).find(([, person]) => person.email?.toLowerCase() === lower);
-  if (entry !== undefined) return { id: entry[0], ...entry[1] };
-  return member.includes('@') ? { id: member, email: member } : { id: member };
 }
 
 /**

@@ -1,6 +1,7 @@
 /** `firebreak runbook show`: a compiled plan rendered for people. */
 import { formatDuration } from '../domain/duration.js';
 import { kindOfPlan, type DeadlinePlan, type Plan, type StepPlan } from '../domain/plan.js';
+import { childrenOf } from '../domain/step-kinds.js';
 import { kindOfPlanStep } from '../runbook/kinds/index.js';
 import { displayPath, table } from './output.js';
 
@@ -93,10 +94,7 @@ function deadlines(list: readonly DeadlinePlan[]): string {
 }
 
 function stepRows(steps: readonly StepPlan[], indent: string): string[][] {
-  return steps.flatMap((step) => [
-    stepRow(step, indent),
-    ...stepRows(kindOfPlanStep(step).children(step), `${indent}  `),
-  ]);
+  return steps.flatMap((step) => [stepRow(step, indent), ...stepRows(childrenOf(step), `${indent}  `)]);
 }
 
 function stepRow(step: StepPlan, indent: string): string[] {

@@ -284,14 +284,6 @@ export interface PersonPlan {
   email?: string;
 }
 
-/** Visits every step of a plan, parallel branches included, depth first in runbook order. */
-export function forEachStep(steps: readonly StepPlan[], visit: (step: StepPlan) => void): void {
-  for (const step of steps) {
-    visit(step);
-    if (step.kind === 'parallel') forEachStep(step.branches, visit);
-  }
-}
-
 /** Deep-freezes a value in place and returns it. */
 export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {

@@ -1,6 +1,6 @@
-/** Who a message is sent as. Workflow-safe: the workflow and `comms preview` share it. */
+/** Who a message is sent as, and who a roster member is. Workflow-safe: the workflow and `comms preview` share it. */
 import { own } from './own.js';
-import type { RolePlan } from './plan.js';
+import type { Plan, RolePlan } from './plan.js';
 import type { SenderIdentity } from './state.js';
 
 /**
@@ -15,4 +15,15 @@ export function roleSender(roles: Readonly<Record<string, RolePlan>>, role: stri
     name: sender?.name ?? role,
     ...(sender?.email === undefined ? {} : { email: sender.email }),
   };
+}
+
+/** A roster member (id or e-mail) as a sender identity, with the name and e-mail the plan's `people` give them. */
+export function personOf(plan: Pick<Plan, 'people'>, member: string): SenderIdentity {
+  const people = plan.people ?? {};
+  const byId = people[member];
+  if (byId !== undefined) return { id: member, ...byId };
+  const lower = member.toLowerCase();
+  const entry = Object.entries(people).find(([, person]) => person.email?.toLowerCase() === lower);
+  if (entry !== undefined) return { id: entry[0], ...entry[1] };
+  return member.includes('@') ? { id: member, email: member } : { id: member };
 }

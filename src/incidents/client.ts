@@ -47,7 +47,7 @@ import {
   stateQuery,
   type IncidentResult,
   type StartIncident,
-} from '../../workflows/messages.js';
+} from '../../workflows/definitions.js';
 
 export interface TriggerResult {
   incidentId: string;

@@ -3,6 +3,7 @@
  * none), and the messages awaiting approval across the running incidents, read a bounded number at a time.
  */
 import type { IncidentState, MessageRecord, PendingAction, VoteRecord } from '../domain/state.js';
+import { carriesMessage } from '../domain/step-kinds.js';
 import type { IncidentFilter, IncidentSummary } from './list.js';
 
 /** How many running incidents `pendingMessages` reads at most. */
@@ -63,7 +64,7 @@ export function findMessage(
   if (message !== undefined) return { ok: true, message };
   const step = state.steps.find((candidate) => candidate.id === stepId);
   if (step === undefined) return { ok: false, reason: `no step ${stepId} in incident ${state.incidentId}` };
-  if (step.kind !== 'notify') {
+  if (!carriesMessage(step.kind)) {
     return { ok: false, reason: `step ${stepId} is a ${step.kind} step, not a notify step: it has no message` };
   }
   return { ok: false, reason: `step ${stepId} has no message yet (the step is ${step.status})` };

@@ -8,7 +8,7 @@ import type { Actor } from '../domain/state.js';
 import { resolveRoster, type RosterMember } from '../runbook/roster.js';
 import { validateTriggerParams } from '../runbook/trigger-params.js';
 import type { SecretCatalog } from '../secrets/declared.js';
-import type { StartIncident } from '../../workflows/messages.js';
+import type { StartIncident } from '../../workflows/definitions.js';
 
 export interface TriggerRequest {
   runbook: string;

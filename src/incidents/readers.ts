@@ -7,7 +7,7 @@
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/codec-helpers.js';
 import { INCIDENT_WORKFLOW } from '../temporal/names.js';
-import type { StartIncident } from '../../workflows/messages.js';
+import type { StartIncident } from '../../workflows/definitions.js';
 
 /** The people an incident's own access derives from. */
 export interface IncidentReaders {

@@ -9,7 +9,7 @@ import type { ActionCatalog } from './action-catalog.js';
 import type { RunbookDeclarations } from './declarations.js';
 import { checkCondition, checkTemplates } from './expression-checks.js';
 import type { DocPath, Issue } from '../diagnostics/located-issue.js';
-import { kindOfStep, STEP_KIND_REGISTRY, type AuthoringStep, type StepKind } from './kinds/index.js';
+import { kindOfStep, STEP_KIND_REGISTRY, type AuthoringStep, type StepKindDefinition } from './kinds/index.js';
 import type { ChildRunbookInfo, StepCheckContext } from './kinds/types.js';
 import type { ParsedRunbook } from './parse.js';
 import { parseDuration } from '../domain/duration.js';
@@ -74,7 +74,7 @@ function checkStep(state: CheckState, step: AuthoringStep, path: DocPath): void 
 
 const RETRY_KINDS = STEP_KIND_REGISTRY.filter((kind) => kind.supportsRetry).map((kind) => kind.key);
 
-function checkCommon(state: CheckState, step: AuthoringStep, path: DocPath, kind: StepKind): void {
+function checkCommon(state: CheckState, step: AuthoringStep, path: DocPath, kind: StepKindDefinition): void {
   if (step.retry !== undefined) {
     if (!kind.supportsRetry) {
       const keys = RETRY_KINDS.map((key) => `\`${key}\``);

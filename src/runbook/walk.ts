@@ -1,6 +1,12 @@
 /** Walking the steps of a runbook, raw or parsed, parallel branches included, with their document paths. */
 import type { DocPath } from '../diagnostics/located-issue.js';
-import { kindKeysOf, kindOfStep, NESTED_STEP_KEYS, type AuthoringStep, type StepKind } from './kinds/index.js';
+import {
+  kindKeysOf,
+  kindOfStep,
+  NESTED_STEP_KEYS,
+  type AuthoringStep,
+  type StepKindDefinition,
+} from './kinds/index.js';
 
 /** Visits every raw step object under `steps` (and nested branches), whatever its validity. */
 export function forEachRawStep(
@@ -22,7 +28,7 @@ export function forEachRawStep(
 export function forEachParsedStep(
   steps: readonly (AuthoringStep | undefined)[],
   path: DocPath,
-  visit: (step: AuthoringStep, path: DocPath, kind: StepKind) => void,
+  visit: (step: AuthoringStep, path: DocPath, kind: StepKindDefinition) => void,
 ): void {
   steps.forEach((step, index) => {
     if (step === undefined) return;
@@ -55,7 +61,7 @@ export function stepIdAtPath(root: unknown, path: DocPath): string | undefined {
 }
 
 /** The kind a raw step names, when it names exactly one available kind. */
-export function rawKindOf(step: unknown): StepKind | undefined {
+export function rawKindOf(step: unknown): StepKindDefinition | undefined {
   const { available, unavailable } = kindKeysOf(step);
   return available.length === 1 && unavailable.length === 0 ? available[0] : undefined;
 }

@@ -8,7 +8,8 @@ import type { ActionSpec } from '../actions/types.js';
 import { backupActionSpecs } from '../backup/actions/index.js';
 import type { BackupsConfig } from '../config/backups-schema.js';
 import { hasOwn, own } from '../domain/own.js';
-import { forEachStep, type ActionStep, type JsonValue, type Plan } from '../domain/plan.js';
+import type { ActionStep, JsonValue, Plan } from '../domain/plan.js';
+import { forEachStep } from '../domain/step-kinds.js';
 import type { ScheduleProblem } from './spec.js';
 
 const PARAM_REFERENCE = /^\$\{\{\s*params\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;

@@ -10,10 +10,10 @@ import { formatDuration } from '../../src/domain/duration.js';
 import { ErrorCode } from '../../src/domain/errors.js';
 import type { ApprovalStep } from '../../src/domain/plan.js';
 import { sha256Hex } from '../../src/domain/sha256.js';
-import type { ApprovalRecord, CastVote, VoteRecord } from '../../src/domain/state.js';
-import { own } from '../../src/domain/own.js';
-import { escalate, refuse, refuseRequester, roleNames, waitForGate, type Gate } from '../gates.js';
+import type { ApprovalRecord, CastVote } from '../../src/domain/state.js';
+import { refuse, refuseRequester, roleNames, waitForGate, type Gate } from '../gates.js';
 import { now, type IncidentRun } from '../run.js';
+import { addVote, decideVotes, escalateWaitingRoles } from '../votes.js';
 import type { ExecutorFor } from './types.js';
 
 export const approvalExecutor: ExecutorFor<'approval'> = {
@@ -57,14 +57,7 @@ export const approvalExecutor: ExecutorFor<'approval'> = {
         refuseRequester(run, step.id, step.allowRequester, command);
       },
       apply(command, actingRoles) {
-        const roles = [...new Set(actingRoles.map((role) => gate.standIns.get(role) ?? role))];
-        record.votes.push({
-          voter: command.actor.id,
-          vote: command.vote,
-          roles,
-          at: now(),
-          ...(command.comment ? { comment: command.comment } : {}),
-        });
+        const roles = addVote(gate, record.votes, command, actingRoles);
         run.event(
           `approval.${command.vote}d`,
           `${command.actor.id} ${command.vote === 'approve' ? 'approved' : 'rejected'} ${step.id}`,
@@ -107,67 +100,6 @@ export const approvalExecutor: ExecutorFor<'approval'> = {
 
 function waitPlan(step: ApprovalStep, escalationRoles: string[]) {
   return { ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }), escalationRoles };
-}
-
-/**
- * The status of a vote count: any reject rejects; with a quorum, that many approvals; without one, an
- * approval from each role, one person counting for one role only.
- */
-export function decideVotes(
-  roles: readonly string[],
-  quorum: number | undefined,
-  votes: readonly VoteRecord[],
-): 'pending' | 'approved' | 'rejected' {
-  if (votes.some((vote) => vote.vote === 'reject')) return 'rejected';
-  const approvals = votes.filter((vote) => vote.vote === 'approve');
-  if (quorum !== undefined) return approvals.length >= quorum ? 'approved' : 'pending';
-  return coversEveryRole(
-    [...roles],
-    approvals.map((vote) => vote.roles),
-  )
-    ? 'approved'
-    : 'pending';
-}
-
-/** Whether each role can be matched to a distinct voter holding it (bipartite matching, small sets). */
-function coversEveryRole(roles: string[], voterRoles: string[][]): boolean {
-  const owner = new Map<string, number>();
-  const assign = (voter: number, seen: Set<string>): boolean => {
-    for (const role of voterRoles[voter] ?? []) {
-      if (!roles.includes(role) || seen.has(role)) continue;
-      seen.add(role);
-      const current = owner.get(role);
-      if (current === undefined || assign(current, seen)) {
-        owner.set(role, voter);
-        return true;
-      }
-    }
-    return false;
-  };
-  voterRoles.forEach((_, voter) => assign(voter, new Set()));
-  return roles.every((role) => owner.has(role));
-}
-
-/** Lets each listed role that has not approved be stood in for by its `escalateTo`. Returns whether any was. */
-export function escalateWaitingRoles(
-  run: IncidentRun,
-  gate: Gate<CastVote>,
-  roles: readonly string[],
-  votes: readonly VoteRecord[],
-): boolean {
-  const approvedRoles = new Set(votes.flatMap((vote) => vote.roles));
-  let any = false;
-  for (const role of roles) {
-    const target = own(run.plan.roles, role)?.escalateTo;
-    if (approvedRoles.has(role) || target === undefined) continue;
-    escalate(run, gate, [role], target);
-    any = true;
-  }
-  if (!any)
-    run.event('approval.escalation_unavailable', `${gate.step} timed out and no waiting role has an escalateTo`, {
-      step: gate.step,
-    });
-  return any;
 }
 
 function settle(

@@ -12,9 +12,9 @@ import {
 } from '../../src/domain/search-attributes.js';
 import { hasOwn } from '../../src/domain/own.js';
 import { checkFactValue } from '../../src/domain/values.js';
-import type { IncidentResult, StartIncident } from '../messages.js';
+import { retryPolicy } from '../activity-calls.js';
+import type { IncidentResult, StartIncident } from '../definitions.js';
 import type { IncidentRun } from '../run.js';
-import { retryPolicy } from './action.js';
 import type { ExecutorFor } from './types.js';
 
 export const runbookExecutor: ExecutorFor<'runbook'> = {

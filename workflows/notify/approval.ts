@@ -9,8 +9,8 @@ import type { NotifyStep } from '../../src/domain/plan.js';
 import type { ApprovalRecord, CastVote, MessageRecord } from '../../src/domain/state.js';
 import { own } from '../../src/domain/own.js';
 import { isRequester, refuse, refuseRequester, roleNames, type Gate } from '../gates.js';
-import { decideVotes } from '../kinds/approval.js';
 import { now, type IncidentRun } from '../run.js';
+import { addVote, decideVotes } from '../votes.js';
 import { paramsOf } from './compose.js';
 
 /** The gate approvers vote through. `decision()` tells the message loop what the votes add up to. */
@@ -54,14 +54,7 @@ export function messageGate(run: IncidentRun, step: NotifyStep, record: MessageR
       if (step.fourEyes && command.vote === 'approve') checkFourEyes(run, step, record, command);
     },
     apply(command, actingRoles) {
-      const roles = [...new Set(actingRoles.map((role) => gate.standIns.get(role) ?? role))];
-      record.votes.push({
-        voter: command.actor.id,
-        vote: command.vote,
-        roles,
-        at: now(),
-        ...(command.comment ? { comment: command.comment } : {}),
-      });
+      const roles = addVote(gate, record.votes, command, actingRoles);
       run.event(
         'message.voted',
         `${command.actor.id} ${command.vote === 'approve' ? 'approved' : 'rejected'} message ${step.id} (${record.fingerprint ?? ''})`,

@@ -10,7 +10,7 @@ import type { MessageContext } from '../../src/domain/notify.js';
 import type { JsonValue, NotifyChannel, NotifyStep } from '../../src/domain/plan.js';
 import type { FactRecord, SenderIdentity } from '../../src/domain/state.js';
 import { own } from '../../src/domain/own.js';
-import { roleSender } from '../../src/domain/sender.js';
+import { personOf, roleSender } from '../../src/domain/sender.js';
 import type { IncidentRun } from '../run.js';
 
 /**
@@ -28,18 +28,7 @@ export function senderOf(run: IncidentRun, step: NotifyStep): SenderIdentity {
       ErrorCode.InvalidInput,
     );
   }
-  return patched(SENDER_IS_ROLE_PATCH) ? roleSender(run.plan.roles, step.from.role) : personOf(run, member);
-}
-
-/** A roster member (id or e-mail) as a sender identity, with the name and e-mail the roster gives them. */
-function personOf(run: IncidentRun, member: string): SenderIdentity {
-  const people = run.plan.people ?? {};
-  const byId = people[member];
-  if (byId !== undefined) return { id: member, ...byId };
-  const lower = member.toLowerCase();
-  const entry = Object.entries(people).find(([, person]) => person.email?.toLowerCase() === lower);
-  if (entry !== undefined) return { id: entry[0], ...entry[1] };
-  return member.includes('@') ? { id: member, email: member } : { id: member };
+  return patched(SENDER_IS_ROLE_PATCH) ? roleSender(run.plan.roles, step.from.role) : personOf(run.plan, member);
 }
 
 /**
@@ -93,7 +82,7 @@ function requireAddress(step: NotifyStep, where: string, address: string): void 
 function emailsOfRole(run: IncidentRun, role: string): string[] {
   return run
     .membersOf(role)
-    .map((member) => personOf(run, member).email)
+    .map((member) => personOf(run.plan, member).email)
     .filter((email): email is string => email !== undefined);
 }
 

@@ -12,9 +12,9 @@ import type { RenderMessageResult } from '../../src/domain/notify.js';
 import type { NotifyChannel, NotifyStep } from '../../src/domain/plan.js';
 import type { MessageRecord, SenderIdentity } from '../../src/domain/state.js';
 import { roleNames, waitForGate } from '../gates.js';
-import { escalateWaitingRoles } from '../kinds/approval.js';
 import type { StepContext } from '../kinds/types.js';
 import { now, type IncidentRun } from '../run.js';
+import { escalateWaitingRoles } from '../votes.js';
 import { messageGate, mirrorApproval, type MessageGate } from './approval.js';
 import {
   changedFacts,

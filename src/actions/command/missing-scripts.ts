@@ -5,7 +5,8 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
-import { forEachStep, type ActionStep, type Plan } from '../../domain/plan.js';
+import type { ActionStep, Plan } from '../../domain/plan.js';
+import { forEachStep } from '../../domain/step-kinds.js';
 import { isPlainFileName } from './locate.js';
 
 /** A runbook and the scripts it names that are missing from the scripts directory. */

@@ -11,7 +11,7 @@ import { notifyKind } from './notify.js';
 import { createParallelKind } from './parallel.js';
 import { runbookKind } from './runbook.js';
 import { taskKind } from './task.js';
-import type { AuthoringStep, StepKind } from './types.js';
+import type { AuthoringStep, StepKindDefinition } from './types.js';
 import { UNAVAILABLE_KINDS, type UnavailableKind } from './unavailable.js';
 import { waitKind } from './wait.js';
 
@@ -19,7 +19,7 @@ import { waitKind } from './wait.js';
 export const StepSchema: z.ZodType<AuthoringStep> = z.lazy(() => StepUnion);
 
 /** Every kind this release runs, in the order the format lists them. */
-export const STEP_KIND_REGISTRY: readonly StepKind[] = [
+export const STEP_KIND_REGISTRY: readonly StepKindDefinition[] = [
   actionKind,
   taskKind,
   decisionKind,
@@ -34,10 +34,10 @@ const StepUnion = z
   .union(STEP_KIND_REGISTRY.map((kind) => kind.schema) as [z.ZodType<AuthoringStep>, ...z.ZodType<AuthoringStep>[]])
   .meta({ id: 'Step', description: 'One step: the common fields and exactly one kind.' });
 
-const byPlanKind = new Map<string, StepKind>(STEP_KIND_REGISTRY.map((kind) => [kind.planKind, kind]));
+const byPlanKind = new Map<string, StepKindDefinition>(STEP_KIND_REGISTRY.map((kind) => [kind.planKind, kind]));
 
 /** The kind keys present on a raw step object, available or not, in registry order. */
-export function kindKeysOf(raw: unknown): { available: StepKind[]; unavailable: UnavailableKind[] } {
+export function kindKeysOf(raw: unknown): { available: StepKindDefinition[]; unavailable: UnavailableKind[] } {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { available: [], unavailable: [] };
   return {
     available: STEP_KIND_REGISTRY.filter((kind) => kind.key in raw),
@@ -46,14 +46,14 @@ export function kindKeysOf(raw: unknown): { available: StepKind[]; unavailable: 
 }
 
 /** The kind of a parsed step (exactly one kind key is present once the schema accepted it). */
-export function kindOfStep(step: AuthoringStep): StepKind {
+export function kindOfStep(step: AuthoringStep): StepKindDefinition {
   const [kind] = kindKeysOf(step).available;
   if (!kind) throw new Error(`step ${step.id} has no kind`);
   return kind;
 }
 
 /** The kind of a compiled step. */
-export function kindOfPlanStep(step: StepPlan): StepKind {
+export function kindOfPlanStep(step: StepPlan): StepKindDefinition {
   const kind = byPlanKind.get(step.kind);
   if (!kind) throw new Error(`no step kind registered for ${step.kind}`);
   return kind;
@@ -64,5 +64,5 @@ export const NESTED_STEP_KEYS: readonly string[] = STEP_KIND_REGISTRY.flatMap((k
   kind.nestedStepsKey === undefined ? [] : [kind.nestedStepsKey],
 );
 
-export type { AuthoringStep, StepKind } from './types.js';
+export type { AuthoringStep, StepKindDefinition } from './types.js';
 export { UNAVAILABLE_KINDS } from './unavailable.js';

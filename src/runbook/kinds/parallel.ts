@@ -2,10 +2,10 @@
 import { z } from 'zod';
 import type { ParallelStep } from '../../domain/plan.js';
 import { stepCommonShape } from '../schema.js';
-import { defineKind, type AuthoringStep, type StepKind } from './types.js';
+import { defineKind, type AuthoringStep, type StepKindDefinition } from './types.js';
 
 /** Builds the `parallel` kind around the schema of a step, which it nests (the registry passes it in). */
-export function createParallelKind(step: z.ZodType<AuthoringStep>): StepKind {
+export function createParallelKind(step: z.ZodType<AuthoringStep>): StepKindDefinition {
   const ParallelStepSchema = z
     .strictObject({
       ...stepCommonShape,
@@ -31,6 +31,5 @@ export function createParallelKind(step: z.ZodType<AuthoringStep>): StepKind {
       branches: ctx.compileSteps(parsed.parallel, ['parallel']),
     }),
     describe: (plan) => `parallel  ${plan.branches.length} branch${plan.branches.length === 1 ? '' : 'es'}`,
-    children: (plan) => plan.branches,
   });
 }

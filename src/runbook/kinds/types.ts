@@ -73,8 +73,11 @@ export interface StepCompileContext {
   templates?: TemplateCatalog;
 }
 
-/** One step kind: its schema, its checks, its compilation and how `runbook show` describes it. */
-export interface StepKindDefinition<T extends AuthoringStep, P extends StepPlan> {
+/**
+ * One step kind as its file declares it, with its own types: its schema, its checks, its compilation and
+ * how `runbook show` describes it. What a compiled step nests or records is in `src/domain/step-kinds.ts`.
+ */
+export interface StepKindSpec<T extends AuthoringStep, P extends StepPlan> {
   /** The field that names the kind in YAML (`action: http.request`). */
   key: string;
   planKind: P['kind'];
@@ -97,12 +100,10 @@ export interface StepKindDefinition<T extends AuthoringStep, P extends StepPlan>
   compile(step: T, ctx: StepCompileContext): P;
   /** The key fields of a compiled step, for people (`action http.request`). */
   describe(step: P): string;
-  /** Nested compiled steps, for tree views. */
-  children?(step: P): readonly StepPlan[];
 }
 
-/** A kind with its types erased, as the registry holds it. */
-export interface StepKind {
+/** A step kind with its types erased, as the registry holds it (the plan's kind names are `StepKind`). */
+export interface StepKindDefinition {
   key: string;
   planKind: StepPlan['kind'];
   summary: string;
@@ -117,15 +118,14 @@ export interface StepKind {
   check(step: AuthoringStep, ctx: StepCheckContext): void;
   compile(step: AuthoringStep, ctx: StepCompileContext): StepPlan;
   describe(step: StepPlan): string;
-  children(step: StepPlan): readonly StepPlan[];
 }
 
 /**
  * Erases a kind's types for the registry. The casts are sound because the registry only hands a kind
  * the steps it recognised by key (authoring) or by `kind` (plans).
  */
-export function defineKind<T extends AuthoringStep, P extends StepPlan>(def: StepKindDefinition<T, P>): StepKind {
-  const kind: StepKind = {
+export function defineKind<T extends AuthoringStep, P extends StepPlan>(def: StepKindSpec<T, P>): StepKindDefinition {
+  const kind: StepKindDefinition = {
     key: def.key,
     planKind: def.planKind,
     summary: def.summary,
@@ -141,7 +141,6 @@ export function defineKind<T extends AuthoringStep, P extends StepPlan>(def: Ste
     check: (step, ctx) => def.check(step as T, ctx),
     compile: (step, ctx) => def.compile(step as T, ctx),
     describe: (step) => def.describe(step as P),
-    children: (step) => def.children?.(step as P) ?? [],
   };
   if (def.nestedStepsKey !== undefined) kind.nestedStepsKey = def.nestedStepsKey;
   return kind;

@@ -12,7 +12,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ErrorCode, FirebreakError } from '../../domain/errors.js';
 import type { IncidentClient } from '../../incidents/client.js';
-import { recordAlertsSignal, type AlertDelivery, type StartIncident } from '../../../workflows/messages.js';
+import { recordAlertsSignal, type AlertDelivery, type StartIncident } from '../../../workflows/definitions.js';
 
 /** A firing alert: opens (or joins) the incident of its key, then is recorded on it. */
 export interface FiringDelivery {

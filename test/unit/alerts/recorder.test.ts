@@ -7,7 +7,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import type { IncidentClient } from '../../../src/incidents/client.js';
 import { AlertRecorder, type Delivery } from '../../../src/server/webhooks/recorder.js';
-import type { AlertDelivery, StartIncident } from '../../../workflows/messages.js';
+import type { AlertDelivery, StartIncident } from '../../../workflows/definitions.js';
 
 type SignalOutcome = 'ok' | 'not-found' | Error;
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinActionCatalog } from '../../../src/actions/registry.js';
 import { createExpressionEnvironment, interpolateText } from '../../../src/domain/expressions.js';
-import { forEachStep } from '../../../src/domain/plan.js';
+import { forEachStep } from '../../../src/domain/step-kinds.js';
 import { loadRunbookDirs } from '../../../src/runbook/loader.js';
 import { loadTemplateDirs } from '../../../src/templating/catalog.js';
 

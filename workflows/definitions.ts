@@ -1,7 +1,9 @@
 /**
- * The messages an incident run accepts: one query for the whole state and one Update per human command.
- * Updates carry the acting identity; their validators refuse outsiders and repeats before anything is
- * written to history, so a refused vote leaves no trace but the caller's error.
+ * The workflows' interface: what starts an incident and what it returns, and the Query, Update and Signal
+ * definitions (Temporal's "messages") an incident run and a dedup workflow accept: one query for the
+ * whole state and one Update per human command. Updates carry the acting identity; their validators
+ * refuse outsiders and repeats before anything is written to history, so a refused vote leaves no trace
+ * but the caller's error. The definitions' names are wire names recorded in histories: never rename them.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Plan, Severity, JsonValue } from '../src/domain/plan.js';
