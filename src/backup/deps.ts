@@ -27,7 +27,7 @@ export interface RestoreTargets {
   directory: string;
   /**
    * Absolute path of the directory backup objects are downloaded to before a restore reads them (see
-   * staging.ts). Needs room for the largest backup restored; holds backup data (kept 0700).
+   * restore/staging.ts). Needs room for the largest backup restored; holds backup data (kept 0700).
    */
   staging: string;
 }

@@ -47,7 +47,7 @@ export const BackupManifestSchema = z.strictObject({
   files: z.strictObject({ count: z.int().min(0), sha256: z.record(z.string(), Sha256Hex) }).optional(),
   /**
    * The hash list: the SHA-256 of each consecutive `size`-byte segment of the data object (the last may be
-   * shorter). Lets a verification resume at a segment boundary in any worker process (segment-hasher.ts).
+   * shorter). Lets a verification resume at a segment boundary in any worker process (integrity/segment-hasher.ts).
    * Absent from backups made before it existed, which verify with the whole-object digest only.
    */
   segments: z.strictObject({ size: z.int().min(1), sha256: z.array(Sha256Hex) }).optional(),
