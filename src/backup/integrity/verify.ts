@@ -23,7 +23,8 @@ import { ErrorCode, FirebreakError } from '../../domain/errors.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { HashCheckpoints, processCheckpoints } from './hash-checkpoints.js';
 import type { BackupManifest } from '../manifest.js';
-import { SegmentDigest, segmentCount, type Segments } from './segment-hasher.js';
+import { SegmentChecker, usableSegments } from './segment-check.js';
+import type { Segments } from './segment-hasher.js';
 
 /** Default distance between hash snapshots (and progress reports). */
 export const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
@@ -215,13 +216,6 @@ function digestMismatch(manifest: BackupManifest, actual: string, size: number):
   );
 }
 
-/** The manifest's hash list, when it has one that fits its size. */
-function usableSegments(manifest: BackupManifest): Segments | undefined {
-  const segments = manifest.segments;
-  if (segments === undefined) return undefined;
-  return segments.sha256.length === segmentCount(manifest.size, segments.size) ? segments : undefined;
-}
-
 interface SegmentRun {
   /** Segments verified so far. */
   verified: number;
@@ -293,13 +287,13 @@ async function checkSegments(
   run: SegmentRun,
   options: VerifyOptions,
 ): Promise<void> {
-  const digest = new SegmentDigest(segments.size);
-  const check = (actual: string) => {
-    const expected = segments.sha256[run.verified];
-    if (actual !== expected) throw segmentMismatch(manifest, segments, run.verified, actual);
-    run.verified += 1;
-    options.progress?.(segmentProgressOf(manifest, segments, run.verified));
-  };
+  const checker = new SegmentChecker(manifest, segments, {
+    verified: run.verified,
+    onVerified: (verified) => {
+      run.verified = verified;
+      options.progress?.(segmentProgressOf(manifest, segments, verified));
+    },
+  });
   const { signal } = options;
   // Destroys the stream on abort, so a read stalled on a dead server ends too.
   if (signal) addAbortSignal(signal, stream);
@@ -310,7 +304,7 @@ async function checkSegments(
       if (run.offset + buffer.length > manifest.size) {
         throw sizeMismatch(manifest, run.offset + buffer.length, 'at least ');
       }
-      digest.update(buffer, check);
+      checker.update(buffer);
       run.offset += buffer.length;
     }
   } catch (error) {
@@ -322,8 +316,7 @@ async function checkSegments(
   }
   // Fewer bytes than the manifest says (the object shrank while it was read).
   if (run.offset !== manifest.size) throw sizeMismatch(manifest, run.offset);
-  const last = digest.finish();
-  if (last !== undefined) check(last);
+  checker.finish();
 }
 
 function segmentProgressOf(manifest: BackupManifest, segments: Segments, verified: number): VerifyProgress {
@@ -336,22 +329,4 @@ function segmentProgressOf(manifest: BackupManifest, segments: Segments, verifie
     segmentsVerified: verified,
     offset: coveredBytes(manifest, segments, verified),
   };
-}
-
-function segmentMismatch(manifest: BackupManifest, segments: Segments, index: number, actual: string): FirebreakError {
-  const start = index * segments.size;
-  const end = Math.min(start + segments.size, manifest.size);
-  const expected = segments.sha256[index] ?? '';
-  return new FirebreakError(
-    ErrorCode.BackupCorrupt,
-    `backup ${manifest.id} of ${manifest.source} is corrupt: segment ${index} of ${segments.sha256.length} ` +
-      `(bytes ${start}-${end - 1}) of ${manifest.key} has sha256 ${actual}, the manifest says sha256 ${expected}`,
-    {
-      segment: index,
-      segments: segments.sha256.length,
-      range: { start, end },
-      expected: { size: manifest.size, sha256: manifest.sha256, segmentSha256: expected },
-      actual: { segmentSha256: actual },
-    },
-  );
 }

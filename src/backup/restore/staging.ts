@@ -30,7 +30,7 @@ import { ensurePrivateDir } from '../../storage/private-files.js';
 import type { BackupDeps } from '../deps.js';
 import type { BackupManifest } from '../manifest.js';
 import { elapsedMs, progressCounter, type StreamOptions } from '../progress.js';
-import { SegmentDigest, segmentCount, type Segments } from '../integrity/segment-hasher.js';
+import { SegmentChecker, usableSegments } from '../integrity/segment-check.js';
 
 /** How a restore gets the object: staged on disk first (resumable, parallel pg_restore) or streamed. */
 export const STAGING_MODES = ['file', 'stream'] as const;
@@ -297,11 +297,9 @@ class StagingState {
   readonly #manifest: BackupManifest;
   readonly #name: string;
   readonly #whole = new Digest();
-  readonly #segments: Segments | undefined;
-  readonly #segmentDigest: SegmentDigest | undefined;
+  readonly #segments: SegmentChecker | undefined;
   readonly #started: number;
   readonly #priorMs: number;
-  #verified = 0;
 
   /** `started`: a performance.now() reading when this attempt began; `priorMs`: earlier attempts' time. */
   constructor(manifest: BackupManifest, name: string, started: number, priorMs: number) {
@@ -309,10 +307,8 @@ class StagingState {
     this.#name = name;
     this.#started = started;
     this.#priorMs = priorMs;
-    const segments = manifest.segments;
-    const usable = segments !== undefined && segments.sha256.length === segmentCount(manifest.size, segments.size);
-    this.#segments = usable ? segments : undefined;
-    this.#segmentDigest = usable ? new SegmentDigest(segments.size) : undefined;
+    const segments = usableSegments(manifest);
+    this.#segments = segments === undefined ? undefined : new SegmentChecker(manifest, segments);
   }
 
   get offset(): number {
@@ -325,7 +321,7 @@ class StagingState {
       throw corrupt(this.#manifest, `is more than the manifest's ${this.#manifest.size} bytes`);
     }
     this.#whole.update(buffer);
-    this.#segmentDigest?.update(buffer, (digest) => this.#check(digest));
+    this.#segments?.update(buffer);
   }
 
   /** Checks the end: every byte there, the last segment and the whole digest as the manifest says. */
@@ -334,8 +330,7 @@ class StagingState {
     if (this.#whole.size !== manifest.size) {
       throw corrupt(manifest, `ended at ${this.#whole.size} bytes, the manifest says ${manifest.size}`);
     }
-    const last = this.#segmentDigest?.finish();
-    if (last !== undefined) this.#check(last);
+    this.#segments?.finish();
     const actual = this.#whole.hex();
     if (actual !== manifest.sha256) {
       throw corrupt(manifest, `has SHA-256 ${actual}, the manifest says ${manifest.sha256}`);
@@ -359,23 +354,6 @@ class StagingState {
       phase,
       downloadMs: this.downloadMs(),
     };
-  }
-
-  #check(actual: string): void {
-    const segments = this.#segments;
-    if (segments === undefined) return;
-    const index = this.#verified;
-    const expected = segments.sha256[index];
-    if (actual !== expected) {
-      const start = index * segments.size;
-      const end = Math.min(start + segments.size, this.#manifest.size) - 1;
-      throw corrupt(
-        this.#manifest,
-        `has SHA-256 ${actual} in segment ${index} of ${segments.sha256.length} (bytes ${start}-${end}), ` +
-          `the manifest says ${expected ?? 'nothing'}`,
-      );
-    }
-    this.#verified += 1;
   }
 }
 
