@@ -32,6 +32,9 @@ export interface RestoreTargets {
   staging: string;
 }
 
+/** A section of `backups` in the config (and of BackupDeps) that holds named sources. */
+export type BackupSection = 'postgres' | 'directories';
+
 /** The dependencies of every backup/restore action. */
 export interface BackupDeps {
   store: BlobStore;

@@ -10,10 +10,9 @@ import { ErrorCode, FirebreakError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/plan.js';
 import { manifestStoreOf, readManifest } from '../../backup/catalog.js';
 import { CheckList, checksVerdict, type CheckResult, type ChecksVerdict } from '../../backup/checks/schema.js';
-import { runFileChecks } from '../../backup/checks/files.js';
-import { runPostgresChecks } from '../../backup/checks/postgres.js';
 import type { BackupDeps } from '../../backup/deps.js';
-import { SOURCE_NAME, type BackupManifest } from '../../backup/manifest.js';
+import { backupFormat, backupFormats } from '../../backup/formats.js';
+import { SOURCE_NAME, type BackupKind, type BackupManifest } from '../../backup/manifest.js';
 import { summarize } from '../../backup/restore/select.js';
 import { BackupId } from './restore-shared.js';
 
@@ -42,7 +41,7 @@ export const restoreCheckSpec: ActionSpec<typeof RestoreCheckInput> = {
   backupSources: ['postgres', 'directories'],
 };
 
-type Target = { kind: 'postgres' | 'files'; source: string };
+type Target = { kind: BackupKind; source: string };
 
 /** The `restore.check` action over the backup dependencies. */
 export function restoreCheckAction(deps: BackupDeps): ActionDefinition<typeof RestoreCheckInput> {
@@ -54,7 +53,7 @@ export function restoreCheckAction(deps: BackupDeps): ActionDefinition<typeof Re
       const target: Target = { kind: manifest.kind, source: input.source };
       const checks = await runChecks(deps, manifest, input.checks);
       const verdict = checksVerdict(checks);
-      const what = `${target.kind === 'postgres' ? 'database' : 'directory'} ${input.source}`;
+      const what = `${backupFormat(target.kind).noun} ${input.source}`;
       ctx.logger.info({ backup: manifest.id, target, passed: verdict.passed, counts: verdict.counts }, 'checked');
       if (input.require === true && !verdict.passed) {
         throw new FirebreakError(
@@ -71,30 +70,24 @@ export function restoreCheckAction(deps: BackupDeps): ActionDefinition<typeof Re
   };
 }
 
-/** Fails with INVALID_INPUT, naming the configured sources, when `source` is neither a database nor a directory. */
+/** Fails with INVALID_INPUT, naming the configured sources, when no format has `source` configured. */
 function assertConfigured(deps: BackupDeps, source: string): void {
-  if (deps.postgres[source] !== undefined || deps.directories[source] !== undefined) return;
-  const databases = Object.keys(deps.postgres).join(', ') || 'none';
-  const directories = Object.keys(deps.directories).join(', ') || 'none';
-  throw new FirebreakError(
-    ErrorCode.InvalidInput,
-    `no source ${source} in backups.postgres (have: ${databases}) or backups.directories (have: ${directories})`,
+  const formats = backupFormats();
+  if (formats.some((format) => format.configured(deps, source))) return;
+  const sections = formats.map(
+    (format) => `backups.${format.section} (have: ${Object.keys(deps[format.section]).join(', ') || 'none'})`,
   );
+  throw new FirebreakError(ErrorCode.InvalidInput, `no source ${source} in ${sections.join(' or ')}`);
 }
 
 /** Runs the checks against the live target the manifest's kind calls for. */
 async function runChecks(deps: BackupDeps, manifest: BackupManifest, checks: CheckList): Promise<CheckResult[]> {
   const source = manifest.source;
-  if (manifest.kind === 'postgres') {
-    const configured = deps.postgres[source];
-    if (configured === undefined) throw notConfiguredAs(manifest, 'backups.postgres');
-    // The URL stays in this function: never logged, never in the output (reasons name the source).
-    const url = await deps.secrets.resolve(configured.url);
-    return runPostgresChecks(url, manifest, checks, { readOnly: true, label: `database ${source}` });
-  }
-  const directory = deps.directories[source];
-  if (directory === undefined) throw notConfiguredAs(manifest, 'backups.directories');
-  return runFileChecks(directory.path, manifest, checks, { label: `directory ${source}` });
+  const format = backupFormat(manifest.kind);
+  // The target (a database URL) stays in this function: never logged, never in the output (reasons name the source).
+  const target = await format.liveTarget(deps, source);
+  if (target === undefined) throw notConfiguredAs(manifest, `backups.${format.section}`);
+  return format.runChecks(target, manifest, checks, { readOnly: true, label: `${format.noun} ${source}` });
 }
 
 function notConfiguredAs(manifest: BackupManifest, section: string): FirebreakError {
