@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createActionContext } from '../src/actions/context.js';
-import { backupVerifyAction } from '../src/backup/actions/verify.js';
+import { backupVerifyAction } from '../src/actions/backup/verify.js';
 import { DEFAULT_LAYOUT } from '../src/backup/manifest.js';
 import { createSecretResolver } from '../src/secrets/resolver.js';
 import { storeOf, type BenchTarget } from './drill-throughput-store.js';

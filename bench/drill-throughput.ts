@@ -19,7 +19,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { backupKeys, DEFAULT_LAYOUT, newBackupId, type BackupManifest } from '../src/backup/manifest.js';
 import { manifestKey } from '../src/backup/catalog.js';
-import { segmentHasher, type Segments } from '../src/backup/segment-hasher.js';
+import { segmentHasher, type Segments } from '../src/backup/integrity/segment-hasher.js';
 import type { BlobStore } from '../src/storage/blob-store.js';
 import { startSeaweedfs } from '../harness/seaweedfs.js';
 import type { BenchJob, BenchResult } from './drill-throughput-child.js';

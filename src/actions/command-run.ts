@@ -8,7 +8,7 @@ import { formatDuration, parseDuration } from '../domain/duration.js';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { JsonObject, JsonValue } from '../domain/plan.js';
 import { mapJsonStrings } from '../secrets/redaction.js';
-import { abortReason } from './abort.js';
+import { abortReason } from '../domain/abort.js';
 import { isPlainFileName, locateScript } from './command/locate.js';
 import { runProcess, type ProcessOutcome } from './command/process.js';
 import { DurationText, stringMap } from './schemas.js';

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import type { SecretPathPattern } from '../domain/secret-slots.js';
-import { backupActionSpecs } from '../backup/actions/index.js';
+import { backupActionSpecs } from './backup/index.js';
 import { commandRunAction, commandRunSpec, type CommandRunOptions } from './command-run.js';
 import { httpRequestAction, httpRequestSpec, type HttpRequestOptions } from './http-request.js';
 import { timelineNoteAction, timelineNoteSpec } from './timeline-note.js';

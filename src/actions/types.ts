@@ -3,6 +3,7 @@
  * executor that runs inside an activity with a context giving it cancellation, heartbeats and secrets.
  */
 import type { z } from 'zod';
+import type { BackupSection } from '../backup/deps.js';
 import type { JsonValue } from '../domain/plan.js';
 import type { SecretPathPattern } from '../domain/secret-slots.js';
 
@@ -61,9 +62,6 @@ export interface ActionSpec<S extends z.ZodType = z.ZodType> {
    */
   backupSources?: readonly BackupSection[];
 }
-
-/** A section of `backups` in the config that holds named sources. */
-export type BackupSection = 'postgres' | 'directories';
 
 /** A runnable action. `execute` receives `with` already parsed by `input`. */
 export interface ActionDefinition<S extends z.ZodType = z.ZodType> extends ActionSpec<S> {

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import type { BackupDeps } from './deps.js';
 import {
   BackupManifestSchema,
   manifestKey,
@@ -15,6 +16,11 @@ import {
 } from './manifest.js';
 
 export { manifestKey } from './manifest.js';
+
+/** The store manifests live in. */
+export function manifestStoreOf(deps: BackupDeps): BlobStore {
+  return deps.manifestStore ?? deps.store;
+}
 
 /** Largest manifest read (a files manifest lists one digest per file). */
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;

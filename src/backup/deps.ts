@@ -27,10 +27,13 @@ export interface RestoreTargets {
   directory: string;
   /**
    * Absolute path of the directory backup objects are downloaded to before a restore reads them (see
-   * staging.ts). Needs room for the largest backup restored; holds backup data (kept 0700).
+   * restore/staging.ts). Needs room for the largest backup restored; holds backup data (kept 0700).
    */
   staging: string;
 }
+
+/** A section of `backups` in the config (and of BackupDeps) that holds named sources. */
+export type BackupSection = 'postgres' | 'directories';
 
 /** The dependencies of every backup/restore action. */
 export interface BackupDeps {

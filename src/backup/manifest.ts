@@ -19,6 +19,9 @@ export const SOURCE_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 export const BACKUP_KINDS = ['postgres', 'files'] as const;
 export type BackupKind = (typeof BACKUP_KINDS)[number];
 
+/** The extension of each format's data object: a custom-format dump, a gzipped tar archive. */
+const DATA_EXTENSIONS: Readonly<Record<BackupKind, string>> = { postgres: 'dump', files: 'tar.gz' };
+
 const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 const Instant = z.iso.datetime({ offset: true });
 
@@ -47,7 +50,7 @@ export const BackupManifestSchema = z.strictObject({
   files: z.strictObject({ count: z.int().min(0), sha256: z.record(z.string(), Sha256Hex) }).optional(),
   /**
    * The hash list: the SHA-256 of each consecutive `size`-byte segment of the data object (the last may be
-   * shorter). Lets a verification resume at a segment boundary in any worker process (segment-hasher.ts).
+   * shorter). Lets a verification resume at a segment boundary in any worker process (integrity/segment-hasher.ts).
    * Absent from backups made before it existed, which verify with the whole-object digest only.
    */
   segments: z.strictObject({ size: z.int().min(1), sha256: z.array(Sha256Hex) }).optional(),
@@ -78,7 +81,7 @@ export function backupIdTime(id: string): Date {
 
 /** The blob keys of one backup. */
 export function backupKeys(layout: BackupLayout, kind: BackupKind, source: string, id: string) {
-  const ext = kind === 'postgres' ? 'dump' : 'tar.gz';
+  const ext = DATA_EXTENSIONS[kind];
   return {
     data: `${layout.dataPrefix}/${source}/${id}.${ext}`,
     manifest: manifestKey(layout, source, id),

@@ -5,7 +5,7 @@
  * the API runs with, so a missing source is refused at creation instead of failing the first run.
  */
 import type { ActionSpec } from '../actions/types.js';
-import { backupActionSpecs } from '../backup/actions/index.js';
+import { backupActionSpecs } from '../actions/backup/index.js';
 import type { BackupsConfig } from '../config/backups-schema.js';
 import { hasOwn, own } from '../domain/own.js';
 import type { ActionStep, JsonValue, Plan } from '../domain/plan.js';

@@ -11,7 +11,7 @@ import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import { builtinActions, createActionRegistry } from '../actions/registry.js';
 import type { ActionDefinition } from '../actions/types.js';
-import { backupActions } from '../backup/actions/index.js';
+import { backupActions } from '../actions/backup/index.js';
 import type { BackupDeps } from '../backup/deps.js';
 import { backupDepsFromConfig } from '../backup/from-config.js';
 import { messageRouterFromConfig } from '../channels/from-config.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drillKey } from '../../src/backup/drill.js';
+import { drillKey } from '../../src/backup/drills/drill.js';
 import type { Plan } from '../../src/domain/plan.js';
 import { buildApp, tokenHash, type AppDeps } from '../../src/server/app.js';
 import { createMemoryAuditLog } from '../../src/server/audit.js';

@@ -15,7 +15,7 @@ import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aw
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupDeps } from '../../src/backup/deps.js';
 import { DEFAULT_LAYOUT } from '../../src/backup/manifest.js';
-import { backupPostgres } from '../../src/backup/postgres.js';
+import { backupPostgres } from '../../src/backup/write/postgres.js';
 import { createSecretResolver } from '../../src/secrets/resolver.js';
 import { createS3Store } from '../../src/storage/s3-store.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';

@@ -8,10 +8,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backupFilesAction } from '../../src/backup/actions/backup-files.js';
+import { backupFilesAction } from '../../src/actions/backup/backup-files.js';
 import { listManifests } from '../../src/backup/catalog.js';
 import type { BackupDeps } from '../../src/backup/deps.js';
-import { readDrillHistory } from '../../src/backup/history.js';
+import { readDrillHistory } from '../../src/backup/drills/history.js';
 import { DEFAULT_LAYOUT, type BackupManifest } from '../../src/backup/manifest.js';
 import { createSecretResolver } from '../../src/secrets/resolver.js';
 import { createFsStore } from '../../src/storage/fs-store.js';

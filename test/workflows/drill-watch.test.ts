@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drillKey, evaluateDrill, type DrillRecord } from '../../src/backup/drill.js';
+import { drillKey, evaluateDrill, type DrillRecord } from '../../src/backup/drills/drill.js';
 import type { Plan } from '../../src/domain/plan.js';
 import type { BlobStore } from '../../src/storage/blob-store.js';
 import { createFsStore } from '../../src/storage/fs-store.js';

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDrillHistory } from '../../src/backup/history.js';
+import { readDrillHistory } from '../../src/backup/drills/history.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { projectRoot, startTestEnv, stepOf, type TestEnv } from '../support/temporal.js';

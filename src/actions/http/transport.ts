@@ -7,7 +7,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { ErrorCode, FirebreakError } from '../../domain/errors.js';
-import { abortReason } from '../abort.js';
+import { abortReason } from '../../domain/abort.js';
 import type { ResolvedAddress, VettedDestination } from './destination.js';
 
 /** A request ready to send: destination vetted, secrets already resolved. */

@@ -7,7 +7,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ErrorCode, FirebreakError } from '../../domain/errors.js';
-import { abortReason } from '../../actions/abort.js';
+import { abortReason } from '../../domain/abort.js';
 
 const execFileAsync = promisify(execFile);
 const STDERR_KEPT = 4096;

@@ -6,14 +6,14 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { configBaseDir } from '../../config/index.js';
 import { humanizeDuration } from '../../domain/duration.js';
-import { countChecks, type DrillRecord } from '../../backup/drill.js';
+import { countChecks, type DrillRecord } from '../../backup/drills/drill.js';
 import {
   DEFAULT_HISTORY_LIMIT,
   DEFAULT_STALE_DAYS,
   drillTrend,
   readDrillHistory,
   type DrillTrend,
-} from '../../backup/history.js';
+} from '../../backup/drills/history.js';
 import { createSecretResolver } from '../../secrets/resolver.js';
 import { blobStoreFromConfig } from '../../storage/from-config.js';
 import { printJson, type JsonOption } from '../api/command.js';

@@ -5,8 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DrillRecordSchema } from '../../backup/drill.js';
-import { DEFAULT_HISTORY_LIMIT, DEFAULT_STALE_DAYS, drillTrend, readDrillHistory } from '../../backup/history.js';
+import { DrillRecordSchema } from '../../backup/drills/drill.js';
+import { DEFAULT_HISTORY_LIMIT, DEFAULT_STALE_DAYS, drillTrend, readDrillHistory } from '../../backup/drills/history.js';
 import { userOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, ApiErrorCode, errorResponses } from '../errors.js';

@@ -4,7 +4,7 @@
  * cannot write, and an unreachable database fails `starts` and skips the rest (so nothing counts as passed).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checksVerdict, runPostgresChecks, type CheckSpec } from '../../../src/backup/checks.js';
+import { checksVerdict, runPostgresChecks, type CheckSpec } from '../../../src/backup/checks/index.js';
 import type { BackupManifest } from '../../../src/backup/manifest.js';
 import { freePort } from '../../../src/temporal/dev-server.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';

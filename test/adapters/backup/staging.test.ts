@@ -23,14 +23,15 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BackupDeps } from '../../../src/backup/deps.js';
-import { backupFiles, restoreFiles } from '../../../src/backup/files.js';
+import { restoreFiles } from '../../../src/backup/restore/files.js';
+import { backupFiles } from '../../../src/backup/write/files.js';
 import { DEFAULT_LAYOUT, type BackupManifest } from '../../../src/backup/manifest.js';
 import {
   removeStaleStagedFiles,
   stageBackup,
   StagingProgressSchema,
   type StagingProgress,
-} from '../../../src/backup/staging.js';
+} from '../../../src/backup/restore/staging.js';
 import { ErrorCode } from '../../../src/domain/errors.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import type { BlobStore } from '../../../src/storage/blob-store.js';

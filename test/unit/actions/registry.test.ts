@@ -10,7 +10,7 @@ import {
   type ActionCatalog,
 } from '../../../src/actions/registry.js';
 import { timelineNoteAction } from '../../../src/actions/timeline-note.js';
-import { backupActions, backupActionSpecs } from '../../../src/backup/actions/index.js';
+import { backupActions, backupActionSpecs } from '../../../src/actions/backup/index.js';
 import { backupDepsFromConfig } from '../../../src/backup/from-config.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import { createFsStore } from '../../../src/storage/fs-store.js';

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckList, checksVerdict, runFileChecks, type CheckResult } from '../../../src/backup/checks.js';
+import { CheckList, checksVerdict, runFileChecks, type CheckResult } from '../../../src/backup/checks/index.js';
 import type { BackupManifest } from '../../../src/backup/manifest.js';
 import { manifestOf } from './support.js';
 

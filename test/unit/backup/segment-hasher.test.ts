@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { segmentHasher } from '../../../src/backup/segment-hasher.js';
+import { segmentHasher } from '../../../src/backup/integrity/segment-hasher.js';
 import { segmentsOf } from './support.js';
 
 async function hashListOf(chunks: Buffer[], size: number) {

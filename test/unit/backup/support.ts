@@ -4,7 +4,7 @@ import { createActionContext } from '../../../src/actions/context.js';
 import type { ActionContext } from '../../../src/actions/types.js';
 import { manifestKey } from '../../../src/backup/catalog.js';
 import type { BackupDeps } from '../../../src/backup/deps.js';
-import type { DrillRecord } from '../../../src/backup/drill.js';
+import type { DrillRecord } from '../../../src/backup/drills/drill.js';
 import { backupKeys, DEFAULT_LAYOUT, type BackupManifest } from '../../../src/backup/manifest.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import type { BlobStore } from '../../../src/storage/blob-store.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drillKey } from '../../../src/backup/drill.js';
+import { drillKey } from '../../../src/backup/drills/drill.js';
 import { createFsStore } from '../../../src/storage/fs-store.js';
 import { drillRecord } from '../backup/support.js';
 import { cli } from './client-support.js';
