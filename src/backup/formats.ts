@@ -49,9 +49,9 @@ const postgres: BackupFormat = {
   kind: 'postgres',
   section: 'postgres',
   noun: 'database',
-  configured: (deps, source) => deps.postgres[source] !== undefined,
+  configured: (deps, source) => own(deps.postgres, source) !== undefined,
   async liveTarget(deps, source) {
-    const configured = deps.postgres[source];
+    const configured = own(deps.postgres, source);
     return configured === undefined ? undefined : deps.secrets.resolve(configured.url);
   },
   runChecks: runPostgresChecks,
@@ -61,8 +61,8 @@ const files: BackupFormat = {
   kind: 'files',
   section: 'directories',
   noun: 'directory',
-  configured: (deps, source) => deps.directories[source] !== undefined,
-  liveTarget: (deps, source) => Promise.resolve(deps.directories[source]?.path),
+  configured: (deps, source) => own(deps.directories, source) !== undefined,
+  liveTarget: (deps, source) => Promise.resolve(own(deps.directories, source)?.path),
   // Files are only read: `readOnly` changes nothing for them.
   runChecks: (dir, manifest, checks, options = {}) =>
     runFileChecks(dir, manifest, checks, options.label === undefined ? {} : { label: options.label }),

@@ -20,7 +20,7 @@ export function roleSender(roles: Readonly<Record<string, RolePlan>>, role: stri
 /** A roster member (id or e-mail) as a sender identity, with the name and e-mail the plan's `people` give them. */
 export function personOf(plan: Pick<Plan, 'people'>, member: string): SenderIdentity {
   const people = plan.people ?? {};
-  const byId = people[member];
+  const byId = own(people, member);
   if (byId !== undefined) return { id: member, ...byId };
   const lower = member.toLowerCase();
   const entry = Object.entries(people).find(([, person]) => person.email?.toLowerCase() === lower);

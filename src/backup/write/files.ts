@@ -18,6 +18,7 @@ import { backupKeys, newBackupId, type BackupManifest } from '../manifest.js';
 import { writeManifest, type BackupOutcome } from './manifest-store.js';
 import { segmentHasher } from '../integrity/segment-hasher.js';
 import { byteMeter, elapsedMs, type StreamOptions } from '../progress.js';
+import { own } from '../../domain/own.js';
 
 const TAR_VERSION = (createRequire(import.meta.url)('tar/package.json') as { version: string }).version;
 
@@ -30,7 +31,7 @@ function now(deps: BackupDeps): Date {
 
 /** The configured directory `source`, checked to be a directory. */
 async function sourceDirectory(deps: BackupDeps, source: string): Promise<string> {
-  const configured = deps.directories[source];
+  const configured = own(deps.directories, source);
   if (configured === undefined) {
     const known = Object.keys(deps.directories).join(', ') || 'none';
     throw new FirebreakError(

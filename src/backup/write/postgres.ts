@@ -15,6 +15,7 @@ import { connectClient, parsePostgresUrl, postgresError, quoteIdent, toolEnv } f
 import { pgTool, startTool, toolVersion, type ToolRun } from '../pg/tools.js';
 import { elapsedMs, progressCounter, type StreamOptions } from '../progress.js';
 import { segmentHasher } from '../integrity/segment-hasher.js';
+import { own } from '../../domain/own.js';
 
 /** User tables (partitions as their leaf tables), without the catalogs and tables extensions own. */
 const USER_TABLES = `
@@ -35,7 +36,7 @@ function now(deps: BackupDeps): Date {
 
 /** The configured database `source`, or INVALID_INPUT naming the configured ones. */
 function sourceUrlRef(deps: BackupDeps, source: string): string {
-  const configured = deps.postgres[source];
+  const configured = own(deps.postgres, source);
   if (configured !== undefined) return configured.url;
   const known = Object.keys(deps.postgres).join(', ') || 'none';
   throw new FirebreakError(

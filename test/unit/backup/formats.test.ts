@@ -37,4 +37,14 @@ describe('backup formats', () => {
     expect(backupFormat('postgres').configured(deps, 'app')).toBe(true);
     expect(await backupFormat('postgres').liveTarget(deps, 'site')).toBeUndefined();
   });
+
+  it('never takes an inherited property for a configured source', async () => {
+    const deps = { ...backupDeps({} as BlobStore), postgres: {}, directories: {} };
+    for (const kind of BACKUP_KINDS) {
+      for (const source of ['constructor', 'toString', '__proto__']) {
+        expect(backupFormat(kind).configured(deps, source)).toBe(false);
+        expect(await backupFormat(kind).liveTarget(deps, source)).toBeUndefined();
+      }
+    }
+  });
 });

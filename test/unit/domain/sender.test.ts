@@ -26,4 +26,13 @@ describe('personOf', () => {
     expect(personOf(plan, 'dave')).toEqual({ id: 'dave' });
     expect(personOf({}, 'erin@example.com')).toEqual({ id: 'erin@example.com', email: 'erin@example.com' });
   });
+
+  it('never takes an inherited property for a member', () => {
+    const inherited = Object.create({ mallory: { name: 'Mallory', email: 'mallory@example.com' } }) as Record<
+      string,
+      { name: string; email: string }
+    >;
+    expect(personOf({ people: inherited }, 'mallory')).toEqual({ id: 'mallory' });
+    for (const name of ['constructor', 'toString', '__proto__']) expect(personOf(plan, name)).toEqual({ id: name });
+  });
 });
