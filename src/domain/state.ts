@@ -3,6 +3,7 @@
  * accepts. One object in, one object out: fields can be added without breaking running histories.
  */
 import type { JsonValue, NotifyChannel, Severity, StepKind } from './plan.js';
+import type { GateKind } from './step-kinds.js';
 
 /** Who acts. The API passes the authenticated identity; roles are looked up in the run's frozen roster. */
 export interface Actor {
@@ -20,8 +21,17 @@ export const INCIDENT_STATUSES = ['running', 'completed', 'failed', 'aborted', '
 
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
-export type StepStatus =
-  'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'timed_out' | 'cancelled';
+export const STEP_STATUSES = [
+  'pending',
+  'running',
+  'waiting',
+  'succeeded',
+  'failed',
+  'skipped',
+  'timed_out',
+  'cancelled',
+] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
 
 export interface StepError {
   code: string;
@@ -48,7 +58,8 @@ export interface StepState {
   completedBy?: string;
 }
 
-export type FactStatus = 'confirmed' | 'suspected';
+export const FACT_STATUSES = ['confirmed', 'suspected'] as const;
+export type FactStatus = (typeof FACT_STATUSES)[number];
 
 export interface FactRecord {
   name: string;
@@ -68,7 +79,8 @@ export interface DecisionRecord {
   step: string;
 }
 
-export type Vote = 'approve' | 'reject';
+export const VOTES = ['approve', 'reject'] as const;
+export type Vote = (typeof VOTES)[number];
 
 export interface VoteRecord {
   voter: string;
@@ -79,7 +91,8 @@ export interface VoteRecord {
   at: string;
 }
 
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'timed_out' | 'cancelled';
+export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'timed_out', 'cancelled'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
 export interface ApprovalRecord {
   step: string;
@@ -97,16 +110,18 @@ export interface ApprovalRecord {
 }
 
 /** Where a `notify` step's message is. */
-export type MessageStatus =
-  | 'waiting_for_facts'
-  | 'pending_approval'
-  | 'approved'
-  | 'sending'
-  | 'sent'
-  | 'failed'
-  | 'rejected'
-  | 'timed_out'
-  | 'cancelled';
+export const MESSAGE_STATUSES = [
+  'waiting_for_facts',
+  'pending_approval',
+  'approved',
+  'sending',
+  'sent',
+  'failed',
+  'rejected',
+  'timed_out',
+  'cancelled',
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** Who a message is sent as: a person on the roster (or an address), with the name and mailbox known for them. */
 export interface SenderIdentity {
@@ -187,7 +202,8 @@ export interface MessageRecord {
   error?: StepError;
 }
 
-export type DeadlineStatus = 'not_started' | 'running' | 'met' | 'overdue' | 'met_late' | 'not_applicable';
+export const DEADLINE_STATUSES = ['not_started', 'running', 'met', 'overdue', 'met_late', 'not_applicable'] as const;
+export type DeadlineStatus = (typeof DEADLINE_STATUSES)[number];
 
 export interface DeadlineRecord {
   id: string;
@@ -200,10 +216,12 @@ export interface DeadlineRecord {
   remindersSent: string[];
 }
 
+export const COMPENSATION_STATUSES = ['succeeded', 'failed'] as const;
+
 export interface CompensationRecord {
   id: string;
   forStep: string;
-  status: 'succeeded' | 'failed';
+  status: (typeof COMPENSATION_STATUSES)[number];
   at: string;
   output?: JsonValue;
   error?: StepError;
@@ -224,7 +242,7 @@ export interface TimelineEvent {
 
 /** A human action the run is waiting for. */
 export interface PendingAction {
-  kind: 'task' | 'decision' | 'approval';
+  kind: GateKind;
   step: string;
   title: string;
   prompt: string;

@@ -8,7 +8,8 @@ import type { NotifyStep, StepKind, StepPlan } from './plan.js';
 import { own } from './own.js';
 
 /** The human gates a step can open; the `completeTask`, `recordDecision` and `castVote` Updates find them. */
-export type GateKind = 'task' | 'decision' | 'approval';
+export const GATE_KINDS = ['task', 'decision', 'approval'] as const;
+export type GateKind = (typeof GATE_KINDS)[number];
 
 /** One kind's traits; each hook is only called with steps of that kind. */
 interface StepKindTraits<S extends StepPlan> {

@@ -5,7 +5,20 @@
 import { z } from 'zod';
 import { JsonValue } from '../runbook/schema.js';
 import { NOTIFY_CHANNELS, SEVERITIES, STEP_KINDS } from '../domain/plan.js';
-import { INCIDENT_STATUSES, type IncidentState, type IncidentStatus, type MessageRecord } from '../domain/state.js';
+import {
+  APPROVAL_STATUSES,
+  COMPENSATION_STATUSES,
+  DEADLINE_STATUSES,
+  FACT_STATUSES,
+  INCIDENT_STATUSES,
+  MESSAGE_STATUSES,
+  STEP_STATUSES,
+  VOTES,
+  type IncidentState,
+  type IncidentStatus,
+  type MessageRecord,
+} from '../domain/state.js';
+import { GATE_KINDS } from '../domain/step-kinds.js';
 import type { PendingMessages } from './messages.js';
 
 const Severity = z.enum(SEVERITIES);
@@ -27,7 +40,7 @@ const StepState = z.looseObject({
   id: z.string(),
   title: z.string(),
   kind: z.enum(STEP_KINDS),
-  status: z.enum(['pending', 'running', 'waiting', 'succeeded', 'failed', 'skipped', 'timed_out', 'cancelled']),
+  status: z.enum(STEP_STATUSES),
   parent: z.string().optional(),
   startedAt: Instant.optional(),
   endedAt: Instant.optional(),
@@ -43,7 +56,7 @@ const StepState = z.looseObject({
 const FactRecord = z.looseObject({
   name: z.string(),
   value: JsonValue,
-  status: z.enum(['confirmed', 'suspected']),
+  status: z.enum(FACT_STATUSES),
   setBy: z.string(),
   setAt: Instant,
   step: z.string().optional(),
@@ -59,7 +72,7 @@ const DecisionRecord = z.looseObject({
 
 const VoteRecord = z.looseObject({
   voter: z.string(),
-  vote: z.enum(['approve', 'reject']),
+  vote: z.enum(VOTES),
   roles: z.array(z.string()),
   comment: z.string().optional(),
   at: Instant,
@@ -71,26 +84,13 @@ const ApprovalRecord = z.looseObject({
   textHash: z.string(),
   approvers: z.array(z.string()),
   quorum: z.number().optional(),
-  status: z.enum(['pending', 'approved', 'rejected', 'timed_out', 'cancelled']),
+  status: z.enum(APPROVAL_STATUSES),
   escalated: z.boolean(),
   votes: z.array(VoteRecord),
   requestedAt: Instant,
   decidedAt: Instant.optional(),
   timeoutAt: Instant.optional(),
 });
-
-/** Every status a `notify` step's message can be in. */
-export const MESSAGE_STATUSES = [
-  'waiting_for_facts',
-  'pending_approval',
-  'approved',
-  'sending',
-  'sent',
-  'failed',
-  'rejected',
-  'timed_out',
-  'cancelled',
-] as const;
 
 const Channel = z.enum(NOTIFY_CHANNELS);
 const Fingerprint = z.string().describe('sha256:<hex>');
@@ -181,7 +181,7 @@ export const PendingMessagesSchema: z.ZodType<PendingMessages> = PendingMessages
 const DeadlineRecord = z.looseObject({
   id: z.string(),
   title: z.string(),
-  status: z.enum(['not_started', 'running', 'met', 'overdue', 'met_late', 'not_applicable']),
+  status: z.enum(DEADLINE_STATUSES),
   startedAt: Instant.optional(),
   dueAt: Instant.optional(),
   metAt: Instant.optional(),
@@ -192,7 +192,7 @@ const DeadlineRecord = z.looseObject({
 const CompensationRecord = z.looseObject({
   id: z.string(),
   forStep: z.string(),
-  status: z.enum(['succeeded', 'failed']),
+  status: z.enum(COMPENSATION_STATUSES),
   at: Instant,
   output: JsonValue.optional(),
   error: StepError.optional(),
@@ -210,7 +210,7 @@ const TimelineEvent = z.looseObject({
 });
 
 const PendingAction = z.looseObject({
-  kind: z.enum(['task', 'decision', 'approval']),
+  kind: z.enum(GATE_KINDS),
   step: z.string(),
   title: z.string(),
   prompt: z.string(),
