@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { backupKeys, DEFAULT_LAYOUT, newBackupId, type BackupManifest } from '../src/backup/manifest.js';
-import { manifestKey } from '../src/backup/catalog.js';
+import { manifestKey } from '../src/backup/manifest.js';
 import { segmentHasher, type Segments } from '../src/backup/integrity/segment-hasher.js';
 import type { BlobStore } from '../src/storage/blob-store.js';
 import { startSeaweedfs } from '../harness/seaweedfs.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupSelectAction } from '../../../src/actions/backup/select.js';
-import { manifestKey } from '../../../src/backup/catalog.js';
+import { manifestKey } from '../../../src/backup/manifest.js';
 import { DEFAULT_LAYOUT, type BackupManifest } from '../../../src/backup/manifest.js';
 import { orderCandidates, selectionSeed } from '../../../src/backup/restore/select.js';
 import { ErrorCode, FirebreakError } from '../../../src/domain/errors.js';

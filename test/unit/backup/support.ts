@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createActionContext } from '../../../src/actions/context.js';
 import type { ActionContext } from '../../../src/actions/types.js';
-import { manifestKey } from '../../../src/backup/catalog.js';
+import { manifestKey } from '../../../src/backup/manifest.js';
 import type { BackupDeps } from '../../../src/backup/deps.js';
 import type { DrillRecord } from '../../../src/backup/drills/drill.js';
 import { backupKeys, DEFAULT_LAYOUT, type BackupManifest } from '../../../src/backup/manifest.js';
