@@ -15,7 +15,6 @@ import {
   type BackupManifest,
 } from './manifest.js';
 
-
 /** The store manifests live in. */
 export function manifestStoreOf(deps: BackupDeps): BlobStore {
   return deps.manifestStore ?? deps.store;
