@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentState } from '../../src/domain/state.js';
 import { dedupWorkflowId } from '../../src/incidents/client.js';
+import { eventually } from '../support/poll.js';
 import { startTestEnv, waitForState, waitForStep, type TestEnv } from '../support/temporal.js';
-import { buildHarness, eventually, type ApiHarness } from './support.js';
+import { buildHarness, type ApiHarness } from './support.js';
 
 const suffix = randomBytes(3).toString('hex');
 const breachId = `api-breach-${suffix}`;

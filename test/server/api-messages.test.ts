@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChannelsConfigSchema } from '../../src/config/channels-schema.js';
 import type { MessageRecord } from '../../src/domain/state.js';
 import type { PendingMessages } from '../../src/incidents/messages.js';
+import { eventually } from '../support/poll.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js';
 import { projectRoot, startTestEnv, waitForStep, type TestEnv } from '../support/temporal.js';
-import { buildHarness, eventually, type ApiHarness } from './support.js';
+import { buildHarness, type ApiHarness } from './support.js';
 
 const suffix = randomBytes(3).toString('hex');
 const holdId = `api-msg-hold-${suffix}`;

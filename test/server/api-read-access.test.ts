@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PendingMessages } from '../../src/incidents/messages.js';
 import type { IncidentSummary } from '../../src/incidents/list.js';
 import type { AuditEntry } from '../../src/server/audit.js';
+import { eventually } from '../support/poll.js';
 import { projectRoot, startTestEnv, waitForStep, type TestEnv } from '../support/temporal.js';
-import { buildHarness, eventually, type ApiHarness, type ApiUser } from './support.js';
+import { buildHarness, type ApiHarness, type ApiUser } from './support.js';
 
 const suffix = randomBytes(3).toString('hex');
 const aId = `read-a-${suffix}`;

@@ -114,20 +114,3 @@ function memoryLogger(): { logger: Logger; text: () => string } {
   });
   return { logger: pino({ level: 'info' }, stream), text: () => text };
 }
-
-/** Polls until `check` returns a value (not undefined), or fails with the last error. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-  const reason = last instanceof Error ? `: ${last.message}` : '';
-  throw new Error(`condition never held${reason}`);
-}

@@ -18,7 +18,7 @@ import type { ScheduleDetail, ScheduleRun } from '../../src/schedules/schema.js'
 import { prepareUpdate, type SchedulePatch } from '../../src/schedules/update.js';
 import { RUNBOOK_ATTRIBUTE } from '../../src/domain/search-attributes.js';
 import { SCHEDULED_TRIGGER_WORKFLOW } from '../../src/temporal/names.js';
-import { eventually } from '../server/support.js';
+import { eventually } from '../support/poll.js';
 import { alice, startTestEnv, type TestEnv } from '../support/temporal.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'firebreak-schedules-'));
