@@ -14,6 +14,7 @@ import type { CliDeps } from '../../src/cli/context.js';
 import { runCli } from '../../src/cli/main.js';
 import type { IncidentState } from '../../src/domain/state.js';
 import { startDevProcess } from '../support/dev-process.js';
+import { eventually } from '../support/poll.js';
 import { projectRoot } from '../support/temporal.js';
 
 const RUNBOOK = `apiVersion: firebreak/v1
@@ -80,13 +81,14 @@ async function state(id: string): Promise<IncidentState> {
 
 /** Polls `incident show --json` until the run reaches what `ready` looks for. */
 async function until(id: string, ready: (incident: IncidentState) => boolean): Promise<IncidentState> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const incident = await state(id);
-    if (ready(incident)) return incident;
-    if (Date.now() > deadline) throw new Error(`timed out waiting; state: ${JSON.stringify(incident, null, 2)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  let last: IncidentState | undefined;
+  return eventually(
+    async () => {
+      last = await state(id);
+      return ready(last) ? last : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 200, what: () => `timed out waiting; state: ${JSON.stringify(last, null, 2)}` },
+  );
 }
 
 const waiting = (step: string) => (incident: IncidentState) => incident.pending.some((p) => p.step === step);

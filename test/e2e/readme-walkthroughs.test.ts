@@ -28,6 +28,7 @@ import PostalMime, { type Email } from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RenderedChannel } from '../../src/domain/state.js';
 import { freePort } from '../../src/temporal/dev-server.js';
+import { eventually } from '../support/poll.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { README, readmeCommands, serverCommand, type ReadmeCommand } from '../support/readme-commands.js';
 import { firebreak, ROOT } from '../unit/docs/shell-commands.js';
@@ -349,17 +350,21 @@ describe('the README walkthroughs, as written', () => {
 
 /** Waits until the run a schedule trigger started has finished: one run of the runbook, none running. */
 async function waitForRun(runbook: string, where: string): Promise<void> {
-  const deadline = Date.now() + 180_000;
   let seen: unknown;
-  while (Date.now() < deadline) {
-    const { incidents } = await cliJson<{ incidents: { status: string }[] }>(
-      // Backups and drills are jobs, which the incident list leaves out unless asked.
-      ['incident', 'list', '--all', '--runbook', runbook],
-      '.firebreak',
-    );
-    seen = incidents;
-    if (incidents.length > 0 && incidents.every((incident) => incident.status !== 'running')) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`${where}: the run of ${runbook} did not finish: ${JSON.stringify(seen)}`);
+  await eventually(
+    async () => {
+      const { incidents } = await cliJson<{ incidents: { status: string }[] }>(
+        // Backups and drills are jobs, which the incident list leaves out unless asked.
+        ['incident', 'list', '--all', '--runbook', runbook],
+        '.firebreak',
+      );
+      seen = incidents;
+      return incidents.length > 0 && incidents.every((incident) => incident.status !== 'running') ? true : undefined;
+    },
+    {
+      timeoutMs: 180_000,
+      intervalMs: 500,
+      what: () => `${where}: the run of ${runbook} did not finish: ${JSON.stringify(seen)}`,
+    },
+  );
 }

@@ -8,14 +8,12 @@
  * as it was.
  */
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChannelsConfigSchema } from '../../src/config/channels-schema.js';
 import type { IncidentState } from '../../src/domain/state.js';
-import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js';
-import { projectRoot, startTestEnv, waitForState, waitForStep, type TestEnv } from '../support/temporal.js';
-import { buildHarness, type ApiHarness, type ApiUser } from './support.js';
+import type { TestSmtpServer } from '../support/smtp-server.js';
+import { waitForState, waitForStep, type TestEnv } from '../support/temporal.js';
+import { startApiTest, type ApiHarness, type ApiTest, type ApiUser } from './support.js';
 
 const suffix = randomBytes(3).toString('hex');
 
@@ -107,16 +105,9 @@ steps:
 let env: TestEnv;
 let api: ApiHarness;
 let smtp: TestSmtpServer;
+let setup: ApiTest | undefined;
 beforeAll(async () => {
-  smtp = await startSmtpServer();
-  const channels = ChannelsConfigSchema.parse({
-    email: { from: 'Firebreak <firebreak@example.com>', smtp: { host: '127.0.0.1', port: smtp.port } },
-  });
-  env = await startTestEnv({
-    configure: (config) => ({ ...config, channels }),
-    templates: [path.join(projectRoot, 'test/fixtures/notify-templates')],
-  });
-  const sources = [
+  const yaml = [
     approvalRunbook(strictId, false),
     approvalRunbook(openId, true),
     messageRunbook(fourEyesId, true),
@@ -124,19 +115,9 @@ beforeAll(async () => {
     hold,
     securityCancels,
   ];
-  api = await buildHarness(env, { plans: sources.map((yaml) => env.compile(yaml)) });
+  ({ env, api, smtp } = setup = await startApiTest({ yaml, notifyTemplates: true, smtp: true }));
 });
-afterAll(async () => {
-  await api?.app.close();
-  await env?.close();
-  await smtp?.close();
-});
-
-async function trigger(as: ApiUser, runbook: string, params: Record<string, unknown> = {}): Promise<string> {
-  const response = await api.call(as, { method: 'POST', url: '/api/v1/incidents', payload: { runbook, params } });
-  expect(response.statusCode).toBe(201);
-  return response.json<{ incidentId: string }>().incidentId;
-}
+afterAll(() => setup?.close());
 
 function vote(as: ApiUser, id: string, step: string, payload: Record<string, unknown>) {
   return api.call(as, { method: 'POST', url: `/api/v1/incidents/${id}/approvals/${step}`, payload });
@@ -157,7 +138,7 @@ function auditOf(id: string): string[] {
 
 describe('approval steps', () => {
   it('refuses an approving vote that names no text, and leaves the approval as it was', async () => {
-    const id = await trigger('alice', strictId, { host: 'web-1' });
+    const id = await api.trigger('alice', strictId, { host: 'web-1' });
     const before = await waitForStep(env.incidents, id, 'sign', 'waiting');
     const refused = await vote('bob', id, 'sign', { vote: 'approve', comment: 'fine' });
     expect(refused.statusCode).toBe(400);
@@ -171,7 +152,7 @@ describe('approval steps', () => {
   });
 
   it("refuses the requester's approval by default; allowRequester lets them approve", async () => {
-    const strict = await trigger('alice', strictId, { host: 'web-2' });
+    const strict = await api.trigger('alice', strictId, { host: 'web-2' });
     const before = await waitForStep(env.incidents, strict, 'sign', 'waiting');
     const textHash = before.approvals.sign?.textHash;
     const refused = await vote('alice', strict, 'sign', { vote: 'approve', textHash });
@@ -184,7 +165,7 @@ describe('approval steps', () => {
     expect(auditOf(strict)).toContain('alice /approvals/sign 403 FORBIDDEN');
     await env.incidents.handle(strict).terminate('test over');
 
-    const open = await trigger('alice', openId, { host: 'web-3' });
+    const open = await api.trigger('alice', openId, { host: 'web-3' });
     const waiting = await waitForStep(env.incidents, open, 'sign', 'waiting');
     const hash = waiting.approvals.sign?.textHash;
     expect((await vote('alice', open, 'sign', { vote: 'approve', textHash: hash })).statusCode).toBe(200);
@@ -207,7 +188,7 @@ describe('messages', () => {
   }
 
   it('with fourEyes, refuses the person who supplied the params the message uses (its recipient)', async () => {
-    const id = await trigger('carol', fourEyesId, { customer: 'customer@example.net' });
+    const id = await api.trigger('carol', fourEyesId, { customer: 'customer@example.net' });
     const before = await pendingMessage(id);
     const fingerprint = before.messages?.tell?.fingerprint;
     const url = `/api/v1/incidents/${id}/messages/tell/votes`;
@@ -225,7 +206,7 @@ describe('messages', () => {
     ['a line break', 'customer@example.net\r\nBcc: everyone@example.org', /contains a line break/],
     ['two addresses', 'customer@example.net, everyone@example.org', /not one e-mail address/],
   ])('fails the step before approval when the recipient param holds %s', async (_what, customer, why) => {
-    const id = await trigger('alice', plainMessageId, { customer });
+    const id = await api.trigger('alice', plainMessageId, { customer });
     await waitForStep(env.incidents, id, 'scope', 'waiting');
     const task = await api.call('bob', {
       method: 'POST',
@@ -252,7 +233,7 @@ describe('cancel', () => {
     api.call(as, { method: 'POST', url: `/api/v1/incidents/${id}/cancel`, payload: { reason: `by ${as}` } });
 
   it('refuses a role holder who is not the commander, audited; the commander cancels, audited', async () => {
-    const id = await trigger('bob', holdId);
+    const id = await api.trigger('bob', holdId);
     const before = await waitForStep(env.incidents, id, 'wait-here', 'waiting');
     const refused = await cancel('bob', id);
     expect(refused.statusCode).toBe(403);
@@ -274,7 +255,7 @@ describe('cancel', () => {
   });
 
   it("follows the runbook's cancel roles", async () => {
-    const id = await trigger('alice', securityCancelsId);
+    const id = await api.trigger('alice', securityCancelsId);
     await waitForStep(env.incidents, id, 'wait-here', 'waiting');
     const refused = await cancel('alice', id);
     expect(refused.statusCode).toBe(403);
@@ -284,7 +265,7 @@ describe('cancel', () => {
   });
 
   it('records a cancel sent straight to Temporal with the identity Temporal gives', async () => {
-    const id = await trigger('alice', holdId);
+    const id = await api.trigger('alice', holdId);
     await waitForStep(env.incidents, id, 'wait-here', 'waiting');
     const connection = await Connection.connect({ address: env.address });
     try {

@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentState } from '../../src/domain/state.js';
 import { dedupWorkflowId } from '../../src/incidents/client.js';
-import { startTestEnv, waitForState, waitForStep, type TestEnv } from '../support/temporal.js';
-import { buildHarness, eventually, type ApiHarness } from './support.js';
+import { eventually } from '../support/poll.js';
+import { waitForState, waitForStep, type TestEnv } from '../support/temporal.js';
+import { startApiTest, type ApiHarness, type ApiTest } from './support.js';
 
 const suffix = randomBytes(3).toString('hex');
 const breachId = `api-breach-${suffix}`;
@@ -66,14 +67,11 @@ steps:
 
 let env: TestEnv;
 let api: ApiHarness;
+let setup: ApiTest | undefined;
 beforeAll(async () => {
-  env = await startTestEnv();
-  api = await buildHarness(env, { plans: [env.compile(breach), env.compile(hold)] });
+  ({ env, api } = setup = await startApiTest({ yaml: [breach, hold] }));
 });
-afterAll(async () => {
-  await api?.app.close();
-  await env?.close();
-});
+afterAll(() => setup?.close());
 
 interface IncidentRow {
   incidentId: string;

@@ -6,8 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/poll.js';
 import { startTestEnv, type TestEnv } from '../support/temporal.js';
-import { buildHarness, eventually, type ApiHarness } from './support.js';
+import { buildHarness, type ApiHarness } from './support.js';
 
 let env: TestEnv;
 let api: ApiHarness;

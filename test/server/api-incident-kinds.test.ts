@@ -18,8 +18,9 @@ import {
   STATUS_ATTRIBUTE,
 } from '../../src/domain/search-attributes.js';
 import type { IncidentSummary } from '../../src/incidents/list.js';
+import { eventually } from '../support/poll.js';
 import { projectRoot, startInput, startTestEnv, waitForStep, type TestEnv } from '../support/temporal.js';
-import { buildHarness, eventually, type ApiHarness, type ApiUser } from './support.js';
+import { buildHarness, type ApiHarness, type ApiUser } from './support.js';
 
 const suffix = randomBytes(3).toString('hex');
 const jobId = `kind-job-${suffix}`;

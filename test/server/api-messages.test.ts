@@ -5,14 +5,13 @@
  * sent to a loopback SMTP server.
  */
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChannelsConfigSchema } from '../../src/config/channels-schema.js';
 import type { MessageRecord } from '../../src/domain/state.js';
 import type { PendingMessages } from '../../src/incidents/messages.js';
-import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js';
-import { projectRoot, startTestEnv, waitForStep, type TestEnv } from '../support/temporal.js';
-import { buildHarness, eventually, type ApiHarness } from './support.js';
+import { eventually } from '../support/poll.js';
+import type { TestSmtpServer } from '../support/smtp-server.js';
+import { waitForStep, type TestEnv } from '../support/temporal.js';
+import { startApiTest, type ApiHarness, type ApiTest } from './support.js';
 
 const suffix = randomBytes(3).toString('hex');
 const holdId = `api-msg-hold-${suffix}`;
@@ -67,26 +66,14 @@ steps:
 let env: TestEnv;
 let api: ApiHarness;
 let smtp: TestSmtpServer;
+let setup: ApiTest | undefined;
 let incidentId: string;
 beforeAll(async () => {
-  smtp = await startSmtpServer();
-  const channels = ChannelsConfigSchema.parse({
-    email: { from: 'Firebreak <firebreak@example.com>', smtp: { host: '127.0.0.1', port: smtp.port } },
-  });
-  env = await startTestEnv({
-    configure: (config) => ({ ...config, channels }),
-    templates: [path.join(projectRoot, 'test/fixtures/notify-templates')],
-  });
-  api = await buildHarness(env, { plans: [env.compile(hold), env.compile(notice)] });
-  const triggered = await api.call('alice', { method: 'POST', url: '/api/v1/incidents', payload: { runbook: holdId } });
-  incidentId = triggered.json<{ incidentId: string }>().incidentId;
+  ({ env, api, smtp } = setup = await startApiTest({ yaml: [hold, notice], notifyTemplates: true, smtp: true }));
+  incidentId = await api.trigger('alice', holdId);
   await waitForStep(env.incidents, incidentId, 'scope', 'waiting');
 });
-afterAll(async () => {
-  await api?.app.close();
-  await env?.close();
-  await smtp?.close();
-});
+afterAll(() => setup?.close());
 
 interface ErrorAnswer {
   error: { status: number; code: string; message: string; issues?: { path: string; message: string }[] };

@@ -5,13 +5,13 @@
  * in lists, and every read and refusal is in the audit log (who, which route, which incident).
  */
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PendingMessages } from '../../src/incidents/messages.js';
 import type { IncidentSummary } from '../../src/incidents/list.js';
 import type { AuditEntry } from '../../src/server/audit.js';
-import { projectRoot, startTestEnv, waitForStep, type TestEnv } from '../support/temporal.js';
-import { buildHarness, eventually, type ApiHarness, type ApiUser } from './support.js';
+import { eventually } from '../support/poll.js';
+import { waitForStep, type TestEnv } from '../support/temporal.js';
+import { buildHarness, startApiTest, type ApiHarness, type ApiTest, type ApiUser } from './support.js';
 
 const suffix = randomBytes(3).toString('hex');
 const aId = `read-a-${suffix}`;
@@ -65,22 +65,18 @@ steps:
 
 let env: TestEnv;
 let api: ApiHarness;
+let setup: ApiTest | undefined;
 let incidentA: string;
 let incidentB: string;
 let fingerprint: string;
 beforeAll(async () => {
-  env = await startTestEnv({ templates: [path.join(projectRoot, 'test/fixtures/notify-templates')] });
-  api = await buildHarness(env, {
-    plans: [env.compile(runbookA), env.compile(runbookB)],
+  ({ env, api } = setup = await startApiTest({
+    yaml: [runbookA, runbookB],
+    notifyTemplates: true,
     access: { trigger: {}, read: ['auditor'] },
-  });
-  const trigger = async (runbook: string) => {
-    const response = await api.call('alice', { method: 'POST', url: '/api/v1/incidents', payload: { runbook } });
-    expect(response.statusCode).toBe(201);
-    return response.json<{ incidentId: string }>().incidentId;
-  };
-  incidentA = await trigger(aId);
-  incidentB = await trigger(bId);
+  }));
+  incidentA = await api.trigger('alice', aId);
+  incidentB = await api.trigger('alice', bId);
   await waitForStep(env.incidents, incidentA, 'scope', 'waiting');
   await waitForStep(env.incidents, incidentB, 'wait', 'waiting');
   const task = await api.call('bob', {
@@ -99,10 +95,7 @@ beforeAll(async () => {
     return ids.includes(incidentA) && ids.includes(incidentB) ? true : undefined;
   });
 });
-afterAll(async () => {
-  await api?.app.close();
-  await env?.close();
-});
+afterAll(() => setup?.close());
 
 const reads = (id: string) => [
   `/api/v1/incidents/${id}`,

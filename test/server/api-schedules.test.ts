@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedRunbook } from '../../src/runbook/catalog.js';
 import type { ErrorBody } from '../../src/server/app.js';
 import type { ScheduleDetail } from '../../src/schedules/schema.js';
+import { eventually } from '../support/poll.js';
 import { startTestEnv, type TestEnv } from '../support/temporal.js';
-import { buildHarness, eventually, type ApiHarness } from './support.js';
+import { buildHarness, type ApiHarness } from './support.js';
 
 const RUNBOOK = `apiVersion: firebreak/v1
 id: sched-api

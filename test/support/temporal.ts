@@ -19,6 +19,7 @@ import { compileRunbookSources } from '../../src/runbook/index.js';
 import { loadTemplateDirs, type TemplateCatalog } from '../../src/templating/index.js';
 import { createIncidentWorker } from '../../src/worker/worker.js';
 import { projectRoot, quietTemporalRuntime, startInput, testConfig } from '../../harness/config.js';
+import { eventually } from './poll.js';
 
 export * from '../../harness/config.js';
 
@@ -134,18 +135,19 @@ export async function waitForState(
   predicate: (state: IncidentState) => boolean,
   timeoutMs = 30_000,
 ): Promise<IncidentState> {
-  const deadline = Date.now() + timeoutMs;
   let last: IncidentState | undefined;
-  while (Date.now() < deadline) {
-    try {
+  return eventually(
+    async () => {
+      // Throws until the first workflow task has run; eventually retries it.
       last = await incidents.state(incidentId);
-      if (predicate(last)) return last;
-    } catch {
-      // the first workflow task may not have run yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`state never matched; last: ${JSON.stringify(last, null, 1)?.slice(0, 4000)}`);
+      return predicate(last) ? last : undefined;
+    },
+    {
+      timeoutMs,
+      intervalMs: 100,
+      what: () => `state never matched; last: ${JSON.stringify(last, null, 1)?.slice(0, 4000)}`,
+    },
+  );
 }
 
 /** Waits until a step is in a status. */

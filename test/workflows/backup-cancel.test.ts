@@ -18,6 +18,7 @@ import { DEFAULT_LAYOUT } from '../../src/backup/manifest.js';
 import { backupPostgres } from '../../src/backup/write/postgres.js';
 import { createSecretResolver } from '../../src/secrets/resolver.js';
 import { createS3Store } from '../../src/storage/s3-store.js';
+import { eventually } from '../support/poll.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import {
   seaweedEnv,
@@ -103,11 +104,11 @@ async function drillDatabases(): Promise<string[]> {
 
 /** Polls `probe` until it returns true, failing with `what` after `timeoutMs`. */
 async function until(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await eventually(async () => ((await probe()) ? true : undefined), {
+    timeoutMs,
+    intervalMs: 10,
+    what: `timed out waiting for ${what}`,
+  });
 }
 
 /** 300 rows of 256 KiB random bytes: a dump of about 75 MiB, several multipart parts. */

@@ -21,7 +21,7 @@ import { createSecretResolver } from '../../src/secrets/resolver.js';
 import type { BlobStore } from '../../src/storage/blob-store.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 import { loadTemplateDirs } from '../../src/templating/index.js';
-import { eventually } from '../server/support.js';
+import { eventually } from '../support/poll.js';
 import { projectRoot, startTestEnv, type TestEnv } from '../support/temporal.js';
 import { recordingContext } from '../unit/backup/support.js';
 

@@ -5,6 +5,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderIncident } from '../../src/cli/render-incident.js';
+import { FirebreakError } from '../../src/domain/errors.js';
 import {
   alice,
   startInput,
@@ -53,7 +54,15 @@ steps:
     expect(stepOf(waiting, 'note').status).toBe('succeeded');
     expect(stepOf(waiting, 'contain').status).toBe('running');
     expect(stepOf(waiting, 'human').parent).toBe('contain');
-    await env.incidents.completeTask(id, { actor: alice, step: 'human' }).catch(() => undefined); // alice is not security
+    // alice is the commander, not security: the task refuses her, and the incident stays as it was.
+    const before = await env.incidents.state(id);
+    const refused = env.incidents.completeTask(id, { actor: alice, step: 'human' });
+    await expect(refused).rejects.toBeInstanceOf(FirebreakError);
+    await expect(refused).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'alice may not act on human: it needs role:security',
+    });
+    expect(await env.incidents.state(id)).toEqual(before);
     await env.incidents.completeTask(id, { actor: { id: 'bob' }, step: 'human' });
     await expect(env.incidents.result(id)).rejects.toBeInstanceOf(WorkflowFailedError);
     const state = await env.incidents.state(id);

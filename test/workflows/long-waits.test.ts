@@ -21,6 +21,7 @@ import { createMessageRouter } from '../../src/channels/router.js';
 import { loadTemplateDirs } from '../../src/templating/index.js';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
+import { eventually } from '../support/poll.js';
 import {
   alice,
   bob,
@@ -106,11 +107,13 @@ steps:
     const { incidentId } = await incidents.trigger(startInput(plan), 'gdpr-1');
     const handle = testEnv.client.workflow.getHandle(incidentId);
     // Acknowledge awareness as soon as the decision waits (queries do not skip time).
-    for (let i = 0; i < 100; i++) {
-      const state: IncidentState = await handle.query('state');
-      if (state.steps.find((s) => s.id === 'aware')?.status === 'waiting') break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually(
+      async () => {
+        const state: IncidentState = await handle.query('state');
+        return state.steps.find((s) => s.id === 'aware')?.status === 'waiting' ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 50, what: 'the decision never waited' },
+    );
     await incidents.recordDecision(incidentId, { actor: alice, decision: 'becameAware' });
     const started = Date.now();
     const result = await incidents.result(incidentId);
@@ -167,14 +170,14 @@ steps:
     const incidents = new IncidentClient(testEnv.client, taskQueue);
     const { incidentId } = await incidents.trigger(startInput(plan), 'repeat-1');
     const handle = testEnv.client.workflow.getHandle(incidentId);
-    const until = async (predicate: (state: IncidentState) => boolean): Promise<IncidentState> => {
-      for (let i = 0; i < 200; i++) {
-        const state: IncidentState = await handle.query('state');
-        if (predicate(state)) return state;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error('state never matched');
-    };
+    const until = (predicate: (state: IncidentState) => boolean): Promise<IncidentState> =>
+      eventually(
+        async () => {
+          const state: IncidentState = await handle.query('state');
+          return predicate(state) ? state : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 50, what: 'state never matched' },
+      );
     await until((s) => s.steps.find((step) => step.id === 'scope')?.status === 'waiting');
     await incidents.completeTask(incidentId, {
       actor: bob,

@@ -15,6 +15,7 @@ import { FirebreakError } from '../../src/domain/errors.js';
 import type { IncidentState, MessageRecord } from '../../src/domain/state.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../adapters/channels/webhook-receiver.js';
+import { eventually } from '../support/poll.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js';
 import {
   alice,
@@ -129,13 +130,14 @@ const waitForMessage = (id: string, status: string, step = 'tell') =>
   waitForState(env.incidents, id, (s) => s.messages?.[step]?.status === status);
 
 async function mailsTo(recipient: string, count = 1) {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const found = smtp.messages.filter((m) => m.recipient === recipient);
-    if (found.length >= count) return Promise.all(found.map((m) => PostalMime.parse(m.raw)));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no mail to ${recipient}`);
+  const found = await eventually(
+    () => {
+      const mails = smtp.messages.filter((m) => m.recipient === recipient);
+      return mails.length >= count ? mails : undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 100, what: `no mail to ${recipient}` },
+  );
+  return Promise.all(found.map((m) => PostalMime.parse(m.raw)));
 }
 
 describe('a message approved word for word', () => {

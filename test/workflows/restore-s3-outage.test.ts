@@ -24,6 +24,7 @@ import { StagingProgressSchema, type StagingProgress } from '../../src/backup/re
 import { ErrorCode, FirebreakError } from '../../src/domain/errors.js';
 import { createSecretResolver } from '../../src/secrets/resolver.js';
 import { createS3Store } from '../../src/storage/s3-store.js';
+import { eventually } from '../support/poll.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import {
   seaweedEnv,
@@ -108,11 +109,11 @@ function stagedIn(dir: string): string[] {
  * kills it: the first attempt's download breaks.
  */
 async function killWhenDownloading(stagingDir: string, timeoutMs = 60_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (stagedIn(stagingDir).length === 0) {
-    if (Date.now() > deadline) throw new Error('no staged file appeared');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await eventually(() => (stagedIn(stagingDir).length > 0 ? true : undefined), {
+    timeoutMs,
+    intervalMs: 5,
+    what: 'no staged file appeared',
+  });
   seaweed.freeze();
   await seaweed.kill();
   return Date.now();

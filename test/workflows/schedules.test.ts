@@ -18,7 +18,7 @@ import type { ScheduleDetail, ScheduleRun } from '../../src/schedules/schema.js'
 import { prepareUpdate, type SchedulePatch } from '../../src/schedules/update.js';
 import { RUNBOOK_ATTRIBUTE } from '../../src/domain/search-attributes.js';
 import { SCHEDULED_TRIGGER_WORKFLOW } from '../../src/temporal/names.js';
-import { eventually } from '../server/support.js';
+import { eventually } from '../support/poll.js';
 import { alice, startTestEnv, type TestEnv } from '../support/temporal.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'firebreak-schedules-'));
@@ -209,8 +209,11 @@ describe('overlap', () => {
     await expect(schedules.trigger(schedule.scheduleId)).rejects.toThrow(
       `schedule ${schedule.scheduleId} is still running its previous run ${running.recentRuns[0]!.workflowId} (incident ${running.recentRuns[0]!.incidentId})`,
     );
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const after = await schedules.get(schedule.scheduleId);
+    // The server has handled the second trigger once it counts the skip; only then is "one run" a finding.
+    const after = await eventually(async () => {
+      const now = await schedules.get(schedule.scheduleId);
+      return now.skippedOverlap >= 1 ? now : undefined;
+    });
     expect(after.recentRuns).toHaveLength(1);
     expect(after.skippedOverlap).toBeGreaterThanOrEqual(1);
     const incidents = await eventually(async () => {

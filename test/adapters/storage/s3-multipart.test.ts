@@ -10,6 +10,7 @@ import { HeadObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, S3Cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlobStore } from '../../../src/storage/blob-store.js';
 import { createS3Store, type S3StoreOptions } from '../../../src/storage/s3-store.js';
+import { eventually } from '../../support/poll.js';
 import { seaweedStoreOptions, startSeaweedfs, type TestSeaweedfs } from '../../../harness/seaweedfs.js';
 import { readAll } from './blob-store-conformance.js';
 
@@ -52,14 +53,6 @@ async function acknowledged(key: string): Promise<number> {
   return bytes;
 }
 
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** `count` MiB of reproducible, incompressible-looking bytes, one MiB per chunk. */
 function mebibyte(index: number): Buffer {
   const seed = createHash('sha256').update(`chunk ${index}`).digest();
@@ -86,11 +79,15 @@ describe('s3 streamed puts', () => {
     async function* produce(): AsyncGenerator<Buffer> {
       let acked = 0;
       for (let index = 0; produced < total; index += 1) {
-        const deadline = Date.now() + 10_000;
-        while (produced + MIB - acked > allowed) {
-          if (Date.now() > deadline) throw new Error(`stalled: produced ${produced}, server acknowledged ${acked}`);
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          acked = await acknowledged(key);
+        if (produced + MIB - acked > allowed) {
+          acked = await eventually(
+            async () => {
+              const now = await acknowledged(key);
+              if (produced + MIB - now > allowed) throw new Error(`produced ${produced}, server acknowledged ${now}`);
+              return now;
+            },
+            { timeoutMs: 10_000, intervalMs: 20, what: 'stalled' },
+          );
         }
         mostAhead = Math.max(mostAhead, produced + MIB - acked);
         const chunk = mebibyte(index);
@@ -128,7 +125,11 @@ describe('s3 streamed puts', () => {
     const body = new PassThrough();
     const putting = s3.put(key, body);
     for (let index = 0; index < 7; index += 1) body.write(mebibyte(index));
-    await eventually(async () => (await acknowledged(key)) >= 5 * MIB, 'the first part acknowledged');
+    await eventually(async () => ((await acknowledged(key)) >= 5 * MIB ? true : undefined), {
+      timeoutMs: 15_000,
+      intervalMs: 50,
+      what: 'never happened: the first part acknowledged',
+    });
     const destroyedAt = Date.now();
     body.destroy(new Error('step cancelled'));
     await expect(putting).rejects.toThrow('step cancelled');

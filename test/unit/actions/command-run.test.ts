@@ -1,7 +1,7 @@
 /** command.run with real scripts from test/fixtures/scripts. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   CommandRunInput,
   commandRunAction,
@@ -37,16 +37,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** Whether `pid` is gone (or a zombie) within `ms`. */
-async function diesWithin(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (alive(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return true;
 }
 
 afterEach(() => {
@@ -124,7 +114,10 @@ describe('command.run', () => {
     expect(childPid).toBeGreaterThan(1);
     // SIGKILL went to the whole group before the step failed; the kernel may take a moment to finish the
     // child's exit after it closed its pipes (CI once saw it still running at this point).
-    expect(await diesWithin(childPid, 1_000)).toBe(true);
+    await vi.waitFor(() => expect(alive(childPid), `process ${childPid} still running`).toBe(false), {
+      timeout: 1_000,
+      interval: 10,
+    });
     expect(Date.now() - started).toBeLessThan(4_000);
   });
 

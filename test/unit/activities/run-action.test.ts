@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createActivities, type RunActionInput, type RunActionResult } from '../../../activities/index.js';
 import { builtinActions, createActionRegistry } from '../../../src/actions/registry.js';
@@ -273,7 +273,8 @@ describe('runAction activity', () => {
       beats += 1;
     });
     const pending = env.run(activities().runAction, input('test.wait', {}));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Cancel only once it has heartbeated (every 20 ms here), as a running activity would have.
+    await vi.waitFor(() => expect(beats).toBeGreaterThanOrEqual(2), { timeout: 5_000, interval: 10 });
     env.cancel('CANCELLED');
     await expect(pending).rejects.toBeInstanceOf(CancelledFailure);
     expect(beats).toBeGreaterThanOrEqual(2);

@@ -12,6 +12,7 @@ import type { CliDeps } from '../../../src/cli/context.js';
 import { logSettings } from '../../../src/cli/log-options.js';
 import { runCli } from '../../../src/cli/main.js';
 import { createLogger, type LoggerOptions } from '../../../src/logging/logger.js';
+import { eventually } from '../../support/poll.js';
 import { testActions } from '../runbook/helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -81,10 +82,14 @@ describe('createLogger', () => {
     let text = '';
     destination.on('data', (chunk: Buffer) => (text += chunk.toString()));
     const logger = createLogger({ ...options, destination });
-    logger.info({ runbook: 'credential-leak', token: 'fb_live_secret' }, 'API listening');
+    // The debug line first: once the info line has come through, whatever was logged before it has too.
     logger.debug('not at info');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    return text;
+    logger.info({ runbook: 'credential-leak', token: 'fb_live_secret' }, 'API listening');
+    return eventually(() => (text.includes('API listening') && text.endsWith('\n') ? text : undefined), {
+      timeoutMs: 5_000,
+      intervalMs: 10,
+      what: () => `the info line never came through; got ${JSON.stringify(text)}`,
+    });
   }
 
   it('writes pretty lines a person reads, secrets redacted', async () => {
