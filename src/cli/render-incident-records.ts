@@ -1,4 +1,8 @@
-/** The record sections of `firebreak incident show`: approvals, decisions, facts, deadlines, compensations. */
+/**
+ * The record sections of `firebreak incident show`: approvals, decisions, facts, deadlines, compensations,
+ * the post-mortem the incident needs.
+ */
+import { formatDuration } from '../domain/duration.js';
 import type { JsonValue } from '../domain/plan.js';
 import type { ApprovalRecord, DeadlineRecord, IncidentState } from '../domain/state.js';
 import { table, terminalSafe } from './output.js';
@@ -126,4 +130,29 @@ export function compensationsSection(state: IncidentState): string {
       compensation.error ? oneLine(`${compensation.error.code}: ${compensation.error.message}`) : '',
     ]),
   );
+}
+
+/** The post-mortem the incident needs (its `postmortem` step): who runs, reviews and hears of it, when it is due. */
+export function postmortemSection(state: IncidentState): string {
+  const required = state.postmortem;
+  if (required === undefined) return '';
+  const people = (roles: readonly string[], members: readonly string[]): string =>
+    `${roles.map((role) => `role:${role}`).join(', ')}: ${members.length > 0 ? members.join(', ') : 'nobody on the roster'}`;
+  const rows = [
+    ['facilitator', people([required.roles.facilitator], required.facilitators)],
+    ...(required.roles.reviewers.length > 0
+      ? [['reviewers', people(required.roles.reviewers, required.reviewers)]]
+      : []),
+    ...(required.roles.audience.length > 0 ? [['audience', people(required.roles.audience, required.audience)]] : []),
+    ...(required.dueMs !== undefined ? [['due', reviewDue(required.dueMs, state.endedAt)]] : []),
+    ...(required.containedBy !== undefined ? [['contained by', `step ${required.containedBy}`]] : []),
+    ...(required.tags.length > 0 ? [['tags', required.tags.join(', ')]] : []),
+  ].map(([label, value]) => [label ?? '', oneLine(value ?? '')]);
+  return section(`Post-mortem (step ${required.step})`, rows);
+}
+
+function reviewDue(dueMs: number, endedAt: string | undefined): string {
+  const after = `${formatDuration(dueMs)} after the incident closes`;
+  if (endedAt === undefined) return after;
+  return `${formatInstant(new Date(Date.parse(endedAt) + dueMs).toISOString())} (${after})`;
 }

@@ -9,11 +9,15 @@ import {
   factsSection,
   formatValue,
   oneLine,
+  postmortemSection,
   section,
 } from './render-incident-records.js';
 import { ago, between, dueText, formatInstant } from './render-time.js';
 
-/** Renders an incident: header, steps, waiting actions, approvals, decisions, facts, deadlines, timeline. */
+/**
+ * Renders an incident: header, steps, waiting actions, approvals, decisions, facts, deadlines, compensations,
+ * the post-mortem it needs, timeline.
+ */
 export function renderIncident(state: IncidentState, now: Date): string {
   const sections = [
     header(state, now),
@@ -24,6 +28,7 @@ export function renderIncident(state: IncidentState, now: Date): string {
     factsSection(state),
     deadlinesSection(state, now),
     compensationsSection(state),
+    postmortemSection(state),
     section('Timeline', state.timeline.map(timelineRow)),
   ];
   return sections.filter((text) => text !== '').join('\n');

@@ -57,3 +57,4 @@ export {
   RestoreTargetsConfigSchema,
   type BackupsConfig,
 } from './backups-schema.js';
+export { PostmortemsConfigSchema, type PostmortemsConfig } from './postmortems-schema.js';

@@ -11,6 +11,7 @@ import { RECEIVERS } from '../alerts/incoming.js';
 import { SEVERITIES } from '../domain/plan.js';
 import { BackupsConfigSchema, type BackupsConfig } from './backups-schema.js';
 import { ChannelsConfigSchema, type ChannelsConfig } from './channels-schema.js';
+import { PostmortemsConfigSchema, type PostmortemsConfig } from './postmortems-schema.js';
 import { ByteCount, DurationMs, SecretReference, SingleLine } from './primitives.js';
 import { StorageConfigSchema, type StorageConfig } from './storage-schema.js';
 
@@ -204,6 +205,7 @@ export const ConfigFileSchema = z.strictObject({
   channels: ChannelsConfigSchema.optional(),
   storage: StorageConfigSchema.optional(),
   backups: BackupsConfigSchema.optional(),
+  postmortems: PostmortemsConfigSchema.optional(),
 });
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
@@ -234,4 +236,6 @@ export interface FirebreakConfig {
   storage?: StorageConfig;
   /** Backup sources and restore targets, paths resolved; absent means no sources and default targets. */
   backups?: BackupsConfig;
+  /** Which incidents need a post-mortem, and how they read; absent means `PostmortemsConfigSchema.parse({})`. */
+  postmortems?: PostmortemsConfig;
 }

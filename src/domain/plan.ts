@@ -168,6 +168,24 @@ export interface WaitStep extends StepCommon {
   waitMs: number;
 }
 
+/**
+ * A `postmortem` step: the incident needs a post-mortem, run by the facilitator role and reviewed by the
+ * reviewer roles, published to the audience roles. It never waits: the run records the requirement and
+ * goes on; the post-mortem itself is drafted when the incident closes.
+ */
+export interface PostmortemStep extends StepCommon {
+  kind: 'postmortem';
+  facilitator: RoleRef;
+  reviewers: RoleRef[];
+  audience: RoleRef[];
+  /** How long after the incident closes the review is due; absent: no due date. */
+  dueMs?: number;
+  /** The step whose end marks containment (for the time to containment). */
+  containedBy?: string;
+  /** Tags the post-mortem starts with (for search and the periodic review). */
+  tags: string[];
+}
+
 /** The channels a `notify` step can send through. `chat` is a webhook endpoint in Slack format. */
 export type NotifyChannel = 'email' | 'webhook' | 'chat' | 'statuspage';
 export const NOTIFY_CHANNELS: readonly NotifyChannel[] = ['email', 'webhook', 'chat', 'statuspage'];
@@ -234,7 +252,15 @@ export interface NotifyStep extends StepCommon {
 }
 
 export type StepPlan =
-  ActionStep | TaskStep | DecisionStep | ApprovalStep | NotifyStep | ParallelStep | RunbookStep | WaitStep;
+  | ActionStep
+  | TaskStep
+  | DecisionStep
+  | ApprovalStep
+  | NotifyStep
+  | ParallelStep
+  | RunbookStep
+  | WaitStep
+  | PostmortemStep;
 export type StepKind = StepPlan['kind'];
 export const STEP_KINDS: readonly StepKind[] = [
   'action',
@@ -245,6 +271,7 @@ export const STEP_KINDS: readonly StepKind[] = [
   'parallel',
   'runbook',
   'wait',
+  'postmortem',
 ];
 
 /** A compiled runbook. Frozen (deeply) by the compiler. */

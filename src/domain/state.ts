@@ -227,6 +227,27 @@ export interface CompensationRecord {
   error?: StepError;
 }
 
+/**
+ * A post-mortem the incident needs, as its `postmortem` step recorded it: who runs it (roster ids of the
+ * roles' members on the run's frozen roster, and the roles themselves), when its review is due, and the
+ * step that marks containment. Read when the incident closes, to draft the post-mortem.
+ */
+export interface PostmortemRequirement {
+  /** The `postmortem` step that recorded it. */
+  step: string;
+  requiredAt: string;
+  facilitators: string[];
+  reviewers: string[];
+  audience: string[];
+  /** The role names the lists above come from. */
+  roles: { facilitator: string; reviewers: string[]; audience: string[] };
+  /** How long after the incident closes the review is due; absent: no due date. */
+  dueMs?: number;
+  /** The step whose end marks containment. */
+  containedBy?: string;
+  tags: string[];
+}
+
 /** One entry in the incident timeline. `actor` is a user id or `system`. */
 export interface TimelineEvent {
   seq: number;
@@ -276,6 +297,8 @@ export interface IncidentState {
   alerts?: number;
   /** Messages of `notify` steps, by step id (the latest of a repeating step). */
   messages?: Record<string, MessageRecord>;
+  /** The post-mortem the incident needs, once its `postmortem` step ran (absent: no such step ran). */
+  postmortem?: PostmortemRequirement;
   error?: StepError;
 }
 

@@ -33,6 +33,7 @@ const TRAITS: { readonly [K in StepKind]: StepKindTraits<Extract<StepPlan, { kin
   parallel: { children: (step) => step.branches },
   runbook: {},
   wait: {},
+  postmortem: {},
 };
 
 /** The traits of a kind; none for a kind this release does not know (a state written by a newer one). */

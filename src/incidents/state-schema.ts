@@ -209,6 +209,24 @@ const TimelineEvent = z.looseObject({
   data: JsonValue.optional(),
 });
 
+const PostmortemRequirement = z
+  .looseObject({
+    step: z.string(),
+    requiredAt: Instant,
+    facilitators: z.array(z.string()),
+    reviewers: z.array(z.string()),
+    audience: z.array(z.string()),
+    roles: z.looseObject({
+      facilitator: z.string(),
+      reviewers: z.array(z.string()),
+      audience: z.array(z.string()),
+    }),
+    dueMs: z.number().optional(),
+    containedBy: z.string().optional(),
+    tags: z.array(z.string()),
+  })
+  .describe('The post-mortem the incident needs, recorded by its `postmortem` step');
+
 const PendingAction = z.looseObject({
   kind: z.enum(GATE_KINDS),
   step: z.string(),
@@ -241,6 +259,7 @@ const IncidentStateShape = z.looseObject({
   timeline: z.array(TimelineEvent),
   alerts: z.number().optional(),
   messages: z.record(z.string(), MessageRecordShape).optional(),
+  postmortem: PostmortemRequirement.optional(),
   error: StepError.optional(),
 }) satisfies z.ZodType<IncidentState>;
 

@@ -10,7 +10,7 @@ import type { DocPath, Issue } from '../diagnostics/located-issue.js';
 import type { ParsedRunbook } from './parse.js';
 import { checkRoleRef, checkStepList, type CheckOptions, type CheckState } from './step-checks.js';
 import { coerceParamValue } from './trigger-params.js';
-import { forEachRawStep, stepIdAtPath } from './walk.js';
+import { forEachRawStep, rawKindOf, stepIdAtPath } from './walk.js';
 import { hasOwn } from '../domain/own.js';
 
 export type { CheckOptions } from './step-checks.js';
@@ -37,6 +37,7 @@ export function checkRunbook(parsed: ParsedRunbook, options: CheckOptions): Issu
     },
   };
   checkDuplicateStepIds(state);
+  checkOncePerRunbook(state);
   checkParams(state);
   checkRoles(state);
   checkDeadlines(state);
@@ -72,6 +73,25 @@ function checkDuplicateStepIds(state: CheckState): void {
   };
   forEachRawStep(raw?.steps, ['steps'], visit);
   forEachRawStep(raw?.compensations, ['compensations'], visit);
+}
+
+// A kind a runbook may hold once (`postmortem`): every later step of that kind is reported, any depth.
+function checkOncePerRunbook(state: CheckState): void {
+  const { source } = state.parsed;
+  const raw = source.value as Record<string, unknown> | null;
+  const first = new Map<string, string>();
+  forEachRawStep(raw?.steps, ['steps'], (step, path) => {
+    const kind = rawKindOf(step);
+    if (kind === undefined || !kind.oncePerRunbook) return;
+    const id = typeof step.id === 'string' ? step.id : '(no id)';
+    const owner = first.get(kind.key);
+    if (owner === undefined) {
+      first.set(kind.key, id);
+      return;
+    }
+    const message = `a runbook has at most one \`${kind.key}\` step; step \`${owner}\` is one`;
+    state.report([...path, kind.key], message, { key: true });
+  });
 }
 
 function checkParams(state: CheckState): void {

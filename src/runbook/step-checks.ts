@@ -120,6 +120,7 @@ function contextFor(state: CheckState, path: DocPath): StepCheckContext {
       state.report([...path, ...relative], `unknown fact \`${name}\` (declared facts: ${declared})`);
     },
     checkInput: (relative, schema, value) => checkInput(state, [...path, ...relative], schema, value),
+    written: (relative) => valueAt(state.parsed.source.value, [...path, ...relative]),
     checkSteps: (steps, relative) => checkStepList(state, steps, [...path, ...relative]),
     params: parts.params,
     roles: parts.roles,
@@ -134,6 +135,15 @@ function contextFor(state: CheckState, path: DocPath): StepCheckContext {
     runbook: (id) => state.options.runbook(id),
     runbookId: parts.id,
   };
+}
+
+function valueAt(root: unknown, path: DocPath): unknown {
+  let here = root;
+  for (const key of path) {
+    if (here === null || typeof here !== 'object' || !Object.hasOwn(here, key)) return undefined;
+    here = (here as Record<string | number, unknown>)[key];
+  }
+  return here;
 }
 
 // A `${{ }}` value is only known at run time (the action validates it again after interpolation), so

@@ -5,6 +5,7 @@ import { approvalExecutor } from './approval.js';
 import { decisionExecutor } from './decision.js';
 import { notifyExecutor } from './notify.js';
 import { parallelExecutor } from './parallel.js';
+import { postmortemExecutor } from './postmortem.js';
 import { runbookExecutor } from './runbook.js';
 import { taskExecutor } from './task.js';
 import type { ExecutorFor, StepExecutor } from './types.js';
@@ -19,6 +20,7 @@ const executors: { [K in StepKind]: ExecutorFor<K> } = {
   parallel: parallelExecutor,
   runbook: runbookExecutor,
   wait: waitExecutor,
+  postmortem: postmortemExecutor,
 };
 
 /** The executor for a step's kind. */

@@ -9,6 +9,7 @@ import { approvalKind } from './approval.js';
 import { decisionKind } from './decision.js';
 import { notifyKind } from './notify.js';
 import { createParallelKind } from './parallel.js';
+import { postmortemKind } from './postmortem.js';
 import { runbookKind } from './runbook.js';
 import { taskKind } from './task.js';
 import type { AuthoringStep, StepKindDefinition } from './types.js';
@@ -28,6 +29,7 @@ export const STEP_KIND_REGISTRY: readonly StepKindDefinition[] = [
   createParallelKind(StepSchema),
   runbookKind,
   waitKind,
+  postmortemKind,
 ];
 
 const StepUnion = z

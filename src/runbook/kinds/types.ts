@@ -32,6 +32,11 @@ export interface StepCheckContext {
   checkFact(path: DocPath, name: string): void;
   /** Checks a value against a zod schema, ignoring problems where the value is a `${{ }}` template. */
   checkInput(path: DocPath, schema: z.ZodType, value: unknown): void;
+  /**
+   * The value as written at a path, before the schema: a field the schema refused is missing from the
+   * parsed step, and a check that it is present would report it a second time.
+   */
+  written(path: DocPath): unknown;
   /** Checks nested steps (parallel branches) as steps in their own right. */
   checkSteps(steps: readonly AuthoringStep[], path: DocPath): void;
   /** The runbook's own params, for kinds that pass values on. */
@@ -90,6 +95,8 @@ export interface StepKindSpec<T extends AuthoringStep, P extends StepPlan> {
   secretsAllowedIn: readonly string[];
   /** The field holding nested steps, when the kind has them (`parallel`). */
   nestedStepsKey?: string;
+  /** A runbook may hold at most one step of this kind, parallel branches included (`postmortem`). */
+  oncePerRunbook?: boolean;
   /** The decision this step declares, when it declares one. */
   decision?(step: T): { name: string; options?: string[] } | undefined;
   /** The child runbook this step calls, when it calls one. */
@@ -111,6 +118,7 @@ export interface StepKindDefinition {
   supportsRetry: boolean;
   secretsAllowedIn: readonly string[];
   nestedStepsKey?: string;
+  oncePerRunbook: boolean;
   decision(step: AuthoringStep): { name: string; options?: string[] } | undefined;
   childRunbook(step: AuthoringStep): string | undefined;
   /** Fact names this step records; only strings, whatever the step holds. */
@@ -132,6 +140,7 @@ export function defineKind<T extends AuthoringStep, P extends StepPlan>(def: Ste
     schema: def.schema,
     supportsRetry: def.supportsRetry,
     secretsAllowedIn: def.secretsAllowedIn,
+    oncePerRunbook: def.oncePerRunbook === true,
     decision: (step) => def.decision?.(step as T),
     childRunbook: (step) => def.childRunbook?.(step as T),
     factsSet: (step) => {

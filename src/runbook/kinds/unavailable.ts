@@ -9,10 +9,5 @@ export interface UnavailableKind {
   message: string;
 }
 
-/** The kinds of the format this release refuses, with the reason people see. */
-export const UNAVAILABLE_KINDS: readonly UnavailableKind[] = [
-  {
-    key: 'postmortem',
-    message: 'step kind `postmortem` is not available yet: post-mortems arrive with a later release',
-  },
-];
+/** The kinds of the format this release refuses, with the reason people see: none, every kind runs. */
+export const UNAVAILABLE_KINDS: readonly UnavailableKind[] = [];

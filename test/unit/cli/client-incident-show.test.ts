@@ -285,6 +285,17 @@ describe('firebreak incident show', () => {
           error: { code: 'HTTP_ERROR', message: 'answered 500' },
         },
       ],
+      postmortem: {
+        step: 'review',
+        requiredAt: '2025-03-01T12:50:00.000Z',
+        facilitators: ['alice', 'erin'],
+        reviewers: [],
+        audience: ['dave'],
+        roles: { facilitator: 'commander', reviewers: ['security'], audience: ['ciso'] },
+        dueMs: 5 * 86_400_000,
+        containedBy: 'contain',
+        tags: ['credentials', 'aws'],
+      },
       timeline: [],
     };
     server.answer({ status: 200, body: { incident: aborted } });
@@ -319,6 +330,14 @@ describe('firebreak incident show', () => {
         '',
         'Compensations',
         '  restore-key  for revoke-key  failed  2025-03-01 13:02:00Z  HTTP_ERROR: answered 500',
+        '',
+        'Post-mortem (step review)',
+        '  facilitator   role:commander: alice, erin',
+        '  reviewers     role:security: nobody on the roster',
+        '  audience      role:ciso: dave',
+        '  due           2025-03-06 13:02:30Z (5d after the incident closes)',
+        '  contained by  step contain',
+        '  tags          credentials, aws',
         '',
       ].join('\n'),
     });

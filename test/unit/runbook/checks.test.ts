@@ -9,7 +9,7 @@ import { brief, issuesOf, planOf, runbook, testActions } from './helpers.js';
 describe('step kinds', () => {
   it('requires exactly one kind', () => {
     expect(brief(issuesOf(runbook('  - id: a\n    title: A\n')))).toEqual([
-      '17:5 steps[0] a step needs one kind: action, task, decision, approval, notify, parallel, runbook, wait',
+      '17:5 steps[0] a step needs one kind: action, task, decision, approval, notify, parallel, runbook, wait, postmortem',
     ]);
     expect(brief(issuesOf(runbook('  - id: a\n    title: A\n    wait: 1m\n    task: Do it\n')))).toEqual([
       '19:5 steps[0].wait a step has exactly one kind, but this one has `task` and `wait`',

@@ -17,8 +17,13 @@ describe('step kind registry', () => {
     ]);
   });
 
-  it('knows the kinds of the format that are not available yet', () => {
-    expect(UNAVAILABLE_KINDS.map((kind) => kind.key)).toEqual(['postmortem']);
+  it('runs every kind of the format: none is refused as not available yet', () => {
+    expect(UNAVAILABLE_KINDS).toEqual([]);
+    expect(STEP_KIND_REGISTRY.map((kind) => kind.key)).toContain('postmortem');
+  });
+
+  it('allows at most one postmortem step per runbook, and no other kind is limited', () => {
+    expect(STEP_KIND_REGISTRY.filter((kind) => kind.oncePerRunbook).map((kind) => kind.key)).toEqual(['postmortem']);
   });
 
   it('knows which facts a step records: only task steps, only names', () => {

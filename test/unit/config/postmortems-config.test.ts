@@ -1,0 +1,70 @@
+/** loadConfig(env): the `postmortems` section, its defaults, and each problem located in the file. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PostmortemsConfigSchema } from '../../../src/config/index.js';
+import { loadConfig } from '../../../src/config/load.js';
+
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'firebreak-config-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function load(text: string) {
+  writeFileSync(path.join(dir, 'firebreak.yaml'), text);
+  return loadConfig({}, { cwd: dir });
+}
+
+function problems(text: string): string[] {
+  const result = load(text);
+  return result.ok ? [] : result.issues.map((i) => `${i.line}:${i.col} ${i.path} ${i.message}`);
+}
+
+describe('loadConfig: postmortems', () => {
+  it('defaults to sev1 and sev2, UTC and no extra words, with or without the section', () => {
+    const defaults = { requiredFor: ['sev1', 'sev2'], timeZone: 'UTC', blamelessWords: [] };
+    expect(PostmortemsConfigSchema.parse({})).toEqual(defaults);
+    const without = load('users: []\n');
+    expect(without.ok && without.value.postmortems).toBeUndefined();
+    const empty = load('postmortems: {}\n');
+    expect(empty.ok && empty.value.postmortems).toEqual(defaults);
+  });
+
+  it('reads severities, an IANA time zone and extra blameless words', () => {
+    const loaded = load(`postmortems:
+  requiredFor: [sev1]
+  timeZone: Europe/Berlin
+  blamelessWords: [blunder, " sloppy "]
+`);
+    expect(loaded.ok && loaded.value.postmortems).toEqual({
+      requiredFor: ['sev1'],
+      timeZone: 'Europe/Berlin',
+      blamelessWords: ['blunder', 'sloppy'],
+    });
+    const none = load('postmortems: { requiredFor: [] }\n');
+    expect(none.ok && none.value.postmortems?.requiredFor).toEqual([]);
+  });
+
+  it('locates every problem: unknown severity, duplicate, unknown time zone, empty word, unknown key', () => {
+    expect(
+      problems(`postmortems:
+  requiredFor: [sev1, sev5, sev1]
+  timeZone: Mars/Olympus
+  blamelessWords: ["", "two\\nlines"]
+  reviewers: []
+`),
+    ).toEqual([
+      '2:23 postmortems.requiredFor[1] expected one of sev1, sev2, sev3, sev4',
+      '3:13 postmortems.timeZone expected an IANA time zone such as UTC or Europe/Berlin',
+      '4:20 postmortems.blamelessWords[0] must not be empty',
+      '4:24 postmortems.blamelessWords[1] must be one line without control characters',
+      '5:3 postmortems.reviewers unknown key `reviewers`',
+    ]);
+    expect(problems('postmortems:\n  requiredFor: [sev1, sev2, sev1]\n')).toEqual([
+      '2:29 postmortems.requiredFor[2] sev1 is listed twice',
+    ]);
+  });
+});
