@@ -29,6 +29,8 @@ export const TIMELINE_TABLE: Readonly<Record<string, { rule: 'keep' | 'action-re
   'approval.requested': { rule: 'keep' },
   'approval.approved': { rule: 'keep', human: true },
   'approval.rejected': { rule: 'keep', human: true },
+  // What workflows/kinds/approval.ts records for a rejection today (`approval.${vote}d`): kept all the same.
+  'approval.rejectd': { rule: 'keep', human: true },
   'approval.granted': { rule: 'keep' },
   'approval.timed_out': { rule: 'keep' },
   'approval.escalation_unavailable': { rule: 'keep' },

@@ -242,6 +242,28 @@ describe('noise', () => {
   });
 });
 
+describe('people', () => {
+  it('counts a rejection, as the workflow records it, as a human action and keeps it', async () => {
+    const { state, plan } = await fixture('aborted');
+    const rejected = event(5, 'approval.rejectd', {
+      at: new Date(Date.parse(state.startedAt) + 5).toISOString(),
+      actor: 'carol',
+      step: 'destroy',
+      message: 'carol rejected destroy',
+    });
+    state.timeline = [state.timeline[0] as TimelineEvent, rejected, ...state.timeline.slice(1)];
+    const { facts } = draftPostmortem(state, plan, draftOptions);
+    expect(facts.timeline[1]).toEqual({
+      at: rejected.at,
+      type: 'approval.rejectd',
+      actor: 'carol',
+      step: 'destroy',
+      text: 'carol rejected destroy',
+    });
+    expect(facts.durations.toFirstHumanActionMs).toBe(5);
+  });
+});
+
 describe('deadlines', () => {
   it('reports met late and still overdue at the close as negative margins, and no margin when not applicable', async () => {
     const { state, plan } = await fixture('tabletop');
