@@ -60,8 +60,26 @@ export function renderPostmortem(
       `Unknown post-mortem format ${JSON.stringify(format)} (formats: ${POSTMORTEM_FORMATS.join(', ')})`,
     );
   }
+  try {
+    Intl.DateTimeFormat('en-GB', { timeZone: doc.facts.timeZone }).resolvedOptions();
+  } catch {
+    throw new FirebreakError(
+      ErrorCode.InvalidInput,
+      `facts.timeZone: unknown time zone ${JSON.stringify(doc.facts.timeZone)} in the post-mortem of ${doc.incidentId}`,
+    );
+  }
   const compiled = templates ?? (shipped ??= loadPostmortemTemplates());
-  const text = compiled[format](viewOf(doc, sections, format));
+  let text: string;
+  try {
+    text = compiled[format](viewOf(doc, sections, format));
+  } catch (error) {
+    // Strict mode: a document without a field the template shows (one from an older release) names it.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new FirebreakError(
+      ErrorCode.InvalidInput,
+      `Cannot render the post-mortem of ${doc.incidentId} as ${format}: ${reason}`,
+    );
+  }
   // As for messages: escaping keeps a value inside its attribute, but `javascript:` needs no quote.
   return format === 'html' ? filterUnsafeUrls(text) : text;
 }

@@ -134,6 +134,19 @@ describe('JSON', () => {
     ) as NewPostmortem;
     expect(renderPostmortem(reversed, written, 'json')).toBe(text);
   });
+});
+
+describe('refusals', () => {
+  it('refuses a document whose time zone is unknown, naming it', async () => {
+    const doc = await drafted('cancelled');
+    const broken = { ...doc, facts: { ...doc.facts, timeZone: 'Mars/Olympus' } };
+    expect(() => renderPostmortem(broken, {}, 'md')).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_INPUT',
+        message: `facts.timeZone: unknown time zone "Mars/Olympus" in the post-mortem of ${doc.incidentId}`,
+      }),
+    );
+  });
 
   it('refuses a format it does not know', async () => {
     const doc = await drafted('cancelled');
