@@ -81,7 +81,7 @@ export function draftTimeline(
   redact: (text: string) => string,
 ): DraftedTimeline {
   const events: PostmortemEvent[] = [];
-  const summarised = new Map<string, { count: number; lastAt: string; step?: string }>();
+  const summarised = new Map<string, { count: number; lastAt: string }>();
   let firstHumanActionAt: string | undefined;
   for (const event of timeline) {
     const entry = Object.hasOwn(TIMELINE_TABLE, event.type) ? TIMELINE_TABLE[event.type] : undefined;
