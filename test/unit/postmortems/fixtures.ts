@@ -1,6 +1,7 @@
 /**
  * Incident states captured from real runs (test/workflows/postmortem-draft.test.ts with
  * CAPTURE_POSTMORTEM_STATES=1) and the plans they ran, compiled by the real compiler from the same YAML.
+ * Capturing again changes ids and times: rewrite the goldens then (render.test.ts with UPDATE_GOLDEN=1).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
