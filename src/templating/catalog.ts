@@ -49,6 +49,9 @@ export interface TemplateCatalog {
   problems: TemplateProblem[];
 }
 
+/** The folder of a template directory that holds the post-mortem templates, not a message. */
+export const POSTMORTEM_DIR = 'postmortem';
+
 /** A new isolated Handlebars environment with the house helpers; never the global one. */
 export function createEnvironment(): typeof Handlebars {
   const env = Handlebars.create();
@@ -77,6 +80,8 @@ export async function loadTemplates(dir: string): Promise<TemplateCatalog> {
   };
   const entries = await readdir(dir, { withFileTypes: true });
   for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    // Post-mortem documents have their own templates (src/postmortems/render.ts): not a message.
+    if (entry.name === POSTMORTEM_DIR) continue;
     const folder = path.join(dir, entry.name);
     const files = (await readdir(folder)).filter((name) => name.endsWith('.hbs')).sort();
     if (entry.name === 'partials') {
