@@ -29,7 +29,7 @@ export const TIMELINE_TABLE: Readonly<Record<string, { rule: 'keep' | 'action-re
   'approval.requested': { rule: 'keep' },
   'approval.approved': { rule: 'keep', human: true },
   'approval.rejected': { rule: 'keep', human: true },
-  // What workflows/kinds/approval.ts records for a rejection today (`approval.${vote}d`): kept all the same.
+  // What workflows/kinds/approval.ts recorded for a rejection before 2026-12-07 (`approval.${vote}d`).
   'approval.rejectd': { rule: 'keep', human: true },
   'approval.granted': { rule: 'keep' },
   'approval.timed_out': { rule: 'keep' },

@@ -293,6 +293,9 @@ ${extra}
     });
     expect(stepOf(state, 'rebuild').status).toBe('pending');
     expect(state.status).toBe('aborted');
+    expect(
+      state.timeline.filter((e) => e.type.startsWith('approval.') && e.step === 'approve').map((e) => e.type),
+    ).toContain('approval.rejected');
   });
 
   it("escalates on timeout to the waiting role's escalateTo, who may then approve", async () => {

@@ -58,15 +58,13 @@ export const approvalExecutor: ExecutorFor<'approval'> = {
       },
       apply(command, actingRoles) {
         const roles = addVote(gate, record.votes, command, actingRoles);
-        run.event(
-          `approval.${command.vote}d`,
-          `${command.actor.id} ${command.vote === 'approve' ? 'approved' : 'rejected'} ${step.id}`,
-          {
-            actor: command.actor,
-            step: step.id,
-            data: { roles, ...(command.comment ? { comment: command.comment } : {}) },
-          },
-        );
+        // Timeline state only, not a command: runs recorded with the old `approval.rejectd` still replay.
+        const verdict = command.vote === 'approve' ? 'approved' : 'rejected';
+        run.event(`approval.${verdict}`, `${command.actor.id} ${verdict} ${step.id}`, {
+          actor: command.actor,
+          step: step.id,
+          data: { roles, ...(command.comment ? { comment: command.comment } : {}) },
+        });
         record.status = decideVotes(roleNames(step.approvers), step.quorum, record.votes);
         if (record.status !== 'pending') record.decidedAt = now();
       },

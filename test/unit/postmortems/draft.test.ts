@@ -220,7 +220,7 @@ describe('noise', () => {
     ]);
   });
 
-  it('drafts an incident with 5,000 timeline events well under 2 s', async () => {
+  it('drafts an incident with 5,000 timeline events, keeping what matters', async () => {
     const { state, plan } = await fixture('tabletop');
     const types = [
       'step.started',
@@ -235,9 +235,8 @@ describe('noise', () => {
       event(1000 + k, types[k % types.length] ?? 'note', { actor: k % 3 === 0 ? 'bob' : 'system', step: 'isolate' }),
     );
     state.timeline = [...state.timeline, ...extra];
-    const started = performance.now();
+    // How fast is bench/ material (issue 13's bench/postmortem); here, only that it completes and keeps what matters.
     const draft = draftPostmortem(state, plan, draftOptions);
-    expect(performance.now() - started).toBeLessThan(500);
     expect(draft.facts.timeline.length).toBeGreaterThan(2_000);
   });
 });
