@@ -57,3 +57,4 @@ export {
   RestoreTargetsConfigSchema,
   type BackupsConfig,
 } from './backups-schema.js';
+export { StoreConfigSchema, type StoreConfig } from './store-schema.js';

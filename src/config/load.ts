@@ -114,6 +114,7 @@ function resolveConfig(
     ...(file.channels === undefined ? {} : { channels: resolveChannels(file.channels, base) }),
     ...(file.storage === undefined ? {} : { storage: resolveStorage(file.storage, base) }),
     ...(file.backups === undefined ? {} : { backups: resolveBackups(file.backups, base) }),
+    ...(file.store === undefined ? {} : { store: file.store }),
   };
   if (source !== undefined) config.source = source;
   return config;

@@ -13,6 +13,7 @@ import { BackupsConfigSchema, type BackupsConfig } from './backups-schema.js';
 import { ChannelsConfigSchema, type ChannelsConfig } from './channels-schema.js';
 import { ByteCount, DurationMs, SecretReference, SingleLine } from './primitives.js';
 import { StorageConfigSchema, type StorageConfig } from './storage-schema.js';
+import { StoreConfigSchema, type StoreConfig } from './store-schema.js';
 
 /** One person on the roster: who they are, the roles they hold and (optionally) the hash of their API token. */
 export const RosterUserSchema = z.strictObject({
@@ -204,6 +205,7 @@ export const ConfigFileSchema = z.strictObject({
   channels: ChannelsConfigSchema.optional(),
   storage: StorageConfigSchema.optional(),
   backups: BackupsConfigSchema.optional(),
+  store: StoreConfigSchema.optional(),
 });
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
@@ -234,4 +236,6 @@ export interface FirebreakConfig {
   storage?: StorageConfig;
   /** Backup sources and restore targets, paths resolved; absent means no sources and default targets. */
   backups?: BackupsConfig;
+  /** The post-mortem store; absent means PGlite under `<data dir>/postmortems`. */
+  store?: StoreConfig;
 }

@@ -26,7 +26,10 @@ export interface MigrationReport {
 
 async function lockAndRead(tx: SqlExecutor): Promise<Map<number, string>> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-  await tx.query(`CREATE SCHEMA IF NOT EXISTS ${STORE_SCHEMA}`);
+  // CREATE SCHEMA checks the right to create before IF NOT EXISTS: a user without it may still open an
+  // existing store, so look first.
+  const [schema] = await tx.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [STORE_SCHEMA]);
+  if (schema === undefined) await tx.query(`CREATE SCHEMA ${STORE_SCHEMA}`);
   await tx.query(
     `CREATE TABLE IF NOT EXISTS ${STORE_SCHEMA}.schema_migrations (
        version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,

@@ -1,9 +1,10 @@
 /** The post-mortem store conformance suite on PGlite, each database in its own temporary directory. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openPgliteStore } from '../../../src/postmortems/store/index.js';
+import { openPgliteStore, openPostmortemStore } from '../../../src/postmortems/store/index.js';
+import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import { createPgliteClient } from '../../../src/postmortems/store/pglite-client.js';
 import { newPostmortem, runPostmortemStoreConformance, type StoreTarget } from './postmortem-store-conformance.js';
 
@@ -11,14 +12,13 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'firebreak-pglite-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const target: StoreTarget = {
-  concurrentOpens: false,
   fresh() {
     const dir = mkdtempSync(path.join(scratch, 'db-'));
     return Promise.resolve({ open: () => openPgliteStore(dir), client: () => createPgliteClient(dir) });
   },
 };
 
-runPostmortemStoreConformance('PGlite', () => target);
+runPostmortemStoreConformance('PGlite', () => target, { concurrentOpens: false });
 
 describe('PGlite store specifics', () => {
   it('keeps what it stored across a close and reopen of its directory', async () => {
@@ -29,5 +29,19 @@ describe('PGlite store specifics', () => {
     const second = await openPgliteStore(dir);
     expect((await second.getPostmortem(postmortem.id))?.incidentId).toBe(postmortem.incidentId);
     await second.close();
+  });
+});
+
+describe('openPostmortemStore without store.postgres', () => {
+  it('opens PGlite under <data dir>/postmortems', async () => {
+    const dataDir = mkdtempSync(path.join(scratch, 'data-'));
+    const secrets = createSecretResolver({ env: {}, baseDir: dataDir });
+    const store = await openPostmortemStore(undefined, { dataDir, secrets });
+    const { postmortem } = await store.createPostmortem(newPostmortem());
+    await store.close();
+    expect(existsSync(path.join(dataDir, 'postmortems', 'PG_VERSION'))).toBe(true);
+    const again = await openPgliteStore(path.join(dataDir, 'postmortems'));
+    expect((await again.getPostmortem(postmortem.id))?.id).toBe(postmortem.id);
+    await again.close();
   });
 });
