@@ -39,7 +39,7 @@ export const Owner = z.string().regex(/^(?:role:[A-Za-z][A-Za-z0-9_-]*|[A-Za-z0-
 });
 export const Actor = OneLine(L.idChars);
 export const Title = OneLine(L.titleChars);
-export const Tag = OneLine(L.tagChars);
+export const Tag = z.string().trim().pipe(OneLine(L.tagChars));
 export const Tags = z.array(Tag).max(L.tags, { error: `at most ${L.tags} tags` });
 export const SectionText = Text.refine((text) => utf8Bytes(text) <= L.sectionBytes, {
   error: `must be at most ${L.sectionBytes} bytes (UTF-8)`,
@@ -50,7 +50,12 @@ export const SeverityInput = z.enum(SEVERITIES as [Severity, ...Severity[]]);
 export const Reason = OneLine(L.reasonChars);
 const Revision = z.int({ error: 'expected a whole number' }).min(0, { error: 'must be 0 or more' });
 
-const JsonObject = z.record(z.string(), z.unknown());
+// The object itself, not a copy: zod's record rebuilds it and drops a `__proto__` key, which is a legal
+// JSON name (a runbook param may carry it).
+const JsonObject = z.custom<Record<string, unknown>>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  { error: 'expected an object' },
+);
 
 export const NewPostmortemInput = z.object({
   incidentId: Id,

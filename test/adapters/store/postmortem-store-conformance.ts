@@ -251,8 +251,29 @@ export function runPostmortemStoreConformance(
         expect(postmortem.tags).toEqual(names);
         const listed = await store.listPostmortems({ runbook: input.runbookId, tag: '__proto__' });
         expect(listed.items.map((item) => item.id)).toEqual([postmortem.id]);
-        const retagged = await store.setTags(postmortem.id, ['valueOf', 'constructor'], { actor: 'alice', at: T0 });
+        const retagged = await store.setTags(postmortem.id, [' valueOf ', 'constructor', 'valueOf'], {
+          actor: 'alice',
+          at: T0,
+        });
         expect(retagged.tags).toEqual(['valueOf', 'constructor']);
+        // JSON names are data too: a `__proto__` param survives the round trip and pollutes nothing.
+        const params = JSON.parse('{"__proto__": {"polluted": true}, "constructor": "x"}') as Record<string, never>;
+        const item = await store.addActionItem({
+          postmortemId: postmortem.id,
+          title: 'Proto params',
+          owner: 'constructor',
+          priority: 'p4',
+          verify: { runbook: 'drill-keys', params },
+          createdBy: 'alice',
+          createdAt: T0,
+        });
+        const stored = (await store.getActionItem(item.id))?.verify?.params ?? {};
+        expect(Object.keys(stored).sort()).toEqual(['__proto__', 'constructor']);
+        expect(JSON.stringify(stored)).toBe('{"__proto__":{"polluted":true},"constructor":"x"}');
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        expect((await store.listActionItems({ owner: 'constructor', postmortemId: postmortem.id })).items).toHaveLength(
+          1,
+        );
         await expectCode(
           store.editSection('constructor', 'lessons', 'x', { author: 'a', at: T0, baseRevision: 0 }),
           'NOT_FOUND',
@@ -516,7 +537,7 @@ export function runPostmortemStoreConformance(
         expect(rest.items).toHaveLength(2);
         expect(new Set([...first.items, ...rest.items].map((item) => item.id)).size).toBe(5);
         expect(rest.nextCursor).toBeUndefined();
-        expect((await store.listActionItems({ owner: 'constructor' })).items).toEqual([]);
+        expect((await store.listActionItems({ owner: 'hasOwnProperty' })).items).toEqual([]);
       });
     });
 
