@@ -64,14 +64,16 @@ describe('openPostmortemStore with store.postgres.url', () => {
     }
   });
 
-  it('fails to open with a wrong password without repeating the URL', async () => {
+  it('fails to open with a wrong password as NOT_ALLOWED, without repeating the URL', async () => {
     const url = server.urlFor('postgres').replace(server.password, 'wrong-password');
-    const error: unknown = await openPostgresStore(url).then(
-      () => undefined,
-      (caught: unknown) => caught,
-    );
-    expect(error).toBeInstanceOf(Error);
-    expect(String((error as Error).message)).not.toContain('wrong-password');
+    const error = await expectCode(openPostgresStore(url), ErrorCode.NotAllowed);
+    expect(error.message).toContain('post-mortem store (PostgreSQL)');
+    expect(error.message).not.toContain('wrong-password');
+  });
+
+  it('fails to open an unreachable server as TRANSIENT (retried)', async () => {
+    const url = server.urlFor('postgres').replace(`:${server.port}/`, ':1/');
+    await expectCode(openPostgresStore(url), ErrorCode.Transient);
   });
 });
 
