@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { StoreConfig } from '../../config/store-schema.js';
 import type { SecretResolver } from '../../secrets/resolver.js';
+import { ensurePrivateDir } from '../../storage/private-files.js';
 import { actionItemOps } from './action-item-ops.js';
 import { migrate } from './migrate.js';
 import { createPgClient } from './pg-client.js';
@@ -33,6 +34,8 @@ export function openPostgresStore(url: string): Promise<PostmortemStore> {
 
 /** The embedded store: PGlite persisted under `dir`, or in memory when `dir` is `memory`. */
 export async function openPgliteStore(dir: string): Promise<PostmortemStore> {
+  // Post-mortems hold incident data: owner-only, like the rest of the data directory.
+  if (dir !== 'memory') await ensurePrivateDir(dir);
   return createSqlStore(await createPgliteClient(dir));
 }
 

@@ -1,5 +1,5 @@
 /** The post-mortem store conformance suite on PGlite, each database in its own temporary directory. */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -40,8 +40,20 @@ describe('openPostmortemStore without store.postgres', () => {
     const { postmortem } = await store.createPostmortem(newPostmortem());
     await store.close();
     expect(existsSync(path.join(dataDir, 'postmortems', 'PG_VERSION'))).toBe(true);
+    expect(statSync(path.join(dataDir, 'postmortems')).mode & 0o777).toBe(0o700);
     const again = await openPgliteStore(path.join(dataDir, 'postmortems'));
     expect((await again.getPostmortem(postmortem.id))?.id).toBe(postmortem.id);
     await again.close();
+  });
+});
+
+describe('openPgliteStore', () => {
+  it('narrows a wider existing directory to owner-only (0700)', async () => {
+    const dir = path.join(mkdtempSync(path.join(scratch, 'wide-')), 'postmortems');
+    mkdirSync(dir);
+    chmodSync(dir, 0o755);
+    const store = await openPgliteStore(dir);
+    await store.close();
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
   });
 });
