@@ -8,6 +8,7 @@ import type { StoreConfig } from '../../config/store-schema.js';
 import type { SecretResolver } from '../../secrets/resolver.js';
 import { ensurePrivateDir } from '../../storage/private-files.js';
 import { actionItemOps } from './action-item-ops.js';
+import { lockDirectory } from './dir-lock.js';
 import { migrate } from './migrate.js';
 import { createPgClient } from './pg-client.js';
 import { createPgliteClient } from './pglite-client.js';
@@ -34,9 +35,26 @@ export function openPostgresStore(url: string): Promise<PostmortemStore> {
 
 /** The embedded store: PGlite persisted under `dir`, or in memory when `dir` is `memory`. */
 export async function openPgliteStore(dir: string): Promise<PostmortemStore> {
+  if (dir === 'memory') return createSqlStore(await createPgliteClient(dir));
   // Post-mortems hold incident data: owner-only, like the rest of the data directory.
-  if (dir !== 'memory') await ensurePrivateDir(dir);
-  return createSqlStore(await createPgliteClient(dir));
+  await ensurePrivateDir(dir);
+  const release = await lockDirectory(dir);
+  try {
+    const store = await createSqlStore(await createPgliteClient(dir));
+    return {
+      ...store,
+      close: async () => {
+        try {
+          await store.close();
+        } finally {
+          await release();
+        }
+      },
+    };
+  } catch (error) {
+    await release();
+    throw error;
+  }
 }
 
 /** What `openPostmortemStore` needs besides the config. */

@@ -1,12 +1,19 @@
 /** The post-mortem store conformance suite on PGlite, each database in its own temporary directory. */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../src/domain/errors.js';
 import { openPgliteStore, openPostmortemStore } from '../../../src/postmortems/store/index.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import { createPgliteClient } from '../../../src/postmortems/store/pglite-client.js';
-import { newPostmortem, runPostmortemStoreConformance, type StoreTarget } from './postmortem-store-conformance.js';
+import {
+  expectCode,
+  newPostmortem,
+  runPostmortemStoreConformance,
+  type StoreTarget,
+} from './postmortem-store-conformance.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'firebreak-pglite-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -55,5 +62,20 @@ describe('openPgliteStore', () => {
     const store = await openPgliteStore(dir);
     await store.close();
     expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  it('lets one opener at a time have a directory, and takes over the lock of a process that is gone', async () => {
+    const dir = path.join(mkdtempSync(path.join(scratch, 'lock-')), 'postmortems');
+    const first = await openPgliteStore(dir);
+    const error = await expectCode(openPgliteStore(dir), ErrorCode.Conflict);
+    expect(error.message).toContain(`is open in process ${process.pid}`);
+    await first.close();
+    expect(existsSync(`${dir}.lock`)).toBe(false);
+    // A lock left by a process that has exited (killed, say) does not keep the store shut.
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(`${dir}.lock`, JSON.stringify({ pid: Number(gone.stdout), host: hostname(), token: 'old' }));
+    const second = await openPgliteStore(dir);
+    expect(await second.getPostmortem('none')).toBeUndefined();
+    await second.close();
   });
 });
