@@ -179,7 +179,7 @@ export function postmortemOps(db: SqlClient) {
       if (exists === undefined) throw notFound(id);
       const rows = await db.query(
         `SELECT * FROM ${S}.section_revisions WHERE postmortem_id = $1 AND ($2::text IS NULL OR section = $2)
-         ORDER BY at, section, revision`,
+         ORDER BY CASE WHEN $2::text IS NULL THEN at END, section, revision`,
         [id, section ?? null],
       );
       return rows.map(toRevision);

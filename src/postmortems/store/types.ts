@@ -224,7 +224,7 @@ export interface PostmortemStore {
   listPostmortems(filter?: PostmortemFilter): Promise<Page<Postmortem>>;
   /** Writes a new revision of a section; CONFLICT (nothing written) when `baseRevision` is not current. */
   editSection(id: string, section: SectionId, text: string, context: EditContext): Promise<SectionRevision>;
-  /** Every revision, oldest first, of one section or of all. */
+  /** Every revision of one section in revision order, or of all sections in the order they were written (`at`). */
   sectionHistory(id: string, section?: SectionId): Promise<SectionRevision[]>;
   /** Moves the status if it is still `from` (CONFLICT otherwise); an impossible move is INVALID_INPUT. */
   setStatus(id: string, move: StatusMove): Promise<Postmortem>;

@@ -333,6 +333,14 @@ export function runPostmortemStoreConformance(
           'lessons',
           'summary',
         ]);
+        // A clock that went back does not reorder one section's revisions.
+        await store.editSection(postmortem.id, 'lessons', 'Rotate keys hourly.', {
+          author: 'carol',
+          at: '2026-05-01T00:00:00Z',
+          baseRevision: 2,
+        });
+        const lessons = await store.sectionHistory(postmortem.id, 'lessons');
+        expect(lessons.map((revision) => revision.revision)).toEqual([1, 2, 3]);
       });
 
       it('lets one of two concurrent edits on the same revision win; the other is a CONFLICT and not written', async () => {
