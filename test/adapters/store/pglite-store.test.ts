@@ -78,4 +78,15 @@ describe('openPgliteStore', () => {
     expect(await second.getPostmortem('none')).toBeUndefined();
     await second.close();
   });
+
+  it('runs in memory for `memory`, leaving nothing on disk and taking no lock', async () => {
+    const cwd = process.cwd();
+    const first = await openPgliteStore('memory');
+    const second = await openPgliteStore('memory');
+    const { postmortem } = await first.createPostmortem(newPostmortem());
+    expect(await second.getPostmortem(postmortem.id)).toBeUndefined();
+    await Promise.all([first.close(), second.close()]);
+    expect(existsSync(path.join(cwd, 'memory'))).toBe(false);
+    expect(existsSync(path.join(cwd, 'memory.lock'))).toBe(false);
+  });
 });
