@@ -58,3 +58,4 @@ export {
   type BackupsConfig,
 } from './backups-schema.js';
 export { PostmortemsConfigSchema, type PostmortemsConfig } from './postmortems-schema.js';
+export { StoreConfigSchema, type StoreConfig } from './store-schema.js';

@@ -115,6 +115,7 @@ function resolveConfig(
     ...(file.storage === undefined ? {} : { storage: resolveStorage(file.storage, base) }),
     ...(file.backups === undefined ? {} : { backups: resolveBackups(file.backups, base) }),
     ...(file.postmortems === undefined ? {} : { postmortems: file.postmortems }),
+    ...(file.store === undefined ? {} : { store: file.store }),
   };
   if (source !== undefined) config.source = source;
   return config;

@@ -14,6 +14,7 @@ import { ChannelsConfigSchema, type ChannelsConfig } from './channels-schema.js'
 import { PostmortemsConfigSchema, type PostmortemsConfig } from './postmortems-schema.js';
 import { ByteCount, DurationMs, SecretReference, SingleLine } from './primitives.js';
 import { StorageConfigSchema, type StorageConfig } from './storage-schema.js';
+import { StoreConfigSchema, type StoreConfig } from './store-schema.js';
 
 /** One person on the roster: who they are, the roles they hold and (optionally) the hash of their API token. */
 export const RosterUserSchema = z.strictObject({
@@ -206,6 +207,7 @@ export const ConfigFileSchema = z.strictObject({
   storage: StorageConfigSchema.optional(),
   backups: BackupsConfigSchema.optional(),
   postmortems: PostmortemsConfigSchema.optional(),
+  store: StoreConfigSchema.optional(),
 });
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
@@ -238,4 +240,6 @@ export interface FirebreakConfig {
   backups?: BackupsConfig;
   /** Which incidents need a post-mortem, and how they read; absent means `PostmortemsConfigSchema.parse({})`. */
   postmortems?: PostmortemsConfig;
+  /** The post-mortem store; absent means PGlite under `<data dir>/postmortems`. */
+  store?: StoreConfig;
 }

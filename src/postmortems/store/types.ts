@@ -1,0 +1,242 @@
+/**
+ * The post-mortem store's interface: what drafting, editing, reviewing, action items, search and the
+ * digest read and write. One interface, two adapters (PostgreSQL and PGlite) over the same SQL.
+ * Times are ISO 8601 instants (UTC) in and out. Mutations that race use compare-and-set and fail
+ * with CONFLICT (`src/domain/errors.ts`), naming what is current, without writing anything.
+ */
+import type { JsonValue, Severity } from '../../domain/plan.js';
+import type {
+  IncidentOutcome,
+  NewPostmortem,
+  PostmortemFacts,
+  PostmortemPeople,
+  PostmortemStatus,
+  SectionId,
+} from '../types.js';
+
+/** A section as it is now. Revision 0 is the empty section every draft starts with. */
+export interface SectionState {
+  text: string;
+  revision: number;
+  author?: string;
+  at?: string;
+}
+
+/** A stored post-mortem. */
+export interface Postmortem {
+  id: string;
+  incidentId: string;
+  title: string;
+  runbookId: string;
+  severity: Severity;
+  status: PostmortemStatus;
+  startedAt: string;
+  endedAt: string;
+  outcome: IncidentOutcome;
+  facts: PostmortemFacts;
+  people: PostmortemPeople;
+  reviewDueAt?: string;
+  tags: string[];
+  sections: Record<SectionId, SectionState>;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One kept revision of a section. */
+export interface SectionRevision {
+  section: SectionId;
+  revision: number;
+  text: string;
+  author: string;
+  at: string;
+}
+
+/** One status change (the first has no `from`: the draft was created). */
+export interface StatusChange {
+  from?: PostmortemStatus;
+  to: PostmortemStatus;
+  actor: string;
+  at: string;
+  reason?: string;
+}
+
+/** Which post-mortems `listPostmortems` returns, newest first. */
+export interface PostmortemFilter {
+  status?: PostmortemStatus;
+  runbook?: string;
+  severity?: Severity;
+  tag?: string;
+  /** Incidents that started at or after / before this instant. */
+  since?: string;
+  until?: string;
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** A page of results. */
+export interface Page<T> {
+  items: T[];
+  /** Present when there may be more: pass it back as `cursor`. */
+  nextCursor?: string;
+}
+
+export const ACTION_ITEM_STATUSES = ['open', 'in-progress', 'done', 'verified', 'wont-do'] as const;
+export type ActionItemStatus = (typeof ACTION_ITEM_STATUSES)[number];
+export const ACTION_ITEM_PRIORITIES = ['p1', 'p2', 'p3', 'p4'] as const;
+export type ActionItemPriority = (typeof ACTION_ITEM_PRIORITIES)[number];
+/** Statuses that count as not finished: only these can be overdue. */
+export const OPEN_ACTION_ITEM_STATUSES: readonly ActionItemStatus[] = ['open', 'in-progress'];
+
+/** A runbook (a drill or any other) whose successful run proves an action item's fix. */
+export interface Verification {
+  runbook: string;
+  params: Record<string, JsonValue>;
+}
+
+/** One run of an item's verification. */
+export interface VerificationRun {
+  incidentId: string;
+  result: 'passed' | 'failed';
+  at: string;
+}
+
+/** A stored action item. `version` increases with every update (compare-and-set). */
+export interface ActionItem {
+  id: string;
+  postmortemId: string;
+  title: string;
+  /** A roster id or `role:<name>`. */
+  owner: string;
+  dueAt?: string;
+  priority: ActionItemPriority;
+  status: ActionItemStatus;
+  /** Why it was closed as won't-do (required then), or why it was reopened. */
+  statusReason?: string;
+  trackerUrl?: string;
+  verify?: Verification;
+  runs: VerificationRun[];
+  version: number;
+  createdBy: string;
+  createdAt: string;
+  updatedBy: string;
+  updatedAt: string;
+}
+
+/** What `addActionItem` takes. */
+export interface NewActionItem {
+  postmortemId: string;
+  title: string;
+  owner: string;
+  dueAt?: string;
+  priority: ActionItemPriority;
+  status?: ActionItemStatus;
+  statusReason?: string;
+  trackerUrl?: string;
+  verify?: Verification;
+  createdBy: string;
+  createdAt: string;
+}
+
+/** What `updateActionItem` changes: a field left out is kept; `null` clears an optional one. */
+export interface ActionItemPatch {
+  title?: string;
+  owner?: string;
+  dueAt?: string | null;
+  priority?: ActionItemPriority;
+  status?: ActionItemStatus;
+  statusReason?: string | null;
+  trackerUrl?: string | null;
+  verify?: Verification | null;
+}
+
+/** An update, applied only if the item is still at `baseVersion`; `run` records a verification run with it. */
+export interface ActionItemUpdate {
+  baseVersion: number;
+  actor: string;
+  at: string;
+  patch: ActionItemPatch;
+  run?: VerificationRun;
+}
+
+/** Which action items `listActionItems` returns, oldest first. */
+export interface ActionItemFilter {
+  owner?: string;
+  status?: ActionItemStatus | readonly ActionItemStatus[];
+  postmortemId?: string;
+  /** Only items still open or in progress whose due date is before this instant. */
+  overdueAt?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** Filters of a search. */
+export interface SearchFilter {
+  runbook?: string;
+  severity?: Severity;
+  tag?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+}
+
+/** A stretch of a section that matched, with the matched words as `[start, end)` offsets into `text`. */
+export interface SearchSnippet {
+  section: SectionId | 'title';
+  text: string;
+  highlights: { start: number; end: number }[];
+}
+
+/** One search result, best first. */
+export interface SearchHit {
+  postmortem: Pick<
+    Postmortem,
+    'id' | 'incidentId' | 'title' | 'runbookId' | 'severity' | 'status' | 'startedAt' | 'tags'
+  >;
+  rank: number;
+  snippets: SearchSnippet[];
+}
+
+/** Who made an edit, when, and the revision it was made on. */
+export interface EditContext {
+  author: string;
+  at: string;
+  /** The section revision the author started from; a newer current revision is a CONFLICT. */
+  baseRevision: number;
+}
+
+/** A status move, applied only if the post-mortem is still in `from`. */
+export interface StatusMove {
+  from: PostmortemStatus;
+  to: PostmortemStatus;
+  actor: string;
+  at: string;
+  reason?: string;
+}
+
+/** The post-mortem store. */
+export interface PostmortemStore {
+  /** Creates the incident's post-mortem, or returns the one it has (`created: false`); never two. */
+  createPostmortem(input: NewPostmortem): Promise<{ postmortem: Postmortem; created: boolean }>;
+  getPostmortem(id: string): Promise<Postmortem | undefined>;
+  getByIncident(incidentId: string): Promise<Postmortem | undefined>;
+  listPostmortems(filter?: PostmortemFilter): Promise<Page<Postmortem>>;
+  /** Writes a new revision of a section; CONFLICT (nothing written) when `baseRevision` is not current. */
+  editSection(id: string, section: SectionId, text: string, context: EditContext): Promise<SectionRevision>;
+  /** Every revision of one section in revision order, or of all sections in the order they were written (`at`). */
+  sectionHistory(id: string, section?: SectionId): Promise<SectionRevision[]>;
+  /** Moves the status if it is still `from` (CONFLICT otherwise); an impossible move is INVALID_INPUT. */
+  setStatus(id: string, move: StatusMove): Promise<Postmortem>;
+  statusHistory(id: string): Promise<StatusChange[]>;
+  /** Replaces the post-mortem's tags (trimmed, de-duplicated, in the order given). */
+  setTags(id: string, tags: readonly string[], context: { actor: string; at: string }): Promise<Postmortem>;
+  addActionItem(input: NewActionItem): Promise<ActionItem>;
+  /** Applies the update if the item is still at `baseVersion` (CONFLICT otherwise, naming the current one). */
+  updateActionItem(id: string, update: ActionItemUpdate): Promise<ActionItem>;
+  getActionItem(id: string): Promise<ActionItem | undefined>;
+  listActionItems(filter?: ActionItemFilter): Promise<Page<ActionItem>>;
+  /** Full-text search (websearch syntax) over titles, sections and lessons, ranked, with snippets. */
+  search(query: string, filter?: SearchFilter): Promise<SearchHit[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,645 @@
+/**
+ * The behavioural contract of the post-mortem store, run against each adapter on a real engine (PGlite in
+ * a temporary directory, a throwaway PostgreSQL server): migrations, idempotent creation, revisions and
+ * conflicts, status compare-and-set, action items, full-text search, and hostile input that stays text.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, FirebreakError } from '../../../src/domain/errors.js';
+import { LATEST_VERSION, STORE_LIMITS, type PostmortemStore } from '../../../src/postmortems/store/index.js';
+import type { SqlClient } from '../../../src/postmortems/store/sql-client.js';
+import type { NewPostmortem, PostmortemFacts } from '../../../src/postmortems/types.js';
+
+/** One empty database of an engine: open the store on it, or a raw client (only while no store is open, for PGlite). */
+export interface FreshDatabase {
+  open(): Promise<PostmortemStore>;
+  client(): Promise<SqlClient>;
+}
+
+/** What each adapter's test file provides. */
+export interface StoreTarget {
+  /** A new empty database. */
+  fresh(): Promise<FreshDatabase>;
+}
+
+/** What an engine allows. */
+export interface StoreTargetOptions {
+  /** Whether two stores may be open on one database at once (PostgreSQL: yes; PGlite: one process, one opener). */
+  concurrentOpens: boolean;
+}
+
+/** Awaits a rejection and returns it as a FirebreakError with `code`. */
+export async function expectCode(promise: Promise<unknown>, code: string): Promise<FirebreakError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(FirebreakError);
+  expect((error as FirebreakError).code).toBe(code);
+  return error as FirebreakError;
+}
+
+const T0 = '2026-05-01T10:00:00.000Z';
+
+function facts(incidentId: string, runbookId: string): PostmortemFacts {
+  return {
+    incident: {
+      id: incidentId,
+      title: 'Leaked key',
+      runbook: { id: runbookId, title: 'Leak', version: 1, contentHash: 'sha256:00' },
+      severity: 'sev2',
+      params: { host: 'web-1' },
+      triggeredBy: 'alice',
+      startedAt: T0,
+      endedAt: '2026-05-01T11:00:00.000Z',
+      durationMs: 3_600_000,
+      outcome: 'completed',
+    },
+    impact: [],
+    messages: [],
+    timeline: [{ at: T0, type: 'incident.started', actor: 'alice', text: 'started' }],
+    durations: { toResolutionMs: 3_600_000, deadlines: [] },
+    compensations: [],
+    timeZone: 'UTC',
+  };
+}
+
+/** A NewPostmortem for a fresh incident; `runbookId` keeps each test's rows apart in the shared database. */
+export function newPostmortem(overrides: Partial<NewPostmortem> = {}): NewPostmortem {
+  const incidentId = overrides.incidentId ?? `inc-${randomUUID()}`;
+  const runbookId = overrides.runbookId ?? `rb-${randomUUID().slice(0, 8)}`;
+  return {
+    incidentId,
+    title: 'Leaked deploy key',
+    runbookId,
+    severity: 'sev2',
+    startedAt: T0,
+    endedAt: '2026-05-01T11:00:00.000Z',
+    outcome: 'completed',
+    facts: facts(incidentId, runbookId),
+    people: { facilitators: ['alice'], reviewers: ['bob'], audience: ['role:all-staff'] },
+    tags: [],
+    createdBy: 'system',
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
+/** Registers the conformance tests for one adapter. */
+export function runPostmortemStoreConformance(
+  label: string,
+  target: () => StoreTarget,
+  options: StoreTargetOptions,
+): void {
+  describe(`${label} post-mortem store conformance`, () => {
+    let store: PostmortemStore;
+    beforeAll(async () => {
+      store = await (await target().fresh()).open();
+    });
+    afterAll(async () => {
+      await store.close();
+    });
+
+    describe('migrations', () => {
+      it('migrates an empty database, and a second open is a no-op that keeps the data', async () => {
+        const db = await target().fresh();
+        const first = await db.open();
+        const { postmortem } = await first.createPostmortem(newPostmortem());
+        await first.close();
+        const client = await db.client();
+        const before = await client.query(
+          'SELECT version, checksum, applied_at FROM firebreak_postmortems.schema_migrations',
+        );
+        await client.close();
+        expect(before.map((row) => Number(row.version))).toEqual([LATEST_VERSION]);
+        expect(String(before[0]?.checksum)).toMatch(/^[0-9a-f]{64}$/);
+        const second = await db.open();
+        expect((await second.getPostmortem(postmortem.id))?.incidentId).toBe(postmortem.incidentId);
+        await second.close();
+        const again = await db.client();
+        const after = await again.query(
+          'SELECT version, checksum, applied_at FROM firebreak_postmortems.schema_migrations',
+        );
+        await again.close();
+        expect(after).toEqual(before);
+      });
+
+      it('refuses a database newer than the code, naming both versions, and changes nothing', async () => {
+        const db = await target().fresh();
+        await (await db.open()).close();
+        const client = await db.client();
+        await client.query(
+          `INSERT INTO firebreak_postmortems.schema_migrations (version, name, checksum) VALUES ($1, 'future', 'x')`,
+          [LATEST_VERSION + 1],
+        );
+        await client.close();
+        const error = await expectCode(db.open(), ErrorCode.Conflict);
+        expect(error.message).toContain(`schema version ${LATEST_VERSION + 1}`);
+        expect(error.message).toContain(`(version ${LATEST_VERSION})`);
+        const check = await db.client();
+        const rows = await check.query('SELECT version FROM firebreak_postmortems.schema_migrations ORDER BY version');
+        await check.close();
+        expect(rows.map((row) => Number(row.version))).toEqual([LATEST_VERSION, LATEST_VERSION + 1]);
+      });
+
+      it('refuses a database whose applied migration differs from the code (checksum)', async () => {
+        const db = await target().fresh();
+        await (await db.open()).close();
+        const client = await db.client();
+        await client.query(`UPDATE firebreak_postmortems.schema_migrations SET checksum = 'edited' WHERE version = 1`);
+        await client.close();
+        const error = await expectCode(db.open(), ErrorCode.Conflict);
+        expect(error.message).toContain('checksum edited');
+      });
+
+      // Registered only where it applies: PGlite is opened by one process, one store at a time.
+      if (options.concurrentOpens)
+        it('applies each migration once when stores open one database at the same time', async () => {
+          const db = await target().fresh();
+          const stores = await Promise.all(Array.from({ length: 4 }, () => db.open()));
+          await Promise.all(stores.map((opened) => opened.close()));
+          const client = await db.client();
+          const rows = await client.query('SELECT version FROM firebreak_postmortems.schema_migrations');
+          await client.close();
+          expect(rows.map((row) => Number(row.version))).toEqual([LATEST_VERSION]);
+        });
+    });
+
+    describe('post-mortems', () => {
+      it('creates one per incident: a second create returns the first, created: false', async () => {
+        const input = newPostmortem({ tags: ['keys', 'keys', 'rotation'] });
+        const first = await store.createPostmortem(input);
+        expect(first.created).toBe(true);
+        expect(first.postmortem).toMatchObject({
+          incidentId: input.incidentId,
+          status: 'draft',
+          tags: ['keys', 'rotation'],
+        });
+        expect(first.postmortem.sections.lessons).toEqual({ text: '', revision: 0 });
+        expect(first.postmortem.facts).toEqual(input.facts);
+        const second = await store.createPostmortem({ ...input, title: 'Another title' });
+        expect(second).toEqual({ postmortem: first.postmortem, created: false });
+        expect(await store.getByIncident(input.incidentId)).toEqual(first.postmortem);
+        expect(await store.statusHistory(first.postmortem.id)).toEqual([{ to: 'draft', actor: 'system', at: T0 }]);
+      });
+
+      it('keeps one row under concurrent creates for one incident', async () => {
+        const input = newPostmortem();
+        const results = await Promise.all(Array.from({ length: 8 }, () => store.createPostmortem(input)));
+        expect(results.filter((result) => result.created)).toHaveLength(1);
+        expect(new Set(results.map((result) => result.postmortem.id)).size).toBe(1);
+        const listed = await store.listPostmortems({ runbook: input.runbookId });
+        expect(listed.items).toHaveLength(1);
+      });
+
+      it('refuses bad input with the field named, writing nothing', async () => {
+        const long = newPostmortem({ title: 'x'.repeat(STORE_LIMITS.titleChars + 1) });
+        const error = await expectCode(store.createPostmortem(long), ErrorCode.InvalidInput);
+        expect(error.message).toMatch(/^createPostmortem: title: must be at most 300 characters/);
+        const tags = Array.from({ length: STORE_LIMITS.tags + 1 }, (_, i) => `t${i}`);
+        expect((await expectCode(store.createPostmortem(newPostmortem({ tags })), 'INVALID_INPUT')).message).toContain(
+          'tags',
+        );
+        const badTime = newPostmortem({ startedAt: 'yesterday' });
+        expect((await expectCode(store.createPostmortem(badTime), 'INVALID_INPUT')).message).toContain('startedAt');
+        expect(await store.getByIncident(long.incidentId)).toBeUndefined();
+      });
+
+      it('lists with filters and pages with a cursor, newest first', async () => {
+        const runbookId = `rb-${randomUUID().slice(0, 8)}`;
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i += 1) {
+          const created = await store.createPostmortem(
+            newPostmortem({
+              runbookId,
+              severity: i % 2 === 0 ? 'sev1' : 'sev3',
+              startedAt: `2026-05-0${i + 1}T00:00:00.000Z`,
+              createdAt: `2026-05-0${i + 1}T12:00:00.000Z`,
+              tags: i === 4 ? ['db'] : [],
+            }),
+          );
+          ids.push(created.postmortem.id);
+        }
+        const page1 = await store.listPostmortems({ runbook: runbookId, limit: 2 });
+        expect(page1.items.map((item) => item.id)).toEqual([ids[4], ids[3]]);
+        const page2 = await store.listPostmortems({ runbook: runbookId, limit: 2, cursor: page1.nextCursor });
+        const page3 = await store.listPostmortems({ runbook: runbookId, limit: 2, cursor: page2.nextCursor });
+        expect([...page2.items, ...page3.items].map((item) => item.id)).toEqual([ids[2], ids[1], ids[0]]);
+        expect(page3.nextCursor).toBeUndefined();
+        const sev1 = await store.listPostmortems({ runbook: runbookId, severity: 'sev1' });
+        expect(sev1.items).toHaveLength(3);
+        const period = await store.listPostmortems({
+          runbook: runbookId,
+          since: '2026-05-02T00:00:00Z',
+          until: '2026-05-04T00:00:00Z',
+        });
+        expect(period.items.map((item) => item.id)).toEqual([ids[2], ids[1]]);
+        expect((await store.listPostmortems({ runbook: runbookId, tag: 'db' })).items.map((item) => item.id)).toEqual([
+          ids[4],
+        ]);
+        expect((await store.listPostmortems({ runbook: runbookId, status: 'published' })).items).toEqual([]);
+        await expectCode(store.listPostmortems({ cursor: 'not-a-cursor' }), ErrorCode.InvalidInput);
+        await expectCode(store.listPostmortems({ limit: STORE_LIMITS.maxLimit + 1 }), ErrorCode.InvalidInput);
+      });
+
+      it('treats inherited property names as ordinary ids and tags', async () => {
+        const names = ['constructor', '__proto__', 'toString', 'hasOwnProperty'];
+        expect(await store.getPostmortem('constructor')).toBeUndefined();
+        expect(await store.getByIncident('__proto__')).toBeUndefined();
+        const input = newPostmortem({ incidentId: `constructor-${randomUUID()}`, tags: names });
+        const { postmortem } = await store.createPostmortem(input);
+        expect(postmortem.tags).toEqual(names);
+        const listed = await store.listPostmortems({ runbook: input.runbookId, tag: '__proto__' });
+        expect(listed.items.map((item) => item.id)).toEqual([postmortem.id]);
+        const retagged = await store.setTags(postmortem.id, [' valueOf ', 'constructor', 'valueOf'], {
+          actor: 'alice',
+          at: T0,
+        });
+        expect(retagged.tags).toEqual(['valueOf', 'constructor']);
+        // JSON names are data too: a `__proto__` param survives the round trip and pollutes nothing.
+        const params = JSON.parse('{"__proto__": {"polluted": true}, "constructor": "x"}') as Record<string, never>;
+        const item = await store.addActionItem({
+          postmortemId: postmortem.id,
+          title: 'Proto params',
+          owner: 'constructor',
+          priority: 'p4',
+          verify: { runbook: 'drill-keys', params },
+          createdBy: 'alice',
+          createdAt: T0,
+        });
+        const stored = (await store.getActionItem(item.id))?.verify?.params ?? {};
+        expect(Object.keys(stored).sort()).toEqual(['__proto__', 'constructor']);
+        expect(JSON.stringify(stored)).toBe('{"__proto__":{"polluted":true},"constructor":"x"}');
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        expect((await store.listActionItems({ owner: 'constructor', postmortemId: postmortem.id })).items).toHaveLength(
+          1,
+        );
+        await expectCode(
+          store.editSection('constructor', 'lessons', 'x', { author: 'a', at: T0, baseRevision: 0 }),
+          'NOT_FOUND',
+        );
+        await expectCode(
+          store
+            .getActionItem('__proto__')
+            .then((item) => item ?? Promise.reject(new FirebreakError(ErrorCode.NotFound, 'none'))),
+          'NOT_FOUND',
+        );
+      });
+    });
+
+    describe('sections', () => {
+      it('keeps every revision with author and time; a stale base is a CONFLICT naming the current revision', async () => {
+        const { postmortem } = await store.createPostmortem(newPostmortem());
+        const r1 = await store.editSection(postmortem.id, 'lessons', 'Rotate keys weekly.', {
+          author: 'alice',
+          at: '2026-05-02T09:00:00Z',
+          baseRevision: 0,
+        });
+        expect(r1).toEqual({
+          section: 'lessons',
+          revision: 1,
+          text: 'Rotate keys weekly.',
+          author: 'alice',
+          at: '2026-05-02T09:00:00.000Z',
+        });
+        await store.editSection(postmortem.id, 'lessons', 'Rotate keys daily.', {
+          author: 'bob',
+          at: '2026-05-02T10:00:00Z',
+          baseRevision: 1,
+        });
+        const error = await expectCode(
+          store.editSection(postmortem.id, 'lessons', 'Carol was here.', {
+            author: 'carol',
+            at: '2026-05-02T11:00:00Z',
+            baseRevision: 1,
+          }),
+          ErrorCode.Conflict,
+        );
+        expect(error.message).toContain('at revision 2 by bob at 2026-05-02T10:00:00.000Z, not 1');
+        const history = await store.sectionHistory(postmortem.id, 'lessons');
+        expect(history.map((revision) => [revision.revision, revision.author, revision.text])).toEqual([
+          [1, 'alice', 'Rotate keys weekly.'],
+          [2, 'bob', 'Rotate keys daily.'],
+        ]);
+        const current = await store.getPostmortem(postmortem.id);
+        expect(current?.sections.lessons).toMatchObject({ text: 'Rotate keys daily.', revision: 2, author: 'bob' });
+        await store.editSection(postmortem.id, 'summary', 'A key leaked.', {
+          author: 'alice',
+          at: '2026-05-03T00:00:00Z',
+          baseRevision: 0,
+        });
+        expect((await store.sectionHistory(postmortem.id)).map((revision) => revision.section)).toEqual([
+          'lessons',
+          'lessons',
+          'summary',
+        ]);
+        // A clock that went back does not reorder one section's revisions.
+        await store.editSection(postmortem.id, 'lessons', 'Rotate keys hourly.', {
+          author: 'carol',
+          at: '2026-05-01T00:00:00Z',
+          baseRevision: 2,
+        });
+        const lessons = await store.sectionHistory(postmortem.id, 'lessons');
+        expect(lessons.map((revision) => revision.revision)).toEqual([1, 2, 3]);
+      });
+
+      it('lets one of two concurrent edits on the same revision win; the other is a CONFLICT and not written', async () => {
+        const { postmortem } = await store.createPostmortem(newPostmortem());
+        const edits = await Promise.allSettled(
+          ['first writer', 'second writer'].map((text, i) =>
+            store.editSection(postmortem.id, 'what-happened', text, { author: `w${i}`, at: T0, baseRevision: 0 }),
+          ),
+        );
+        const won = edits.filter((edit) => edit.status === 'fulfilled');
+        const lost = edits.filter((edit): edit is PromiseRejectedResult => edit.status === 'rejected');
+        expect(won).toHaveLength(1);
+        expect(lost).toHaveLength(1);
+        expect((lost[0]?.reason as FirebreakError).code).toBe(ErrorCode.Conflict);
+        const history = await store.sectionHistory(postmortem.id, 'what-happened');
+        expect(history).toHaveLength(1);
+        expect(history[0]?.text).toBe((won[0] as PromiseFulfilledResult<{ text: string }>).value.text);
+      });
+
+      it('refuses a section too large, an unknown section and control characters, writing nothing', async () => {
+        const { postmortem } = await store.createPostmortem(newPostmortem());
+        const context = { author: 'alice', at: T0, baseRevision: 0 };
+        const big = 'é'.repeat(STORE_LIMITS.sectionBytes / 2 + 1);
+        expect(
+          (await expectCode(store.editSection(postmortem.id, 'lessons', big, context), 'INVALID_INPUT')).message,
+        ).toContain('text');
+        await expectCode(
+          store.editSection(postmortem.id, 'epilogue' as 'lessons', 'x', context),
+          ErrorCode.InvalidInput,
+        );
+        await expectCode(store.editSection(postmortem.id, 'lessons', 'nul\u0000', context), ErrorCode.InvalidInput);
+        expect(await store.sectionHistory(postmortem.id)).toEqual([]);
+        await expectCode(store.sectionHistory('no-such-id'), ErrorCode.NotFound);
+      });
+    });
+
+    describe('status', () => {
+      it('moves by compare-and-set and keeps who moved it, when, from and to', async () => {
+        const { postmortem } = await store.createPostmortem(newPostmortem());
+        const moved = await store.setStatus(postmortem.id, {
+          from: 'draft',
+          to: 'in-review',
+          actor: 'alice',
+          at: '2026-05-02T00:00:00Z',
+        });
+        expect(moved.status).toBe('in-review');
+        const error = await expectCode(
+          store.setStatus(postmortem.id, { from: 'draft', to: 'in-review', actor: 'bob', at: '2026-05-02T01:00:00Z' }),
+          ErrorCode.Conflict,
+        );
+        expect(error.message).toContain('is in-review (set by alice at 2026-05-02T00:00:00.000Z), not draft');
+        await expectCode(
+          store.setStatus(postmortem.id, { from: 'in-review', to: 'in-review', actor: 'bob', at: T0 }),
+          ErrorCode.InvalidInput,
+        );
+        await store.setStatus(postmortem.id, {
+          from: 'in-review',
+          to: 'published',
+          actor: 'bob',
+          at: '2026-05-03T00:00:00Z',
+        });
+        await store.setStatus(postmortem.id, {
+          from: 'published',
+          to: 'draft',
+          actor: 'bob',
+          at: '2026-05-04T00:00:00Z',
+          reason: 'new facts',
+        });
+        expect(await store.statusHistory(postmortem.id)).toEqual([
+          { to: 'draft', actor: 'system', at: T0 },
+          { from: 'draft', to: 'in-review', actor: 'alice', at: '2026-05-02T00:00:00.000Z' },
+          { from: 'in-review', to: 'published', actor: 'bob', at: '2026-05-03T00:00:00.000Z' },
+          { from: 'published', to: 'draft', actor: 'bob', at: '2026-05-04T00:00:00.000Z', reason: 'new facts' },
+        ]);
+        await expectCode(
+          store.setStatus('missing', { from: 'draft', to: 'in-review', actor: 'a', at: T0 }),
+          ErrorCode.NotFound,
+        );
+      });
+    });
+
+    describe('action items', () => {
+      it('adds, reads and updates by compare-and-set, with won’t-do needing a reason and runs recorded', async () => {
+        const { postmortem } = await store.createPostmortem(newPostmortem());
+        const item = await store.addActionItem({
+          postmortemId: postmortem.id,
+          title: 'Rotate the deploy key',
+          owner: 'role:sre',
+          dueAt: '2026-05-10T00:00:00Z',
+          priority: 'p1',
+          trackerUrl: 'https://tracker.example/T-1',
+          verify: { runbook: 'drill-keys', params: { constructor: 'x', n: 1 } },
+          createdBy: 'alice',
+          createdAt: T0,
+        });
+        expect(item).toMatchObject({
+          status: 'open',
+          version: 1,
+          owner: 'role:sre',
+          dueAt: '2026-05-10T00:00:00.000Z',
+          runs: [],
+        });
+        expect(await store.getActionItem(item.id)).toEqual(item);
+        const done = await store.updateActionItem(item.id, {
+          baseVersion: 1,
+          actor: 'bob',
+          at: '2026-05-05T00:00:00Z',
+          patch: { status: 'done', trackerUrl: null },
+          run: { incidentId: 'inc-drill-1', result: 'failed', at: '2026-05-05T00:00:00Z' },
+        });
+        expect(done).toMatchObject({
+          status: 'done',
+          version: 2,
+          updatedBy: 'bob',
+          runs: [{ incidentId: 'inc-drill-1', result: 'failed' }],
+        });
+        expect(done.trackerUrl).toBeUndefined();
+        expect(done.verify).toEqual({ runbook: 'drill-keys', params: { constructor: 'x', n: 1 } });
+        const stale = await expectCode(
+          store.updateActionItem(item.id, { baseVersion: 1, actor: 'carol', at: T0, patch: { title: 'lost' } }),
+          ErrorCode.Conflict,
+        );
+        expect(stale.message).toContain('at version 2 (updated by bob');
+        await expectCode(
+          store.updateActionItem(item.id, { baseVersion: 2, actor: 'carol', at: T0, patch: { status: 'wont-do' } }),
+          ErrorCode.InvalidInput,
+        );
+        expect((await store.getActionItem(item.id))?.title).toBe('Rotate the deploy key');
+        const wontDo = await store.updateActionItem(item.id, {
+          baseVersion: 2,
+          actor: 'carol',
+          at: T0,
+          patch: { status: 'wont-do', statusReason: 'service retired' },
+          run: { incidentId: 'inc-drill-2', result: 'passed', at: '2026-05-06T00:00:00Z' },
+        });
+        expect(wontDo).toMatchObject({ status: 'wont-do', statusReason: 'service retired', version: 3 });
+        expect(wontDo.runs.map((run) => run.incidentId)).toEqual(['inc-drill-1', 'inc-drill-2']);
+        const reopened = await store.updateActionItem(item.id, {
+          baseVersion: 3,
+          actor: 'carol',
+          at: T0,
+          patch: { status: 'open' },
+        });
+        expect(reopened.statusReason).toBeUndefined();
+      });
+
+      it('refuses bad action items: unknown post-mortem, bad owner, priority, URL and verify', async () => {
+        const { postmortem } = await store.createPostmortem(newPostmortem());
+        const base = {
+          postmortemId: postmortem.id,
+          title: 'x',
+          owner: 'alice',
+          priority: 'p2' as const,
+          createdBy: 'a',
+          createdAt: T0,
+        };
+        await expectCode(store.addActionItem({ ...base, postmortemId: 'constructor' }), ErrorCode.NotFound);
+        expect((await expectCode(store.addActionItem({ ...base, owner: 'role:' }), 'INVALID_INPUT')).message).toContain(
+          'owner',
+        );
+        await expectCode(store.addActionItem({ ...base, priority: 'p9' as 'p1' }), ErrorCode.InvalidInput);
+        await expectCode(store.addActionItem({ ...base, trackerUrl: 'javascript:alert(1)' }), ErrorCode.InvalidInput);
+        await expectCode(
+          store.addActionItem({ ...base, verify: { runbook: 'Bad Id', params: {} } }),
+          ErrorCode.InvalidInput,
+        );
+        await expectCode(store.addActionItem({ ...base, status: 'wont-do' }), ErrorCode.InvalidInput);
+        expect((await store.listActionItems({ postmortemId: postmortem.id })).items).toEqual([]);
+      });
+
+      it('lists by owner, status, post-mortem and overdue as of a time, in pages', async () => {
+        const { postmortem } = await store.createPostmortem(newPostmortem());
+        const owner = `u${randomUUID().slice(0, 8)}`;
+        const add = (title: string, dueAt: string | undefined, status: 'open' | 'in-progress' | 'done') =>
+          store.addActionItem({
+            postmortemId: postmortem.id,
+            title,
+            owner,
+            priority: 'p3',
+            status,
+            createdBy: 'a',
+            createdAt: T0,
+            ...(dueAt === undefined ? {} : { dueAt }),
+          });
+        const late = await add('late', '2026-05-02T00:00:00Z', 'open');
+        const lateWorking = await add('late, in progress', '2026-05-03T00:00:00Z', 'in-progress');
+        const lateDone = await add('late but done', '2026-05-02T00:00:00Z', 'done');
+        const future = await add('not yet due', '2026-06-01T00:00:00Z', 'open');
+        const undated = await add('no due date', undefined, 'open');
+        const titles = (page: { items: { title: string }[] }) => page.items.map((item) => item.title).sort();
+        expect(titles(await store.listActionItems({ owner, overdueAt: '2026-05-10T00:00:00Z' }))).toEqual(
+          [late.title, lateWorking.title].sort(),
+        );
+        expect(titles(await store.listActionItems({ owner, status: 'done' }))).toEqual([lateDone.title]);
+        expect(titles(await store.listActionItems({ owner, status: ['open', 'done'] }))).toEqual(
+          [late.title, lateDone.title, future.title, undated.title].sort(),
+        );
+        expect((await store.listActionItems({ postmortemId: postmortem.id })).items).toHaveLength(5);
+        const first = await store.listActionItems({ owner, limit: 3 });
+        const rest = await store.listActionItems({ owner, limit: 3, cursor: first.nextCursor });
+        expect(first.items).toHaveLength(3);
+        expect(rest.items).toHaveLength(2);
+        expect(new Set([...first.items, ...rest.items].map((item) => item.id)).size).toBe(5);
+        expect(rest.nextCursor).toBeUndefined();
+        expect((await store.listActionItems({ owner: 'hasOwnProperty' })).items).toEqual([]);
+      });
+    });
+
+    describe('search', () => {
+      async function seed(runbookId: string) {
+        const strong = (
+          await store.createPostmortem(
+            newPostmortem({
+              runbookId,
+              title: 'Credential rotation failed during the leak',
+              severity: 'sev1',
+              tags: ['keys'],
+            }),
+          )
+        ).postmortem;
+        await store.editSection(
+          strong.id,
+          'lessons',
+          'Automate credential rotation. Test credential rotation in every drill.',
+          {
+            author: 'alice',
+            at: T0,
+            baseRevision: 0,
+          },
+        );
+        const weak = (
+          await store.createPostmortem(
+            newPostmortem({ runbookId, title: 'Disk filled up', severity: 'sev3', startedAt: '2026-06-01T00:00:00Z' }),
+          )
+        ).postmortem;
+        await store.editSection(weak.id, 'what-happened', 'Logs grew; a credential was mentioned in passing.', {
+          author: 'bob',
+          at: T0,
+          baseRevision: 0,
+        });
+        return { strong, weak };
+      }
+
+      it('ranks the better match first and highlights the matched words in snippets', async () => {
+        const runbook = `rb-${randomUUID().slice(0, 8)}`;
+        const { strong, weak } = await seed(runbook);
+        const hits = await store.search('credential rotation', { runbook });
+        expect(hits.map((hit) => hit.postmortem.id)).toEqual([strong.id]);
+        const broad = await store.search('credential', { runbook });
+        expect(broad.map((hit) => hit.postmortem.id)).toEqual([strong.id, weak.id]);
+        expect(broad[0]?.rank).toBeGreaterThan(broad[1]?.rank ?? Infinity);
+        const lessons = broad[0]?.snippets.find((snippet) => snippet.section === 'lessons');
+        expect(lessons?.text).toContain('Automate credential rotation');
+        const marked = lessons?.highlights.map(({ start, end }) => lessons.text.slice(start, end));
+        expect(marked?.length).toBeGreaterThan(0);
+        expect(new Set(marked)).toEqual(new Set(['credential']));
+        expect(broad[0]?.snippets[0]?.section).toBe('title');
+        expect(broad[1]?.snippets.map((snippet) => snippet.section)).toEqual(['what-happened']);
+        // Stemming: the same words in another form match.
+        expect((await store.search('rotating credentials', { runbook })).map((hit) => hit.postmortem.id)).toEqual([
+          strong.id,
+        ]);
+      });
+
+      it('filters by runbook, severity, tag and period, and reads web-search syntax', async () => {
+        const runbook = `rb-${randomUUID().slice(0, 8)}`;
+        const { strong, weak } = await seed(runbook);
+        const ids = async (query: string, filter: Parameters<PostmortemStore['search']>[1]) =>
+          (await store.search(query, { runbook, ...filter })).map((hit) => hit.postmortem.id);
+        expect(await ids('credential', { severity: 'sev3' })).toEqual([weak.id]);
+        expect(await ids('credential', { tag: 'keys' })).toEqual([strong.id]);
+        expect(await ids('credential', { since: '2026-05-15T00:00:00Z' })).toEqual([weak.id]);
+        expect(await ids('credential', { until: '2026-05-15T00:00:00Z' })).toEqual([strong.id]);
+        expect(await store.search('credential', { runbook: 'rb-none' })).toEqual([]);
+        expect(await ids('credential -rotation', {})).toEqual([weak.id]);
+        expect(await ids('"passing credential"', {})).toEqual([]);
+        expect(await ids('"credential rotation" or disk', {})).toHaveLength(2);
+      });
+
+      it('searches tags and keeps SQL-shaped queries as text', async () => {
+        const runbook = `rb-${randomUUID().slice(0, 8)}`;
+        const { strong } = await seed(runbook);
+        expect((await store.search('keys', { runbook })).map((hit) => hit.postmortem.id)).toEqual([strong.id]);
+        for (const query of [
+          "'; DROP TABLE firebreak_postmortems.postmortems; --",
+          "credential' OR '1'='1",
+          '$1) OR true --',
+          '!!! & | :* ( )',
+          'constructor __proto__',
+        ]) {
+          const hits = await store.search(query, { runbook });
+          expect(hits.every((hit) => hit.postmortem.runbookId === runbook)).toBe(true);
+        }
+        // Concatenated into SQL this would match every row; as search text it is three words that match none.
+        expect(await store.search("nomatch' OR 'a'='a", { runbook })).toEqual([]);
+        expect(await store.search('credential', { runbook })).toHaveLength(2);
+        await expectCode(store.search('   '), ErrorCode.InvalidInput);
+        await expectCode(store.search('x'.repeat(STORE_LIMITS.queryChars + 1)), ErrorCode.InvalidInput);
+      });
+    });
+  });
+}
