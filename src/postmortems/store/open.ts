@@ -74,3 +74,31 @@ export async function openPostmortemStore(
   if (reference === undefined) return openPgliteStore(path.join(deps.dataDir, 'postmortems'));
   return openPostgresStore(await deps.secrets.resolve(reference));
 }
+
+/**
+ * The store opened on first use and kept: the server and the worker hold one each (one between them in
+ * `firebreak dev`), and a process that never touches a post-mortem never opens, migrates or locks it. A
+ * failed open is not kept, so the next use tries again. `close` closes it if it was opened.
+ */
+export interface LazyPostmortemStore {
+  get(): Promise<PostmortemStore>;
+  close(): Promise<void>;
+}
+
+export function lazyPostmortemStore(open: () => Promise<PostmortemStore>): LazyPostmortemStore {
+  let opening: Promise<PostmortemStore> | undefined;
+  return {
+    get() {
+      opening ??= open().catch((error: unknown) => {
+        opening = undefined;
+        throw error;
+      });
+      return opening;
+    },
+    async close() {
+      const current = opening;
+      opening = undefined;
+      if (current) await (await current.catch(() => undefined))?.close();
+    },
+  };
+}

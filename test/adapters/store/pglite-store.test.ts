@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/domain/errors.js';
-import { openPgliteStore, openPostmortemStore } from '../../../src/postmortems/store/index.js';
+import { lazyPostmortemStore, openPgliteStore, openPostmortemStore } from '../../../src/postmortems/store/index.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import { createPgliteClient } from '../../../src/postmortems/store/pglite-client.js';
 import {
@@ -88,5 +88,27 @@ describe('openPgliteStore', () => {
     await Promise.all([first.close(), second.close()]);
     expect(existsSync(path.join(cwd, 'memory'))).toBe(false);
     expect(existsSync(path.join(cwd, 'memory.lock'))).toBe(false);
+  });
+});
+
+describe('lazyPostmortemStore', () => {
+  it('opens on first use, once, keeps no failed open, and closes what it opened', async () => {
+    let opens = 0;
+    let fail = true;
+    const lazy = lazyPostmortemStore(async () => {
+      opens += 1;
+      if (fail) throw new Error('not yet');
+      return openPgliteStore('memory');
+    });
+    expect(opens).toBe(0);
+    await expect(lazy.get()).rejects.toThrow('not yet');
+    fail = false;
+    const [a, b] = await Promise.all([lazy.get(), lazy.get()]);
+    expect(a).toBe(b);
+    expect(opens).toBe(2);
+    expect(await a.listPostmortems()).toEqual(expect.objectContaining({ items: [] }));
+    await lazy.close();
+    await expect(a.listPostmortems()).rejects.toThrow();
+    await lazy.close();
   });
 });
