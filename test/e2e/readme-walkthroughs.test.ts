@@ -29,7 +29,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RenderedChannel } from '../../src/domain/state.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { eventually } from '../support/poll.js';
-import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { startPostgres, type TestPostgres } from '../../harness/postgres.js';
 import { README, readmeCommands, serverCommand, type ReadmeCommand } from '../support/readme-commands.js';
 import { firebreak, ROOT } from '../unit/docs/shell-commands.js';
 

@@ -19,7 +19,7 @@ import { backupPostgres } from '../../src/backup/write/postgres.js';
 import { createSecretResolver } from '../../src/secrets/resolver.js';
 import { createS3Store } from '../../src/storage/s3-store.js';
 import { eventually } from '../support/poll.js';
-import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { startPostgres, type TestPostgres } from '../../harness/postgres.js';
 import {
   seaweedEnv,
   seaweedStorageConfig,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDrillHistory } from '../../src/backup/drills/history.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
-import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { startPostgres, type TestPostgres } from '../../harness/postgres.js';
 import { projectRoot, startTestEnv, stepOf, type TestEnv } from '../support/temporal.js';
 
 let server: TestPostgres;

@@ -25,7 +25,7 @@ import { ErrorCode, FirebreakError } from '../../src/domain/errors.js';
 import { createSecretResolver } from '../../src/secrets/resolver.js';
 import { createS3Store } from '../../src/storage/s3-store.js';
 import { eventually } from '../support/poll.js';
-import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { startPostgres, type TestPostgres } from '../../harness/postgres.js';
 import {
   seaweedEnv,
   seaweedStorageConfig,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksVerdict, runPostgresChecks, type CheckSpec } from '../../../src/backup/checks/index.js';
 import type { BackupManifest } from '../../../src/backup/manifest.js';
 import { freePort } from '../../../src/temporal/dev-server.js';
-import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { startPostgres, type TestPostgres } from '../../../harness/postgres.js';
 import { manifestOf } from '../../unit/backup/support.js';
 
 let server: TestPostgres;

@@ -21,7 +21,7 @@ import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import type { BlobStore } from '../../../src/storage/blob-store.js';
 import { createFsStore } from '../../../src/storage/fs-store.js';
 import { BreakingStore } from '../../support/breaking-store.js';
-import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { startPostgres, type TestPostgres } from '../../../harness/postgres.js';
 import { createActionContext } from '../../../src/actions/context.js';
 import { memoryLogger, rejection, testContext } from '../../unit/actions/support.js';
 

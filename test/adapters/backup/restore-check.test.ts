@@ -18,7 +18,7 @@ import { ErrorCode, NON_RETRYABLE_CODES } from '../../../src/domain/errors.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import { createFsStore } from '../../../src/storage/fs-store.js';
 import { freePort } from '../../../src/temporal/dev-server.js';
-import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { startPostgres, type TestPostgres } from '../../../harness/postgres.js';
 import { rejection, testContext } from '../../unit/actions/support.js';
 import { backupDeps, putBackup } from '../../unit/backup/support.js';
 

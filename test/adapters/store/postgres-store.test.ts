@@ -7,7 +7,7 @@ import { ErrorCode } from '../../../src/domain/errors.js';
 import { openPostgresStore, openPostmortemStore } from '../../../src/postmortems/store/index.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import { createPgClient } from '../../../src/postmortems/store/pg-client.js';
-import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { startPostgres, type TestPostgres } from '../../../harness/postgres.js';
 import {
   expectCode,
   newPostmortem,

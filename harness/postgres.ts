@@ -1,5 +1,5 @@
 /**
- * A throwaway PostgreSQL cluster for the backup tests: `initdb` into a temporary directory, then `pg_ctl
+ * A throwaway PostgreSQL cluster for the backup and store tests and the benches: `initdb` into a temporary directory, then `pg_ctl
  * start` on a free loopback port with its Unix socket in that directory, fsync off. A superuser with a
  * random password is created and password authentication is required over TCP, so tests can present a
  * wrong password. Run as root (as the tests are here), initdb and postgres refuse to start, so both run
@@ -21,10 +21,10 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { freePort } from '../../src/temporal/dev-server.js';
+import { freePort } from '../src/temporal/dev-server.js';
 
 const run = promisify(execFile);
-const projectRoot = path.resolve(import.meta.dirname, '../..');
+const projectRoot = path.resolve(import.meta.dirname, '..');
 const SUPERUSER = 'firebreak';
 
 /** A running throwaway cluster. */
