@@ -13,6 +13,11 @@ export async function createPgliteClient(dir: string): Promise<SqlClient> {
   const db = await PGlite.create(dir === 'memory' ? undefined : dir).catch((error: unknown) => {
     throw postgresError(error, `${CONTEXT}: cannot open ${dir}`);
   });
+  return pgliteClient(db);
+}
+
+/** The SqlClient over an open PGlite instance (closing the client closes the instance). */
+export function pgliteClient(db: PGlite): SqlClient {
   return {
     engine: 'pglite',
     async query<R extends Row>(text: string, params: readonly unknown[] = []) {
