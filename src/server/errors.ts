@@ -162,7 +162,8 @@ function fromFastifyError(error: Partial<FastifyError>, bodyLimit: number): ApiE
 /** The fastify error handler: refusals become the error body, anything else a logged 500 without details. */
 export function createErrorHandler(logger: Logger, bodyLimit: number) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    const refusal = toApiError(error, bodyLimit);
+    // A route may set its own body limit (a post-mortem section edit): the refusal names the one that applied.
+    const refusal = toApiError(error, request.routeOptions.bodyLimit ?? bodyLimit);
     if (refusal) return sendApiError(reply, refusal);
     logger.error(
       { err: error, method: request.method, path: request.routeOptions.url ?? request.url.split('?')[0] },

@@ -54,9 +54,14 @@ export class PostmortemAccess {
     }
   }
 
+  /** Whether the user reads every post-mortem (reads every incident, or is an admin). */
+  readsEverything(user: AuthenticatedUser): boolean {
+    return this.isAdmin(user) || this.reads.readsAll(user);
+  }
+
   /** Whether the user may read the post-mortem (an admin or one of its people always may). */
   async mayRead(user: AuthenticatedUser, postmortem: Postmortem): Promise<boolean> {
-    if (this.isAdmin(user) || this.reads.readsAll(user) || this.partOf(user, postmortem) !== 'reader') return true;
+    if (this.readsEverything(user) || this.partOf(user, postmortem) !== 'reader') return true;
     const readable = await this.reads.mayReadIncidentId(user, postmortem.incidentId);
     return readable ?? postmortem.facts.incident.triggeredBy === user.id;
   }

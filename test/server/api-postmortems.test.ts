@@ -175,6 +175,15 @@ describe('editing', () => {
     expect(history.revisions.map((r) => [r.revision, r.author])).toEqual([[1, 'alice']]);
   });
 
+  it('takes a section larger than the API’s default body limit, up to the store’s limit', async () => {
+    const long = `${'The key leaked.\n'.repeat(6000)}`; // about 96 KiB, over the default 64 KiB body limit
+    const saved = await edit('alice', pm1, 'contributing-factors', long, 0);
+    expect(saved.statusCode).toBe(200);
+    const tooLong = await edit('alice', pm1, 'contributing-factors', 'x'.repeat(1_100_000), 1);
+    expect(tooLong.statusCode).toBe(413);
+    expect(tooLong.json()).toMatchObject({ error: { message: 'the request body is over the limit of 1048576 bytes' } });
+  });
+
   it('is for the facilitators, reviewers and admins: a reader is refused 403, a stranger 404', async () => {
     expect((await edit('carol', pm1, 'lessons', 'x', 0)).statusCode).toBe(403);
     expect((await edit('carol', pm1, 'lessons', 'x', 0)).json()).toMatchObject({

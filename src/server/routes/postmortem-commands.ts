@@ -31,6 +31,8 @@ function moversOf(from: PostmortemStatus, to: PostmortemStatus): readonly Postmo
   if (!POSTMORTEM_TRANSITIONS[from].includes(to)) return [];
   return from === 'draft' ? ['facilitator', 'admin'] : ['facilitator', 'reviewer', 'admin'];
 }
+/** The body limit of a section edit: a whole section escaped in JSON (line breaks and quotes double). */
+const SECTION_BODY_LIMIT = 4 * STORE_LIMITS.sectionBytes;
 const EDITORS: readonly PostmortemPart[] = ['facilitator', 'reviewer', 'admin'];
 
 /** Registers the edit and status routes (called by `registerPostmortemRoutes`). */
@@ -39,6 +41,8 @@ export function registerPostmortemCommandRoutes(routes: ZodRoutes, deps: AppDeps
   routes.put(
     '/postmortems/:id/sections/:section',
     {
+      // A section may hold up to 256 KiB of UTF-8, more once escaped in JSON: more than the API's default limit.
+      bodyLimit: Math.max(deps.config.api?.bodyLimit ?? 0, SECTION_BODY_LIMIT),
       schema: {
         tags: ['post-mortems'],
         operationId: 'editPostmortemSection',
