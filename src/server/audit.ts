@@ -23,6 +23,8 @@ export interface AuditEntry {
   status: number;
   incidentId?: string;
   scheduleId?: string;
+  /** The post-mortem a `/postmortems/{id}` request named. */
+  postmortemId?: string;
   outcome: 'ok' | 'refused' | 'error';
   /** The error code of a refused or failed request. */
   code?: string;
@@ -133,6 +135,7 @@ function auditEntry(request: FastifyRequest, reply: FastifyReply, at: Date): Aud
   const status = reply.statusCode;
   const incidentId = note.incidentId ?? routeId(request, '/incidents/:id');
   const scheduleId = note.scheduleId ?? routeId(request, '/schedules/:id');
+  const postmortemId = routeId(request, '/postmortems/:id');
   return {
     at: at.toISOString(),
     user: request.user?.id ?? null,
@@ -142,6 +145,7 @@ function auditEntry(request: FastifyRequest, reply: FastifyReply, at: Date): Aud
     status,
     ...(incidentId === undefined ? {} : { incidentId }),
     ...(scheduleId === undefined ? {} : { scheduleId }),
+    ...(postmortemId === undefined ? {} : { postmortemId }),
     outcome: status >= 500 ? 'error' : status >= 400 ? 'refused' : 'ok',
     ...(note.code === undefined ? {} : { code: note.code }),
     ...(note.changes === undefined ? {} : { changes: note.changes }),

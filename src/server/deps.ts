@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { FirebreakConfig, RosterUser } from '../config/schema.js';
 import { createSecretCatalog, type SecretCatalog } from '../secrets/declared.js';
 import type { IncidentClient } from '../incidents/client.js';
+import type { LazyPostmortemStore } from '../postmortems/store/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 import type { LoadedRunbook } from '../runbook/catalog.js';
@@ -37,6 +38,11 @@ export interface AppDeps {
    * Without it, an app whose config names generic webhook secrets refuses to start.
    */
   configSecrets?: SecretResolver;
+  /**
+   * The post-mortem store, opened on first use (`lazyPostmortemStore`); the entry point closes it at shutdown.
+   * Without it, the post-mortem routes answer 503.
+   */
+  postmortems?: LazyPostmortemStore;
 }
 
 const catalogs = new WeakMap<FirebreakConfig, SecretCatalog>();

@@ -21,6 +21,8 @@ export const ErrorBody = z
       code: z.string(),
       message: z.string(),
       issues: z.array(ApiIssue).optional(),
+      /** What a refusal knows besides its message (a conflicting edit: the current revision, and the text refused). */
+      details: z.record(z.string(), z.unknown()).optional(),
     }),
   })
   .meta({ id: 'ErrorBody' });
@@ -36,6 +38,10 @@ export const ApiErrorCode = {
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   RateLimited: 'RATE_LIMITED',
+  /** The request is well-formed but refused on what it says (a post-mortem with unacknowledged blameless flags). */
+  Unprocessable: 'UNPROCESSABLE',
+  /** A dependency the route needs is not configured or cannot be opened (the post-mortem store). */
+  Unavailable: 'UNAVAILABLE',
   Internal: 'INTERNAL',
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
@@ -49,6 +55,7 @@ export class ApiError extends Error {
     message: string,
     readonly issues?: readonly ApiIssue[],
     readonly headers: Readonly<Record<string, string>> = {},
+    readonly details?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
   }
@@ -91,8 +98,22 @@ const CODE_OF_STATUS: Readonly<Record<number, string>> = {
 };
 
 /** Builds the error body. */
-export function errorBody(status: number, code: string, message: string, issues?: readonly ApiIssue[]): ErrorBody {
-  return { error: { status, code, message, ...(issues && issues.length > 0 ? { issues: [...issues] } : {}) } };
+export function errorBody(
+  status: number,
+  code: string,
+  message: string,
+  issues?: readonly ApiIssue[],
+  details?: Readonly<Record<string, unknown>>,
+): ErrorBody {
+  return {
+    error: {
+      status,
+      code,
+      message,
+      ...(issues && issues.length > 0 ? { issues: [...issues] } : {}),
+      ...(details === undefined ? {} : { details: { ...details } }),
+    },
+  };
 }
 
 /** Sends an ApiError as the error body, with its headers. */
@@ -103,7 +124,7 @@ export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply
   return reply
     .code(error.status)
     .headers(error.headers)
-    .send(errorBody(error.status, error.code, error.message, error.issues));
+    .send(errorBody(error.status, error.code, error.message, error.issues, error.details));
 }
 
 /** What any thrown value means for the caller, or undefined when it is a server error. */
@@ -141,7 +162,8 @@ function fromFastifyError(error: Partial<FastifyError>, bodyLimit: number): ApiE
 /** The fastify error handler: refusals become the error body, anything else a logged 500 without details. */
 export function createErrorHandler(logger: Logger, bodyLimit: number) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    const refusal = toApiError(error, bodyLimit);
+    // A route may set its own body limit (a post-mortem section edit): the refusal names the one that applied.
+    const refusal = toApiError(error, request.routeOptions.bodyLimit ?? bodyLimit);
     if (refusal) return sendApiError(reply, refusal);
     logger.error(
       { err: error, method: request.method, path: request.routeOptions.url ?? request.url.split('?')[0] },

@@ -75,6 +75,16 @@ export class ReadAccess {
   }
 
   /**
+   * Whether the user may read the incident with this id: true or false, or undefined when there is no such
+   * incident (Temporal no longer keeps it, say), so a caller can fall back on what it knows itself.
+   */
+  async mayReadIncidentId(user: AuthenticatedUser, incidentId: string): Promise<boolean | undefined> {
+    if (this.readsAll(user)) return true;
+    const readers = await this.readersOf(incidentId);
+    return readers === undefined ? undefined : this.mayReadIncident(user, readers);
+  }
+
+  /**
    * The incidents matching a filter that the user may read, newest first. A user who reads everything
    * gets the plain list; anyone else gets the readable ones among the newest `READ_CHECK_LIMIT` matches.
    */

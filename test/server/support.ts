@@ -59,6 +59,10 @@ export interface HarnessOptions {
   admins?: string[];
   /** The `backups` section of the config the API runs with. */
   backups?: FirebreakConfig['backups'];
+  /** The `postmortems` section of the config the API runs with. */
+  postmortemsConfig?: FirebreakConfig['postmortems'];
+  /** The post-mortem store the API serves (none: the post-mortem routes answer 503). */
+  postmortems?: AppDeps['postmortems'];
 }
 
 /** Builds the API over a test environment. */
@@ -78,6 +82,7 @@ export async function buildHarness(env: TestEnv, options: HarnessOptions = {}): 
     ...(options.access ? { access: options.access } : {}),
     ...(options.api ? { api: options.api } : {}),
     ...(options.backups ? { backups: options.backups } : {}),
+    ...(options.postmortemsConfig ? { postmortems: options.postmortemsConfig } : {}),
   };
   const runbooks = new Map<string, LoadedRunbook>(
     (options.plans ?? []).map((plan) => [plan.runbookId, { file: plan.source.file, plan }]),
@@ -96,6 +101,7 @@ export async function buildHarness(env: TestEnv, options: HarnessOptions = {}): 
     audit,
     logger: log.logger,
     ...(options.admins ? { admins: options.admins } : {}),
+    ...(options.postmortems ? { postmortems: options.postmortems } : {}),
   });
   const call: ApiHarness['call'] = (as, request) => {
     const headers = { ...(request.headers ?? {}), ...(as === null ? {} : { authorization: `Bearer ${tokens[as]}` }) };

@@ -113,7 +113,8 @@ export interface UpdateScheduleRequest {
 
 const FILTERS = ['status', 'runbook', 'severity', 'kind', 'limit'] as const satisfies readonly (keyof IncidentFilter)[];
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+/** The HTTP methods the API uses. */
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** The Firebreak API, as the CLI uses it; every request says it comes from the CLI. */
 export class ApiClient {
@@ -232,9 +233,34 @@ export class ApiClient {
     return this.request('DELETE', `/schedules/${segment(scheduleId)}`, CommandResponse);
   }
 
-  private async request<T>(method: Method, path: string, schema: z.ZodType<T>, body?: object): Promise<T> {
+  /** Sends a request under `/api/v1` and checks the JSON answer against `schema` (for the API modules in this folder). */
+  async request<T>(method: Method, path: string, schema: z.ZodType<T>, body?: object): Promise<T> {
+    const { json } = await this.send(method, path, body, 'application/json');
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const where = parsed.error.issues[0]?.path.join('.') || 'body';
+      throw new CliError(
+        `unexpected answer from Firebreak at ${this.baseUrl} to ${method} ${path} (at ${where}); are the CLI and server the same version?`,
+        EXIT.failure,
+      );
+    }
+    return parsed.data;
+  }
+
+  /** A GET whose answer is a document (an export), returned as text; a refusal is the usual `CliError`. */
+  async getText(path: string): Promise<string> {
+    return (await this.send('GET', path, undefined, '*/*')).text;
+  }
+
+  /** Sends a request; a non-2xx answer is thrown as a `CliError`. */
+  private async send(
+    method: Method,
+    path: string,
+    body: object | undefined,
+    accept: string,
+  ): Promise<{ status: number; json: unknown; text: string }> {
     const headers: Record<string, string> = {
-      accept: 'application/json',
+      accept,
       authorization: `Bearer ${this.token}`,
       'x-firebreak-client': 'cli',
     };
@@ -258,19 +284,12 @@ export class ApiClient {
     }
     const json = parseJson(text);
     if (status < 200 || status > 299) throw httpError(status, json, retryAfter);
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      const where = parsed.error.issues[0]?.path.join('.') || 'body';
-      throw new CliError(
-        `unexpected answer from Firebreak at ${this.baseUrl} to ${method} ${path} (at ${where}); are the CLI and server the same version?`,
-        EXIT.failure,
-      );
-    }
-    return parsed.data;
+    return { status, json, text };
   }
 }
 
-function segment(value: string): string {
+/** A value as one path segment. */
+export function segment(value: string): string {
   return encodeURIComponent(value);
 }
 

@@ -46,6 +46,16 @@ export function httpError(status: number, body: unknown, retryAfter: string | nu
       return say('not found', EXIT.notFound);
     case 409:
       return say('refused', EXIT.conflict);
+    case 422:
+      // Refused on what it says (a post-mortem's blameless flags): each issue names where, one per line.
+      return issues.length === 0
+        ? say('refused', EXIT.conflict)
+        : new CliError(
+            [`refused: ${message}`, ...issues.map((issue) => `  ${issue.path || '(body)'}: ${issue.message}`)].join(
+              '\n',
+            ),
+            EXIT.conflict,
+          );
     case 413:
       return say('request too large', EXIT.invalid);
     case 429:

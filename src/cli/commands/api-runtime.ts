@@ -9,6 +9,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { ChannelsConfigSchema, configBaseDir, type FirebreakConfig, type RosterUser } from '../../config/index.js';
 import { IncidentClient } from '../../incidents/client.js';
 import type { Logger } from '../../logging/logger.js';
+import type { LazyPostmortemStore } from '../../postmortems/store/index.js';
 import type { RunbookCatalog } from '../../runbook/catalog.js';
 import { createLiveCatalog, type WatchedPaths } from '../../runbook/live-catalog.js';
 import { buildApp } from '../../server/app.js';
@@ -40,6 +41,8 @@ export interface ApiOptions {
   statusPage?: StatusPageDeps;
   /** Resolves the config's own credential references (the generic webhook's secrets): `configSecretResolver`. */
   configSecrets: SecretResolver;
+  /** The post-mortem store, opened on first use; the caller closes it (after the API). */
+  postmortems?: LazyPostmortemStore;
 }
 
 export interface RunningApi {
@@ -80,6 +83,7 @@ export async function serveApi(options: ApiOptions): Promise<RunningApi> {
       ...(options.extraUsers ? { extraUsers: options.extraUsers } : {}),
       ...(options.admins ? { admins: options.admins } : {}),
       ...(options.statusPage ? { statusPage: options.statusPage } : {}),
+      ...(options.postmortems ? { postmortems: options.postmortems } : {}),
       // Drill records live in the same configured store the status page publishes to.
       ...(options.statusPage ? { store: options.statusPage.store } : {}),
     });

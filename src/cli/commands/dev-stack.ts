@@ -11,6 +11,7 @@ import { outboxDir } from '../../channels/from-config.js';
 import { configBaseDir, type FirebreakConfig } from '../../config/index.js';
 import { createLogger, installTemporalLogging, type Logger } from '../../logging/logger.js';
 import type { Plan } from '../../domain/plan.js';
+import { lazyPostmortemStore, openPostmortemStore } from '../../postmortems/store/index.js';
 import type { RunbookCatalog } from '../../runbook/catalog.js';
 import type { WatchedPaths } from '../../runbook/live-catalog.js';
 import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
@@ -103,6 +104,9 @@ interface Stack {
 async function runStack(stack: Stack): Promise<void> {
   const { deps, server, config, catalog, logger } = stack;
   const admin = devAdmin(stack.tokenFile, catalog);
+  // [postmortem store] One lazy store shared by the API and the worker (one process holds the PGlite lock).
+  const secrets = configSecretResolver(config, deps);
+  const postmortems = lazyPostmortemStore(() => openPostmortemStore(config.store, { dataDir: stack.dataDir, secrets }));
   const connection = await NativeConnection.connect({ address: server.address });
   try {
     const worker = await createIncidentWorker({
@@ -134,7 +138,8 @@ async function runStack(stack: Stack): Promise<void> {
         admins: [admin.id],
         // The worker publishes to the same data directory, so /status shows what it sends.
         statusPage: await statusPageFromConfig(config, { dataDir: stack.dataDir, env: deps.env, cwd: deps.cwd }),
-        configSecrets: configSecretResolver(config, deps),
+        configSecrets: secrets,
+        postmortems, // [postmortem store]
       });
       deps.out(banner(stack, api.url));
       await Promise.race([untilSignal(), running]);
@@ -146,6 +151,7 @@ async function runStack(stack: Stack): Promise<void> {
     }
   } finally {
     await connection.close();
+    await postmortems.close(); // [postmortem store] after the API and the worker stopped
   }
 }
 

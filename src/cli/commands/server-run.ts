@@ -5,6 +5,7 @@
 import { ensurePrivateDirSync } from '../../storage/private-files.js';
 import path from 'node:path';
 import { createLogger, installTemporalLogging } from '../../logging/logger.js';
+import { lazyPostmortemStore, openPostmortemStore } from '../../postmortems/store/index.js';
 import { loadCliConfig, type ConfigOptions } from '../config.js';
 import { logSettings, type LogOptions } from '../log-options.js';
 import { CliError, type CliDeps } from '../context.js';
@@ -36,6 +37,9 @@ export async function server(deps: CliDeps, options: ServerOptions): Promise<voi
   ensurePrivateDirSync(dataDir); // incidents and the audit log: owner only, even when it already existed wider
   const logger = createLogger(logging);
   installTemporalLogging(logger);
+  const secrets = configSecretResolver(config, deps);
+  // Opened on the first post-mortem request, not at start: a server that never serves one never locks it.
+  const postmortems = lazyPostmortemStore(() => openPostmortemStore(config.store, { dataDir, secrets }));
   const api = await serveApi({
     config,
     catalog,
@@ -48,8 +52,10 @@ export async function server(deps: CliDeps, options: ServerOptions): Promise<voi
     webhookDeliveriesFile: path.join(dataDir, 'webhook-deliveries.jsonl'),
     logger,
     statusPage: await statusPageFromConfig(config, { dataDir, env: deps.env, cwd: deps.cwd }),
-    configSecrets: configSecretResolver(config, deps),
-  }).catch((error: unknown) => {
+    configSecrets: secrets,
+    postmortems,
+  }).catch(async (error: unknown) => {
+    await postmortems.close();
     throw new CliError(error instanceof Error ? error.message : String(error));
   });
   logger.info({ url: api.url, runbooks: catalog.runbooks.size }, 'API listening');
@@ -58,5 +64,6 @@ export async function server(deps: CliDeps, options: ServerOptions): Promise<voi
     await untilSignal();
   } finally {
     await api.close();
+    await postmortems.close();
   }
 }
