@@ -132,6 +132,11 @@ export function documentOf(postmortem: Postmortem): NewPostmortem {
 }
 
 /** The sections' current texts. */
+/** The revision of every section, as the blameless check saw it: publication applies only to these. */
+export function revisionsOf(postmortem: Postmortem): Partial<Record<SectionId, number>> {
+  return Object.fromEntries(Object.entries(postmortem.sections).map(([section, state]) => [section, state.revision]));
+}
+
 export function textsOf(postmortem: Postmortem): Partial<Record<SectionId, string>> {
   return Object.fromEntries(Object.entries(postmortem.sections).map(([id, section]) => [id, section.text]));
 }

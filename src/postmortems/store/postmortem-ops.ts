@@ -148,6 +148,14 @@ export function postmortemOps(db: SqlClient) {
       const value = check('editSection', EditInput, { section, text, ...context });
       return db.transaction(async (tx) => {
         const row = await lockRow(tx, id);
+        // Under the row lock, like setStatus: an edit cannot slip in after publication.
+        if (row.status === 'published') {
+          throw new FirebreakError(
+            ErrorCode.Conflict,
+            `post-mortem ${id} is published: reopen it to edit ${value.section}`,
+            { status: row.status },
+          );
+        }
         const current = toPostmortem(row).sections[value.section];
         if (current.revision !== value.baseRevision) {
           const by = current.author === undefined ? '' : ` by ${current.author} at ${current.at ?? '?'}`;
@@ -208,6 +216,18 @@ export function postmortemOps(db: SqlClient) {
             `post-mortem ${id} is ${String(row.status)}${by}, not ${value.from}`,
             { status: row.status },
           );
+        }
+        // The texts the caller checked must still be the texts: an edit between the check and the move wins.
+        const sections = toPostmortem(row).sections;
+        for (const [section, revision] of Object.entries(value.sections ?? {}) as [SectionId, number][]) {
+          const current = sections[section];
+          if (current.revision !== revision) {
+            throw new FirebreakError(
+              ErrorCode.Conflict,
+              `section ${section} of post-mortem ${id} changed (revision ${current.revision} by ${current.author ?? '?'}, not ${revision}) after it was checked: check it again`,
+              { section, revision: current.revision, author: current.author, at: current.at },
+            );
+          }
         }
         await tx.query(
           `INSERT INTO ${S}.status_changes (postmortem_id, seq, from_status, to_status, actor, at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)`,

@@ -213,6 +213,11 @@ export interface StatusMove {
   actor: string;
   at: string;
   reason?: string;
+  /**
+   * The section revisions the caller checked (the blameless check before publishing): the move is a
+   * CONFLICT, and nothing changes, if any of them has a newer revision by the time it applies.
+   */
+  sections?: Partial<Record<SectionId, number>>;
 }
 
 /** The post-mortem store. */
@@ -222,7 +227,10 @@ export interface PostmortemStore {
   getPostmortem(id: string): Promise<Postmortem | undefined>;
   getByIncident(incidentId: string): Promise<Postmortem | undefined>;
   listPostmortems(filter?: PostmortemFilter): Promise<Page<Postmortem>>;
-  /** Writes a new revision of a section; CONFLICT (nothing written) when `baseRevision` is not current. */
+  /**
+   * Writes a new revision of a section; CONFLICT (nothing written) when `baseRevision` is not current, or
+   * when the post-mortem is published (reopen it first).
+   */
   editSection(id: string, section: SectionId, text: string, context: EditContext): Promise<SectionRevision>;
   /** Every revision of one section in revision order, or of all sections in the order they were written (`at`). */
   sectionHistory(id: string, section?: SectionId): Promise<SectionRevision[]>;

@@ -89,6 +89,7 @@ export const StatusMoveInput = z.object({
   actor: Actor,
   at: Instant,
   reason: Reason.optional(),
+  sections: z.partialRecord(Section, z.number().int().nonnegative()).optional(),
 });
 
 const TrackerUrl = z

@@ -12,7 +12,7 @@ import type { PostmortemStatus, SectionId } from '../../postmortems/types.js';
 import { userOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, ApiErrorCode, errorResponses, RequestValidationError } from '../errors.js';
-import { textsOf, type PostmortemAccess, type PostmortemPart } from '../postmortem-access.js';
+import { revisionsOf, textsOf, type PostmortemAccess, type PostmortemPart } from '../postmortem-access.js';
 import {
   EditBody,
   FlagSchema,
@@ -149,6 +149,8 @@ export function registerPostmortemCommandRoutes(routes: ZodRoutes, deps: AppDeps
         actor: user.id,
         at: now(),
         ...(recorded === undefined ? {} : { reason: recorded }),
+        // The move applies only to the texts just checked: an edit since then is a 409, not a bypass.
+        ...(to === 'draft' ? {} : { sections: revisionsOf(postmortem) }),
       });
       return { postmortem: moved, flags };
     },

@@ -420,6 +420,44 @@ export function runPostmortemStoreConformance(
           ErrorCode.NotFound,
         );
       });
+
+      it('publishes only the texts that were checked, and keeps a published post-mortem from edits', async () => {
+        const { postmortem } = await store.createPostmortem(newPostmortem());
+        const at = '2026-05-02T00:00:00Z';
+        await store.editSection(postmortem.id, 'lessons', 'Rotate keys by automation.', {
+          author: 'alice',
+          at,
+          baseRevision: 0,
+        });
+        await store.setStatus(postmortem.id, { from: 'draft', to: 'in-review', actor: 'alice', at });
+        const checked = { lessons: 1, summary: 0 };
+        // An edit lands between the check and the move: the move is refused and nothing changes.
+        await store.editSection(postmortem.id, 'lessons', 'Bob forgot to rotate.', {
+          author: 'bob',
+          at,
+          baseRevision: 1,
+        });
+        const error = await expectCode(
+          store.setStatus(postmortem.id, { from: 'in-review', to: 'published', actor: 'carol', at, sections: checked }),
+          ErrorCode.Conflict,
+        );
+        expect(error.message).toContain('section lessons of post-mortem');
+        expect((await store.getPostmortem(postmortem.id))?.status).toBe('in-review');
+        const published = await store.setStatus(postmortem.id, {
+          from: 'in-review',
+          to: 'published',
+          actor: 'carol',
+          at,
+          sections: { lessons: 2, summary: 0 },
+        });
+        expect(published.status).toBe('published');
+        const frozen = await expectCode(
+          store.editSection(postmortem.id, 'summary', 'Late edit.', { author: 'bob', at, baseRevision: 0 }),
+          ErrorCode.Conflict,
+        );
+        expect(frozen.message).toContain('is published: reopen it to edit summary');
+        expect(await store.sectionHistory(postmortem.id, 'summary')).toEqual([]);
+      });
     });
 
     describe('action items', () => {
