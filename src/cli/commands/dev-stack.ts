@@ -11,6 +11,7 @@ import { outboxDir } from '../../channels/from-config.js';
 import { configBaseDir, type FirebreakConfig } from '../../config/index.js';
 import { createLogger, installTemporalLogging, type Logger } from '../../logging/logger.js';
 import type { Plan } from '../../domain/plan.js';
+import { lazyPostmortemStore, openPostmortemStore, type LazyPostmortemStore } from '../../postmortems/store/index.js';
 import type { RunbookCatalog } from '../../runbook/catalog.js';
 import type { WatchedPaths } from '../../runbook/live-catalog.js';
 import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
@@ -78,6 +79,10 @@ export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
       dataDir,
       tokenFile: path.join(dataDir, 'admin.token'),
       apiPort,
+      // One store for the worker and the API: the embedded one admits one opener per data directory.
+      postmortems: lazyPostmortemStore(() =>
+        openPostmortemStore(config.store, { dataDir, secrets: configSecretResolver(config, deps) }),
+      ),
     });
   } finally {
     await server.stop();
@@ -97,6 +102,8 @@ interface Stack {
   dataDir: string;
   tokenFile: string;
   apiPort: number;
+  /** The post-mortem store, opened on first use; the worker and the API share it, and it closes last. */
+  postmortems: LazyPostmortemStore;
 }
 
 /** Runs the worker and the API until Ctrl-C, then stops them in order: API first, so no new work arrives. */
@@ -112,6 +119,7 @@ async function runStack(stack: Stack): Promise<void> {
       baseDir: configBaseDir(config, deps.cwd),
       dataDir: stack.dataDir,
       runbooks: stack.loadCatalog,
+      postmortems: stack.postmortems,
       // Scheduled runs bind their plans to the same roster as the API's triggers: the dev admin included.
       extraUsers: [admin],
     });
@@ -145,6 +153,7 @@ async function runStack(stack: Stack): Promise<void> {
       await running;
     }
   } finally {
+    await stack.postmortems.close();
     await connection.close();
   }
 }
