@@ -22,6 +22,7 @@ import { registerDrillRoutes } from './routes/drills.js';
 import { registerIncidentCommandRoutes } from './routes/incident-commands.js';
 import { registerIncidentRoutes } from './routes/incidents.js';
 import { registerMessageRoutes } from './routes/messages.js';
+import { registerPostmortemDraftRoutes } from './routes/postmortems.js';
 import { registerRunbookRoutes } from './routes/runbooks.js';
 import { registerScheduleCommandRoutes } from './routes/schedule-commands.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
@@ -152,6 +153,7 @@ function registerAuthenticatedRoutes(
   registerIncidentRoutes(app, deps, roster, reads);
   registerIncidentCommandRoutes(app, deps, reads);
   registerMessageRoutes(app, deps, reads);
+  registerPostmortemDraftRoutes(app, deps, reads);
   registerDrillRoutes(app, deps, reads);
   const schedules = new ScheduleService(deps.temporal.client, deps.temporal.taskQueue);
   registerScheduleRoutes(app, deps, schedules, reads);

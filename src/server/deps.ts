@@ -5,6 +5,7 @@ import { createSecretCatalog, type SecretCatalog } from '../secrets/declared.js'
 import type { IncidentClient } from '../incidents/client.js';
 import type { Logger } from '../logging/logger.js';
 import type { SecretResolver } from '../secrets/resolver.js';
+import type { LazyPostmortemStore } from '../postmortems/store/index.js';
 import type { LoadedRunbook } from '../runbook/catalog.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { AuditLog } from './audit.js';
@@ -37,6 +38,8 @@ export interface AppDeps {
    * Without it, an app whose config names generic webhook secrets refuses to start.
    */
   configSecrets?: SecretResolver;
+  /** The post-mortem store, opened on first use (shared with the worker in `firebreak dev`). */
+  postmortems?: LazyPostmortemStore;
 }
 
 const catalogs = new WeakMap<FirebreakConfig, SecretCatalog>();

@@ -14,6 +14,7 @@ import type { AccessConfig, ApiConfig, FirebreakConfig, RosterUser } from '../..
 import type { Plan } from '../../src/domain/plan.js';
 import type { IncidentClient } from '../../src/incidents/client.js';
 import type { Logger } from '../../src/logging/logger.js';
+import type { LazyPostmortemStore } from '../../src/postmortems/store/index.js';
 import type { LoadedRunbook } from '../../src/runbook/catalog.js';
 import { buildApp, tokenHash, type AppDeps } from '../../src/server/app.js';
 import { createMemoryAuditLog, type MemoryAuditLog } from '../../src/server/audit.js';
@@ -59,6 +60,8 @@ export interface HarnessOptions {
   admins?: string[];
   /** The `backups` section of the config the API runs with. */
   backups?: FirebreakConfig['backups'];
+  /** The post-mortem store the API (and, with `startApiTest`, the worker) uses. */
+  postmortems?: LazyPostmortemStore;
 }
 
 /** Builds the API over a test environment. */
@@ -96,6 +99,7 @@ export async function buildHarness(env: TestEnv, options: HarnessOptions = {}): 
     audit,
     logger: log.logger,
     ...(options.admins ? { admins: options.admins } : {}),
+    ...(options.postmortems ? { postmortems: options.postmortems } : {}),
   });
   const call: ApiHarness['call'] = (as, request) => {
     const headers = { ...(request.headers ?? {}), ...(as === null ? {} : { authorization: `Bearer ${tokens[as]}` }) };
@@ -159,6 +163,7 @@ export async function startApiTest(options: ApiTestOptions = {}): Promise<ApiTes
     const env = await startTestEnv({
       ...(channels ? { configure: (config) => ({ ...config, channels }) } : {}),
       ...(notifyTemplates ? { templates: [path.join(projectRoot, 'test/fixtures/notify-templates')] } : {}),
+      ...(harness.postmortems ? { postmortems: harness.postmortems } : {}),
     });
     started.push(() => env.close());
     const api = await buildHarness(env, { ...harness, plans: yaml.map((text) => env.compile(text)) });

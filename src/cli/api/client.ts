@@ -10,6 +10,7 @@ import { httpError, unreachableError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import {
   CommandResponse,
+  DraftedPostmortem,
   IncidentList,
   IncidentResponse,
   MessageResponse,
@@ -232,7 +233,24 @@ export class ApiClient {
     return this.request('DELETE', `/schedules/${segment(scheduleId)}`, CommandResponse);
   }
 
+  /** Drafts a closed incident's post-mortem, or finds the one it has (`created: false`). */
+  async draftPostmortem(incidentId: string): Promise<{ created: boolean; postmortem: DraftedPostmortem }> {
+    const path = `/incidents/${segment(incidentId)}/postmortem`;
+    const { status, data } = await this.exchange('POST', path, DraftedPostmortem, {});
+    return { created: status === 201, postmortem: data };
+  }
+
   private async request<T>(method: Method, path: string, schema: z.ZodType<T>, body?: object): Promise<T> {
+    return (await this.exchange(method, path, schema, body)).data;
+  }
+
+  /** Sends a request and checks its answer; the status tells apart answers that share a schema (201 and 200). */
+  private async exchange<T>(
+    method: Method,
+    path: string,
+    schema: z.ZodType<T>,
+    body?: object,
+  ): Promise<{ status: number; data: T }> {
     const headers: Record<string, string> = {
       accept: 'application/json',
       authorization: `Bearer ${this.token}`,
@@ -266,7 +284,7 @@ export class ApiClient {
         EXIT.failure,
       );
     }
-    return parsed.data;
+    return { status, data: parsed.data };
   }
 }
 

@@ -9,6 +9,7 @@ import { registerDevCommand } from './dev.js';
 import { registerDrillCommands } from './drill.js';
 import { registerFactCommands } from './fact.js';
 import { registerIncidentCommands } from './incident.js';
+import { registerPostmortemCommands } from './postmortem.js';
 import { registerRunbookCommands } from './runbook.js';
 import { registerScheduleCommands } from './schedule.js';
 import { registerServerCommand } from './server.js';
@@ -33,6 +34,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerApproveCommand,
   registerCommsCommands,
   registerDrillCommands,
+  registerPostmortemCommands,
   registerScheduleCommands,
   registerExitCodeHelp,
 ];
