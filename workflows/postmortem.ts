@@ -12,6 +12,7 @@ import {
   ParentClosePolicy,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   startChild,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -26,7 +27,8 @@ import type { StartIncident } from './definitions.js';
 import { describeFailure } from './failures.js';
 import type { IncidentRun } from './run.js';
 
-const { postmortemPolicy } = proxyActivities<Activities>({
+// A read of the worker's config: a local activity, run in the worker without a trip through the task queue.
+const { postmortemPolicy } = proxyLocalActivities<Activities>({
   startToCloseTimeout: 10_000,
   retry: { maximumAttempts: 5 },
   summary: 'which severities need a post-mortem',
