@@ -24,11 +24,18 @@ import { createSecretScope } from '../src/secrets/scope.js';
 import { findCancelRequest, type CancelRequestInput, type CancelRequestResult } from './cancel-request.js';
 import { toActivityFailure } from './failures.js';
 import { applySecretSlots, prepareAction, runSignal, withFields, type RunActionInput } from './run-action.js';
+import { createPostmortemActivities, type PostmortemActivityDeps } from './postmortem.js';
 import { createScheduledActivities } from './scheduled.js';
 
 export type { Logger } from '../src/actions/types.js';
 export type { RunActionInput } from './run-action.js';
 export type { PreparedScheduledIncident } from './scheduled.js';
+export type {
+  DraftPostmortemInput,
+  DraftPostmortemResult,
+  PostmortemActivityDeps,
+  PostmortemPolicy,
+} from './postmortem.js';
 
 /** The ports activities run over; the worker bootstrap builds the concrete ones. */
 export interface ActivityDeps {
@@ -46,6 +53,8 @@ export interface ActivityDeps {
   runbooks?: () => Promise<RunbookCatalog>;
   /** The roster scheduled runs bind their plans to. */
   roster?: readonly RosterMember[];
+  /** The `postmortems` config and the post-mortem store, for drafting when an incident closes. */
+  postmortems?: PostmortemActivityDeps;
 }
 
 /** Output of `runAction`: the action's output and optional timeline note, secrets redacted. */
@@ -56,6 +65,7 @@ export function createActivities(deps: ActivityDeps) {
   const heartbeatIntervalMs = deps.heartbeatIntervalMs ?? 2_000;
   return {
     ...createScheduledActivities(deps),
+    ...createPostmortemActivities(deps),
 
     /** Runs one registered action for one step. */
     async runAction(input: RunActionInput): Promise<RunActionResult> {

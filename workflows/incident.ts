@@ -43,6 +43,7 @@ import {
   type IncidentResult,
   type StartIncident,
 } from './definitions.js';
+import { startPostmortemAtClose } from './postmortem.js';
 import { IncidentRun } from './run.js';
 
 const { cancelRequest } = proxyActivities<Activities>({
@@ -106,6 +107,8 @@ export async function incidentWorkflow(input: StartIncident): Promise<IncidentRe
   }
   // Let an Update that resolved the last gate return to its caller before the run closes.
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  // Every Update has returned: the state is final, and the post-mortem is drafted from it.
+  await startPostmortemAtClose(run, input);
   if (failure) throw failure;
   return result(run);
 }

@@ -4,7 +4,7 @@
  * (the workflow's run state and gates, the CLI, the incident client) asks here instead of comparing
  * `step.kind` with a name. Workflow-safe: plain data, no zod, no Node.
  */
-import type { NotifyStep, StepKind, StepPlan } from './plan.js';
+import type { NotifyStep, PostmortemStep, StepKind, StepPlan } from './plan.js';
 import { own } from './own.js';
 
 /** The human gates a step can open; the `completeTask`, `recordDecision` and `castVote` Updates find them. */
@@ -21,6 +21,8 @@ interface StepKindTraits<S extends StepPlan> {
   gate?: GateKind;
   /** The step has a message (rendered, approved, sent): only `notify` steps, which `isMessageStep` narrows to. */
   message?: S extends NotifyStep ? true : never;
+  /** The step says the incident needs a post-mortem: only `postmortem` steps, which `isPostmortemStep` narrows to. */
+  postmortem?: S extends PostmortemStep ? true : never;
 }
 
 const TRAITS: { readonly [K in StepKind]: StepKindTraits<Extract<StepPlan, { kind: K }>> } = {
@@ -33,7 +35,7 @@ const TRAITS: { readonly [K in StepKind]: StepKindTraits<Extract<StepPlan, { kin
   parallel: { children: (step) => step.branches },
   runbook: {},
   wait: {},
-  postmortem: {},
+  postmortem: { postmortem: true },
 };
 
 /** The traits of a kind; none for a kind this release does not know (a state written by a newer one). */
@@ -64,6 +66,11 @@ export function carriesMessage(kind: StepKind): boolean {
 /** Whether a step carries a message; narrows it to the step type that holds one. */
 export function isMessageStep(step: StepPlan): step is NotifyStep {
   return carriesMessage(step.kind);
+}
+
+/** Whether a step says the incident needs a post-mortem; narrows it to the step type that says who runs it. */
+export function isPostmortemStep(step: StepPlan): step is PostmortemStep {
+  return traitsOf(step.kind).postmortem === true;
 }
 
 /** Visits every step of a plan, nested steps included (parallel branches), depth first in runbook order. */

@@ -2,7 +2,7 @@
  * Who an incident was frozen with: the members of its plan's roles and the user who triggered it, read
  * from the run's first history event (its start input). That works for every incident, however it was
  * started (API, webhook, dedup holder, schedule), running or closed, and needs no worker. The answer
- * never changes for a run, so callers may cache it.
+ * never changes for a run, so callers may cache it. `readIncidentStart` reads the whole start input.
  */
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/codec-helpers.js';
@@ -21,6 +21,16 @@ const GRPC_NOT_FOUND = 5;
 
 /** The readers of an incident, or undefined when no incident has this id (another workflow type included). */
 export async function readIncidentReaders(client: Client, incidentId: string): Promise<IncidentReaders | undefined> {
+  const start = await readIncidentStart(client, incidentId);
+  return start === undefined ? undefined : readersOf(start);
+}
+
+/**
+ * What an incident was started with (its frozen plan, params, severity, who triggered it), from its first
+ * history event, or undefined when no incident has this id. The plan is the one the run ran, whatever the
+ * runbook file says now.
+ */
+export async function readIncidentStart(client: Client, incidentId: string): Promise<StartIncident | undefined> {
   let response;
   try {
     response = await client.workflowService.getWorkflowExecutionHistory({
@@ -38,8 +48,7 @@ export async function readIncidentReaders(client: Client, incidentId: string): P
   const [start] = (await decodeArrayFromPayloads(client.options.loadedDataConverter, started.input?.payloads)) as [
     StartIncident | undefined,
   ];
-  if (start === undefined) return undefined;
-  return readersOf(start);
+  return start;
 }
 
 /** The readers a start input names. */

@@ -22,6 +22,7 @@ import { registerDrillRoutes } from './routes/drills.js';
 import { registerIncidentCommandRoutes } from './routes/incident-commands.js';
 import { registerIncidentRoutes } from './routes/incidents.js';
 import { registerMessageRoutes } from './routes/messages.js';
+import { registerPostmortemDraftRoutes } from './routes/postmortem-draft.js';
 import { registerPostmortemRoutes } from './routes/postmortems.js';
 import { registerRunbookRoutes } from './routes/runbooks.js';
 import { registerScheduleCommandRoutes } from './routes/schedule-commands.js';
@@ -153,6 +154,7 @@ function registerAuthenticatedRoutes(
   registerIncidentRoutes(app, deps, roster, reads);
   registerIncidentCommandRoutes(app, deps, reads);
   registerMessageRoutes(app, deps, reads);
+  registerPostmortemDraftRoutes(app, deps, reads);
   registerDrillRoutes(app, deps, reads);
   registerPostmortemRoutes(app, deps, reads);
   const schedules = new ScheduleService(deps.temporal.client, deps.temporal.taskQueue);

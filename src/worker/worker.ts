@@ -16,8 +16,9 @@ import type { BackupDeps } from '../backup/deps.js';
 import { backupDepsFromConfig } from '../backup/from-config.js';
 import { messageRouterFromConfig } from '../channels/from-config.js';
 import type { MessageRouter } from '../channels/types.js';
-import type { FirebreakConfig, RosterUser } from '../config/index.js';
+import { PostmortemsConfigSchema, type FirebreakConfig, type RosterUser } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
+import type { LazyPostmortemStore } from '../postmortems/store/index.js';
 import type { RunbookCatalog } from '../runbook/catalog.js';
 import { rosterMembers } from '../runbook/roster.js';
 import { createDeclaredSecretResolver, createSecretCatalog } from '../secrets/declared.js';
@@ -49,6 +50,11 @@ export interface IncidentWorkerOptions {
   runbooks?: () => Promise<RunbookCatalog>;
   /** Users besides the configured ones (the dev admin), on the roster scheduled runs bind their plans to. */
   extraUsers?: readonly RosterUser[];
+  /**
+   * The post-mortem store closing incidents' drafts are written to (opened on first use). The caller owns
+   * it and closes it after the worker has stopped. Absent: the drafting activity fails, saying so.
+   */
+  postmortems?: LazyPostmortemStore;
   /** Worker tuning passed through (e.g. maxConcurrentActivityTaskExecutions). */
   tuning?: Partial<
     Pick<
@@ -111,6 +117,10 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     logger: options.logger,
     messages,
     ...scheduled,
+    postmortems: {
+      config: config.postmortems ?? PostmortemsConfigSchema.parse({}),
+      ...(options.postmortems ? { store: options.postmortems } : {}),
+    },
   });
   return Worker.create({
     connection: options.connection,

@@ -144,6 +144,7 @@ describe('the OpenAPI document', () => {
     expect(optional.sort()).toEqual([
       'cancelIncident',
       'completeTask',
+      'draftPostmortem',
       'pauseSchedule',
       'resumeSchedule',
       'triggerSchedule',

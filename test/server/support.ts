@@ -14,6 +14,7 @@ import type { AccessConfig, ApiConfig, FirebreakConfig, RosterUser } from '../..
 import type { Plan } from '../../src/domain/plan.js';
 import type { IncidentClient } from '../../src/incidents/client.js';
 import type { Logger } from '../../src/logging/logger.js';
+import type { LazyPostmortemStore } from '../../src/postmortems/store/index.js';
 import type { LoadedRunbook } from '../../src/runbook/catalog.js';
 import { buildApp, tokenHash, type AppDeps } from '../../src/server/app.js';
 import { createMemoryAuditLog, type MemoryAuditLog } from '../../src/server/audit.js';
@@ -61,8 +62,8 @@ export interface HarnessOptions {
   backups?: FirebreakConfig['backups'];
   /** The `postmortems` section of the config the API runs with. */
   postmortemsConfig?: FirebreakConfig['postmortems'];
-  /** The post-mortem store the API serves (none: the post-mortem routes answer 503). */
-  postmortems?: AppDeps['postmortems'];
+  /** The post-mortem store the API (and, with `startApiTest`, the worker) uses; none: the post-mortem routes answer 503. */
+  postmortems?: LazyPostmortemStore;
 }
 
 /** Builds the API over a test environment. */
@@ -165,6 +166,7 @@ export async function startApiTest(options: ApiTestOptions = {}): Promise<ApiTes
     const env = await startTestEnv({
       ...(channels ? { configure: (config) => ({ ...config, channels }) } : {}),
       ...(notifyTemplates ? { templates: [path.join(projectRoot, 'test/fixtures/notify-templates')] } : {}),
+      ...(harness.postmortems ? { postmortems: harness.postmortems } : {}),
     });
     started.push(() => env.close());
     const api = await buildHarness(env, { ...harness, plans: yaml.map((text) => env.compile(text)) });

@@ -14,6 +14,7 @@ import { IncidentClient } from '../../src/incidents/client.js';
 import { createLogger } from '../../src/logging/logger.js';
 import type { MessageRouter } from '../../src/channels/types.js';
 import type { FirebreakConfig } from '../../src/config/index.js';
+import type { LazyPostmortemStore } from '../../src/postmortems/store/index.js';
 import type { RunbookCatalog } from '../../src/runbook/catalog.js';
 import { compileRunbookSources } from '../../src/runbook/index.js';
 import { loadTemplateDirs, type TemplateCatalog } from '../../src/templating/index.js';
@@ -55,6 +56,8 @@ export interface TestEnvOptions {
   dataDir?: string;
   /** Loads the runbooks scheduled runs prepare their incidents from. */
   runbooks?: () => Promise<RunbookCatalog>;
+  /** The post-mortem store closing incidents are drafted into (the test closes it). */
+  postmortems?: LazyPostmortemStore;
 }
 
 /** Connects to the shared dev server and runs a worker on a task queue of this test file's own. */
@@ -80,6 +83,7 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.messages ? { messages: options.messages } : {}),
     ...(options.runbooks ? { runbooks: options.runbooks } : {}),
+    ...(options.postmortems ? { postmortems: options.postmortems } : {}),
   });
   const workerRun = worker.run();
   const incidents = new IncidentClient(client, taskQueue);

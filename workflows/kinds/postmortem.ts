@@ -4,6 +4,7 @@
  */
 import { formatDuration } from '../../src/domain/duration.js';
 import type { PostmortemStep, RoleRef } from '../../src/domain/plan.js';
+import { rosterIdsOf } from '../../src/domain/postmortem.js';
 import type { PostmortemRequirement } from '../../src/domain/state.js';
 import type { IncidentRun } from '../run.js';
 import { now } from '../run.js';
@@ -25,11 +26,7 @@ export const postmortemExecutor: ExecutorFor<'postmortem'> = {
 };
 
 function requirementOf(step: PostmortemStep, run: IncidentRun): PostmortemRequirement {
-  const people = identities(run);
-  // A role's frozen members hold each roster user twice (id and e-mail): one entry per person.
-  const members = (refs: readonly RoleRef[]): string[] => [
-    ...new Set(refs.flatMap((ref) => run.membersOf(ref.role)).map((member) => people(member))),
-  ];
+  const members = (refs: readonly RoleRef[]): string[] => rosterIdsOf(run.plan, refs);
   const requirement: PostmortemRequirement = {
     step: step.id,
     requiredAt: now(),
@@ -46,16 +43,6 @@ function requirementOf(step: PostmortemStep, run: IncidentRun): PostmortemRequir
   if (step.dueMs !== undefined) requirement.dueMs = step.dueMs;
   if (step.containedBy !== undefined) requirement.containedBy = step.containedBy;
   return requirement;
-}
-
-/** Maps a role member (a roster id or e-mail) to the roster id; a member off the roster stays as written. */
-function identities(run: IncidentRun): (member: string) => string {
-  const byKey = new Map<string, string>();
-  for (const [id, person] of Object.entries(run.plan.people ?? {})) {
-    byKey.set(id.toLowerCase(), id);
-    if (person.email !== undefined) byKey.set(person.email.toLowerCase(), id);
-  }
-  return (member) => byKey.get(member.toLowerCase()) ?? member;
 }
 
 function describe(step: PostmortemStep): string {

@@ -10,6 +10,7 @@ import { httpError, unreachableError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import {
   CommandResponse,
+  DraftedPostmortem,
   IncidentList,
   IncidentResponse,
   MessageResponse,
@@ -236,6 +237,18 @@ export class ApiClient {
   /** Sends a request under `/api/v1` and checks the JSON answer against `schema` (for the API modules in this folder). */
   async request<T>(method: Method, path: string, schema: z.ZodType<T>, body?: object): Promise<T> {
     const { json } = await this.send(method, path, body, 'application/json');
+    return this.parse(method, path, schema, json);
+  }
+
+  /** Drafts a closed incident's post-mortem, or finds the one it has (`created: false`). */
+  async draftPostmortem(incidentId: string): Promise<{ created: boolean; postmortem: DraftedPostmortem }> {
+    const path = `/incidents/${segment(incidentId)}/postmortem`;
+    const { status, json } = await this.send('POST', path, {}, 'application/json');
+    return { created: status === 201, postmortem: this.parse('POST', path, DraftedPostmortem, json) };
+  }
+
+  /** Checks an answer against `schema`: a mismatch means the CLI and server differ. */
+  private parse<T>(method: Method, path: string, schema: z.ZodType<T>, json: unknown): T {
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const where = parsed.error.issues[0]?.path.join('.') || 'body';

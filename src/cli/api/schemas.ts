@@ -37,6 +37,19 @@ export type IncidentList = z.infer<typeof IncidentList>;
 export const CommandResponse = z.looseObject({ ok: z.literal(true), message: z.string() });
 export type CommandResponse = z.infer<typeof CommandResponse>;
 
+/** `POST /incidents/{id}/postmortem`: the post-mortem drafted (201) or the one the incident had (200). */
+export const DraftedPostmortem = z.looseObject({
+  id: z.string(),
+  incidentId: z.string(),
+  title: z.string(),
+  status: z.string(),
+  people: z.looseObject({ facilitators: z.array(z.string()), reviewers: z.array(z.string()) }),
+  reviewDueAt: Instant.optional(),
+  createdBy: z.string(),
+  createdAt: Instant,
+});
+export type DraftedPostmortem = z.infer<typeof DraftedPostmortem>;
+
 /** One runbook of `GET /runbooks`. */
 export const RunbookSummary = z.looseObject({
   id: z.string(),

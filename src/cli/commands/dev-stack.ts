@@ -11,7 +11,7 @@ import { outboxDir } from '../../channels/from-config.js';
 import { configBaseDir, type FirebreakConfig } from '../../config/index.js';
 import { createLogger, installTemporalLogging, type Logger } from '../../logging/logger.js';
 import type { Plan } from '../../domain/plan.js';
-import { lazyPostmortemStore, openPostmortemStore } from '../../postmortems/store/index.js';
+import { lazyPostmortemStore, openPostmortemStore, type LazyPostmortemStore } from '../../postmortems/store/index.js';
 import type { RunbookCatalog } from '../../runbook/catalog.js';
 import type { WatchedPaths } from '../../runbook/live-catalog.js';
 import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
@@ -79,6 +79,10 @@ export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
       dataDir,
       tokenFile: path.join(dataDir, 'admin.token'),
       apiPort,
+      // One store for the worker and the API: the embedded one admits one opener per data directory.
+      postmortems: lazyPostmortemStore(() =>
+        openPostmortemStore(config.store, { dataDir, secrets: configSecretResolver(config, deps) }),
+      ),
     });
   } finally {
     await server.stop();
@@ -98,15 +102,15 @@ interface Stack {
   dataDir: string;
   tokenFile: string;
   apiPort: number;
+  /** The post-mortem store, opened on first use; the worker and the API share it, and it closes last. */
+  postmortems: LazyPostmortemStore;
 }
 
 /** Runs the worker and the API until Ctrl-C, then stops them in order: API first, so no new work arrives. */
 async function runStack(stack: Stack): Promise<void> {
   const { deps, server, config, catalog, logger } = stack;
   const admin = devAdmin(stack.tokenFile, catalog);
-  // [postmortem store] One lazy store shared by the API and the worker (one process holds the PGlite lock).
   const secrets = configSecretResolver(config, deps);
-  const postmortems = lazyPostmortemStore(() => openPostmortemStore(config.store, { dataDir: stack.dataDir, secrets }));
   const connection = await NativeConnection.connect({ address: server.address });
   try {
     const worker = await createIncidentWorker({
@@ -116,6 +120,7 @@ async function runStack(stack: Stack): Promise<void> {
       baseDir: configBaseDir(config, deps.cwd),
       dataDir: stack.dataDir,
       runbooks: stack.loadCatalog,
+      postmortems: stack.postmortems,
       // Scheduled runs bind their plans to the same roster as the API's triggers: the dev admin included.
       extraUsers: [admin],
     });
@@ -139,7 +144,8 @@ async function runStack(stack: Stack): Promise<void> {
         // The worker publishes to the same data directory, so /status shows what it sends.
         statusPage: await statusPageFromConfig(config, { dataDir: stack.dataDir, env: deps.env, cwd: deps.cwd }),
         configSecrets: secrets,
-        postmortems, // [postmortem store]
+        // The same store as the worker's: the embedded one admits one opener per data directory.
+        postmortems: stack.postmortems,
       });
       deps.out(banner(stack, api.url));
       await Promise.race([untilSignal(), running]);
@@ -150,8 +156,9 @@ async function runStack(stack: Stack): Promise<void> {
       await running;
     }
   } finally {
+    // After the API and the worker stopped.
+    await stack.postmortems.close();
     await connection.close();
-    await postmortems.close(); // [postmortem store] after the API and the worker stopped
   }
 }
 

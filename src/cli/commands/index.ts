@@ -34,7 +34,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerApproveCommand,
   registerCommsCommands,
   registerDrillCommands,
-  registerScheduleCommands,
   registerPostmortemCommands,
+  registerScheduleCommands,
   registerExitCodeHelp,
 ];

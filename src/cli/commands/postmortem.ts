@@ -14,6 +14,7 @@ import { apiCommand, printJson, type JsonOption } from '../api/command.js';
 import { apiClient, type ApiOptions } from '../api/connection.js';
 import { EXIT } from '../api/exit-codes.js';
 import { postmortemApi, type Revision } from '../api/postmortems.js';
+import { registerPostmortemDraftCommand } from './postmortem-draft.js';
 import { CliError, type CliDeps } from '../context.js';
 import { unifiedDiff } from '../line-diff.js';
 import { CLI } from '../output.js';
@@ -37,7 +38,8 @@ interface ListOptions extends Options {
 
 /** Registers the `postmortem` command group. */
 export function registerPostmortemCommands(program: Command, deps: CliDeps): void {
-  const group = program.command('postmortem').description('read, write, review and search post-mortems');
+  const group = program.command('postmortem').description('draft, read, write, review and search post-mortems');
+  registerPostmortemDraftCommand(group, deps);
   apiCommand(
     group
       .command('list')

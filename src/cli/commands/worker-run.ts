@@ -10,6 +10,8 @@ import { configBaseDir } from '../../config/index.js';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createLogger, installTemporalLogging } from '../../logging/logger.js';
+import { lazyPostmortemStore, openPostmortemStore } from '../../postmortems/store/index.js';
+import { createSecretResolver } from '../../secrets/resolver.js';
 import { missingSearchAttributes } from '../../temporal/search-attributes.js';
 import { createIncidentWorker } from '../../worker/worker.js';
 import { loadCliConfig, type ConfigOptions } from '../config.js';
@@ -58,6 +60,9 @@ export async function worker(deps: CliDeps, options: WorkerOptions): Promise<voi
   const logger = createLogger(logging);
   installTemporalLogging(logger);
   const connection = await NativeConnection.connect({ address });
+  const secrets = createSecretResolver({ env: deps.env, baseDir: configBaseDir(config, deps.cwd) });
+  // Opened when the first incident that needs a post-mortem closes, and closed once the worker has stopped.
+  const postmortems = lazyPostmortemStore(() => openPostmortemStore(config.store, { dataDir, secrets }));
   try {
     const incidentWorker = await createIncidentWorker({
       connection,
@@ -67,6 +72,7 @@ export async function worker(deps: CliDeps, options: WorkerOptions): Promise<voi
       dataDir,
       // Read again for every scheduled run, so that a schedule runs the runbook as it is then.
       runbooks: loadCatalog,
+      postmortems,
     });
     const running = incidentWorker.run();
     logger.info({ address, namespace }, 'worker polling');
@@ -74,6 +80,7 @@ export async function worker(deps: CliDeps, options: WorkerOptions): Promise<voi
     incidentWorker.shutdown();
     await running;
   } finally {
+    await postmortems.close();
     await connection.close();
   }
 }
