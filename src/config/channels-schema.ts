@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { compileAllowList, findAllowEntry, parseAllowEntry } from '../actions/http/allow-list.js';
-import { DurationMs, SECRET_REFERENCE, SecretReference, SingleLine } from './primitives.js';
+import { DurationMs, SECRET_REFERENCE, SecretReference, SingleLine, TimeZone } from './primitives.js';
 
 const HOST_NAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -157,19 +157,6 @@ function checkEndpointsAllowed(
     });
   }
 }
-
-/** An IANA time zone name the runtime knows (`UTC`, `Europe/Berlin`). */
-const TimeZone = z.string().refine(
-  (zone) => {
-    try {
-      new Intl.DateTimeFormat('en-GB', { timeZone: zone });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: 'expected an IANA time zone such as UTC or Europe/Berlin' },
-);
 
 /** `channels.statuspage`: the public pages' title, public URL, time zone and key prefix in the blob store. */
 export const StatusPageConfigSchema = z.strictObject({

@@ -4,19 +4,7 @@
  */
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/plan.js';
-
-/** An IANA time zone name the runtime knows (`UTC`, `Europe/Berlin`). */
-const TimeZone = z.string({ error: 'expected an IANA time zone such as UTC or Europe/Berlin' }).refine(
-  (zone) => {
-    try {
-      new Intl.DateTimeFormat('en-GB', { timeZone: zone });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: 'expected an IANA time zone such as UTC or Europe/Berlin' },
-);
+import { TimeZone } from './primitives.js';
 
 /** `postmortems` as written; every field has a default, so an absent section means `parse({})`. */
 export const PostmortemsConfigSchema = z.strictObject({

@@ -69,3 +69,16 @@ export const SingleLine = z
   .string()
   .min(1)
   .regex(/^[^\p{Cc}]*$/u, { error: 'must be one line without control characters' });
+
+/** An IANA time zone name the runtime knows (`UTC`, `Europe/Berlin`), checked against its time zone database. */
+export const TimeZone = z.string({ error: 'expected an IANA time zone such as UTC or Europe/Berlin' }).refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en-GB', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an IANA time zone such as UTC or Europe/Berlin' },
+);
