@@ -16,6 +16,7 @@ import type { AppDeps } from './deps.js';
 import { createErrorHandler, deepBodyError, notFoundHandler } from './errors.js';
 import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
 import { ReadAccess } from './read-access.js';
+import { registerActionItemRoutes } from './routes/action-items.js';
 import { registerDocsRoutes } from './routes/docs.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerDrillRoutes } from './routes/drills.js';
@@ -157,6 +158,7 @@ function registerAuthenticatedRoutes(
   registerPostmortemDraftRoutes(app, deps, reads);
   registerDrillRoutes(app, deps, reads);
   registerPostmortemRoutes(app, deps, reads);
+  registerActionItemRoutes(app, deps, roster, reads);
   const schedules = new ScheduleService(deps.temporal.client, deps.temporal.taskQueue);
   registerScheduleRoutes(app, deps, schedules, reads);
   registerScheduleCommandRoutes(app, deps, schedules);

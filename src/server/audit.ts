@@ -23,8 +23,10 @@ export interface AuditEntry {
   status: number;
   incidentId?: string;
   scheduleId?: string;
-  /** The post-mortem a `/postmortems/{id}` request named. */
+  /** The post-mortem a `/postmortems/{id}` request named, or the one of the action item it named. */
   postmortemId?: string;
+  /** The action item an `/action-items/{id}` request named. */
+  actionItemId?: string;
   outcome: 'ok' | 'refused' | 'error';
   /** The error code of a refused or failed request. */
   code?: string;
@@ -48,6 +50,8 @@ export interface MemoryAuditLog extends AuditLog {
 export interface AuditNote {
   incidentId?: string;
   scheduleId?: string;
+  /** The post-mortem of an action item (routes under `/action-items/{id}`). */
+  postmortemId?: string;
   code?: string;
   /** What an update changed (schedule updates). */
   changes?: ScheduleChanges;
@@ -135,7 +139,8 @@ function auditEntry(request: FastifyRequest, reply: FastifyReply, at: Date): Aud
   const status = reply.statusCode;
   const incidentId = note.incidentId ?? routeId(request, '/incidents/:id');
   const scheduleId = note.scheduleId ?? routeId(request, '/schedules/:id');
-  const postmortemId = routeId(request, '/postmortems/:id');
+  const postmortemId = note.postmortemId ?? routeId(request, '/postmortems/:id');
+  const actionItemId = routeId(request, '/action-items/:id');
   return {
     at: at.toISOString(),
     user: request.user?.id ?? null,
@@ -146,6 +151,7 @@ function auditEntry(request: FastifyRequest, reply: FastifyReply, at: Date): Aud
     ...(incidentId === undefined ? {} : { incidentId }),
     ...(scheduleId === undefined ? {} : { scheduleId }),
     ...(postmortemId === undefined ? {} : { postmortemId }),
+    ...(actionItemId === undefined ? {} : { actionItemId }),
     outcome: status >= 500 ? 'error' : status >= 400 ? 'refused' : 'ok',
     ...(note.code === undefined ? {} : { code: note.code }),
     ...(note.changes === undefined ? {} : { changes: note.changes }),

@@ -107,6 +107,8 @@ describe('OpenAPI', () => {
       .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method} ${path}`));
     expect(routes.sort()).toEqual([
       'delete /api/v1/schedules/{id}',
+      'get /api/v1/action-items',
+      'get /api/v1/action-items/{id}',
       'get /api/v1/drills/{runbook}',
       'get /api/v1/healthz',
       'get /api/v1/incidents',
@@ -124,7 +126,10 @@ describe('OpenAPI', () => {
       'get /api/v1/runbooks/{id}',
       'get /api/v1/schedules',
       'get /api/v1/schedules/{id}',
+      'patch /api/v1/action-items/{id}',
       'patch /api/v1/schedules/{id}',
+      'post /api/v1/action-items/{id}/done',
+      'post /api/v1/action-items/{id}/wontdo',
       'post /api/v1/incidents',
       'post /api/v1/incidents/{id}/approvals/{stepId}',
       'post /api/v1/incidents/{id}/cancel',
@@ -133,6 +138,7 @@ describe('OpenAPI', () => {
       'post /api/v1/incidents/{id}/messages/{stepId}/votes',
       'post /api/v1/incidents/{id}/postmortem',
       'post /api/v1/incidents/{id}/tasks/{stepId}/complete',
+      'post /api/v1/postmortems/{id}/action-items',
       'post /api/v1/postmortems/{id}/status',
       'post /api/v1/schedules',
       'post /api/v1/schedules/{id}/pause',

@@ -97,7 +97,7 @@ export function toStatusChange(row: Row): StatusChange {
 
 /** An `action_items` row with its runs (aggregated as JSON by the query). */
 export function toActionItem(row: Row): ActionItem {
-  const runs = json<{ incident_id: string; result: 'passed' | 'failed'; at: string }[] | null>(row.runs) ?? [];
+  const runs = json<{ incident_id: string; result: VerificationRun['result']; at: string }[] | null>(row.runs) ?? [];
   const dueAt = optionalIso(row.due_at);
   return {
     id: String(row.id),

@@ -95,10 +95,14 @@ export interface Verification {
   params: Record<string, JsonValue>;
 }
 
-/** One run of an item's verification. */
+/**
+ * One run of an item's verification. `pending`: started (by `POST /action-items/{id}/done`), not finished;
+ * the watcher that records how it ended (`passed` turns the item verified, `failed` reopens it) appends a
+ * second run with the same incident id.
+ */
 export interface VerificationRun {
   incidentId: string;
-  result: 'passed' | 'failed';
+  result: 'pending' | 'passed' | 'failed';
   at: string;
 }
 

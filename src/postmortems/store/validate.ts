@@ -132,7 +132,7 @@ export const ActionItemUpdateInput = z.object({
     trackerUrl: TrackerUrl.nullable().optional(),
     verify: Verify.nullable().optional(),
   }),
-  run: z.object({ incidentId: Id, result: z.enum(['passed', 'failed']), at: Instant }).optional(),
+  run: z.object({ incidentId: Id, result: z.enum(['pending', 'passed', 'failed']), at: Instant }).optional(),
 });
 
 export const Limit = z
