@@ -10,6 +10,7 @@ import { registerDrillCommands } from './drill.js';
 import { registerFactCommands } from './fact.js';
 import { registerIncidentCommands } from './incident.js';
 import { registerPostmortemCommands } from './postmortem.js';
+import { registerActionItemCommands } from './action-item.js';
 import { registerRunbookCommands } from './runbook.js';
 import { registerScheduleCommands } from './schedule.js';
 import { registerServerCommand } from './server.js';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerCommsCommands,
   registerDrillCommands,
   registerPostmortemCommands,
+  registerActionItemCommands,
   registerScheduleCommands,
   registerExitCodeHelp,
 ];
