@@ -67,6 +67,8 @@ beforeAll(async () => {
     yaml: [runbook, verifyRunbook],
     postmortems: lazyPostmortemStore(() => Promise.resolve(store)),
     postmortemsConfig: { requiredFor: ['sev1'], timeZone: 'UTC', blamelessWords: [] },
+    // bob (security) may not trigger the verification drill; carol (legal) may.
+    access: { trigger: { [verifyId]: ['legal', 'commander'] } },
   });
   const incidentId = await test.api.trigger('alice', runbookId);
   const { state, plan } = await fixture('tabletop');
@@ -242,6 +244,24 @@ describe('done with verify', () => {
       incident.json<{ incident: { runbook: { id: string }; triggeredBy: string; params: object } }>().incident,
     ).toMatchObject({ runbook: { id: verifyId }, triggeredBy: 'carol', params: { host: 'db-1' } });
     expect(await store.getActionItem(item.id)).toMatchObject({ status: 'done', runs: [{ result: 'pending' }] });
+
+    // Reopened and done again while its run is still open: it joins that run rather than starting another.
+    expect(
+      (await call('carol', 'PATCH', `/action-items/${item.id}`, { baseVersion: 2, status: 'open' })).statusCode,
+    ).toBe(200);
+    const again = await call('carol', 'POST', `/action-items/${item.id}/done`, { baseVersion: 3 });
+    expect(again.json<{ verificationIncidentId: string }>().verificationIncidentId).toBe(verificationIncidentId);
+  });
+
+  it('refuses to start a verification for someone access.trigger does not let trigger the runbook', async () => {
+    const item = await add({
+      title: 'Verify as mallory?',
+      owner: 'bob',
+      verify: { runbook: verifyId, params: { host: 'x' } },
+    });
+    const refused = await call('bob', 'POST', `/action-items/${item.id}/done`, { baseVersion: 1 });
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(await store.getActionItem(item.id)).toMatchObject({ status: 'open', version: 1, runs: [] });
   });
 });
 

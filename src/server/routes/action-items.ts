@@ -470,7 +470,7 @@ function registerClosing(routes: ZodRoutes, items: ActionItems): void {
           }).describe('The item, done; with `verify`, its run recorded as pending (the watcher settles it)'),
           ...errorResponses([400, 401, 403, 404, 413, 429], {
             ...UNAVAILABLE,
-            409: 'The item changed since `baseVersion`, or is not open or in progress (details.item: the current item)',
+            409: 'The item changed since `baseVersion`, or is not open or in progress (details.item: the current item; details.verificationIncidentId: the run, if it had started)',
             422: "The item's verification runbook is not loaded or refuses its params",
           }),
         },
@@ -486,8 +486,24 @@ function registerClosing(routes: ZodRoutes, items: ActionItems): void {
       const patch: ActionItemPatch = { status: 'done', statusReason: reason ?? null };
       if (item.verify === undefined) return { item: await items.update(store, request, item, baseVersion, patch) };
       const incidentId = await items.startVerification(request, item, item.verify);
-      const done = await items.update(store, request, item, baseVersion, patch, { incidentId });
-      return { item: done, verificationIncidentId: incidentId };
+      try {
+        const done = await items.update(store, request, item, baseVersion, patch, { incidentId });
+        return { item: done, verificationIncidentId: incidentId };
+      } catch (error) {
+        // Someone changed the item between the check and the write: the run has started all the same, and
+        // a `done` on the current version joins it (same dedup key) while it is open.
+        if (error instanceof ApiError && error.status === 409) {
+          throw new ApiError(
+            409,
+            error.code,
+            `${error.message} (verification incident ${incidentId} was started: done on the current version joins it)`,
+            undefined,
+            {},
+            { ...error.details, verificationIncidentId: incidentId },
+          );
+        }
+        throw error;
+      }
     },
   );
   routes.post(
