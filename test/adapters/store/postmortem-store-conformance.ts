@@ -523,6 +523,29 @@ export function runPostmortemStoreConformance(
           patch: { status: 'open' },
         });
         expect(reopened.statusReason).toBeUndefined();
+        // A run started and not yet settled is recorded as pending; the settled result follows as its own run.
+        const pending = await store.updateActionItem(item.id, {
+          baseVersion: 4,
+          actor: 'dave',
+          at: T0,
+          patch: { status: 'done' },
+          run: { incidentId: 'inc-drill-3', result: 'pending', at: '2026-05-07T00:00:00Z' },
+        });
+        expect(pending.runs.at(-1)).toEqual({
+          incidentId: 'inc-drill-3',
+          result: 'pending',
+          at: '2026-05-07T00:00:00.000Z',
+        });
+        await expectCode(
+          store.updateActionItem(item.id, {
+            baseVersion: 5,
+            actor: 'dave',
+            at: T0,
+            patch: {},
+            run: { incidentId: 'inc-drill-3', result: 'running' as 'pending', at: T0 },
+          }),
+          ErrorCode.InvalidInput,
+        );
       });
 
       it('refuses bad action items: unknown post-mortem, bad owner, priority, URL and verify', async () => {
