@@ -183,6 +183,7 @@ describe('changing items', () => {
       version: 2,
     });
     expect((await call('alice', 'POST', `/action-items/${item.id}/done`, { baseVersion: 1 })).statusCode).toBe(409);
+    expect((await call('alice', 'PATCH', `/action-items/${item.id}`, { baseVersion: 2 })).statusCode).toBe(400);
     expect(await store.getActionItem(item.id)).toMatchObject({ version: 2, status: 'open', priority: 'p3' });
   });
 

@@ -440,6 +440,9 @@ function registerWrites(routes: ZodRoutes, items: ActionItems): void {
       const { store, item, postmortem } = await items.readable(request, request.params.id);
       items.requireChanger(userOf(request), item, postmortem, 'change');
       const { baseVersion, ...fields } = request.body;
+      if (Object.keys(fields).length === 0) {
+        throw new RequestValidationError([{ path: '', message: 'nothing to change: give at least one field' }]);
+      }
       items.checkInput(fields);
       requireVersion(item, baseVersion);
       const patch: ActionItemPatch = {
