@@ -173,7 +173,6 @@ export function checkBlameless(
     if (!text) continue;
     for (const { segment, index } of segmenter.segment(joinWrappedLines(text))) {
       if (compiled.phrases) {
-        compiled.phrases.lastIndex = 0;
         for (const match of segment.matchAll(compiled.phrases)) {
           const instead = compiled.insteadOf.get(normalise(match[0])) ?? 'describe what the system allowed';
           flags.push(flagOf(section, text, segment, index + match.index, match[0], 'phrase', instead));
