@@ -24,6 +24,7 @@ import { createSecretScope } from '../src/secrets/scope.js';
 import { findCancelRequest, type CancelRequestInput, type CancelRequestResult } from './cancel-request.js';
 import { toActivityFailure } from './failures.js';
 import { applySecretSlots, prepareAction, runSignal, withFields, type RunActionInput } from './run-action.js';
+import { createNoticeActivities } from './notices.js';
 import { createPostmortemActivities, type PostmortemActivityDeps } from './postmortem.js';
 import { createScheduledActivities } from './scheduled.js';
 
@@ -51,7 +52,7 @@ export interface ActivityDeps {
   heartbeatIntervalMs?: number;
   /** Loads the runbooks as they are now, for scheduled runs (each prepares its incident from the current runbook). */
   runbooks?: () => Promise<RunbookCatalog>;
-  /** The roster scheduled runs bind their plans to. */
+  /** The roster scheduled runs bind their plans to, and notices are addressed over (`sendNotice`). */
   roster?: readonly RosterMember[];
   /** The `postmortems` config and the post-mortem store, for drafting when an incident closes. */
   postmortems?: PostmortemActivityDeps;
@@ -66,6 +67,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createScheduledActivities(deps),
     ...createPostmortemActivities(deps),
+    ...createNoticeActivities(deps),
 
     /** Runs one registered action for one step. */
     async runAction(input: RunActionInput): Promise<RunActionResult> {

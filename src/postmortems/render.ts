@@ -3,11 +3,11 @@
  * in `templates/postmortem/`, compiled in the house's strict environment (a missing variable throws); JSON
  * is the document itself with its keys sorted, so the same post-mortem always exports the same bytes.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { JsonValue } from '../domain/plan.js';
+import { shippedTemplates } from '../package-root.js';
 import { createEnvironment } from '../templating/index.js';
 import { filterUnsafeUrls } from '../templating/safe-urls.js';
 import { sectionsInOrder, type WrittenSections } from './render-sections.js';
@@ -106,13 +106,7 @@ function sortKeys(value: JsonValue): JsonValue {
   );
 }
 
-/** `templates/postmortem/` of the package, found from this file in source or in dist. */
+/** `templates/postmortem/` of the package. */
 function defaultTemplateDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find the Firebreak package root');
-    dir = parent;
-  }
-  return path.join(dir, 'templates', 'postmortem');
+  return shippedTemplates('postmortem');
 }

@@ -51,6 +51,8 @@ export interface TemplateCatalog {
 
 /** The folder of a template directory that holds the post-mortem templates, not a message. */
 export const POSTMORTEM_DIR = 'postmortem';
+/** The folder of Firebreak's own notices (`src/notices/render.ts`): not messages a runbook sends. */
+export const NOTICES_DIR = 'notices';
 
 /** A new isolated Handlebars environment with the house helpers; never the global one. */
 export function createEnvironment(): typeof Handlebars {
@@ -80,8 +82,8 @@ export async function loadTemplates(dir: string): Promise<TemplateCatalog> {
   };
   const entries = await readdir(dir, { withFileTypes: true });
   for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-    // Post-mortem documents have their own templates (src/postmortems/render.ts): not a message.
-    if (entry.name === POSTMORTEM_DIR) continue;
+    // Post-mortem documents and notices have their own templates and renderers: not messages.
+    if (entry.name === POSTMORTEM_DIR || entry.name === NOTICES_DIR) continue;
     const folder = path.join(dir, entry.name);
     const files = (await readdir(folder)).filter((name) => name.endsWith('.hbs')).sort();
     if (entry.name === 'partials') {

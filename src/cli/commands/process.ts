@@ -1,7 +1,7 @@
 /** Process-level helpers for the long-running commands (`dev`, `worker`) and the package's own facts. */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../package-root.js';
 
 /** Resolves when the process receives SIGINT or SIGTERM (Ctrl-C, a service manager stopping it). */
 export function untilSignal(): Promise<NodeJS.Signals> {
@@ -17,15 +17,7 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 /** The package root (where `.tools/` lives), found from this file in source or in dist. */
-export function projectRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find the Firebreak package root');
-    dir = parent;
-  }
-  return dir;
-}
+export const projectRoot = packageRoot;
 
 /** The version in the package's package.json (what `firebreak --version` prints). */
 export function packageVersion(): string {
