@@ -70,6 +70,8 @@ export interface PostmortemFilter {
   /** Incidents that started at or after / before this instant. */
   since?: string;
   until?: string;
+  /** Only post-mortems not published whose review was due before this instant (the overdue mark). */
+  overdueAt?: string;
   limit?: number;
   /** `nextCursor` of the previous page. */
   cursor?: string;
@@ -241,6 +243,11 @@ export interface PostmortemStore {
   /** Moves the status if it is still `from` (CONFLICT otherwise); an impossible move is INVALID_INPUT. */
   setStatus(id: string, move: StatusMove): Promise<Postmortem>;
   statusHistory(id: string): Promise<StatusChange[]>;
+  /**
+   * Sets (or, with `undefined`, clears) when the review is due. CONFLICT when the post-mortem is published:
+   * its review is over (reopen it first).
+   */
+  setReviewDue(id: string, dueAt: string | undefined, context: { actor: string; at: string }): Promise<Postmortem>;
   /** Replaces the post-mortem's tags (trimmed, de-duplicated, in the order given). */
   setTags(id: string, tags: readonly string[], context: { actor: string; at: string }): Promise<Postmortem>;
   addActionItem(input: NewActionItem): Promise<ActionItem>;
