@@ -20,7 +20,13 @@ export const PostmortemSummary = z.looseObject({
   startedAt: z.string(),
   tags: z.array(z.string()),
   reviewDueAt: z.string().optional(),
-  people: z.looseObject({ facilitators: z.array(z.string()), reviewers: z.array(z.string()) }),
+  /** Present from servers that know the overdue mark. */
+  reviewOverdue: z.boolean().optional(),
+  people: z.looseObject({
+    facilitators: z.array(z.string()),
+    reviewers: z.array(z.string()),
+    audience: z.array(z.string()).optional(),
+  }),
 });
 export type PostmortemSummary = z.infer<typeof PostmortemSummary>;
 
@@ -88,7 +94,7 @@ const SearchResponse = z.looseObject({ hits: z.array(SearchHit) });
 
 /** The filters of a list or search; each is left out of the query when undefined. */
 export type PostmortemQuery = Partial<
-  Record<'status' | 'runbook' | 'severity' | 'tag' | 'since' | 'limit' | 'q' | 'format' | 'section', string>
+  Record<'status' | 'runbook' | 'severity' | 'tag' | 'since' | 'overdue' | 'limit' | 'q' | 'format' | 'section', string>
 >;
 
 /** The body of `POST /postmortems/{id}/status`. */
@@ -114,14 +120,12 @@ export function postmortemApi(client: ApiClient) {
     get: async (id: string) => (await client.request('GET', base(id), PostmortemResponse)).postmortem,
     export: (id: string, format: string) => client.getText(`${base(id)}/export${query({ format })}`),
     history: (id: string, section?: string) =>
-      client.request(
-        'GET',
-        `${base(id)}/history${query({ section })}`,
-        History,
-      ),
+      client.request('GET', `${base(id)}/history${query({ section })}`, History),
     edit: (id: string, section: string, body: { text: string; baseRevision: number }) =>
       client.request('PUT', `${base(id)}/sections/${segment(section)}`, z.looseObject({ revision: Revision }), body),
     setStatus: (id: string, body: StatusRequest) => client.request('POST', `${base(id)}/status`, StatusResponse, body),
+    setReviewDue: async (id: string, reviewDueAt: string | null) =>
+      (await client.request('PATCH', base(id), PostmortemResponse, { reviewDueAt })).postmortem,
     search: (filter: PostmortemQuery) => client.request('GET', `/postmortems/search${query(filter)}`, SearchResponse),
   };
 }
