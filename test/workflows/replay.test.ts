@@ -21,6 +21,8 @@ describe('replay of recorded histories', () => {
       'breach-human-steps.json',
       'child-runbook.json',
       'notify-message.json',
+      // A post-mortem workflow recorded before its review existed (by the code of d46cca1): it drafts and ends.
+      'postmortem-draft.json',
     ]);
   });
 
