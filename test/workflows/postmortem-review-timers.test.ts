@@ -214,6 +214,43 @@ describe('review reminders on Temporal timers', () => {
     ]);
   });
 
+  it('continues as new after 100 signals, carrying what it sent: the reminder is not sent twice', async () => {
+    const now = await testEnv.currentTimeMs();
+    const { postmortem } = await store.createPostmortem(
+      newPostmortem({
+        createdAt: iso(now),
+        reviewDueAt: iso(now + 5 * DAY),
+        people: { facilitators: ['alice'], reviewers: [], audience: [] },
+      }),
+    );
+    const change = { incidentId: postmortem.incidentId, postmortemId: postmortem.id, reason: 'drafted by hand' };
+    await signalPostmortemChanged(testEnv.client, taskQueue, change);
+    const handle = testEnv.client.workflow.getHandle(postmortemWorkflowId(postmortem.incidentId));
+    const firstRun = (await handle.describe()).runId;
+    let seen = smtp.messages.length;
+    expect(subjects(await after(4 * DAY + HOUR, seen, 1))).toEqual([
+      expect.stringMatching(/^alice@example\.com: Post-mortem review due /),
+    ]);
+    seen = smtp.messages.length;
+    for (let i = 0; i < 100; i += 1) await handle.signal('postmortemChanged', { reason: `edit ${i}` });
+    const next = await eventually(
+      async () => {
+        const described = await handle.describe();
+        return described.runId !== firstRun && described.status.name === 'RUNNING' ? described : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: 'a new run' },
+    );
+    const carried: PostmortemWorkflowProgress = await testEnv.client.workflow
+      .getHandle(next.workflowId, next.runId)
+      .query('postmortemProgress');
+    expect(carried.review).toMatchObject({ reminded: true, overdue: 0 });
+    // The new run sends the overdue notice at the due date, and no second reminder.
+    expect(subjects(await after(DAY, seen, 1))).toEqual([
+      'alice@example.com: Post-mortem review overdue: Leaked deploy key',
+    ]);
+    await handle.terminate('test done');
+  });
+
   it('waits without reminders when there is no due date, and still sends the summary', async () => {
     const { postmortem } = await store.createPostmortem(
       newPostmortem({ people: { facilitators: ['alice'], reviewers: [], audience: ['carol'] } }),
