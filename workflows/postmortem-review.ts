@@ -6,7 +6,15 @@
  * post-mortem is published it sends the summary to the audience, once per publication, and ends; a reopen
  * starts the workflow again through the signal helper. Long reviews continue as new.
  */
-import { condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities, SendReviewNoticeResult } from '../activities/index.js';
 import {
   freshProgress,
@@ -71,7 +79,7 @@ export async function followReview(
   let summary: ReviewOutcome | undefined;
   for (let wakes = 0; ; wakes += 1) {
     changed = false;
-    const view = await readPostmortemReview({ postmortemId });
+    const view = await read(postmortemId);
     if (!view.found) {
       log.warn('the post-mortem under review is gone from the store: the review ends', { postmortemId });
       return { ended: 'missing' };
@@ -103,25 +111,31 @@ export async function followReview(
     if (wakes + 1 >= WAKES_PER_RUN || signals >= SIGNALS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       return await continueAsNew<(input: StartPostmortem) => Promise<unknown>>({ ...input, review: progress });
     }
-    await sleepUntil(view, plan.wakeAt, run, () => changed);
+    await sleepUntil(plan.wakeAt, run, () => changed);
+  }
+}
+
+/**
+ * The post-mortem as it is now. The activity retries for hours while the store is away; after that (or
+ * for a worker without a store) the workflow fails with an ApplicationFailure, and the next change
+ * signalled starts it again.
+ */
+async function read(postmortemId: string): Promise<PostmortemReviewView> {
+  try {
+    return await readPostmortemReview({ postmortemId });
+  } catch (error) {
+    const cause = describeFailure(error);
+    throw ApplicationFailure.nonRetryable(`Reading the post-mortem under review failed: ${cause.message}`, cause.code);
   }
 }
 
 /** Sleeps until `wakeAt` (at most a day: the post-mortem is read again then) or until a signal. */
-async function sleepUntil(
-  view: PostmortemReviewView,
-  wakeAt: number | undefined,
-  run: ReviewRun,
-  woken: () => boolean,
-): Promise<void> {
+async function sleepUntil(wakeAt: number | undefined, run: ReviewRun, woken: () => boolean): Promise<void> {
   const now = Date.now();
   const until = Math.min(wakeAt ?? Number.POSITIVE_INFINITY, now + REVIEW_RECHECK_MS);
   if (wakeAt === undefined) delete run.progress.nextWakeAt;
   else run.progress.nextWakeAt = new Date(wakeAt).toISOString();
-  if (until <= now) return;
-  const status = view.status ?? 'unknown';
-  await condition(woken, until - now);
-  log.debug('review woke', { status, signalled: woken() });
+  if (until > now) await condition(woken, until - now);
 }
 
 /** Sends the summary of the publication in force to the audience, once, and ends the review. */
