@@ -32,11 +32,7 @@ import { createScheduledActivities } from './scheduled.js';
 export type { Logger } from '../src/actions/types.js';
 export type { RunActionInput } from './run-action.js';
 export type { PreparedScheduledIncident } from './scheduled.js';
-export type {
-  ReadPostmortemReviewInput,
-  SendReviewNoticeInput,
-  SendReviewNoticeResult,
-} from './postmortem-review.js';
+export type { ReadPostmortemReviewInput, SendReviewNoticeInput, SendReviewNoticeResult } from './postmortem-review.js';
 export type {
   DraftPostmortemInput,
   DraftPostmortemResult,
