@@ -26,11 +26,13 @@ import { toActivityFailure } from './failures.js';
 import { applySecretSlots, prepareAction, runSignal, withFields, type RunActionInput } from './run-action.js';
 import { createNoticeActivities } from './notices.js';
 import { createPostmortemActivities, type PostmortemActivityDeps } from './postmortem.js';
+import { createReviewActivities } from './postmortem-review.js';
 import { createScheduledActivities } from './scheduled.js';
 
 export type { Logger } from '../src/actions/types.js';
 export type { RunActionInput } from './run-action.js';
 export type { PreparedScheduledIncident } from './scheduled.js';
+export type { ReadPostmortemReviewInput, SendReviewNoticeInput, SendReviewNoticeResult } from './postmortem-review.js';
 export type {
   DraftPostmortemInput,
   DraftPostmortemResult,
@@ -64,10 +66,12 @@ export type RunActionResult = ActionResult;
 /** Creates the activities over their dependencies. */
 export function createActivities(deps: ActivityDeps) {
   const heartbeatIntervalMs = deps.heartbeatIntervalMs ?? 2_000;
+  const notices = createNoticeActivities(deps);
   return {
     ...createScheduledActivities(deps),
     ...createPostmortemActivities(deps),
-    ...createNoticeActivities(deps),
+    ...notices,
+    ...createReviewActivities(deps, (input) => notices.sendNotice(input)),
 
     /** Runs one registered action for one step. */
     async runAction(input: RunActionInput): Promise<RunActionResult> {

@@ -14,7 +14,8 @@ import { toActivityFailure } from './failures.js';
 
 /** What drafting needs from the worker: the `postmortems` config and the store (opened on first use). */
 export interface PostmortemActivityDeps {
-  config: Pick<PostmortemsConfig, 'requiredFor' | 'timeZone'>;
+  /** `review` (the reminders) is optional: absent means its defaults. */
+  config: Pick<PostmortemsConfig, 'requiredFor' | 'timeZone' | 'review'>;
   /** Absent: this worker cannot draft (the activity fails, non-retryably, saying so). */
   store?: LazyPostmortemStore;
 }

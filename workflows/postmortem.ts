@@ -2,8 +2,8 @@
  * Post-mortems from the workflow side. `startPostmortemAtClose` runs as an incident closes: when the
  * incident needs a post-mortem (`src/domain/postmortem.ts`), it starts `postmortemWorkflow` as an abandoned
  * child, whose id (`postmortem:<incident>`) makes it one per incident. `postmortemWorkflow` drafts the
- * post-mortem through an activity (the store is reached only through activities); review timers will join
- * it later, which is why drafting is a workflow of its own and not an activity of the incident.
+ * post-mortem through an activity (the store is reached only through activities), then follows its review
+ * until it is published (`postmortem-review.ts`): reminders, overdue notices and the published summary.
  */
 import {
   ApplicationFailure,
@@ -13,10 +13,12 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  setHandler,
   startChild,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities, DraftPostmortemResult } from '../activities/index.js';
+import { POSTMORTEM_REVIEW_PATCH } from '../src/domain/postmortem-review.js';
 import {
   POSTMORTEM_DRAFT_PATCH,
   postmortemReason,
@@ -25,7 +27,16 @@ import {
 } from '../src/domain/postmortem.js';
 import type { StartIncident } from './definitions.js';
 import { describeFailure } from './failures.js';
+import {
+  postmortemProgressQuery,
+  type PostmortemWorkflowProgress,
+  type PostmortemWorkflowResult,
+  type StartPostmortem,
+} from './postmortem-definitions.js';
+import { followReview } from './postmortem-review.js';
 import type { IncidentRun } from './run.js';
+
+export type { PostmortemWorkflowResult, StartPostmortem } from './postmortem-definitions.js';
 
 // A read of the worker's config: a local activity, run in the worker without a trip through the task queue.
 const { postmortemPolicy } = proxyLocalActivities<Activities>({
@@ -42,24 +53,35 @@ const { draftPostmortem } = proxyActivities<Activities>({
   summary: 'draft the post-mortem from the closed incident',
 });
 
-/** What starts a post-mortem workflow. */
-export interface StartPostmortem {
-  incidentId: string;
-}
-
-/** What a post-mortem workflow returns: the post-mortem drafted (or found), and why. */
-export interface PostmortemWorkflowResult extends DraftPostmortemResult {
-  incidentId: string;
-}
-
-/** Drafts the closed incident's post-mortem (idempotent: a second run finds the first draft). */
+/**
+ * Drafts the closed incident's post-mortem (idempotent: a second run finds the first draft), or takes the
+ * one named in its input, then follows its review until it is published (behind `patched()`, so a run
+ * recorded before the review existed replays to its end after the draft).
+ */
 export async function postmortemWorkflow(input: StartPostmortem): Promise<PostmortemWorkflowResult> {
-  try {
-    return { incidentId: input.incidentId, ...(await draftPostmortem({ incidentId: input.incidentId })) };
-  } catch (error) {
-    const cause = describeFailure(error);
-    throw ApplicationFailure.nonRetryable(`Drafting the post-mortem failed: ${cause.message}`, cause.code);
+  const progress: PostmortemWorkflowProgress = {
+    incidentId: input.incidentId,
+    ...(input.review === undefined ? {} : { review: input.review }),
+    notices: [],
+  };
+  // A query handler adds no command: histories recorded without it replay unchanged.
+  setHandler(postmortemProgressQuery, () => progress);
+  let draft: DraftPostmortemResult;
+  if (input.postmortemId !== undefined) {
+    draft = { postmortemId: input.postmortemId, created: false, reason: 'existing' };
+  } else {
+    try {
+      draft = await draftPostmortem({ incidentId: input.incidentId });
+    } catch (error) {
+      const cause = describeFailure(error);
+      throw ApplicationFailure.nonRetryable(`Drafting the post-mortem failed: ${cause.message}`, cause.code);
+    }
   }
+  progress.draft = draft;
+  const result = { incidentId: input.incidentId, ...draft };
+  const { postmortemId } = draft;
+  if (postmortemId === undefined || !patched(POSTMORTEM_REVIEW_PATCH)) return result;
+  return { ...result, review: await followReview({ ...input, postmortemId }, { progress }) };
 }
 
 /**

@@ -13,7 +13,7 @@ export function renderPostmortemList(postmortems: readonly PostmortemSummary[]):
     ...postmortems.map((p) => [
       p.id,
       p.incidentId,
-      p.status,
+      p.reviewOverdue === true ? `${p.status} OVERDUE` : p.status,
       p.severity,
       p.runbookId,
       formatInstant(p.startedAt),
@@ -30,7 +30,14 @@ export function renderPostmortem(postmortem: PostmortemDetail): string {
     `  incident     ${postmortem.incidentId} (${postmortem.runbookId}, ${postmortem.severity}, ${formatInstant(postmortem.startedAt)})`,
     `  facilitators ${postmortem.people.facilitators.join(', ') || '-'}`,
     `  reviewers    ${postmortem.people.reviewers.join(', ') || '-'}`,
-    ...(postmortem.reviewDueAt ? [`  review due   ${formatInstant(postmortem.reviewDueAt)}`] : []),
+    ...(postmortem.people.audience === undefined
+      ? []
+      : [`  audience     ${postmortem.people.audience.join(', ') || '-'}`]),
+    ...(postmortem.reviewDueAt
+      ? [
+          `  review due   ${formatInstant(postmortem.reviewDueAt)}${postmortem.reviewOverdue === true ? '  OVERDUE' : ''}`,
+        ]
+      : []),
     ...(postmortem.tags.length > 0 ? [`  tags         ${postmortem.tags.join(', ')}`] : []),
   ];
   for (const [id, section] of Object.entries(postmortem.sections)) {

@@ -58,4 +58,5 @@ export {
   type BackupsConfig,
 } from './backups-schema.js';
 export { PostmortemsConfigSchema, type PostmortemsConfig } from './postmortems-schema.js';
+export { reviewRemindersOf, type ReviewRemindersConfig } from './postmortems-schema.js';
 export { StoreConfigSchema, type StoreConfig } from './store-schema.js';

@@ -4,7 +4,18 @@
  */
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/plan.js';
-import { TimeZone } from './primitives.js';
+import { DurationMs, TimeZone } from './primitives.js';
+
+/**
+ * `postmortems.review`: the reminders of a post-mortem's review to its facilitators, on Temporal timers
+ * (`workflows/postmortem-review.ts`): one `remindBefore` the due date, then an overdue notice at the due
+ * date and every `overdueEvery` while it is not published.
+ */
+export const ReviewRemindersSchema = z.strictObject({
+  remindBefore: DurationMs.default(86_400_000).describe('how long before the review is due to remind (default 1d)'),
+  overdueEvery: DurationMs.default(7 * 86_400_000).describe('how often an overdue review is reminded (default 7d)'),
+});
+export type ReviewRemindersConfig = z.infer<typeof ReviewRemindersSchema>;
 
 /** `postmortems` as written; every field has a default, so an absent section means `parse({})`. */
 export const PostmortemsConfigSchema = z.strictObject({
@@ -29,5 +40,12 @@ export const PostmortemsConfigSchema = z.strictObject({
         .regex(/^[^\p{Cc}]*$/u, { error: 'must be one line without control characters' }),
     )
     .default([]),
+  /** Absent: the defaults (`reviewRemindersOf`). */
+  review: ReviewRemindersSchema.optional(),
 });
 export type PostmortemsConfig = z.infer<typeof PostmortemsConfigSchema>;
+
+/** The review reminder settings of a `postmortems` config, with the defaults filled in. */
+export function reviewRemindersOf(config: Pick<PostmortemsConfig, 'review'> | undefined): ReviewRemindersConfig {
+  return config?.review ?? ReviewRemindersSchema.parse({});
+}

@@ -138,7 +138,10 @@ describe('review, publish and search', () => {
     expect(refused.code).toBe(5);
     expect(refused.err).toMatch(/sections\.what-happened: line 1, column \d+: "forgot"/);
     const published = await cli(['postmortem', 'publish', id, '--ack', `${flag}=quoted from the chat`], env('bob'));
-    expect(published).toMatchObject({ code: 0, out: `${id} is published (was in-review)\n` });
+    expect(published).toMatchObject({
+      code: 0,
+      out: `${id} is published (was in-review)\nNo audience is named: no summary is sent\n`,
+    });
     const history = await cli(['postmortem', 'history', id], env('alice'));
     expect(history.code).toBe(0);
     expect(history.out).toMatch(/ACKNOWLEDGED AT +WHERE +PHRASE +WHY IT STAYS/);
@@ -173,5 +176,54 @@ describe('review, publish and search', () => {
     const result = await cli(['postmortem', 'export', id, '--format', 'html', '--out', out], env('bob'));
     expect(result.code).toBe(0);
     expect(readFileSync(out, 'utf8')).toMatch(/^<!doctype html>/);
+  });
+});
+
+describe('the review due date', () => {
+  it('marks an overdue review in list and show, lists only those with --overdue, and moves the date with due', async () => {
+    const { state, plan } = await fixture('tabletop');
+    const draft = draftPostmortem(state, plan, draftOptions);
+    const people = { facilitators: ['alice'], reviewers: ['bob'], audience: ['carol'] };
+    const late = (
+      await store.createPostmortem({
+        ...draft,
+        incidentId: `${draft.incidentId}-late`,
+        runbookId: 'pm-cli-due',
+        title: 'Late review',
+        people,
+        reviewDueAt: '2026-01-05T09:00:00Z',
+      })
+    ).postmortem.id;
+
+    const listed = await cli(['postmortem', 'list', '--runbook', 'pm-cli-due'], env('alice'));
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(new RegExp(`${late}\\s+\\S+\\s+draft OVERDUE\\s`));
+    const overdue = await cli(['postmortem', 'list', '--overdue'], env('alice'));
+    expect(overdue.out).toContain(late);
+    expect(overdue.out).not.toContain(id);
+    const shown = await cli(['postmortem', 'show', late], env('alice'));
+    expect(shown.out).toMatch(/review due {3}.*2026.*OVERDUE\n/);
+    expect(shown.out).toContain('  audience     carol\n');
+
+    const moved = await cli(['postmortem', 'due', late, '5d'], env('bob'));
+    expect(moved.code, moved.err).toBe(0);
+    expect(moved.out).toMatch(new RegExp(`^${late}: review due .*; the reminders count from it\n$`));
+    const dueAt = Date.parse((await store.getPostmortem(late))?.reviewDueAt ?? '');
+    expect(Math.abs(dueAt - (Date.now() + 5 * 86_400_000))).toBeLessThan(60_000);
+    expect((await cli(['postmortem', 'show', late], env('alice'))).out).not.toContain('OVERDUE');
+    expect((await cli(['postmortem', 'list', '--overdue', '--runbook', 'pm-cli-due'], env('alice'))).out).toBe(
+      'no post-mortems\n',
+    );
+
+    const bad = await cli(['postmortem', 'due', late, 'soon'], env('bob'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('the due date must be a duration from now (5d, 2w), an ISO 8601 instant');
+    const past = await cli(['postmortem', 'due', late, '2020-01-01T00:00:00Z'], env('bob'));
+    expect(past.code).toBe(2);
+    expect(past.err).toContain('reviewDueAt: must be in the future');
+    expect((await cli(['postmortem', 'due', late, '5d'], env('mallory'))).code).toBe(4);
+    const cleared = await cli(['postmortem', 'due', late, 'none'], env('alice'));
+    expect(cleared).toMatchObject({ code: 0, out: `${late}: no review due date (no reminders)\n` });
+    expect((await store.getPostmortem(late))?.reviewDueAt).toBeUndefined();
   });
 });

@@ -20,7 +20,13 @@ export const PostmortemSummary = z.looseObject({
   startedAt: z.string(),
   tags: z.array(z.string()),
   reviewDueAt: z.string().optional(),
-  people: z.looseObject({ facilitators: z.array(z.string()), reviewers: z.array(z.string()) }),
+  /** Present from servers that know the overdue mark. */
+  reviewOverdue: z.boolean().optional(),
+  people: z.looseObject({
+    facilitators: z.array(z.string()),
+    reviewers: z.array(z.string()),
+    audience: z.array(z.string()).optional(),
+  }),
 });
 export type PostmortemSummary = z.infer<typeof PostmortemSummary>;
 
@@ -104,7 +110,7 @@ const SearchResponse = z.looseObject({ hits: z.array(SearchHit) });
 
 /** The filters of a list or search; each is left out of the query when undefined. */
 export type PostmortemQuery = Partial<
-  Record<'status' | 'runbook' | 'severity' | 'tag' | 'since' | 'limit' | 'q' | 'format' | 'section', string>
+  Record<'status' | 'runbook' | 'severity' | 'tag' | 'since' | 'overdue' | 'limit' | 'q' | 'format' | 'section', string>
 >;
 
 /** The body of `POST /postmortems/{id}/status`. */
@@ -136,6 +142,8 @@ export function postmortemApi(client: ApiClient) {
     setStatus: (id: string, body: StatusRequest) => client.request('POST', `${base(id)}/status`, StatusResponse, body),
     tag: async (id: string, body: { add?: string[]; remove?: string[] }) =>
       (await client.request('PATCH', `${base(id)}/tags`, PostmortemResponse, body)).postmortem,
+    setReviewDue: async (id: string, reviewDueAt: string | null) =>
+      (await client.request('PATCH', base(id), PostmortemResponse, { reviewDueAt })).postmortem,
     search: (filter: PostmortemQuery) => client.request('GET', `/postmortems/search${query(filter)}`, SearchResponse),
   };
 }

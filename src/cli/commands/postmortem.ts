@@ -1,5 +1,5 @@
 /**
- * `firebreak postmortem list|show|export|history|edit|tag|review|publish|reopen|search`: post-mortems through
+ * `firebreak postmortem list|show|export|history|edit|tag|review|publish|reopen|due|search`: post-mortems through
  * the API. `edit` writes a section on the revision it read, from `--file` or `$EDITOR`; when someone saved
  * the section in between, the text written is kept in a file whose path the error names.
  */
@@ -15,6 +15,7 @@ import { apiClient, type ApiOptions } from '../api/connection.js';
 import { EXIT } from '../api/exit-codes.js';
 import { postmortemApi, type Revision } from '../api/postmortems.js';
 import { registerPostmortemDraftCommand } from './postmortem-draft.js';
+import { registerPostmortemDueCommand } from './postmortem-due.js';
 import { CliError, type CliDeps } from '../context.js';
 import { unifiedDiff } from '../line-diff.js';
 import { CLI } from '../output.js';
@@ -33,6 +34,7 @@ interface ListOptions extends Options {
   severity?: string;
   tag?: string;
   since?: string;
+  overdue?: boolean;
   limit?: string;
 }
 
@@ -49,6 +51,7 @@ export function registerPostmortemCommands(program: Command, deps: CliDeps): voi
       .option('--severity <severity>', 'only of this severity')
       .option('--tag <tag>', 'only with this tag')
       .option('--since <when>', 'incidents since a duration ago (90d) or an ISO 8601 instant')
+      .option('--overdue', 'only those whose review due date has passed, not published')
       .option('--limit <n>', 'at most this many'),
   ).action((options: ListOptions) => list(deps, options));
   apiCommand(group.command('show').description('show a post-mortem and its sections').argument('<id>')).action(
@@ -87,6 +90,7 @@ export function registerPostmortemCommands(program: Command, deps: CliDeps): voi
       .option('--remove <tag>', 'a tag to remove (repeatable)', collect, []),
   ).action((id: string, tags: string[], options: Options & { remove: string[] }) => tag(deps, id, tags, options));
   registerStatusCommands(group, deps);
+  registerPostmortemDueCommand(group, deps);
   apiCommand(
     group
       .command('search')
@@ -130,7 +134,9 @@ function collect(value: string, previous: string[]): string[] {
 async function list(deps: CliDeps, options: ListOptions): Promise<void> {
   const { status, runbook, severity, tag, limit } = options;
   const since = sinceOf(options.since);
-  const result = await postmortemApi(apiClient(deps, options)).list({ status, runbook, severity, tag, since, limit });
+  const overdue = options.overdue === true ? 'true' : undefined;
+  const filter = { status, runbook, severity, tag, since, overdue, limit };
+  const result = await postmortemApi(apiClient(deps, options)).list(filter);
   if (options.json) return printJson(deps, result);
   if (result.truncated) deps.err('warning: only the newest post-mortems were searched for ones you may read\n');
   deps.out(result.postmortems.length === 0 ? 'no post-mortems\n' : renderPostmortemList(result.postmortems));
@@ -302,7 +308,14 @@ async function move(
     );
     deps.out(renderFlags(result.flags));
   }
-  // Sending the published summary to the audience is a later piece of issue 13.
+  if (to === 'published') {
+    const audience = result.postmortem.people.audience ?? [];
+    deps.out(
+      audience.length === 0
+        ? 'No audience is named: no summary is sent\n'
+        : `The summary is e-mailed to its audience: ${audience.join(', ')}\n`,
+    );
+  }
 }
 
 async function search(deps: CliDeps, query: string, options: ListOptions): Promise<void> {

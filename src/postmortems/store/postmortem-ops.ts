@@ -136,6 +136,10 @@ export function postmortemOps(db: SqlClient) {
       if (filter.tag !== undefined) add((p) => `${p} = ANY(tags)`, check('listPostmortems', Tag, filter.tag));
       if (filter.since !== undefined) add((p) => `started_at >= ${p}`, check('listPostmortems', Instant, filter.since));
       if (filter.until !== undefined) add((p) => `started_at < ${p}`, check('listPostmortems', Instant, filter.until));
+      if (filter.overdueAt !== undefined) {
+        const at = check('listPostmortems', Instant, filter.overdueAt);
+        add((p) => `status <> 'published' AND review_due_at IS NOT NULL AND review_due_at < ${p}`, at);
+      }
       if (filter.cursor !== undefined) {
         const cursor = decodeCursor(filter.cursor);
         if (cursor === undefined)
@@ -284,6 +288,35 @@ export function postmortemOps(db: SqlClient) {
       if (exists === undefined) throw notFound(id);
       const rows = await db.query(`SELECT * FROM ${S}.field_changes WHERE postmortem_id = $1 ORDER BY seq`, [id]);
       return rows.map(toFieldChange);
+    },
+
+    async setReviewDue(
+      id: string,
+      dueAt: string | undefined,
+      context: { actor: string; at: string },
+    ): Promise<Postmortem> {
+      check('setReviewDue', Id, id);
+      const due = dueAt === undefined ? null : check('setReviewDue', Instant, dueAt);
+      check('setReviewDue', Actor, context.actor);
+      const at = check('setReviewDue', Instant, context.at);
+      return db.transaction(async (tx) => {
+        const row = await lockRow(tx, id);
+        // Under the row lock, like editSection: a published post-mortem's review is over.
+        if (row.status === 'published') {
+          throw new FirebreakError(
+            ErrorCode.Conflict,
+            `post-mortem ${id} is published: reopen it to set a review date`,
+            { status: row.status },
+          );
+        }
+        const [updated] = await tx.query(
+          `UPDATE ${S}.postmortems SET review_due_at = $2, updated_at = greatest(updated_at, $3::timestamptz) WHERE id = $1 RETURNING *`,
+          [id, due, at],
+        );
+        const value = due === null ? null : new Date(due).toISOString();
+        await recordFieldChange(tx, id, { field: 'reviewDueAt', value, actor: context.actor, at });
+        return toPostmortem(updated as Row);
+      });
     },
 
     async setTags(id: string, tags: readonly string[], context: { actor: string; at: string }): Promise<Postmortem> {

@@ -103,6 +103,8 @@ export interface PostmortemFilter {
   /** Incidents that started at or after / before this instant. */
   since?: string;
   until?: string;
+  /** Only post-mortems not published whose review was due before this instant (the overdue mark). */
+  overdueAt?: string;
   limit?: number;
   /** `nextCursor` of the previous page. */
   cursor?: string;
@@ -276,6 +278,11 @@ export interface PostmortemStore {
   /** Moves the status if it is still `from` (CONFLICT otherwise); an impossible move is INVALID_INPUT. */
   setStatus(id: string, move: StatusMove): Promise<Postmortem>;
   statusHistory(id: string): Promise<StatusChange[]>;
+  /**
+   * Sets (or, with `undefined`, clears) when the review is due. CONFLICT when the post-mortem is published:
+   * its review is over (reopen it first). The change is kept in the field history.
+   */
+  setReviewDue(id: string, dueAt: string | undefined, context: { actor: string; at: string }): Promise<Postmortem>;
   /** Replaces the post-mortem's tags (trimmed, de-duplicated, in the order given); the change is kept. */
   setTags(id: string, tags: readonly string[], context: { actor: string; at: string }): Promise<Postmortem>;
   /** Adds and removes tags in one step (removal wins over an add of the same tag); the change is kept. */

@@ -1,8 +1,10 @@
 /**
  * Writing and reviewing a post-mortem: `PUT /postmortems/{id}/sections/{section}` (an edit on the revision
  * it was written on; a stale one is a 409 that hands back both texts) and `POST /postmortems/{id}/status`
- * (to review, to publication, back to draft), and `PATCH /postmortems/{id}/tags`. The blameless check runs at review, where its flags are
- * returned, and at publication, which is refused (422) until every flag is rephrased or acknowledged.
+ * (to review, to publication, back to draft), and `PATCH /postmortems/{id}/tags`. The blameless check runs
+ * at review, where its flags are returned, and at publication, which is refused (422) until every flag is
+ * rephrased or acknowledged. A move wakes the post-mortem's workflow, which sends the published summary
+ * and the review reminders.
  */
 import { z } from 'zod';
 import { ErrorCode, FirebreakError } from '../../domain/errors.js';
@@ -18,6 +20,7 @@ import { userOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, ApiErrorCode, errorResponses, RequestValidationError } from '../errors.js';
 import { revisionsOf, textsOf, type PostmortemAccess, type PostmortemPart } from '../postmortem-access.js';
+import { wakeReview, withOverdueMark } from '../postmortem-review.js';
 import {
   EditBody,
   FlagSchema,
@@ -175,7 +178,6 @@ export function registerPostmortemCommandRoutes(routes: ZodRoutes, deps: AppDeps
       }
       const flags = to === 'draft' ? [] : checkBlameless(textsOf(postmortem), blamelessOptions(deps, postmortem));
       const acknowledged = to === 'published' ? publicationAcknowledgements(flags, acknowledgements) : [];
-      // Publishing sends the summary to `people.audience`: a later piece of issue 13 (not sent yet).
       const moved = await store.setStatus(postmortem.id, {
         from,
         to,
@@ -186,7 +188,10 @@ export function registerPostmortemCommandRoutes(routes: ZodRoutes, deps: AppDeps
         // The move applies only to the texts just checked: an edit since then is a 409, not a bypass.
         ...(to === 'draft' ? {} : { sections: revisionsOf(postmortem) }),
       });
-      return { postmortem: moved, flags };
+      // The post-mortem's workflow sees the move: a publication's summary goes to `people.audience` from
+      // there (durable, retried, once per publication), a reopen starts the review's reminders again.
+      await wakeReview(deps, moved, `${from} -> ${to} by ${user.id}`);
+      return { postmortem: withOverdueMark(moved, new Date(now())), flags };
     },
   );
 }

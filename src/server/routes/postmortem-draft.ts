@@ -1,7 +1,8 @@
 /**
  * `POST /incidents/{id}/postmortem` (`registerPostmortemDraftRoutes`) drafts the
  * post-mortem of a closed incident (any closed incident: the command is how one is asked for when the
- * incident did not need one), or answers with the one it has.
+ * incident did not need one), or answers with the one it has, and makes sure its workflow runs (the
+ * review's reminders and the published summary are sent from there).
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -18,6 +19,7 @@ import type { StartIncident } from '../../../workflows/definitions.js';
 import { userOf, type AuthenticatedUser } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, ApiErrorCode, errorResponses } from '../errors.js';
+import { wakeReview } from '../postmortem-review.js';
 import type { ReadAccess } from '../read-access.js';
 import { BEARER_SECURITY, IncidentIdParam } from './shared.js';
 
@@ -100,6 +102,11 @@ export function registerPostmortemDraftRoutes(app: FastifyInstance, deps: AppDep
       );
       // `force` always drafts: a post-mortem is there whichever way it went.
       const postmortem = result.postmortem as Postmortem;
+      // The review's reminders run in the post-mortem's workflow: one is started if none runs (drafted by
+      // hand, so none was). A published one's workflow has ended and is not started again from here.
+      if (postmortem.status !== 'published') {
+        await wakeReview(deps, postmortem, result.created ? `drafted by ${user.id}` : `asked for by ${user.id}`);
+      }
       return reply.code(result.created ? 201 : 200).send(summaryOf(postmortem));
     },
   );

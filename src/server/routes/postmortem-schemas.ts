@@ -26,6 +26,10 @@ export const ListQuery = z.strictObject({
   severity: z.enum(SEVERITIES).optional(),
   tag: Tag.optional(),
   since: Instant.optional().describe('only incidents that started at or after this instant'),
+  overdue: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe('true: only post-mortems not published whose review due date has passed'),
   limit: Limit.default(50),
 });
 
@@ -91,11 +95,20 @@ export const PostmortemSummary = z
     outcome: z.string(),
     people: People,
     reviewDueAt: z.string().optional(),
+    reviewOverdue: z
+      .boolean()
+      .optional()
+      .describe('true when the review due date has passed and the post-mortem is not published'),
     tags: z.array(z.string()),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .meta({ id: 'PostmortemSummary' });
+
+/** `PATCH /postmortems/{id}`: what to change (now only the review due date). */
+export const PostmortemPatchBody = z.strictObject({
+  reviewDueAt: Instant.nullable().describe('when the review is due (a future instant), or null for no due date'),
+});
 
 export const PostmortemSchema = PostmortemSummary.extend({
   facts: z.looseObject({}).describe('drafted from the incident; never edited (src/postmortems/types.ts)'),

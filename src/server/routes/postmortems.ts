@@ -12,8 +12,10 @@ import { userOf, type AuthenticatedUser } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { errorResponses } from '../errors.js';
 import { documentOf, PostmortemAccess, textsOf } from '../postmortem-access.js';
+import { withOverdueMark } from '../postmortem-review.js';
 import { READ_CHECK_LIMIT, type ReadAccess } from '../read-access.js';
 import { registerPostmortemCommandRoutes } from './postmortem-commands.js';
+import { registerPostmortemDueRoute } from './postmortem-due.js';
 import {
   ExportQuery,
   HistoryQuery,
@@ -49,9 +51,11 @@ const LOOKUP_CONCURRENCY = 16;
 export function registerPostmortemRoutes(app: FastifyInstance, deps: AppDeps, reads: ReadAccess): void {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const access = new PostmortemAccess(deps, reads);
-  registerList(routes, access);
-  registerOne(routes, access);
+  const now = () => (deps.now ?? (() => new Date()))();
+  registerList(routes, access, now);
+  registerOne(routes, access, now);
   registerPostmortemCommandRoutes(routes, deps, access);
+  registerPostmortemDueRoute(routes, deps, access);
 }
 
 const ListResponse = z.object({
@@ -59,7 +63,7 @@ const ListResponse = z.object({
   truncated: z.boolean().describe('more post-mortems matched than were examined; some you may read can be missing'),
 });
 
-function registerList(routes: ZodRoutes, access: PostmortemAccess): void {
+function registerList(routes: ZodRoutes, access: PostmortemAccess, now: () => Date): void {
   routes.get(
     '/postmortems',
     {
@@ -74,7 +78,9 @@ function registerList(routes: ZodRoutes, access: PostmortemAccess): void {
       },
     },
     async (request) => {
-      const { limit, ...filter } = request.query;
+      const { limit, overdue, ...rest } = request.query;
+      const at = now();
+      const filter = { ...rest, ...(overdue === 'true' ? { overdueAt: at.toISOString() } : {}) };
       const store = await access.store();
       const user = userOf(request);
       const found: Postmortem[] = [];
@@ -88,7 +94,7 @@ function registerList(routes: ZodRoutes, access: PostmortemAccess): void {
         cursor = page.nextCursor;
       } while (found.length < limit && cursor !== undefined && examined < READ_CHECK_LIMIT);
       return {
-        postmortems: found.slice(0, limit).map(summaryOf),
+        postmortems: found.slice(0, limit).map((postmortem) => summaryOf(postmortem, at)),
         truncated: found.length < limit && cursor !== undefined,
       };
     },
@@ -127,7 +133,7 @@ function registerList(routes: ZodRoutes, access: PostmortemAccess): void {
   );
 }
 
-function registerOne(routes: ZodRoutes, access: PostmortemAccess): void {
+function registerOne(routes: ZodRoutes, access: PostmortemAccess, now: () => Date): void {
   routes.get(
     '/postmortems/:id',
     {
@@ -144,7 +150,9 @@ function registerOne(routes: ZodRoutes, access: PostmortemAccess): void {
         },
       },
     },
-    async (request) => ({ postmortem: (await access.readable(request, request.params.id)).postmortem }),
+    async (request) => ({
+      postmortem: withOverdueMark((await access.readable(request, request.params.id)).postmortem, now()),
+    }),
   );
   routes.get(
     '/postmortems/:id/export',
@@ -236,8 +244,8 @@ async function readableOf(
   return readable;
 }
 
-/** A post-mortem without its facts and sections. */
-function summaryOf(postmortem: Postmortem): z.infer<typeof PostmortemSummary> {
+/** A post-mortem without its facts and sections, with its overdue mark. */
+function summaryOf(postmortem: Postmortem, now: Date): z.infer<typeof PostmortemSummary> {
   const { facts: _facts, sections: _sections, createdBy: _createdBy, ...summary } = postmortem;
-  return summary;
+  return withOverdueMark(summary, now);
 }

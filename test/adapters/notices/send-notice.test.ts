@@ -52,6 +52,7 @@ const DATA: Record<NoticeKind, Record<string, JsonValue>> = {
     postmortem,
     publishedBy: 'alice',
     publishedAt: '2026-12-07T10:00:00.000Z',
+    updated: false,
     summary: 'A deploy key leaked in a public gist.',
     lessons: 'Scan gists for our keys.',
     actionItems: [item],
@@ -107,6 +108,17 @@ describe('notice templates', () => {
   it('names the template and the variable when the data lacks one', () => {
     expect(() => templates.render('review-reminder', { timeZone: 'UTC' })).toThrow(
       /notice review-reminder: .*review-reminder\/email\.subject\.hbs: .*postmortem/,
+    );
+  });
+
+  it('says "updated" of a post-mortem published again, and marks a section not written', () => {
+    const data = { ...DATA['postmortem-published'], updated: true, lessons: '' };
+    const rendered = templates.render('postmortem-published', data);
+    expect(rendered.subject).toBe('Post-mortem updated: Leaked deploy key <b>&');
+    expect(rendered.text).toContain('was reopened and published again by alice on');
+    expect(rendered.text).toContain('Lessons learned\n(not written)');
+    expect(templates.render('postmortem-published', DATA['postmortem-published']).text).toContain(
+      'was published by alice on',
     );
   });
 

@@ -586,6 +586,71 @@ export function runPostmortemStoreConformance(
       });
     });
 
+    describe('review due date', () => {
+      it('sets, moves and clears the review date; a published post-mortem is a CONFLICT and keeps its date', async () => {
+        const { postmortem } = await store.createPostmortem(newPostmortem({ reviewDueAt: '2026-05-06T10:00:00Z' }));
+        const context = { actor: 'alice', at: '2026-05-02T00:00:00Z' };
+        const moved = await store.setReviewDue(postmortem.id, '2026-05-20T09:00:00+02:00', context);
+        expect(moved.reviewDueAt).toBe('2026-05-20T07:00:00.000Z');
+        expect(moved.updatedAt).toBe('2026-05-02T00:00:00.000Z');
+        expect((await store.getPostmortem(postmortem.id))?.reviewDueAt).toBe('2026-05-20T07:00:00.000Z');
+        expect((await store.setReviewDue(postmortem.id, undefined, context)).reviewDueAt).toBeUndefined();
+        await store.setReviewDue(postmortem.id, '2026-05-21T00:00:00Z', context);
+        await store.setStatus(postmortem.id, { from: 'draft', to: 'in-review', actor: 'alice', at: context.at });
+        await store.setStatus(postmortem.id, { from: 'in-review', to: 'published', actor: 'bob', at: context.at });
+        const error = await expectCode(
+          store.setReviewDue(postmortem.id, '2026-06-01T00:00:00Z', context),
+          ErrorCode.Conflict,
+        );
+        expect(error.message).toContain('is published: reopen it to set a review date');
+        expect((await store.getPostmortem(postmortem.id))?.reviewDueAt).toBe('2026-05-21T00:00:00.000Z');
+        const at = '2026-05-02T00:00:00.000Z';
+        expect(await store.fieldHistory(postmortem.id)).toEqual([
+          { field: 'reviewDueAt', value: '2026-05-20T07:00:00.000Z', actor: 'alice', at },
+          { field: 'reviewDueAt', value: null, actor: 'alice', at },
+          { field: 'reviewDueAt', value: '2026-05-21T00:00:00.000Z', actor: 'alice', at },
+        ]);
+      });
+
+      it('refuses a bad date, actor or unknown id, changing nothing', async () => {
+        const { postmortem } = await store.createPostmortem(newPostmortem({ reviewDueAt: '2026-05-06T10:00:00Z' }));
+        const context = { actor: 'alice', at: '2026-05-02T00:00:00Z' };
+        const bad = await expectCode(
+          store.setReviewDue(postmortem.id, 'next tuesday', context),
+          ErrorCode.InvalidInput,
+        );
+        expect(bad.message).toContain('setReviewDue: expected an ISO 8601 instant');
+        await expectCode(
+          store.setReviewDue(postmortem.id, '2026-05-09T00:00:00Z', { actor: 'a\nb', at: context.at }),
+          ErrorCode.InvalidInput,
+        );
+        await expectCode(store.setReviewDue('missing', '2026-05-09T00:00:00Z', context), ErrorCode.NotFound);
+        expect((await store.getPostmortem(postmortem.id))?.reviewDueAt).toBe('2026-05-06T10:00:00.000Z');
+      });
+
+      it('lists the overdue ones as of a time: due before it and not published', async () => {
+        const runbookId = `rb-${randomUUID().slice(0, 8)}`;
+        const create = async (reviewDueAt?: string) =>
+          (await store.createPostmortem(newPostmortem({ runbookId, ...(reviewDueAt ? { reviewDueAt } : {}) })))
+            .postmortem;
+        const late = await create('2026-05-05T00:00:00Z');
+        const soon = await create('2026-05-20T00:00:00Z');
+        await create();
+        const published = await create('2026-05-04T00:00:00Z');
+        const at = '2026-05-02T00:00:00Z';
+        await store.setStatus(published.id, { from: 'draft', to: 'in-review', actor: 'alice', at });
+        await store.setStatus(published.id, { from: 'in-review', to: 'published', actor: 'alice', at });
+        const inReview = await create('2026-05-06T00:00:00Z');
+        await store.setStatus(inReview.id, { from: 'draft', to: 'in-review', actor: 'alice', at });
+        const overdue = await store.listPostmortems({ runbook: runbookId, overdueAt: '2026-05-10T00:00:00Z' });
+        expect(overdue.items.map((p) => p.id).sort()).toEqual([late.id, inReview.id].sort());
+        expect(overdue.items.map((p) => p.id)).not.toContain(soon.id);
+        const none = await store.listPostmortems({ runbook: runbookId, overdueAt: '2026-05-01T00:00:00Z' });
+        expect(none.items).toEqual([]);
+        await expectCode(store.listPostmortems({ overdueAt: 'yesterday' }), ErrorCode.InvalidInput);
+      });
+    });
+
     describe('action items', () => {
       it('adds, reads and updates by compare-and-set, with won’t-do needing a reason and runs recorded', async () => {
         const { postmortem } = await store.createPostmortem(newPostmortem());

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PostmortemsConfigSchema } from '../../../src/config/index.js';
+import { PostmortemsConfigSchema, reviewRemindersOf } from '../../../src/config/index.js';
 import { loadConfig } from '../../../src/config/load.js';
 
 let dir: string;
@@ -65,6 +65,20 @@ describe('loadConfig: postmortems', () => {
     ]);
     expect(problems('postmortems:\n  requiredFor: [sev1, sev2, sev1]\n')).toEqual([
       '2:29 postmortems.requiredFor[2] sev1 is listed twice',
+    ]);
+  });
+
+  it('reads the review reminders as milliseconds, defaulting to 1d and 7d, and locates a bad duration', () => {
+    const loaded = load('postmortems:\n  review: { remindBefore: 12h }\n');
+    expect(loaded.ok && loaded.value.postmortems?.review).toEqual({
+      remindBefore: 43_200_000,
+      overdueEvery: 604_800_000,
+    });
+    expect(reviewRemindersOf(undefined)).toEqual({ remindBefore: 86_400_000, overdueEvery: 604_800_000 });
+    expect(reviewRemindersOf(PostmortemsConfigSchema.parse({}))).toEqual(reviewRemindersOf(undefined));
+    expect(problems('postmortems:\n  review:\n    overdueEvery: weekly\n    nag: true\n')).toEqual([
+      '3:19 postmortems.review.overdueEvery expected a duration such as 30s, 15m, 4h, 3d or 2w',
+      '4:5 postmortems.review.nag unknown key `nag`',
     ]);
   });
 });
