@@ -26,6 +26,16 @@ import { toActivityFailure } from './failures.js';
 import { applySecretSlots, prepareAction, runSignal, withFields, type RunActionInput } from './run-action.js';
 import { createNoticeActivities } from './notices.js';
 import { createPostmortemActivities, type PostmortemActivityDeps } from './postmortem.js';
+export type {
+  AwaitVerificationInput,
+  ReadActionItemInput,
+  ReadActionItemResult,
+  SettleVerificationInput,
+  SettleVerificationResult,
+  WatchedItem,
+} from './action-items.js';
+export type { VerificationOutcome } from '../src/postmortems/verification.js';
+import { createActionItemActivities } from './action-items.js';
 import { createScheduledActivities } from './scheduled.js';
 
 export type { Logger } from '../src/actions/types.js';
@@ -68,6 +78,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createScheduledActivities(deps),
     ...createPostmortemActivities(deps),
     ...createNoticeActivities(deps),
+    ...createActionItemActivities(deps),
 
     /** Runs one registered action for one step. */
     async runAction(input: RunActionInput): Promise<RunActionResult> {

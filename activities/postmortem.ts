@@ -14,7 +14,7 @@ import { toActivityFailure } from './failures.js';
 
 /** What drafting needs from the worker: the `postmortems` config and the store (opened on first use). */
 export interface PostmortemActivityDeps {
-  config: Pick<PostmortemsConfig, 'requiredFor' | 'timeZone'>;
+  config: Pick<PostmortemsConfig, 'requiredFor' | 'timeZone' | 'actionItems'>;
   /** Absent: this worker cannot draft (the activity fails, non-retryably, saying so). */
   store?: LazyPostmortemStore;
 }

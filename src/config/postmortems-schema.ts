@@ -4,7 +4,19 @@
  */
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/plan.js';
-import { TimeZone } from './primitives.js';
+import { DurationMs, TimeZone } from './primitives.js';
+
+/**
+ * `postmortems.actionItems`: when the watcher of an open action item reminds its owner before the due date,
+ * and how often it announces an overdue item again. Left out: `remindBefore: 2d`, `overdueEvery: 7d`
+ * (`DEFAULT_DUE_TIMINGS`).
+ */
+export const ActionItemsConfigSchema = z.strictObject({
+  remindBefore: DurationMs.prefault('2d'),
+  // An owner paged about one item more often than hourly is a storm, not a reminder.
+  overdueEvery: DurationMs.prefault('7d').refine((ms) => ms >= 3_600_000, { error: 'must be at least 1h' }),
+});
+export type ActionItemsConfig = z.infer<typeof ActionItemsConfigSchema>;
 
 /** `postmortems` as written; every field has a default, so an absent section means `parse({})`. */
 export const PostmortemsConfigSchema = z.strictObject({
@@ -29,5 +41,6 @@ export const PostmortemsConfigSchema = z.strictObject({
         .regex(/^[^\p{Cc}]*$/u, { error: 'must be one line without control characters' }),
     )
     .default([]),
+  actionItems: ActionItemsConfigSchema.optional(),
 });
 export type PostmortemsConfig = z.infer<typeof PostmortemsConfigSchema>;
