@@ -153,22 +153,16 @@ function itemData(item: WatchedItem): { [key: string]: string } {
   };
 }
 
+/** Sends a notice; nobody reachable, or a failure after the retries, is logged by the worker and never fatal. */
 async function page(notice: NoticeInput): Promise<void> {
+  const fields = { actionItemId: notice.about.id, notice: notice.kind };
   try {
     const result = await sendNotice(notice);
     if (result.skipped !== undefined || result.unreachable.length > 0) {
-      log.warn('an action item notice reached nobody or not everyone', {
-        ...notice.about,
-        kind: notice.kind,
-        ...result,
-      });
+      log.warn('an action item notice reached nobody or not everyone', { ...fields, ...result });
     }
   } catch (error) {
-    log.error('an action item notice was not delivered', {
-      ...notice.about,
-      kind: notice.kind,
-      error: describeFailure(error).message,
-    });
+    log.error('an action item notice was not delivered', { ...fields, error: describeFailure(error).message });
   }
 }
 
