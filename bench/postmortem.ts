@@ -24,6 +24,7 @@ import type { IncidentState, TimelineEvent } from '../src/domain/state.js';
 import { draftPostmortem, type DraftOptions } from '../src/postmortems/draft.js';
 import { openPostgresStore, type PostmortemStore } from '../src/postmortems/store/index.js';
 import { createSqlStore } from '../src/postmortems/store/open.js';
+import { HEADLINE_OPTIONS } from '../src/postmortems/store/search-ops.js';
 import { pgliteClient } from '../src/postmortems/store/pglite-client.js';
 import type { NewPostmortem, SectionId } from '../src/postmortems/types.js';
 import { compileRunbookSources } from '../src/runbook/index.js';
@@ -207,7 +208,6 @@ const FLOOR_SQL = `WITH q AS (SELECT websearch_to_tsquery('english', $1) AS quer
                            UNION ALL SELECT e.key, e.value->>'text' FROM jsonb_each(h.sections) e) s
   WHERE s.body <> '' AND to_tsvector('english', s.body) @@ q.query
   ORDER BY h.rank DESC, h.started_at DESC, h.id`;
-const HEADLINE_OPTIONS = 'StartSel=\u0001, StopSel=\u0002, MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "';
 
 async function measure(
   name: string,

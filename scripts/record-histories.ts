@@ -20,6 +20,8 @@ import { createLogger } from '../src/logging/logger.js';
 import { compileRunbookSources } from '../src/runbook/index.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { createIncidentWorker } from '../src/worker/worker.js';
+import { postmortemWorkflowId } from '../src/domain/postmortem.js';
+import { lazyPostmortemStore, openPgliteStore } from '../src/postmortems/store/index.js';
 import { alice, projectRoot, quietTemporalRuntime, roster, testConfig } from '../harness/config.js';
 
 quietTemporalRuntime();
@@ -35,6 +37,7 @@ const only = process.argv.slice(2);
 const unknown = only.filter((name) => !scenarios.some((scenario) => scenario.name === name));
 if (unknown.length > 0) throw new Error(`no scenario ${unknown.join(', ')}`);
 const templates = await loadTemplateDirs([path.join(projectRoot, SCENARIO_TEMPLATES)]);
+const postmortems = lazyPostmortemStore(() => openPgliteStore('memory'));
 const worker = await createIncidentWorker({
   dataDir: mkdtempSync(path.join(tmpdir(), 'record-data-')),
   connection: native,
@@ -43,6 +46,7 @@ const worker = await createIncidentWorker({
   baseDir: projectRoot,
   env: {},
   taskQueue,
+  postmortems,
 });
 const running = worker.run();
 const client = new Client({ connection });
@@ -79,11 +83,20 @@ try {
     const history = await client.workflow.getHandle(incidentId).fetchHistory();
     writeFileSync(path.join(out, `${scenario.name}.json`), `${historyToJSON(history)}\n`);
     console.log(`recorded ${scenario.name} (${history.events?.length ?? 0} events)`);
+    if (scenario.postmortem === true) {
+      // The post-mortem workflow the closing incident started, as a history of its own.
+      const handle = client.workflow.getHandle(postmortemWorkflowId(incidentId));
+      await handle.result();
+      const drafted = await handle.fetchHistory();
+      writeFileSync(path.join(out, `${scenario.name}.postmortem.json`), `${historyToJSON(drafted)}\n`);
+      console.log(`recorded ${scenario.name}.postmortem (${drafted.events?.length ?? 0} events)`);
+    }
   }
 } finally {
   worker.shutdown();
   await running;
   await native.close();
   await connection.close();
+  await postmortems.close();
   await server.stop();
 }

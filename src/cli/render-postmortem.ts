@@ -44,7 +44,7 @@ export function renderPostmortem(postmortem: PostmortemDetail): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The revisions (first line of each) and the status changes. */
+/** The revisions (first line of each), the status changes with their acknowledged flags, and field changes. */
 export function renderHistory(history: History): string {
   const revisions = history.revisions.map((r) => [
     r.section,
@@ -59,11 +59,34 @@ export function renderHistory(history: History): string {
     formatInstant(s.at),
     s.reason ?? '',
   ]);
+  const acknowledged = history.statuses.flatMap((s) =>
+    (s.acknowledgements ?? []).map((ack) => [
+      formatInstant(s.at),
+      `${ack.section}:${ack.line}:${ack.column}`,
+      `"${ack.phrase}"`,
+      ack.reason,
+    ]),
+  );
+  const fields = history.fields.map((f) => [f.field, f.actor, formatInstant(f.at), fieldValue(f.value)]);
   return [
     revisions.length === 0 ? 'No revisions.\n' : table([['SECTION', 'REV', 'AUTHOR', 'AT', 'TEXT'], ...revisions]),
     '\n',
     table([['STATUS', 'BY', 'AT', 'REASON'], ...statuses]),
+    ...(acknowledged.length === 0
+      ? []
+      : ['\n', table([['ACKNOWLEDGED AT', 'WHERE', 'PHRASE', 'WHY IT STAYS'], ...acknowledged])]),
+    ...(fields.length === 0 ? [] : ['\n', table([['FIELD', 'BY', 'AT', 'NOW'], ...fields])]),
   ].join('');
+}
+
+function fieldValue(value: unknown): string {
+  if (value === null || value === undefined) return '(cleared)';
+  if (Array.isArray(value)) return value.map(String).join(', ') || '(none)';
+  return typeof value === 'string' ? formatInstantOr(value) : JSON.stringify(value);
+}
+
+function formatInstantOr(text: string): string {
+  return Number.isNaN(Date.parse(text)) ? text : formatInstant(text);
 }
 
 /** Blameless flags, one per line, with where they are and the question that leads to a rewrite. */

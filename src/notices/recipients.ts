@@ -14,7 +14,10 @@ export interface ResolvedRecipients {
 }
 
 /** Resolves each entry to the e-mail addresses it names. */
-export function resolveNoticeRecipients(entries: readonly string[], roster: readonly RosterMember[]): ResolvedRecipients {
+export function resolveNoticeRecipients(
+  entries: readonly string[],
+  roster: readonly RosterMember[],
+): ResolvedRecipients {
   const addresses = new Map<string, string>();
   const unreachable: string[] = [];
   const add = (address: string) => {

@@ -129,16 +129,20 @@ function personBeforeFailure(sentence: string, compiled: Compiled): { index: num
   return found ? { index: found.index, match: `${found[0]} … ${failure[0]}` } : undefined;
 }
 
+/** Where a flag was found: the section's text, the sentence, and the offset of the match in the text. */
+interface Found {
+  section: SectionId;
+  text: string;
+  sentence: string;
+  offset: number;
+}
+
 function flagOf(
-  section: SectionId,
-  text: string,
-  sentenceText: string,
-  offset: number,
-  match: string,
-  rule: BlamelessFlag['rule'],
-  instead: string,
+  found: Found,
+  { match, rule, instead }: Pick<BlamelessFlag, 'match' | 'rule' | 'instead'>,
 ): BlamelessFlag {
-  const sentence = sentenceText.replace(/\s+/g, ' ').trim();
+  const { section, text, offset } = found;
+  const sentence = found.sentence.replace(/\s+/g, ' ').trim();
   const id = sha256Hex(`${section}\n${normalise(sentence)}\n${normalise(match)}`).slice(0, 16);
   return {
     id,
@@ -175,13 +179,15 @@ export function checkBlameless(
       if (compiled.phrases) {
         for (const match of segment.matchAll(compiled.phrases)) {
           const instead = compiled.insteadOf.get(normalise(match[0])) ?? 'describe what the system allowed';
-          flags.push(flagOf(section, text, segment, index + match.index, match[0], 'phrase', instead));
+          const found = { section, text, sentence: segment, offset: index + match.index };
+          flags.push(flagOf(found, { match: match[0], rule: 'phrase', instead }));
         }
       }
       const person = personBeforeFailure(segment, compiled);
       if (person) {
         const instead = 'make the system the subject: what allowed this to happen, and what would have caught it?';
-        flags.push(flagOf(section, text, segment, index + person.index, person.match, 'person', instead));
+        const found = { section, text, sentence: segment, offset: index + person.index };
+        flags.push(flagOf(found, { match: person.match, rule: 'person', instead }));
       }
     }
   }

@@ -5,7 +5,7 @@
  * (`draft.ts`) and stores it, once per incident. Used by the `draftPostmortem` activity when an incident
  * closes, and by `POST /incidents/{id}/postmortem`.
  */
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { PostmortemsConfig } from '../config/index.js';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import { own } from '../domain/own.js';
@@ -58,7 +58,8 @@ export async function draftFromIncident(
   if (start === undefined) throw new FirebreakError(ErrorCode.NotFound, `no incident ${JSON.stringify(incidentId)}`);
   const existing = await deps.store.getByIncident(incidentId);
   if (existing !== undefined) return { postmortem: existing, created: false, reason: 'existing' };
-  const state = await deps.temporal.workflow.getHandle(incidentId).query(stateQuery);
+  const handle = deps.temporal.workflow.getHandle(incidentId);
+  const state = await closedState(handle, await handle.query(stateQuery));
   if (state.status === 'running') {
     throw new FirebreakError(
       ErrorCode.Conflict,
@@ -76,6 +77,30 @@ export async function draftFromIncident(
   });
   const { postmortem, created } = await deps.store.createPostmortem(draft);
   return { postmortem, created, reason: created ? (reason ?? 'forced') : 'existing' };
+}
+
+/**
+ * The incident's state as it closed. A run Temporal terminated (an operator's `temporal workflow terminate`,
+ * or a limit of its history) or timed out ran no code of its own at the end: its state still says running.
+ * It is drafted as failed, ended when Temporal closed it, with a TERMINATED error saying that what happened
+ * after its last recorded event is not known. Such a run starts no post-mortem workflow: draft it by hand.
+ */
+async function closedState(handle: WorkflowHandle, state: IncidentState): Promise<IncidentState> {
+  if (state.status !== 'running') return state;
+  const description = await handle.describe();
+  const status = description.status.name;
+  if (status !== 'TERMINATED' && status !== 'TIMED_OUT') return state;
+  const endedAt = (description.closeTime ?? new Date()).toISOString();
+  const how = status === 'TERMINATED' ? 'terminated in Temporal' : 'timed out in Temporal';
+  return {
+    ...state,
+    status: 'failed',
+    endedAt,
+    error: {
+      code: status === 'TERMINATED' ? 'TERMINATED' : 'TIMED_OUT',
+      message: `the incident's workflow was ${how} (by an operator, or at a limit of its history); nothing after its last recorded event is known`,
+    },
+  };
 }
 
 /** Who runs the post-mortem, when its review is due, what marks containment, and its tags. */

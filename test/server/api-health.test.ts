@@ -127,6 +127,7 @@ describe('OpenAPI', () => {
       'get /api/v1/schedules',
       'get /api/v1/schedules/{id}',
       'patch /api/v1/action-items/{id}',
+      'patch /api/v1/postmortems/{id}/tags',
       'patch /api/v1/schedules/{id}',
       'post /api/v1/action-items/{id}/done',
       'post /api/v1/action-items/{id}/wontdo',

@@ -7,7 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { draftPostmortem } from '../../src/postmortems/draft.js';
-import { lazyPostmortemStore, openPgliteStore, type PostmortemStore } from '../../src/postmortems/store/index.js';
+import {
+  lazyPostmortemStore,
+  openPgliteStore,
+  STORE_LIMITS,
+  type PostmortemStore,
+} from '../../src/postmortems/store/index.js';
 import type { NewPostmortem } from '../../src/postmortems/types.js';
 import { draftOptions, fixture } from '../unit/postmortems/fixtures.js';
 import { buildHarness, startApiTest, type ApiTest, type ApiUser } from './support.js';
@@ -199,6 +204,37 @@ describe('editing', () => {
   });
 });
 
+describe('tags', () => {
+  const tag = (as: ApiUser, id: string, body: object) =>
+    test.api.call(as, { method: 'PATCH', url: `/api/v1/postmortems/${id}/tags`, payload: body });
+
+  it('adds and removes tags for its people, keeps each change in the history, and refuses anyone else', async () => {
+    const tagged = await tag('bob', pm1, { add: ['rotation', ' keys ', 'vendor'], remove: ['vendor'] });
+    expect(tagged.statusCode).toBe(200);
+    expect(tagged.json<{ postmortem: { tags: string[] } }>().postmortem.tags).toEqual(['keys', 'rotation']);
+    const again = await tag('alice', pm1, { add: ['rotation'] });
+    expect(again.json<{ postmortem: { tags: string[] } }>().postmortem.tags).toEqual(['keys', 'rotation']);
+
+    expect((await tag('carol', pm1, { add: ['x'] })).statusCode).toBe(403);
+    expect((await tag('mallory', pm1, { add: ['x'] })).statusCode).toBe(404);
+    expect((await tag('alice', pm1, {})).statusCode).toBe(400);
+    expect((await tag('alice', pm1, { add: ['two\nlines'] })).statusCode).toBe(400);
+    const many = Array.from({ length: STORE_LIMITS.tags }, (_, index) => `t${index}`);
+    const tooMany = await tag('alice', pm1, { add: many });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json<{ error: { message: string } }>().error.message).toContain('at most 32');
+
+    const { fields } = (await get('alice', `/postmortems/${pm1}/history`)).json<{
+      fields: { field: string; value: unknown; actor: string }[];
+    }>();
+    expect(fields).toEqual([
+      { field: 'tags', value: ['keys', 'rotation'], actor: 'bob', at: expect.any(String) as unknown },
+    ]);
+    const listed = (await get('alice', `/postmortems?tag=rotation`)).json<{ postmortems: { id: string }[] }>();
+    expect(listed.postmortems.map((p) => p.id)).toEqual([pm1]);
+  });
+});
+
 describe('review and publication', () => {
   it('returns the blameless flags at review and refuses publication until each is acknowledged', async () => {
     const blaming = 'The key was in the log.\nBob forgot to rotate it, and ops dropped the ball.';
@@ -207,7 +243,9 @@ describe('review and publication', () => {
 
     const review = await move('alice', pm1, { from: 'draft', to: 'in-review' });
     expect(review.statusCode).toBe(200);
-    const flags = review.json<{ flags: { id: string; section: string; line: number; match: string }[] }>().flags;
+    const flags = review.json<{
+      flags: { id: string; section: string; line: number; column: number; match: string }[];
+    }>().flags;
     expect(flags.map((f) => [f.section, f.line, f.match])).toEqual(
       expect.arrayContaining([
         ['what-happened', 2, 'forgot'],
@@ -252,14 +290,25 @@ describe('review and publication', () => {
     expect(published.statusCode).toBe(200);
     expect(published.json()).toMatchObject({ postmortem: { status: 'published' } });
     const statuses = (await get('alice', `/postmortems/${pm1}/history`)).json<{
-      statuses: { to: string; actor: string; reason?: string }[];
+      statuses: { to: string; actor: string; reason?: string; acknowledgements?: Record<string, unknown>[] }[];
     }>().statuses;
     expect(statuses.map((s) => [s.to, s.actor])).toEqual([
       ['draft', 'alice'],
       ['in-review', 'alice'],
       ['published', 'bob'],
     ]);
-    expect(statuses[2]?.reason).toContain(`acknowledged ${flags[0]?.id} (what-happened line 2`);
+    expect(statuses[2]?.reason).toBeUndefined();
+    expect(statuses[2]?.acknowledgements).toEqual(
+      flags.map((f) => ({
+        flag: f.id,
+        section: f.section,
+        line: f.line,
+        column: f.column,
+        phrase: f.match,
+        reason: 'quoted from the chat log',
+      })),
+    );
+    expect(statuses[2]?.acknowledgements?.[0]).toMatchObject({ section: 'what-happened', line: 2 });
   });
 
   it('keeps a published post-mortem as it is until it is reopened with a reason', async () => {

@@ -139,6 +139,21 @@ describe('review, publish and search', () => {
     expect(refused.err).toMatch(/sections\.what-happened: line 1, column \d+: "forgot"/);
     const published = await cli(['postmortem', 'publish', id, '--ack', `${flag}=quoted from the chat`], env('bob'));
     expect(published).toMatchObject({ code: 0, out: `${id} is published (was in-review)\n` });
+    const history = await cli(['postmortem', 'history', id], env('alice'));
+    expect(history.code).toBe(0);
+    expect(history.out).toMatch(/ACKNOWLEDGED AT +WHERE +PHRASE +WHY IT STAYS/);
+    expect(history.out).toMatch(/what-happened:1:\d+ +"forgot" +quoted from the chat/);
+  });
+
+  it('adds and removes tags, and the history shows each change', async () => {
+    expect(await cli(['postmortem', 'tag', id, 'rotation', 'vendor'], env('alice'))).toMatchObject({ code: 0 });
+    const removed = await cli(['postmortem', 'tag', id, '--remove', 'vendor'], env('alice'));
+    expect(removed.code).toBe(0);
+    expect(removed.out).toMatch(new RegExp(`^${id} is tagged (.+, )?rotation\n$`));
+    expect(removed.out).not.toContain('vendor');
+    expect((await cli(['postmortem', 'tag', id], env('alice'))).code).toBe(2);
+    const history = await cli(['postmortem', 'history', id], env('alice'));
+    expect(history.out).toMatch(/FIELD +BY +AT +NOW\ntags +alice +.+rotation, vendor\ntags +alice +.+rotation\n/);
   });
 
   it('prints search hits with the matched words marked, and nothing for someone who may not read them', async () => {

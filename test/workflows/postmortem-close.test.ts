@@ -208,6 +208,28 @@ steps:
     expect(all.items.map((p) => p.id)).toEqual([first.id]);
   });
 
+  it('drafts an incident Temporal terminated as failed, by hand: its run ran no code at the end', async () => {
+    const plan = env.compile(`${head('pm-close-terminated', 'sev1')}
+steps:
+  - { id: hold, title: Hold, task: Wait, assignee: role:commander }
+`);
+    const id = await env.trigger(plan);
+    await waitForStep(env.incidents, id, 'hold', 'waiting');
+    await expect(draftFromIncident(id, deps(), { actor: 'alice' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await env.client.workflow.getHandle(id).terminate('stuck');
+    await closed(id);
+    // Nothing started the post-mortem workflow: the run ran no code as it was terminated.
+    await expect(env.client.workflow.getHandle(postmortemWorkflowId(id)).describe()).rejects.toBeInstanceOf(
+      WorkflowNotFoundError,
+    );
+    const { postmortem, created, reason } = await draftFromIncident(id, deps(), { actor: 'alice' });
+    expect({ created, reason }).toEqual({ created: true, reason: 'severity' });
+    expect(postmortem).toMatchObject({ outcome: 'failed', facts: { incident: { outcome: 'failed' } } });
+    expect(postmortem?.facts.incident.error).toMatchObject({ code: 'TERMINATED' });
+    expect(postmortem?.facts.incident.error?.message).toContain('terminated in Temporal');
+    expect(Date.parse(postmortem?.endedAt ?? '')).toBeGreaterThan(Date.parse(postmortem?.startedAt ?? ''));
+  });
+
   it('refuses an id that is not an incident', async () => {
     await expect(draftFromIncident('no-such-incident', deps(), { actor: 'alice' })).rejects.toMatchObject({
       code: 'NOT_FOUND',

@@ -21,6 +21,9 @@ describe('replay of recorded histories', () => {
       'breach-human-steps.json',
       'child-runbook.json',
       'notify-message.json',
+      'postmortem-by-severity.json',
+      'postmortem-step.json',
+      'postmortem-step.postmortem.json',
     ]);
   });
 

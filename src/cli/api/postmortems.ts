@@ -49,8 +49,24 @@ export const History = z.looseObject({
       actor: z.string(),
       at: z.string(),
       reason: z.string().optional(),
+      acknowledgements: z
+        .array(
+          z.looseObject({
+            flag: z.string(),
+            section: z.string(),
+            line: z.number(),
+            column: z.number(),
+            phrase: z.string(),
+            reason: z.string(),
+          }),
+        )
+        .optional(),
     }),
   ),
+  // Absent from servers older than the field history.
+  fields: z
+    .array(z.looseObject({ field: z.string(), value: z.unknown(), actor: z.string(), at: z.string() }))
+    .default([]),
 });
 export type History = z.infer<typeof History>;
 
@@ -114,14 +130,12 @@ export function postmortemApi(client: ApiClient) {
     get: async (id: string) => (await client.request('GET', base(id), PostmortemResponse)).postmortem,
     export: (id: string, format: string) => client.getText(`${base(id)}/export${query({ format })}`),
     history: (id: string, section?: string) =>
-      client.request(
-        'GET',
-        `${base(id)}/history${query({ section })}`,
-        History,
-      ),
+      client.request('GET', `${base(id)}/history${query({ section })}`, History),
     edit: (id: string, section: string, body: { text: string; baseRevision: number }) =>
       client.request('PUT', `${base(id)}/sections/${segment(section)}`, z.looseObject({ revision: Revision }), body),
     setStatus: (id: string, body: StatusRequest) => client.request('POST', `${base(id)}/status`, StatusResponse, body),
+    tag: async (id: string, body: { add?: string[]; remove?: string[] }) =>
+      (await client.request('PATCH', `${base(id)}/tags`, PostmortemResponse, body)).postmortem,
     search: (filter: PostmortemQuery) => client.request('GET', `/postmortems/search${query(filter)}`, SearchResponse),
   };
 }

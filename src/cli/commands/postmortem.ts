@@ -1,5 +1,5 @@
 /**
- * `firebreak postmortem list|show|export|history|edit|review|publish|reopen|search`: post-mortems through
+ * `firebreak postmortem list|show|export|history|edit|tag|review|publish|reopen|search`: post-mortems through
  * the API. `edit` writes a section on the revision it read, from `--file` or `$EDITOR`; when someone saved
  * the section in between, the text written is kept in a file whose path the error names.
  */
@@ -78,6 +78,14 @@ export function registerPostmortemCommands(program: Command, deps: CliDeps): voi
       .requiredOption('--section <section>', 'the section to write (summary, what-happened, lessons, ...)')
       .option('--file <file>', 'the new text (else $VISUAL or $EDITOR opens the current one)'),
   ).action((id: string, options: Options & { section: string; file?: string }) => edit(deps, id, options));
+  apiCommand(
+    group
+      .command('tag')
+      .description('add tags (and remove others with --remove); search and the periodic review use them')
+      .argument('<id>')
+      .argument('[tags...]', 'tags to add')
+      .option('--remove <tag>', 'a tag to remove (repeatable)', collect, []),
+  ).action((id: string, tags: string[], options: Options & { remove: string[] }) => tag(deps, id, tags, options));
   registerStatusCommands(group, deps);
   apiCommand(
     group
@@ -132,6 +140,15 @@ async function show(deps: CliDeps, id: string, options: Options): Promise<void> 
   const postmortem = await postmortemApi(apiClient(deps, options)).get(id);
   if (options.json) return printJson(deps, { postmortem });
   deps.out(renderPostmortem(postmortem));
+}
+
+async function tag(deps: CliDeps, id: string, add: string[], options: Options & { remove: string[] }): Promise<void> {
+  if (add.length === 0 && options.remove.length === 0) {
+    throw new CliError('give tags to add, or --remove <tag>', EXIT.invalid);
+  }
+  const postmortem = await postmortemApi(apiClient(deps, options)).tag(id, { add, remove: options.remove });
+  if (options.json) return printJson(deps, { postmortem });
+  deps.out(`${postmortem.id} is tagged ${postmortem.tags.join(', ') || '(no tags)'}\n`);
 }
 
 async function exportDoc(

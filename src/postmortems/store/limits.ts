@@ -13,6 +13,9 @@ export const STORE_LIMITS = {
   idChars: 200,
   /** Characters in a reason (won't-do, status change). */
   reasonChars: 2000,
+  /** Acknowledged flags recorded with one publication, and characters in the phrase each matched. */
+  acknowledgements: 500,
+  phraseChars: 500,
   /** Characters in a tracker URL. */
   urlChars: 2048,
   /** UTF-8 bytes of a verification's params (as JSON). */

@@ -82,7 +82,7 @@ export async function migrate(client: SqlClient): Promise<MigrationReport> {
 }
 
 /** Splits a migration into statements at `;` ending a line (migrations hold no functions or quoted `;`). */
-function splitStatements(sql: string): string[] {
+export function splitStatements(sql: string): string[] {
   return sql
     .split(/;\s*$/m)
     .map((statement) => statement.trim())

@@ -4,16 +4,29 @@ import { ErrorCode, FirebreakError } from '../../domain/errors.js';
 import { SECTION_IDS, type NewPostmortem, type PostmortemStatus, type SectionId } from '../types.js';
 import { STORE_LIMITS } from './limits.js';
 import { STORE_SCHEMA as S } from './migrations/index.js';
-import { decodeCursor, emptySections, encodeCursor, iso, toPostmortem, toRevision, toStatusChange } from './rows.js';
+import {
+  decodeCursor,
+  emptySections,
+  encodeCursor,
+  iso,
+  toAcknowledgement,
+  toFieldChange,
+  toPostmortem,
+  toRevision,
+  toStatusChange,
+} from './rows.js';
 import type { Row, SqlClient, SqlExecutor } from './sql-client.js';
 import type {
+  Acknowledgement,
   EditContext,
+  FieldChange,
   Page,
   Postmortem,
   PostmortemFilter,
   SectionRevision,
   StatusChange,
   StatusMove,
+  TagChange,
 } from './types.js';
 import {
   Actor,
@@ -229,10 +242,17 @@ export function postmortemOps(db: SqlClient) {
             );
           }
         }
+        const seq = Number(last?.seq ?? 0) + 1;
         await tx.query(
           `INSERT INTO ${S}.status_changes (postmortem_id, seq, from_status, to_status, actor, at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          [id, Number(last?.seq ?? 0) + 1, value.from, value.to, value.actor, value.at, value.reason ?? null],
+          [id, seq, value.from, value.to, value.actor, value.at, value.reason ?? null],
         );
+        for (const ack of value.acknowledgements ?? []) {
+          await tx.query(
+            `INSERT INTO ${S}.acknowledgements (postmortem_id, seq, flag, section, line, col, phrase, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+            [id, seq, ack.flag, ack.section, ack.line, ack.column, ack.phrase, ack.reason],
+          );
+        }
         const [updated] = await tx.query(
           `UPDATE ${S}.postmortems SET status = $2, updated_at = greatest(updated_at, $3::timestamptz) WHERE id = $1 RETURNING *`,
           [id, value.to, value.at],
@@ -246,24 +266,91 @@ export function postmortemOps(db: SqlClient) {
       const [exists] = await db.query(`SELECT 1 FROM ${S}.postmortems WHERE id = $1`, [id]);
       if (exists === undefined) throw notFound(id);
       const rows = await db.query(`SELECT * FROM ${S}.status_changes WHERE postmortem_id = $1 ORDER BY seq`, [id]);
-      return rows.map(toStatusChange);
+      const acks = new Map<number, Acknowledgement[]>();
+      const ackRows = await db.query(
+        `SELECT * FROM ${S}.acknowledgements WHERE postmortem_id = $1 ORDER BY seq, section, line, col, flag`,
+        [id],
+      );
+      for (const row of ackRows) {
+        const seq = Number(row.seq);
+        acks.set(seq, [...(acks.get(seq) ?? []), toAcknowledgement(row)]);
+      }
+      return rows.map((row) => toStatusChange(row, acks.get(Number(row.seq))));
+    },
+
+    async fieldHistory(id: string): Promise<FieldChange[]> {
+      check('fieldHistory', Id, id);
+      const [exists] = await db.query(`SELECT 1 FROM ${S}.postmortems WHERE id = $1`, [id]);
+      if (exists === undefined) throw notFound(id);
+      const rows = await db.query(`SELECT * FROM ${S}.field_changes WHERE postmortem_id = $1 ORDER BY seq`, [id]);
+      return rows.map(toFieldChange);
     },
 
     async setTags(id: string, tags: readonly string[], context: { actor: string; at: string }): Promise<Postmortem> {
       check('setTags', Id, id);
       const unique = [...new Set(check('setTags', Tags, tags))];
-      check('setTags', Actor, context.actor);
-      const at = check('setTags', Instant, context.at);
-      return db.transaction(async (tx) => {
-        await lockRow(tx, id);
-        await tx.query(
-          `UPDATE ${S}.postmortems SET tags = $2, updated_at = greatest(updated_at, $3::timestamptz) WHERE id = $1`,
-          [id, unique, at],
-        );
-        await reindex(tx, id);
-        const [row] = await tx.query(`SELECT * FROM ${S}.postmortems WHERE id = $1`, [id]);
-        return toPostmortem(row as Row);
-      });
+      return retag(db, 'setTags', id, () => unique, context);
+    },
+
+    async updateTags(id: string, change: TagChange, context: { actor: string; at: string }): Promise<Postmortem> {
+      check('updateTags', Id, id);
+      const add = check('updateTags', Tags, change.add ?? []);
+      const remove = new Set(check('updateTags', Tags, change.remove ?? []));
+      return retag(
+        db,
+        'updateTags',
+        id,
+        (current) => {
+          const kept = current.filter((tag) => !remove.has(tag));
+          const tags = [...new Set([...kept, ...add.filter((tag) => !remove.has(tag))])];
+          if (tags.length > STORE_LIMITS.tags) {
+            throw new FirebreakError(
+              ErrorCode.InvalidInput,
+              `updateTags: post-mortem ${id} would have ${tags.length} tags; it keeps at most ${STORE_LIMITS.tags}`,
+            );
+          }
+          return tags;
+        },
+        context,
+      );
     },
   };
+}
+
+/** Keeps one field change, numbered after the post-mortem's last (the caller holds the row lock). */
+export async function recordFieldChange(tx: SqlExecutor, id: string, change: FieldChange): Promise<void> {
+  await tx.query(
+    `INSERT INTO ${S}.field_changes (postmortem_id, seq, field, value, actor, at)
+     SELECT $1, coalesce(max(seq), 0) + 1, $2, $3::jsonb, $4, $5 FROM ${S}.field_changes WHERE postmortem_id = $1`,
+    [id, change.field, JSON.stringify(change.value), change.actor, change.at],
+  );
+}
+
+/**
+ * Sets the tags to what `next` makes of the current ones, under the row lock, and keeps the change (when
+ * there is one) in the field history.
+ */
+async function retag(
+  db: SqlClient,
+  operation: string,
+  id: string,
+  next: (current: readonly string[]) => string[],
+  context: { actor: string; at: string },
+): Promise<Postmortem> {
+  check(operation, Actor, context.actor);
+  const at = check(operation, Instant, context.at);
+  return db.transaction(async (tx) => {
+    const row = await lockRow(tx, id);
+    const current = (row.tags as string[] | null) ?? [];
+    const tags = next(current);
+    if (tags.length === current.length && tags.every((tag, index) => tag === current[index])) return toPostmortem(row);
+    await tx.query(
+      `UPDATE ${S}.postmortems SET tags = $2, updated_at = greatest(updated_at, $3::timestamptz) WHERE id = $1`,
+      [id, tags, at],
+    );
+    await recordFieldChange(tx, id, { field: 'tags', value: tags, actor: context.actor, at });
+    await reindex(tx, id);
+    const [updated] = await tx.query(`SELECT * FROM ${S}.postmortems WHERE id = $1`, [id]);
+    return toPostmortem(updated as Row);
+  });
 }

@@ -10,8 +10,11 @@ import {
 } from '../types.js';
 import type { Row } from './sql-client.js';
 import type {
+  Acknowledgement,
   ActionItem,
   ActionItemPriority,
+  FieldChange,
+  PostmortemField,
   ActionItemStatus,
   Postmortem,
   SectionRevision,
@@ -85,13 +88,36 @@ export function toRevision(row: Row): SectionRevision {
 }
 
 /** A `status_changes` row. */
-export function toStatusChange(row: Row): StatusChange {
+export function toStatusChange(row: Row, acknowledgements: readonly Acknowledgement[] = []): StatusChange {
   return {
     ...(row.from_status === null ? {} : { from: row.from_status as PostmortemStatus }),
     to: row.to_status as PostmortemStatus,
     actor: String(row.actor),
     at: iso(row.at),
     ...(row.reason === null ? {} : { reason: row.reason as string }),
+    ...(acknowledgements.length === 0 ? {} : { acknowledgements: [...acknowledgements] }),
+  };
+}
+
+/** An `acknowledgements` row. */
+export function toAcknowledgement(row: Row): Acknowledgement {
+  return {
+    flag: String(row.flag),
+    section: row.section as SectionId,
+    line: Number(row.line),
+    column: Number(row.col),
+    phrase: String(row.phrase),
+    reason: String(row.reason),
+  };
+}
+
+/** A `field_changes` row. */
+export function toFieldChange(row: Row): FieldChange {
+  return {
+    field: row.field as PostmortemField,
+    value: json<FieldChange['value']>(row.value),
+    actor: String(row.actor),
+    at: iso(row.at),
   };
 }
 

@@ -14,7 +14,8 @@ import { check, Id, Instant, Limit, QueryText, SeverityInput, Tag } from './vali
 // Section text never holds control characters (validate.ts), so these markers are unambiguous.
 const START = '\u0001';
 const STOP = '\u0002';
-const HEADLINE_OPTIONS = `StartSel=${START}, StopSel=${STOP}, MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "`;
+/** How `ts_headline` cuts snippets (also the benchmark's floor query, so both do the same work). */
+export const HEADLINE_OPTIONS = `StartSel=${START}, StopSel=${STOP}, MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "`;
 const SNIPPET_ORDER: readonly (SectionId | 'title')[] = ['title', ...SECTION_IDS];
 
 /** Turns a headline with markers into its text and the highlighted ranges. */

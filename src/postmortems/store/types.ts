@@ -52,6 +52,18 @@ export interface SectionRevision {
   at: string;
 }
 
+/** A blameless flag the publisher kept as written, with why (recorded with the publication). */
+export interface Acknowledgement {
+  /** The flag's stable id (`src/postmortems/blameless.ts`). */
+  flag: string;
+  section: SectionId;
+  line: number;
+  column: number;
+  /** What the check matched. */
+  phrase: string;
+  reason: string;
+}
+
 /** One status change (the first has no `from`: the draft was created). */
 export interface StatusChange {
   from?: PostmortemStatus;
@@ -59,6 +71,27 @@ export interface StatusChange {
   actor: string;
   at: string;
   reason?: string;
+  /** The flags acknowledged at this publication (absent when none). */
+  acknowledgements?: Acknowledgement[];
+}
+
+/** Tags to add and to remove (trimmed); what is already there, or absent, is left as it is. */
+export interface TagChange {
+  add?: readonly string[];
+  remove?: readonly string[];
+}
+
+/** The fields whose changes are kept (sections and status have histories of their own). */
+export const POSTMORTEM_FIELDS = ['tags', 'reviewDueAt'] as const;
+export type PostmortemField = (typeof POSTMORTEM_FIELDS)[number];
+
+/** One change of a post-mortem field: its new value, who set it and when. */
+export interface FieldChange {
+  field: PostmortemField;
+  /** The new value: the tags, or the due date (null: cleared). */
+  value: JsonValue;
+  actor: string;
+  at: string;
 }
 
 /** Which post-mortems `listPostmortems` returns, newest first. */
@@ -224,6 +257,8 @@ export interface StatusMove {
    * CONFLICT, and nothing changes, if any of them has a newer revision by the time it applies.
    */
   sections?: Partial<Record<SectionId, number>>;
+  /** Flags kept as written, with why: recorded with the move (a publication), one row each. */
+  acknowledgements?: readonly Acknowledgement[];
 }
 
 /** The post-mortem store. */
@@ -243,8 +278,12 @@ export interface PostmortemStore {
   /** Moves the status if it is still `from` (CONFLICT otherwise); an impossible move is INVALID_INPUT. */
   setStatus(id: string, move: StatusMove): Promise<Postmortem>;
   statusHistory(id: string): Promise<StatusChange[]>;
-  /** Replaces the post-mortem's tags (trimmed, de-duplicated, in the order given). */
+  /** Replaces the post-mortem's tags (trimmed, de-duplicated, in the order given); the change is kept. */
   setTags(id: string, tags: readonly string[], context: { actor: string; at: string }): Promise<Postmortem>;
+  /** Adds and removes tags in one step (removal wins over an add of the same tag); the change is kept. */
+  updateTags(id: string, change: TagChange, context: { actor: string; at: string }): Promise<Postmortem>;
+  /** Every kept change of the post-mortem's fields (tags, review due date), oldest first. */
+  fieldHistory(id: string): Promise<FieldChange[]>;
   addActionItem(input: NewActionItem): Promise<ActionItem>;
   /** Applies the update if the item is still at `baseVersion` (CONFLICT otherwise, naming the current one). */
   updateActionItem(id: string, update: ActionItemUpdate): Promise<ActionItem>;

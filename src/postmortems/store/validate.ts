@@ -90,6 +90,22 @@ export const StatusMoveInput = z.object({
   at: Instant,
   reason: Reason.optional(),
   sections: z.partialRecord(Section, z.number().int().nonnegative()).optional(),
+  acknowledgements: z
+    .array(
+      z.object({
+        flag: Id,
+        section: Section,
+        line: z.int().min(1),
+        column: z.int().min(1),
+        phrase: OneLine(L.phraseChars),
+        reason: Reason,
+      }),
+    )
+    .max(L.acknowledgements, { error: `at most ${L.acknowledgements} acknowledgements` })
+    .refine((acks) => new Set(acks.map((ack) => ack.flag)).size === acks.length, {
+      error: 'a flag is acknowledged once',
+    })
+    .optional(),
 });
 
 const TrackerUrl = z

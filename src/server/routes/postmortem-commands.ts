@@ -1,13 +1,18 @@
 /**
  * Writing and reviewing a post-mortem: `PUT /postmortems/{id}/sections/{section}` (an edit on the revision
  * it was written on; a stale one is a 409 that hands back both texts) and `POST /postmortems/{id}/status`
- * (to review, to publication, back to draft). The blameless check runs at review, where its flags are
+ * (to review, to publication, back to draft), and `PATCH /postmortems/{id}/tags`. The blameless check runs at review, where its flags are
  * returned, and at publication, which is refused (422) until every flag is rephrased or acknowledged.
  */
 import { z } from 'zod';
 import { ErrorCode, FirebreakError } from '../../domain/errors.js';
 import { checkBlameless, type BlamelessFlag, type BlamelessOptions } from '../../postmortems/blameless.js';
-import { POSTMORTEM_TRANSITIONS, STORE_LIMITS, type Postmortem } from '../../postmortems/store/index.js';
+import {
+  POSTMORTEM_TRANSITIONS,
+  STORE_LIMITS,
+  type Acknowledgement,
+  type Postmortem,
+} from '../../postmortems/store/index.js';
 import type { PostmortemStatus, SectionId } from '../../postmortems/types.js';
 import { userOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
@@ -21,6 +26,7 @@ import {
   RevisionSchema,
   SectionParam,
   StatusBody,
+  TagsBody,
 } from './postmortem-schemas.js';
 import { BEARER_SECURITY, schemaOf, type ZodRoutes } from './shared.js';
 
@@ -93,6 +99,33 @@ export function registerPostmortemCommandRoutes(routes: ZodRoutes, deps: AppDeps
       }
     },
   );
+  routes.patch(
+    '/postmortems/:id/tags',
+    {
+      schema: {
+        tags: ['post-mortems'],
+        operationId: 'tagPostmortem',
+        summary: 'Add and remove tags (search, lists and the periodic review filter and count by them)',
+        description:
+          'For the facilitators, reviewers and admins, in any status (tags say what a post-mortem is about, not ' +
+          'what it says). Each change is kept in the history with who and when.',
+        security: BEARER_SECURITY,
+        params: PostmortemIdParam,
+        body: TagsBody,
+        response: {
+          200: z.object({ postmortem: schemaOf<Postmortem>(PostmortemSchema) }).describe('The post-mortem, tagged'),
+          ...errorResponses([400, 401, 403, 404, 429], UNAVAILABLE),
+        },
+      },
+    },
+    async (request) => {
+      const { store, postmortem } = await access.readable(request, request.params.id);
+      const user = userOf(request);
+      access.requirePart(user, postmortem, EDITORS, 'tag');
+      const { add = [], remove = [] } = request.body;
+      return { postmortem: await store.updateTags(postmortem.id, { add, remove }, { actor: user.id, at: now() }) };
+    },
+  );
   routes.post(
     '/postmortems/:id/status',
     {
@@ -141,14 +174,15 @@ export function registerPostmortemCommandRoutes(routes: ZodRoutes, deps: AppDeps
         ]);
       }
       const flags = to === 'draft' ? [] : checkBlameless(textsOf(postmortem), blamelessOptions(deps, postmortem));
-      const recorded = to === 'published' ? publicationReason(flags, acknowledgements, reason) : reason;
+      const acknowledged = to === 'published' ? publicationAcknowledgements(flags, acknowledgements) : [];
       // Publishing sends the summary to `people.audience`: a later piece of issue 13 (not sent yet).
       const moved = await store.setStatus(postmortem.id, {
         from,
         to,
         actor: user.id,
         at: now(),
-        ...(recorded === undefined ? {} : { reason: recorded }),
+        ...(reason === undefined ? {} : { reason }),
+        ...(acknowledged.length === 0 ? {} : { acknowledgements: acknowledged }),
         // The move applies only to the texts just checked: an edit since then is a 409, not a bypass.
         ...(to === 'draft' ? {} : { sections: revisionsOf(postmortem) }),
       });
@@ -184,15 +218,14 @@ async function editConflict(
 }
 
 /**
- * The reason recorded with a publication: the caller's reason and every acknowledged flag with its reason.
- * Refuses (nothing moved) an acknowledgement of a flag the text no longer has (400), a flag left neither
- * rephrased nor acknowledged (422), and a record longer than the store keeps (400).
+ * The acknowledgements recorded with a publication, one per flag, each with its flag's place and phrase.
+ * Refuses (nothing moved) an acknowledgement of a flag the text no longer has (400) and a flag left neither
+ * rephrased nor acknowledged (422).
  */
-function publicationReason(
+function publicationAcknowledgements(
   flags: readonly BlamelessFlag[],
   acknowledgements: readonly { flag: string; reason: string }[],
-  reason: string | undefined,
-): string | undefined {
+): Acknowledgement[] {
   const known = new Map(flags.map((flag) => [flag.id, flag]));
   const stale = acknowledgements.flatMap((ack, index) =>
     known.has(ack.flag)
@@ -220,23 +253,14 @@ function publicationReason(
       { flags: open },
     );
   }
-  const parts = [
-    ...(reason === undefined ? [] : [reason]),
-    ...flags.map((flag) => {
-      const why = (acknowledged.get(flag.id) ?? '').replace(/\s+/g, ' ');
-      return `acknowledged ${flag.id} (${flag.section} line ${flag.line}, "${flag.match}"): ${why}`;
-    }),
-  ];
-  const text = parts.join('; ');
-  if (text.length > STORE_LIMITS.reasonChars) {
-    throw new RequestValidationError([
-      {
-        path: 'acknowledgements',
-        message: `the reason and acknowledgements come to ${text.length} characters; the record keeps ${STORE_LIMITS.reasonChars}: shorten them`,
-      },
-    ]);
-  }
-  return text === '' ? undefined : text;
+  return flags.map((flag) => ({
+    flag: flag.id,
+    section: flag.section,
+    line: flag.line,
+    column: flag.column,
+    phrase: flag.match.replace(/\s+/g, ' ').slice(0, STORE_LIMITS.phraseChars),
+    reason: (acknowledged.get(flag.id) ?? '').replace(/\s+/g, ' '),
+  }));
 }
 
 /** The people the blameless check looks for (the roster and the runbook's own people) and the config's words. */

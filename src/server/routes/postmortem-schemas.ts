@@ -1,7 +1,7 @@
 /** The request and response schemas of the post-mortem routes. */
 import { z } from 'zod';
 import { SEVERITIES } from '../../domain/plan.js';
-import { STORE_LIMITS } from '../../postmortems/store/index.js';
+import { POSTMORTEM_FIELDS, STORE_LIMITS } from '../../postmortems/store/index.js';
 import { POSTMORTEM_STATUSES, SECTION_IDS } from '../../postmortems/types.js';
 import { POSTMORTEM_FORMATS } from '../../postmortems/render.js';
 import { RunbookIdText } from './shared.js';
@@ -117,6 +117,45 @@ export const StatusChangeSchema = z.object({
   actor: z.string(),
   at: z.string(),
   reason: z.string().optional(),
+  acknowledgements: z
+    .array(
+      z.object({
+        flag: z.string(),
+        section: z.string(),
+        line: z.int(),
+        column: z.int(),
+        phrase: z.string(),
+        reason: z.string(),
+      }),
+    )
+    .optional()
+    .describe('the blameless flags kept as written at this publication, each with why'),
+});
+
+const TagText = z
+  .string()
+  .trim()
+  .min(1)
+  .max(STORE_LIMITS.tagChars)
+  .regex(/^[^\p{Cc}]*$/u, { error: 'a tag is one line without control characters' });
+export const TagsBody = z
+  .strictObject({
+    add: z.array(TagText).max(STORE_LIMITS.tags).optional().describe('tags to add (those already there stay once)'),
+    remove: z
+      .array(TagText)
+      .max(STORE_LIMITS.tags)
+      .optional()
+      .describe('tags to remove (wins over an add of the same)'),
+  })
+  .refine((body) => (body.add?.length ?? 0) + (body.remove?.length ?? 0) > 0, {
+    error: 'give tags to add or to remove',
+  });
+
+export const FieldChangeSchema = z.object({
+  field: z.enum(POSTMORTEM_FIELDS),
+  value: z.unknown().describe('the new value: the tags, or the review due date (null: cleared)'),
+  actor: z.string(),
+  at: z.string(),
 });
 
 export const FlagSchema = z

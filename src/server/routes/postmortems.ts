@@ -25,6 +25,7 @@ import {
   SearchHitSchema,
   SearchQuery,
   StatusChangeSchema,
+  FieldChangeSchema,
 } from './postmortem-schemas.js';
 import { BEARER_SECURITY, schemaOf, type ZodRoutes } from './shared.js';
 
@@ -192,13 +193,17 @@ function registerOne(routes: ZodRoutes, access: PostmortemAccess): void {
       schema: {
         tags: ['post-mortems'],
         operationId: 'postmortemHistory',
-        summary: 'Every revision of the sections (or of one), with author and time, and the status changes',
+        summary: 'Every revision of the sections (or of one), with author and time; the status and field changes',
         security: BEARER_SECURITY,
         params: PostmortemIdParam,
         querystring: HistoryQuery,
         response: {
           200: z
-            .object({ revisions: z.array(RevisionSchema), statuses: z.array(StatusChangeSchema) })
+            .object({
+              revisions: z.array(RevisionSchema),
+              statuses: z.array(StatusChangeSchema),
+              fields: z.array(FieldChangeSchema).describe('changes of the tags and the review due date, oldest first'),
+            })
             .describe('Revisions in revision order for one section, else in the order they were written'),
           ...ONE_ERRORS,
         },
@@ -206,11 +211,12 @@ function registerOne(routes: ZodRoutes, access: PostmortemAccess): void {
     },
     async (request) => {
       const { store, postmortem } = await access.readable(request, request.params.id);
-      const [revisions, statuses] = await Promise.all([
+      const [revisions, statuses, fields] = await Promise.all([
         store.sectionHistory(postmortem.id, request.query.section),
         store.statusHistory(postmortem.id),
+        store.fieldHistory(postmortem.id),
       ]);
-      return { revisions, statuses };
+      return { revisions, statuses, fields };
     },
   );
 }

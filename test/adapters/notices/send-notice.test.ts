@@ -70,7 +70,16 @@ const DATA: Record<NoticeKind, Record<string, JsonValue>> = {
 describe('notice recipients', () => {
   it('resolves ids, roles and addresses once each, and reports who has no address', () => {
     const resolved = resolveNoticeRecipients(
-      ['alice', 'role:commander', 'Dpo@Example.com', 'dpo@example.com', 'carol', 'role:nobody', 'mallory', 'x@y\r\nBcc: z@w'],
+      [
+        'alice',
+        'role:commander',
+        'Dpo@Example.com',
+        'dpo@example.com',
+        'carol',
+        'role:nobody',
+        'mallory',
+        'x@y\r\nBcc: z@w',
+      ],
       roster,
     );
     expect(resolved.addresses).toEqual(['alice@example.com', 'bob@example.com', 'Dpo@Example.com']);

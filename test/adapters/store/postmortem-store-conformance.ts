@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, FirebreakError } from '../../../src/domain/errors.js';
 import { LATEST_VERSION, STORE_LIMITS, type PostmortemStore } from '../../../src/postmortems/store/index.js';
+import { migrationChecksum, splitStatements } from '../../../src/postmortems/store/migrate.js';
+import { MIGRATIONS } from '../../../src/postmortems/store/migrations/index.js';
 import type { SqlClient } from '../../../src/postmortems/store/sql-client.js';
 import type { NewPostmortem, PostmortemFacts } from '../../../src/postmortems/types.js';
 
@@ -40,6 +42,8 @@ export async function expectCode(promise: Promise<unknown>, code: string): Promi
 }
 
 const T0 = '2026-05-01T10:00:00.000Z';
+/** Every schema version, in order: what a migrated database records. */
+const ALL_VERSIONS = MIGRATIONS.map((migration) => migration.version);
 
 function facts(incidentId: string, runbookId: string): PostmortemFacts {
   return {
@@ -111,7 +115,7 @@ export function runPostmortemStoreConformance(
           'SELECT version, checksum, applied_at FROM firebreak_postmortems.schema_migrations',
         );
         await client.close();
-        expect(before.map((row) => Number(row.version))).toEqual([LATEST_VERSION]);
+        expect(before.map((row) => Number(row.version)).sort()).toEqual(ALL_VERSIONS);
         expect(String(before[0]?.checksum)).toMatch(/^[0-9a-f]{64}$/);
         const second = await db.open();
         expect((await second.getPostmortem(postmortem.id))?.incidentId).toBe(postmortem.incidentId);
@@ -139,7 +143,50 @@ export function runPostmortemStoreConformance(
         const check = await db.client();
         const rows = await check.query('SELECT version FROM firebreak_postmortems.schema_migrations ORDER BY version');
         await check.close();
-        expect(rows.map((row) => Number(row.version))).toEqual([LATEST_VERSION, LATEST_VERSION + 1]);
+        expect(rows.map((row) => Number(row.version))).toEqual([...ALL_VERSIONS, LATEST_VERSION + 1]);
+      });
+
+      it('upgrades a version-1 database in place, keeping its post-mortems', async () => {
+        const db = await target().fresh();
+        const client = await db.client();
+        const [v1] = MIGRATIONS;
+        if (v1 === undefined) throw new Error('no migration 1');
+        // Version 1 exactly as a release that knew only it applied it.
+        await client.transaction(async (tx) => {
+          await tx.query('CREATE SCHEMA firebreak_postmortems');
+          await tx.query(
+            `CREATE TABLE firebreak_postmortems.schema_migrations (
+               version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+          );
+          for (const statement of splitStatements(v1.sql)) await tx.query(statement);
+          await tx.query(
+            'INSERT INTO firebreak_postmortems.schema_migrations (version, name, checksum) VALUES (1, $1, $2)',
+            [v1.name, migrationChecksum(v1)],
+          );
+          await tx.query(
+            `INSERT INTO firebreak_postmortems.postmortems (id, incident_id, title, runbook_id, severity, status, started_at,
+               ended_at, outcome, facts, people, tags, sections, search, created_by, created_at, updated_at)
+             VALUES ('pm_old', 'inc-old', 'Old', 'rb-old', 'sev2', 'published', $1, $1, 'completed', '{}', $2, '{}', '{}',
+               to_tsvector('english', 'Old'), 'system', $1, $1)`,
+            [T0, JSON.stringify({ facilitators: [], reviewers: [], audience: [] })],
+          );
+          await tx.query(
+            `INSERT INTO firebreak_postmortems.status_changes (postmortem_id, seq, to_status, actor, at, reason)
+             VALUES ('pm_old', 1, 'published', 'alice', $1, 'acknowledged f1 (lessons line 1, "forgot"): quoted')`,
+            [T0],
+          );
+        });
+        await client.close();
+        const upgraded = await db.open();
+        expect(await upgraded.statusHistory('pm_old')).toEqual([
+          { to: 'published', actor: 'alice', at: T0, reason: 'acknowledged f1 (lessons line 1, "forgot"): quoted' },
+        ]);
+        expect(await upgraded.fieldHistory('pm_old')).toEqual([]);
+        await upgraded.close();
+        const check = await db.client();
+        const rows = await check.query('SELECT version FROM firebreak_postmortems.schema_migrations ORDER BY version');
+        await check.close();
+        expect(rows.map((row) => Number(row.version))).toEqual(ALL_VERSIONS);
       });
 
       it('refuses a database whose applied migration differs from the code (checksum)', async () => {
@@ -159,9 +206,11 @@ export function runPostmortemStoreConformance(
           const stores = await Promise.all(Array.from({ length: 4 }, () => db.open()));
           await Promise.all(stores.map((opened) => opened.close()));
           const client = await db.client();
-          const rows = await client.query('SELECT version FROM firebreak_postmortems.schema_migrations');
+          const rows = await client.query(
+            'SELECT version FROM firebreak_postmortems.schema_migrations ORDER BY version',
+          );
           await client.close();
-          expect(rows.map((row) => Number(row.version))).toEqual([LATEST_VERSION]);
+          expect(rows.map((row) => Number(row.version))).toEqual(ALL_VERSIONS);
         });
     });
 
@@ -242,6 +291,43 @@ export function runPostmortemStoreConformance(
         await expectCode(store.listPostmortems({ limit: STORE_LIMITS.maxLimit + 1 }), ErrorCode.InvalidInput);
       });
 
+      it('adds and removes tags in one step, keeps each real change, and refuses more than it keeps', async () => {
+        const { postmortem } = await store.createPostmortem(newPostmortem({ tags: ['keys'] }));
+        const at = '2026-05-02T00:00:00Z';
+        const tagged = await store.updateTags(
+          postmortem.id,
+          { add: ['rotation', ' vendor'], remove: ['keys'] },
+          {
+            actor: 'bob',
+            at,
+          },
+        );
+        expect(tagged.tags).toEqual(['rotation', 'vendor']);
+        // Nothing to change: no history entry.
+        await store.updateTags(postmortem.id, { add: ['rotation'], remove: ['absent'] }, { actor: 'bob', at });
+        // Removal wins over an add of the same tag.
+        const both = await store.updateTags(
+          postmortem.id,
+          { add: ['vendor'], remove: ['vendor'] },
+          { actor: 'alice', at },
+        );
+        expect(both.tags).toEqual(['rotation']);
+        const many = Array.from({ length: STORE_LIMITS.tags }, (_, index) => `t${index}`);
+        const error = await expectCode(
+          store.updateTags(postmortem.id, { add: many }, { actor: 'alice', at }),
+          ErrorCode.InvalidInput,
+        );
+        expect(error.message).toContain(`would have ${STORE_LIMITS.tags + 1} tags`);
+        expect(
+          (await store.search('rotation', { runbook: postmortem.runbookId })).map((hit) => hit.postmortem.id),
+        ).toEqual([postmortem.id]);
+        expect(await store.fieldHistory(postmortem.id)).toEqual([
+          { field: 'tags', value: ['rotation', 'vendor'], actor: 'bob', at: '2026-05-02T00:00:00.000Z' },
+          { field: 'tags', value: ['rotation'], actor: 'alice', at: '2026-05-02T00:00:00.000Z' },
+        ]);
+        await expectCode(store.updateTags('missing', { add: ['x'] }, { actor: 'a', at }), ErrorCode.NotFound);
+      });
+
       it('treats inherited property names as ordinary ids and tags', async () => {
         const names = ['constructor', '__proto__', 'toString', 'hasOwnProperty'];
         expect(await store.getPostmortem('constructor')).toBeUndefined();
@@ -256,6 +342,9 @@ export function runPostmortemStoreConformance(
           at: T0,
         });
         expect(retagged.tags).toEqual(['valueOf', 'constructor']);
+        expect(await store.fieldHistory(postmortem.id)).toEqual([
+          { field: 'tags', value: ['valueOf', 'constructor'], actor: 'alice', at: T0 },
+        ]);
         // JSON names are data too: a `__proto__` param survives the round trip and pollutes nothing.
         const params = JSON.parse('{"__proto__": {"polluted": true}, "constructor": "x"}') as Record<string, never>;
         const item = await store.addActionItem({
@@ -419,6 +508,43 @@ export function runPostmortemStoreConformance(
           store.setStatus('missing', { from: 'draft', to: 'in-review', actor: 'a', at: T0 }),
           ErrorCode.NotFound,
         );
+      });
+
+      it('records each acknowledged flag with the publication, however many and however long their reasons', async () => {
+        const { postmortem } = await store.createPostmortem(newPostmortem());
+        await store.setStatus(postmortem.id, { from: 'draft', to: 'in-review', actor: 'alice', at: T0 });
+        const acknowledgements = Array.from({ length: 12 }, (_, index) => ({
+          flag: `f${String(index).padStart(2, '0')}`,
+          section: 'what-happened' as const,
+          line: index + 1,
+          column: 3,
+          phrase: 'forgot',
+          reason: `a quotation from the attacker's note, kept verbatim ${index} `.padEnd(STORE_LIMITS.reasonChars, '.'),
+        }));
+        const tooMany = Array.from({ length: STORE_LIMITS.acknowledgements + 1 }, (_, index) => ({
+          ...acknowledgements[0]!,
+          flag: `g${index}`,
+        }));
+        const move = { from: 'in-review' as const, to: 'published' as const, actor: 'bob', at: '2026-05-02T00:00:00Z' };
+        for (const bad of [
+          tooMany,
+          [acknowledgements[0]!, acknowledgements[0]!],
+          [{ ...acknowledgements[0]!, reason: '' }],
+        ]) {
+          await expectCode(store.setStatus(postmortem.id, { ...move, acknowledgements: bad }), ErrorCode.InvalidInput);
+        }
+        expect((await store.getPostmortem(postmortem.id))?.status).toBe('in-review');
+        await store.setStatus(postmortem.id, { ...move, reason: 'reviewed with legal', acknowledgements });
+        const history = await store.statusHistory(postmortem.id);
+        expect(history.at(-1)).toEqual({
+          from: 'in-review',
+          to: 'published',
+          actor: 'bob',
+          at: '2026-05-02T00:00:00.000Z',
+          reason: 'reviewed with legal',
+          acknowledgements,
+        });
+        expect(history.slice(0, -1).every((change) => change.acknowledgements === undefined)).toBe(true);
       });
 
       it('publishes only the texts that were checked, and keeps a published post-mortem from edits', async () => {

@@ -4,6 +4,7 @@
  * with a new version. Statements are plain SQL kept in TypeScript, so `npm run build` carries them.
  */
 import { initial } from './001-initial.js';
+import { acknowledgements } from './002-acknowledgements.js';
 
 /** One schema version. */
 export interface Migration {
@@ -13,7 +14,10 @@ export interface Migration {
 }
 
 /** Every migration, in order; versions are 1, 2, 3, ... */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'acknowledgements and field changes', sql: acknowledgements },
+];
 
 /** The schema version this code writes and reads. */
 export const LATEST_VERSION = MIGRATIONS.length;
