@@ -3,6 +3,7 @@
  * (by severity), the time zone post-mortems show times in, and extra words the blameless check flags.
  */
 import { z } from 'zod';
+import { MIN_OVERDUE_EVERY_MS } from '../domain/action-items.js';
 import { SEVERITIES } from '../domain/plan.js';
 import { DurationMs, TimeZone } from './primitives.js';
 
@@ -14,7 +15,7 @@ import { DurationMs, TimeZone } from './primitives.js';
 export const ActionItemsConfigSchema = z.strictObject({
   remindBefore: DurationMs.prefault('2d'),
   // An owner paged about one item more often than hourly is a storm, not a reminder.
-  overdueEvery: DurationMs.prefault('7d').refine((ms) => ms >= 3_600_000, { error: 'must be at least 1h' }),
+  overdueEvery: DurationMs.prefault('7d').refine((ms) => ms >= MIN_OVERDUE_EVERY_MS, { error: 'must be at least 1h' }),
 });
 export type ActionItemsConfig = z.infer<typeof ActionItemsConfigSchema>;
 

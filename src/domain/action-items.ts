@@ -17,6 +17,12 @@ export interface DueTimings {
 /** `postmortems.actionItems` when the config leaves it out: remind 2 days before, overdue again every 7 days. */
 export const DEFAULT_DUE_TIMINGS: DueTimings = { remindBeforeMs: 2 * 86_400_000, overdueEveryMs: 7 * 86_400_000 };
 
+/**
+ * The shortest interval between two overdue notices of one item: more often than hourly is a storm, not a
+ * reminder. The config refuses less, and the watcher never goes below it whatever its input says.
+ */
+export const MIN_OVERDUE_EVERY_MS = 3_600_000;
+
 /** What the watcher reads from the worker's config once per run: the due timings and the notices' time zone. */
 export interface ActionItemPolicy extends DueTimings {
   timeZone: string;
@@ -49,7 +55,11 @@ export function sentFor(dueAt: string, sent: DueNoticesSent | undefined): DueNot
 export function nextDueNotice(sent: DueNoticesSent, now: number, timings: DueTimings): NextDueNotice {
   const due = Date.parse(sent.dueAt);
   if (!sent.reminded && sent.overdue === 0 && now < due) return { kind: 'reminder', at: due - timings.remindBeforeMs };
-  return { kind: 'overdue', at: due + sent.overdue * timings.overdueEveryMs };
+  return { kind: 'overdue', at: due + sent.overdue * overdueEvery(timings) };
+}
+
+function overdueEvery(timings: DueTimings): number {
+  return Math.max(timings.overdueEveryMs, MIN_OVERDUE_EVERY_MS);
 }
 
 /**
@@ -64,6 +74,6 @@ export function afterDueNotice(
 ): DueNoticesSent {
   if (notice.kind === 'reminder') return { ...sent, reminded: true };
   const due = Date.parse(sent.dueAt);
-  const elapsed = Math.floor((now - due) / timings.overdueEveryMs) + 1;
+  const elapsed = Math.floor((now - due) / overdueEvery(timings)) + 1;
   return { ...sent, reminded: true, overdue: Math.max(sent.overdue + 1, elapsed) };
 }

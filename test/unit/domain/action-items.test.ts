@@ -4,6 +4,7 @@ import {
   actionItemWorkflowId,
   afterDueNotice,
   DEFAULT_DUE_TIMINGS,
+  MIN_OVERDUE_EVERY_MS,
   nextDueNotice,
   sentFor,
 } from '../../../src/domain/action-items.js';
@@ -42,6 +43,14 @@ describe('due notices', () => {
     expect(after.overdue).toBe(5);
     expect(nextDueNotice(after, late, timings).at).toBe(dueMs + 35 * DAY);
     expect(nextDueNotice(after, late, timings).at).toBeGreaterThan(late);
+  });
+
+  it('never repeats an overdue notice more often than hourly, whatever timings it is given', () => {
+    const sent = { dueAt: due, reminded: true, overdue: 1 };
+    expect(nextDueNotice(sent, dueMs, { remindBeforeMs: DAY, overdueEveryMs: 1 })).toEqual({
+      kind: 'overdue',
+      at: dueMs + MIN_OVERDUE_EVERY_MS,
+    });
   });
 
   it('starts again from nothing for a new due date', () => {
