@@ -24,12 +24,22 @@ import { createSecretScope } from '../src/secrets/scope.js';
 import { findCancelRequest, type CancelRequestInput, type CancelRequestResult } from './cancel-request.js';
 import { toActivityFailure } from './failures.js';
 import { applySecretSlots, prepareAction, runSignal, withFields, type RunActionInput } from './run-action.js';
+import { createActionItemActivities } from './action-items.js';
 import { createNoticeActivities } from './notices.js';
 import { createPostmortemActivities, type PostmortemActivityDeps } from './postmortem.js';
 import { createReviewActivities } from './postmortem-review.js';
 import { createScheduledActivities } from './scheduled.js';
 
 export type { Logger } from '../src/actions/types.js';
+export type {
+  AwaitVerificationInput,
+  ReadActionItemInput,
+  ReadActionItemResult,
+  SettleVerificationInput,
+  SettleVerificationResult,
+  WatchedItem,
+} from './action-items.js';
+export type { VerificationOutcome } from '../src/postmortems/verification.js';
 export type { RunActionInput } from './run-action.js';
 export type { PreparedScheduledIncident } from './scheduled.js';
 export type { ReadPostmortemReviewInput, SendReviewNoticeInput, SendReviewNoticeResult } from './postmortem-review.js';
@@ -72,6 +82,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPostmortemActivities(deps),
     ...notices,
     ...createReviewActivities(deps, (input) => notices.sendNotice(input)),
+    ...createActionItemActivities(deps),
 
     /** Runs one registered action for one step. */
     async runAction(input: RunActionInput): Promise<RunActionResult> {

@@ -14,8 +14,8 @@ import { toActivityFailure } from './failures.js';
 
 /** What drafting needs from the worker: the `postmortems` config and the store (opened on first use). */
 export interface PostmortemActivityDeps {
-  /** `review` (the reminders) is optional: absent means its defaults. */
-  config: Pick<PostmortemsConfig, 'requiredFor' | 'timeZone' | 'review'>;
+  /** `review` (the reminders) and `actionItems` (the due timings) are optional: absent means their defaults. */
+  config: Pick<PostmortemsConfig, 'requiredFor' | 'timeZone' | 'review' | 'actionItems'>;
   /** Absent: this worker cannot draft (the activity fails, non-retryably, saying so). */
   store?: LazyPostmortemStore;
 }

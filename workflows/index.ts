@@ -3,3 +3,4 @@ export { incidentWorkflow } from './incident.js';
 export { dedupWorkflow } from './dedup.js';
 export { scheduledTriggerWorkflow } from './scheduled-trigger.js';
 export { postmortemWorkflow } from './postmortem.js';
+export { actionItemWorkflow } from './action-item.js';

@@ -3,6 +3,7 @@
  * (by severity), the time zone post-mortems show times in, and extra words the blameless check flags.
  */
 import { z } from 'zod';
+import { MIN_OVERDUE_EVERY_MS } from '../domain/action-items.js';
 import { SEVERITIES } from '../domain/plan.js';
 import { DurationMs, TimeZone } from './primitives.js';
 
@@ -16,6 +17,18 @@ export const ReviewRemindersSchema = z.strictObject({
   overdueEvery: DurationMs.default(7 * 86_400_000).describe('how often an overdue review is reminded (default 7d)'),
 });
 export type ReviewRemindersConfig = z.infer<typeof ReviewRemindersSchema>;
+
+/**
+ * `postmortems.actionItems`: when the watcher of an open action item reminds its owner before the due date,
+ * and how often it announces an overdue item again. Left out: `remindBefore: 2d`, `overdueEvery: 7d`
+ * (`DEFAULT_DUE_TIMINGS`).
+ */
+export const ActionItemsConfigSchema = z.strictObject({
+  remindBefore: DurationMs.prefault('2d'),
+  // An owner paged about one item more often than hourly is a storm, not a reminder.
+  overdueEvery: DurationMs.prefault('7d').refine((ms) => ms >= MIN_OVERDUE_EVERY_MS, { error: 'must be at least 1h' }),
+});
+export type ActionItemsConfig = z.infer<typeof ActionItemsConfigSchema>;
 
 /** `postmortems` as written; every field has a default, so an absent section means `parse({})`. */
 export const PostmortemsConfigSchema = z.strictObject({
@@ -42,6 +55,7 @@ export const PostmortemsConfigSchema = z.strictObject({
     .default([]),
   /** Absent: the defaults (`reviewRemindersOf`). */
   review: ReviewRemindersSchema.optional(),
+  actionItems: ActionItemsConfigSchema.optional(),
 });
 export type PostmortemsConfig = z.infer<typeof PostmortemsConfigSchema>;
 

@@ -246,12 +246,20 @@ describe('done with verify', () => {
     ).toMatchObject({ runbook: { id: verifyId }, triggeredBy: 'carol', params: { host: 'db-1' } });
     expect(await store.getActionItem(item.id)).toMatchObject({ status: 'done', runs: [{ result: 'pending' }] });
 
-    // Reopened and done again while its run is still open: it joins that run rather than starting another.
+    // Reopened and done again while its run is still pending: refused, naming the run to wait for.
     expect(
       (await call('carol', 'PATCH', `/action-items/${item.id}`, { baseVersion: 2, status: 'open' })).statusCode,
     ).toBe(200);
     const again = await call('carol', 'POST', `/action-items/${item.id}/done`, { baseVersion: 3 });
-    expect(again.json<{ verificationIncidentId: string }>().verificationIncidentId).toBe(verificationIncidentId);
+    expect(again.statusCode, again.body).toBe(409);
+    expect(again.json<{ error: { message: string } }>().error.message).toContain(
+      `still being verified by incident ${verificationIncidentId}`,
+    );
+    expect(await store.getActionItem(item.id)).toMatchObject({
+      status: 'open',
+      version: 3,
+      runs: [{ result: 'pending' }],
+    });
   });
 
   it('refuses to start a verification for someone access.trigger does not let trigger the runbook', async () => {
@@ -284,6 +292,13 @@ describe('listing', () => {
     const bobs = await ids('bob', '?owner=me');
     expect(bobs.length).toBeGreaterThan(0);
     for (const id of bobs) expect((await store.getActionItem(id))?.owner).toBe('bob');
+    // carol holds legal: her items include those owned by role:legal, and nobody else's.
+    const mine = await add({ title: 'Carol’s own', owner: 'carol' });
+    const legal = await add({ title: 'For legal', owner: 'role:legal' });
+    const carols = await ids('carol', '?owner=me');
+    expect(carols).toEqual(expect.arrayContaining([mine.id, legal.id]));
+    for (const id of carols) expect(['carol', 'role:legal']).toContain((await store.getActionItem(id))?.owner);
+    expect(await ids('carol', '?owner=carol')).not.toContain(legal.id);
     expect(await ids('mallory', '')).toEqual([]);
     expect(await ids('mallory', '?owner=me')).toEqual([]);
     const bad = await call('alice', 'GET', '/action-items?status=finished&overdue=yes');

@@ -93,6 +93,12 @@ describe('firebreak action-item', () => {
     expect(mine.code).toBe(0);
     expect(mine.out).toContain(id);
     expect(mine.out).not.toContain(late);
+    // bob holds security: items owned by role:security are his too.
+    const team = addedId(
+      (await cli(['action-item', 'add', pm, '--title', 'Team', '--owner', 'role:security'], env('alice'))).out,
+    );
+    expect((await cli(['action-item', 'list', '--owner', 'me'], env('bob'))).out).toContain(team);
+    expect((await cli(['action-item', 'list', '--owner', 'me'], env('alice'))).out).not.toContain(team);
     const overdue = await cli(['action-item', 'list', '--overdue', '--json'], env('alice'));
     expect(JSON.parse(overdue.out)).toMatchObject({ items: [{ id: late }], truncated: false });
     expect(await cli(['action-item', 'list'], env('mallory'))).toMatchObject({ code: 0, out: 'no action items\n' });

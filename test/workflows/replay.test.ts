@@ -17,6 +17,7 @@ describe('replay of recorded histories', () => {
   it('has histories to replay', () => {
     expect(files.sort()).toEqual([
       'abort-with-compensations.json',
+      'action-item-watch.json',
       'alerts-and-cancel.json',
       'breach-human-steps.json',
       'child-runbook.json',

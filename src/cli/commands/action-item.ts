@@ -43,7 +43,7 @@ export function registerActionItemCommands(program: Command, deps: CliDeps): voi
     group
       .command('list')
       .description('action items of the post-mortems you may read, oldest first')
-      .option('--owner <owner>', 'only of this owner: a roster id, role:<name>, or me')
+      .option('--owner <owner>', 'only of this owner: a roster id, role:<name>, or me (you in person and the roles you hold)')
       .option('--status <status>', 'open, in-progress, done, verified or wont-do')
       .option('--overdue', 'only open or in-progress items past their due date')
       .option('--postmortem <id>', 'only of this post-mortem')

@@ -125,6 +125,12 @@ export function actionItemOps(db: SqlClient) {
       };
       const op = 'listActionItems';
       if (filter.owner !== undefined) add((p) => `a.owner = ${p}`, check(op, Owner, filter.owner));
+      if (filter.owners !== undefined) {
+        add(
+          (p) => `a.owner = ANY(${p}::text[])`,
+          filter.owners.map((owner) => check(op, Owner, owner)),
+        );
+      }
       if (filter.postmortemId !== undefined) add((p) => `a.postmortem_id = ${p}`, check(op, Id, filter.postmortemId));
       if (filter.status !== undefined) {
         const statuses = typeof filter.status === 'string' ? [filter.status] : [...filter.status];

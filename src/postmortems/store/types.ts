@@ -202,6 +202,8 @@ export interface ActionItemUpdate {
 /** Which action items `listActionItems` returns, oldest first. */
 export interface ActionItemFilter {
   owner?: string;
+  /** Items owned by any of these (roster ids, `role:<name>`): a caller's id and roles for `owner=me`. */
+  owners?: readonly string[];
   status?: ActionItemStatus | readonly ActionItemStatus[];
   postmortemId?: string;
   /** Only items still open or in progress whose due date is before this instant. */

@@ -7,9 +7,9 @@
  *
  * `done` on an item with `verify` starts that runbook as an incident through the trigger path of
  * `POST /incidents` (params validated against the runbook, attributed to the caller) and records the run
- * on the item as `pending`. The item stays `done`: turning it `verified` when the run succeeds, or
- * reopening it when it fails, is the verification watcher's job (issue 13, item 4, second half), not this
- * route's.
+ * on the item as `pending`; a `done` while a run is still pending is a 409 naming it. The item stays `done`:
+ * turning it `verified` when the run succeeds, or reopening it when it fails, is the job of the item's
+ * watcher (`workflows/action-item.ts`), which every route that changes an item signals (with start).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -33,6 +33,8 @@ import {
 import { actorOf, mayTrigger, userOf, type AuthenticatedUser } from '../auth.js';
 import { secretCatalogOf, type AppDeps } from '../deps.js';
 import { ApiError, ApiErrorCode, errorResponses, RequestValidationError, type ApiIssue } from '../errors.js';
+import { signalItemChanged } from '../../postmortems/action-item-watch.js';
+import { unsettledRuns } from '../../postmortems/verification.js';
 import { PostmortemAccess, type PostmortemPart } from '../postmortem-access.js';
 import type { ReadAccess } from '../read-access.js';
 import { PostmortemIdParam } from './postmortem-schemas.js';
@@ -70,7 +72,9 @@ const Verify = z
 const BaseVersion = z.int().min(1).describe('the version you read; a newer one is a 409 carrying the current item');
 
 const ListQuery = z.strictObject({
-  owner: Owner.or(z.literal('me')).optional().describe('a roster id, role:<name>, or `me` (the caller)'),
+  owner: Owner.or(z.literal('me'))
+    .optional()
+    .describe('a roster id, role:<name>, or `me` (the caller: items they own in person or through a role they hold)'),
   status: Status.optional(),
   overdue: z
     .enum(['true', 'false'])
@@ -258,6 +262,22 @@ class ActionItems {
     return (await this.deps.incidents.trigger(prepared.start)).incidentId;
   }
 
+  /**
+   * Tells the item's watcher that it changed (starting it if needed). The change is stored either way: when
+   * Temporal cannot be reached the failure is logged, and the watcher catches up at the item's next change.
+   */
+  async watch(request: FastifyRequest, item: ActionItem): Promise<ActionItem> {
+    try {
+      await signalItemChanged(this.deps.temporal, item);
+    } catch (error) {
+      request.log.error(
+        { actionItemId: item.id, error: error instanceof Error ? error.message : String(error) },
+        'the action item was changed, but its watcher could not be told: it catches up at the next change',
+      );
+    }
+    return item;
+  }
+
   /** Applies an update on `baseVersion`; a stale version is a 409 carrying the current item. */
   async update(
     store: PostmortemStore,
@@ -336,7 +356,7 @@ function registerReads(routes: ZodRoutes, items: ActionItems): void {
       const user = userOf(request);
       const store = await items.access.store();
       const filter = {
-        ...(owner === undefined ? {} : { owner: owner === 'me' ? user.id : owner }),
+        ...(owner === undefined ? {} : owner === 'me' ? { owners: ownerNamesOf(user) } : { owner }),
         ...(status === undefined ? {} : { status }),
         ...(overdue === 'true' ? { overdueAt: items.now() } : {}),
         ...(postmortem === undefined ? {} : { postmortemId: postmortem }),
@@ -414,7 +434,7 @@ function registerWrites(routes: ZodRoutes, items: ActionItems): void {
         createdBy: user.id,
         createdAt: items.now(),
       });
-      return reply.code(201).send({ item });
+      return reply.code(201).send({ item: await items.watch(request, item) });
     },
   );
   routes.patch(
@@ -451,7 +471,7 @@ function registerWrites(routes: ZodRoutes, items: ActionItems): void {
         // Reopening a finished item clears why it was finished.
         ...(fields.status !== undefined && fields.status !== item.status ? { statusReason: null } : {}),
       };
-      return { item: await items.update(store, request, item, baseVersion, patch) };
+      return { item: await items.watch(request, await items.update(store, request, item, baseVersion, patch)) };
     },
   );
 }
@@ -473,7 +493,7 @@ function registerClosing(routes: ZodRoutes, items: ActionItems): void {
           }).describe('The item, done; with `verify`, its run recorded as pending (the watcher settles it)'),
           ...errorResponses([400, 401, 403, 404, 413, 429], {
             ...UNAVAILABLE,
-            409: 'The item changed since `baseVersion`, or is not open or in progress (details.item: the current item; details.verificationIncidentId: the run, if it had started)',
+            409: 'The item changed since `baseVersion`, is not open or in progress, or its verification run is still pending (details.item: the current item; details.verificationIncidentId: the pending run, or the run this call started)',
             422: "The item's verification runbook is not loaded or refuses its params",
           }),
         },
@@ -485,13 +505,16 @@ function registerClosing(routes: ZodRoutes, items: ActionItems): void {
       items.requireChanger(user, item, postmortem, 'complete');
       const { baseVersion, reason } = request.body;
       requireVersion(item, baseVersion);
+      requireNothingPending(item);
       requireOpen(item, 'done');
       const patch: ActionItemPatch = { status: 'done', statusReason: reason ?? null };
-      if (item.verify === undefined) return { item: await items.update(store, request, item, baseVersion, patch) };
+      if (item.verify === undefined) {
+        return { item: await items.watch(request, await items.update(store, request, item, baseVersion, patch)) };
+      }
       const incidentId = await items.startVerification(request, item, item.verify);
       try {
         const done = await items.update(store, request, item, baseVersion, patch, { incidentId });
-        return { item: done, verificationIncidentId: incidentId };
+        return { item: await items.watch(request, done), verificationIncidentId: incidentId };
       } catch (error) {
         // Someone changed the item between the check and the write: the run has started all the same, and
         // a `done` on the current version joins it (same dedup key) while it is open.
@@ -534,11 +557,33 @@ function registerClosing(routes: ZodRoutes, items: ActionItems): void {
       const { baseVersion, reason } = request.body;
       requireVersion(item, baseVersion);
       requireOpen(item, 'wont-do');
-      return {
-        item: await items.update(store, request, item, baseVersion, { status: 'wont-do', statusReason: reason }),
-      };
+      const closed = await items.update(store, request, item, baseVersion, { status: 'wont-do', statusReason: reason });
+      return { item: await items.watch(request, closed) };
     },
   );
+}
+
+/**
+ * 409 while a verification run of the item is still pending: a second run would race the first to settle
+ * the item. The message names the incident to wait for.
+ */
+function requireNothingPending(item: ActionItem): void {
+  const [pending] = unsettledRuns(item);
+  if (pending === undefined) return;
+  throw new ApiError(
+    409,
+    ApiErrorCode.Conflict,
+    `action item ${item.id} is still being verified by incident ${pending}: wait for it to finish (firebreak incident show ${pending}); the item is then verified, or reopened with the reason`,
+    undefined,
+    {},
+    { item, verificationIncidentId: pending },
+  );
+}
+
+/** The owner names that are the user: their roster id and each of their roles as `role:<name>`. */
+function ownerNamesOf(user: AuthenticatedUser): string[] {
+  const names = [user.id, ...user.roles.map((role) => `role:${role}`)];
+  return names.filter((name) => Owner.safeParse(name).success);
 }
 
 /** 409 unless the item is still open or in progress (reopen a finished one with PATCH first). */

@@ -799,6 +799,32 @@ export function runPostmortemStoreConformance(
         expect(rest.nextCursor).toBeUndefined();
         expect((await store.listActionItems({ owner: 'hasOwnProperty' })).items).toEqual([]);
       });
+
+      it('lists the items of any of several owners (a person and their roles), and refuses a bad one', async () => {
+        const { postmortem } = await store.createPostmortem(newPostmortem());
+        const person = `u${randomUUID().slice(0, 8)}`;
+        const role = `role:r${randomUUID().slice(0, 8)}`;
+        const add = (title: string, owner: string) =>
+          store.addActionItem({
+            postmortemId: postmortem.id,
+            title,
+            owner,
+            priority: 'p3',
+            createdBy: 'a',
+            createdAt: T0,
+          });
+        await add('in person', person);
+        await add('through the role', role);
+        await add('someone else’s', `x${person}`);
+        const titles = (page: { items: { title: string }[] }) => page.items.map((item) => item.title).sort();
+        expect(titles(await store.listActionItems({ owners: [person, role] }))).toEqual([
+          'in person',
+          'through the role',
+        ]);
+        expect(titles(await store.listActionItems({ owners: [role], owner: person }))).toEqual([]);
+        expect((await store.listActionItems({ owners: [] })).items).toEqual([]);
+        await expectCode(store.listActionItems({ owners: [person, 'role:'] }), 'INVALID_INPUT');
+      });
     });
 
     describe('search', () => {

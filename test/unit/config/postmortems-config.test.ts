@@ -82,3 +82,35 @@ describe('loadConfig: postmortems', () => {
     ]);
   });
 });
+
+describe('loadConfig: postmortems.actionItems', () => {
+  it('is left out unless written (the watcher then reminds 2d before and every 7d overdue), and reads durations as ms', () => {
+    const without = load('postmortems: {}\n');
+    expect(without.ok && without.value.postmortems?.actionItems).toBeUndefined();
+    const empty = load('postmortems: { actionItems: {} }\n');
+    expect(empty.ok && empty.value.postmortems?.actionItems).toEqual({
+      remindBefore: 2 * 86_400_000,
+      overdueEvery: 7 * 86_400_000,
+    });
+    const written = load('postmortems:\n  actionItems: { remindBefore: 36h, overdueEvery: 1d }\n');
+    expect(written.ok && written.value.postmortems?.actionItems).toEqual({
+      remindBefore: 36 * 3_600_000,
+      overdueEvery: 86_400_000,
+    });
+  });
+
+  it('locates a bad duration, an overdue interval under an hour and an unknown key', () => {
+    expect(
+      problems(`postmortems:
+  actionItems:
+    remindBefore: soon
+    overdueEvery: 30m
+    escalateTo: role:ciso
+`),
+    ).toEqual([
+      '3:19 postmortems.actionItems.remindBefore expected a duration such as 30s, 15m, 4h, 3d or 2w',
+      '4:19 postmortems.actionItems.overdueEvery must be at least 1h',
+      '5:5 postmortems.actionItems.escalateTo unknown key `escalateTo`',
+    ]);
+  });
+});
