@@ -238,6 +238,8 @@ describe('the lessons-review runbook', () => {
       expect(text).toContain(line);
     }
 
+    expect(mail.html).toContain('<li>Action items open: 2 (overdue: 1); done but unverified: 1; verified: 1</li>');
+
     const chat = hooks.requests.filter((hook) => hook.name === 'leads-chat');
     expect(chat).toHaveLength(1);
     const posted = JSON.parse(chat[0]!.body) as { text: string };
