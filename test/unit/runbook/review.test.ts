@@ -1,5 +1,6 @@
 /** The runbook's `review:` field: the plan it compiles to, and each problem validation reports at its location. */
 import { describe, expect, it } from 'vitest';
+import { renderPlan } from '../../../src/cli/render-plan.js';
 import { brief, issuesOf, planOf, runbook } from './helpers.js';
 
 const STEP = `  - id: note
@@ -27,6 +28,15 @@ describe('runbook review', () => {
       owner: 'ciso',
     });
     expect(planOf(runbook(STEP)).review).toBeUndefined();
+  });
+
+  it('is shown by runbook show', () => {
+    const shown = (review: string) => renderPlan(planOf(withReview(review)), process.cwd());
+    expect(shown('{ every: 90d, owner: role:commander, last: 2026-09-01 }')).toMatch(
+      /^ {2}review +every 90d by role:commander, last 2026-09-01$/m,
+    );
+    expect(shown('{ every: 12w, owner: role:ciso }')).toMatch(/^ {2}review +every 12w by role:ciso, never reviewed$/m);
+    expect(renderPlan(planOf(runbook(STEP)), process.cwd())).not.toMatch(/review/);
   });
 
   it('refuses each bad field at its location, naming what is wrong', () => {
