@@ -89,7 +89,10 @@ export interface LessonsDigest {
   contributingFactors: Capped<FactorTerm>;
   incidents: {
     total: number;
-    byRunbook: Capped<IncidentStats & { runbook: string; title: string }>;
+    /** Per runbook, with how many of its incidents were of each severity. */
+    byRunbook: Capped<
+      IncidentStats & { runbook: string; title: string; severities: { severity: Severity; incidents: number }[] }
+    >;
     bySeverity: (IncidentStats & { severity: Severity })[];
   };
   missedDeadlines: Capped<{
@@ -212,7 +215,15 @@ function incidentStats(incidents: readonly DigestPostmortem[], limit: number): L
   const byRunbook = new Map<string, DigestPostmortem[]>();
   for (const row of incidents) byRunbook.set(row.runbookId, [...(byRunbook.get(row.runbookId) ?? []), row]);
   const runbooks = [...byRunbook]
-    .map(([runbook, group]) => ({ runbook, title: group[0]?.runbookTitle ?? runbook, ...statsOf(group) }))
+    .map(([runbook, group]) => ({
+      runbook,
+      title: group[0]?.runbookTitle ?? runbook,
+      ...statsOf(group),
+      severities: SEVERITIES.map((severity) => ({
+        severity,
+        incidents: group.filter((row) => row.severity === severity).length,
+      })).filter((count) => count.incidents > 0),
+    }))
     .sort((a, b) => b.incidents - a.incidents || byText(a.runbook, b.runbook));
   const bySeverity = SEVERITIES.map((severity) => ({
     severity,

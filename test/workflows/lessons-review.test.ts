@@ -225,7 +225,7 @@ describe('the lessons-review runbook', () => {
       '- Notification deadlines missed: 1',
       '- Restore drills: 2 passed, 1 failed',
       '- Runbooks due for review: 1',
-      '- credential-leak: 2 incidents, contained in 40m, resolved in 5h',
+      '- credential-leak: 2 incidents (sev1: 1, sev2: 1), contained in 40m, resolved in 5h',
       ': Notify the supervisory authority (gdpr-art33), overdue by 3h',
       '- [p1] Automate key rotation: role:security, overdue by 11d 9h',
       '- Restore the key vault from backup: bob, run vault-drill-1 failed 26 November 2026, 01:00 CET',

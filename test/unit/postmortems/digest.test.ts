@@ -66,6 +66,10 @@ describe('the lessons-learned digest', () => {
       medianToContainment: '32m 30s',
       medianToResolutionMs: 4.5 * 3_600_000,
       medianToResolution: '4h 30m',
+      severities: [
+        { severity: 'sev1', incidents: 1 },
+        { severity: 'sev2', incidents: 1 },
+      ],
     });
     expect(digest.incidents.bySeverity.map((stats) => [stats.severity, stats.incidents])).toEqual([
       ['sev1', 2],
