@@ -7,6 +7,7 @@ import type { SecretPathPattern } from '../domain/secret-slots.js';
 import { backupActionSpecs } from './backup/index.js';
 import { commandRunAction, commandRunSpec, type CommandRunOptions } from './command-run.js';
 import { httpRequestAction, httpRequestSpec, type HttpRequestOptions } from './http-request.js';
+import { postmortemActionSpecs } from './postmortem/index.js';
 import { timelineNoteAction, timelineNoteSpec } from './timeline-note.js';
 import type { ActionDefinition, ActionSpec } from './types.js';
 
@@ -60,9 +61,15 @@ export function builtinActions(options: BuiltinActionOptions): ActionDefinition[
 }
 
 /**
- * Names and input schemas of the built-in actions and of the backup/restore actions (which the worker
- * builds over `backups` in the config), usable without configuration.
+ * Names and input schemas of the built-in actions, of the backup/restore actions (which the worker builds
+ * over `backups` in the config) and of the post-mortem actions, usable without configuration.
  */
 export const builtinActionCatalog: ActionCatalog = catalogOf(
-  indexByName<ActionSpec>([httpRequestSpec, commandRunSpec, timelineNoteSpec, ...backupActionSpecs]),
+  indexByName<ActionSpec>([
+    httpRequestSpec,
+    commandRunSpec,
+    timelineNoteSpec,
+    ...backupActionSpecs,
+    ...postmortemActionSpecs,
+  ]),
 );

@@ -37,12 +37,18 @@ function header(plan: Plan, cwd: string): string {
         ['hash', plan.contentHash],
         ['file', displayPath(plan.source.file, cwd)],
         ...(plan.tags.length > 0 ? [['tags', plan.tags.join(', ')]] : []),
+        ...(plan.review ? [['review', reviewText(plan.review)]] : []),
       ],
       '  ',
     ).trimEnd(),
   ];
   if (plan.description) lines.push('', ...wrap(plan.description, 100).map((line) => `  ${line}`));
   return `${lines.join('\n')}\n`;
+}
+
+/** `every 90d by role:security, last 2026-09-01` (or `never reviewed`). */
+function reviewText(review: NonNullable<Plan['review']>): string {
+  return `every ${review.every} by role:${review.owner}, ${review.last === undefined ? 'never reviewed' : `last ${review.last}`}`;
 }
 
 function section(title: string, rows: string[][]): string {

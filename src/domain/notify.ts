@@ -22,6 +22,17 @@ export interface MessageContext {
   sender: SenderIdentity;
   /** This message: which one of a repeating step it is, when it was rendered and when the next one is due. */
   message?: MessageInfo;
+  /**
+   * The steps the message's templates name (`steps.<id>.status`, `steps.<id>.output`), as they were when it
+   * was rendered; absent when its templates name none. Never on a public channel (the status page).
+   */
+  steps?: Record<string, MessageStep>;
+}
+
+/** A step as a template sees it: its status and output (an action's output has its secrets redacted). */
+export interface MessageStep {
+  status: string;
+  output?: JsonValue;
 }
 
 /** What a template knows about the message being rendered (`message.sequence`, `message.nextUpdateAt`). */

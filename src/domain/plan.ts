@@ -297,12 +297,25 @@ export interface Plan {
   compensations: Record<string, ActionStep>;
   /** Who may cancel a run; absent: `commander` when the runbook declares it, else any role holder. */
   cancel?: { roles: string[] };
+  /** The runbook's periodic review (`review:`); absent when it declares none. */
+  review?: ReviewPlan;
   source: { file: string };
   /**
    * People on the roster by id (name and e-mail), filled at trigger time with the roles, so a message's
    * sender identity is frozen with the run.
    */
   people?: Record<string, PersonPlan>;
+}
+
+/** A runbook's periodic review: due when `last` is absent or `last + every` has been reached. */
+export interface ReviewPlan {
+  /** As written (`90d`). */
+  every: string;
+  everyMs: number;
+  /** The role that reviews it (without `role:`). */
+  owner: string;
+  /** The day of the last review, `YYYY-MM-DD`. */
+  last?: string;
 }
 
 /** A person as the plan knows them: for sender identities. */

@@ -125,6 +125,8 @@ function checkRoles(state: CheckState): void {
     if (seen.has(ref)) state.report(['cancel', 'roles', index], `${ref} is listed twice`);
     seen.add(ref);
   });
+  const review = state.parsed.parts.review;
+  if (review !== undefined) checkRoleRef(state, ['review', 'owner'], review.owner);
 }
 
 function checkDeadlines(state: CheckState): void {

@@ -11,6 +11,7 @@ import {
   type JsonObject,
   type ParamPlan,
   type Plan,
+  type ReviewPlan,
   type RolePlan,
   type StepCommon,
   type StepPlan,
@@ -68,9 +69,14 @@ export function compilePlan(parsed: ValidRunbook, childPlan: (id: string) => Pla
     steps: compileSteps(runbook.steps, ['steps']),
     compensations: compensations as Plan['compensations'],
     cancel: runbook.cancel === undefined ? undefined : { roles: runbook.cancel.roles.map(roleName) },
+    review: runbook.review === undefined ? undefined : compileReview(runbook.review),
     source: { file: source.file },
   });
   return deepFreeze(plan);
+}
+
+function compileReview(review: NonNullable<Runbook['review']>): ReviewPlan {
+  return compact({ every: review.every, everyMs: ms(review.every), owner: roleName(review.owner), last: review.last });
 }
 
 function ms(duration: string): number {

@@ -9,6 +9,7 @@ import { describeValue, type DocPath, type Issue } from '../diagnostics/located-
 import { ActionStepSchema, type ActionStepInput } from './kinds/action.js';
 import { kindKeysOf, NESTED_STEP_KEYS, STEP_KIND_REGISTRY, StepSchema, type AuthoringStep } from './kinds/index.js';
 import { CancelSpec, RunbookSchema, type Runbook } from './runbook-schema.js';
+import { ReviewSpec } from './review-schema.js';
 import {
   DeadlineSpec,
   FactSpec,
@@ -30,6 +31,8 @@ export interface RunbookParts {
   deadlines: (DeadlineSpec | undefined)[];
   /** `cancel:`, when written and valid. */
   cancel?: CancelSpec | undefined;
+  /** `review:`, when written and valid. */
+  review?: ReviewSpec | undefined;
   steps: (AuthoringStep | undefined)[];
   compensations: (ActionStepInput | undefined)[];
 }
@@ -110,6 +113,7 @@ function salvage(raw: unknown): RunbookParts {
     ),
     deadlines: salvageList(doc.deadlines, (value) => DeadlineSpec.safeParse(value)),
     cancel: CancelSpec.safeParse(doc.cancel).data,
+    review: ReviewSpec.safeParse(doc.review).data,
     // A step is parsed with its own kind's schema, so that its issues point into it rather than at a union.
     steps: salvageList(doc.steps, (value) => (rawKindOf(value)?.schema ?? StepSchema).safeParse(value)),
     compensations: salvageList(doc.compensations, (value) => ActionStepSchema.safeParse(value)),

@@ -19,6 +19,7 @@ import {
   Severity,
   Text,
 } from './schema.js';
+import { ReviewSpec } from './review-schema.js';
 
 /** The only format version this release reads. */
 export const API_VERSION = 'firebreak/v1';
@@ -68,6 +69,7 @@ export const RunbookSchema = z
     facts: z.record(Identifier, FactSpec).default({}).meta({ description: 'What responders must establish.' }),
     deadlines: z.array(DeadlineSpec).default([]).meta({ description: 'Clocks that start from a recorded decision.' }),
     cancel: CancelSpec.optional(),
+    review: ReviewSpec.optional(),
     steps: z.array(StepSchema).min(1, { error: 'a runbook needs at least one step' }),
     compensations: z.array(ActionStepSchema).default([]).meta({
       description: 'Action steps run in reverse order of registration when a run aborts.',

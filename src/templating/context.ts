@@ -45,6 +45,8 @@ export function toRenderData(context: MessageContext, publicOnly = false): objec
     decisions: context.decisions,
     sender: context.sender,
     ...(context.message === undefined ? {} : { message: context.message }),
+    // What steps found is internal: a public channel never sees it (validation refuses such templates).
+    ...(context.steps === undefined || publicOnly ? {} : { steps: context.steps }),
   };
   const root = guard(structuredClone(plain), '', context.facts, publicOnly);
   factRecords.set(root, context.facts);

@@ -12,6 +12,7 @@ import { createActivities } from '../../activities/index.js';
 import { builtinActions, createActionRegistry } from '../actions/registry.js';
 import type { ActionDefinition } from '../actions/types.js';
 import { backupActions } from '../actions/backup/index.js';
+import { postmortemActions } from '../actions/postmortem/index.js';
 import type { BackupDeps } from '../backup/deps.js';
 import { backupDepsFromConfig } from '../backup/from-config.js';
 import { messageRouterFromConfig } from '../channels/from-config.js';
@@ -98,12 +99,19 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
   const { config, baseDir } = options;
   const shared = await sharedPorts(options);
   const { secrets } = shared;
+  const backups = options.backups ?? backupDepsFromConfig(config.backups, shared);
   const actions = createActionRegistry([
     ...builtinActions({
       http: config.actions.http,
       command: { ...config.actions.command, scriptsDir: path.resolve(baseDir, config.actions.command.scriptsDir) },
     }),
-    ...backupActions(options.backups ?? backupDepsFromConfig(config.backups, shared)),
+    ...backupActions(backups),
+    // The digest reads the drill records `drill.record` keeps in the backup store, and the runbooks as they are now.
+    ...postmortemActions({
+      drills: backups.store,
+      ...(options.postmortems ? { postmortems: options.postmortems } : {}),
+      ...(options.runbooks ? { runbooks: options.runbooks } : {}),
+    }),
     ...(options.extraActions ?? []),
   ]);
   const messages = options.messages ?? (await buildMessageRouter(options, shared));

@@ -1,7 +1,7 @@
 /**
  * The README walkthroughs, run command by command as they are written there: an incident driven from the
- * CLI (the tabletop), a breach notice approved word for word, and backups with a nightly restore drill of
- * a PostgreSQL database this test starts and seeds. A README change that breaks a command fails here,
+ * CLI (the tabletop), a breach notice approved word for word, backups with a nightly restore drill of
+ * a PostgreSQL database this test starts and seeds, and the monthly lessons-learned review's schedule. A README change that breaks a command fails here,
  * naming the README line of that command.
  *
  * How the README is read (`readmeCommands`): the ```sh blocks of a section, one command per line (a `\`
@@ -331,6 +331,21 @@ describe('the README walkthroughs, as written', () => {
       expect(history.records[0]?.backup?.id).toMatch(/^\d{8}T\d{9}Z-/);
       expect(shell.outputs.at(-1)).toMatch(/passed/);
       expect(await pg!.databases()).toEqual(databases);
+    },
+    WALKTHROUGH_TIMEOUT,
+  );
+
+  it(
+    'lessons learned, reviewed monthly: the lessons-review schedule is created as written and shows its cron',
+    async () => {
+      const shell = new Walkthrough('lessons', `export FIREBREAK_URL=http://127.0.0.1:${ports.api}\n`);
+      // Run on its own, this walkthrough needs a Firebreak; after the others it uses the one they started.
+      if (dev === undefined) await shell.run({ line: 0, text: 'npx firebreak dev', exit: 0 });
+      await shell.runAll(readmeCommands('Lessons learned, reviewed monthly'));
+      const shown = shell.outputs.at(-1) ?? '';
+      expect(shown).toContain('lessons-review');
+      expect(shown).toContain('0 9 1 * *');
+      expect(shown).toContain('Europe/Berlin');
     },
     WALKTHROUGH_TIMEOUT,
   );

@@ -6,7 +6,7 @@
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { emailAddressProblem } from '../../src/domain/addresses.js';
 import { ErrorCode } from '../../src/domain/errors.js';
-import type { MessageContext } from '../../src/domain/notify.js';
+import type { MessageContext, MessageStep } from '../../src/domain/notify.js';
 import type { JsonValue, NotifyChannel, NotifyStep } from '../../src/domain/plan.js';
 import type { FactRecord, SenderIdentity } from '../../src/domain/state.js';
 import { own } from '../../src/domain/own.js';
@@ -116,7 +116,29 @@ export function contextOf(
       renderedAt: new Date().toISOString(),
       ...(step.repeat === undefined ? {} : { nextUpdateAt: new Date(Date.now() + step.repeat.everyMs).toISOString() }),
     },
+    ...stepsOf(run, step),
   };
+}
+
+/**
+ * The steps the message's templates name, with their status and output. Only those: a message that names
+ * none renders with exactly the context it always had, and no other step's output travels to the renderer.
+ */
+function stepsOf(run: IncidentRun, step: NotifyStep): { steps?: Record<string, MessageStep> } {
+  const ids = new Set(
+    step.templates.variables
+      .filter((path) => path.startsWith('steps.'))
+      .map((path) => path.split('.')[1] ?? '')
+      .filter((id) => id !== ''),
+  );
+  if (ids.size === 0) return {};
+  const steps: Record<string, MessageStep> = {};
+  for (const id of [...ids].sort()) {
+    const state = run.state.steps.find((candidate) => candidate.id === id);
+    if (state === undefined) continue;
+    steps[id] = state.output === undefined ? { status: state.status } : { status: state.status, output: state.output };
+  }
+  return { steps };
 }
 
 /** The facts a message depends on: its `requires` and every fact its templates use. */

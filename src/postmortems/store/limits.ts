@@ -25,4 +25,6 @@ export const STORE_LIMITS = {
   /** Rows one list or search returns at most, and by default. */
   maxLimit: 500,
   defaultLimit: 50,
+  /** Rows one digest read returns at most (a digest over more says it was truncated). */
+  digestRows: 5000,
 } as const;

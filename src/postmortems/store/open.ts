@@ -8,6 +8,7 @@ import type { StoreConfig } from '../../config/store-schema.js';
 import type { SecretResolver } from '../../secrets/resolver.js';
 import { ensurePrivateDir } from '../../storage/private-files.js';
 import { actionItemOps } from './action-item-ops.js';
+import { digestOps } from './digest-ops.js';
 import { lockDirectory } from './dir-lock.js';
 import { migrate } from './migrate.js';
 import { createPgClient } from './pg-client.js';
@@ -25,7 +26,7 @@ export async function createSqlStore(db: SqlClient): Promise<PostmortemStore> {
     await db.close().catch(() => undefined);
     throw error;
   }
-  return { ...postmortemOps(db), ...actionItemOps(db), ...searchOps(db), close: () => db.close() };
+  return { ...postmortemOps(db), ...actionItemOps(db), ...searchOps(db), ...digestOps(db), close: () => db.close() };
 }
 
 /** The store on a PostgreSQL server (`url` resolved: it holds the password, never log it). */

@@ -263,6 +263,48 @@ export interface StatusMove {
   acknowledgements?: readonly Acknowledgement[];
 }
 
+/** The period a digest covers: from `since` (inclusive) to `until` (exclusive), ISO 8601 instants. */
+export interface DigestWindow {
+  since: string;
+  until: string;
+}
+
+/**
+ * A post-mortem as the periodic digest reads it: no sections or timeline, the durations of its facts, and
+ * when it was last published (absent when never).
+ */
+export interface DigestPostmortem extends Pick<
+  Postmortem,
+  'id' | 'incidentId' | 'title' | 'runbookId' | 'severity' | 'status' | 'startedAt' | 'endedAt' | 'reviewDueAt' | 'tags'
+> {
+  runbookTitle: string;
+  publishedAt?: string;
+  durations: PostmortemFacts['durations'];
+}
+
+/** An action item as the digest reads it: with the title of its post-mortem. */
+export interface DigestActionItem extends ActionItem {
+  postmortemTitle: string;
+}
+
+/** Rows a digest read returns, and whether there were more than the store reads at once (`digestRows`). */
+export interface DigestRows<T> {
+  items: T[];
+  truncated: boolean;
+}
+
+/**
+ * One significant term of the `contributing-factors` sections: a lexeme as full-text search indexes it
+ * (English stemming, stop words dropped), the word written most often for it, in how many post-mortems
+ * it appears and how often in all.
+ */
+export interface FactorTerm {
+  term: string;
+  word: string;
+  postmortems: number;
+  occurrences: number;
+}
+
 /** The post-mortem store. */
 export interface PostmortemStore {
   /** Creates the incident's post-mortem, or returns the one it has (`created: false`); never two. */
@@ -298,5 +340,20 @@ export interface PostmortemStore {
   listActionItems(filter?: ActionItemFilter): Promise<Page<ActionItem>>;
   /** Full-text search (websearch syntax) over titles, sections and lessons, ranked, with snippets. */
   search(query: string, filter?: SearchFilter): Promise<SearchHit[]>;
+  /**
+   * The post-mortems a digest of `window` reports on: incidents that started in it, post-mortems last
+   * published in it, and every one now in review or in draft past its review date. Newest incident first.
+   */
+  digestPostmortems(window: DigestWindow): Promise<DigestRows<DigestPostmortem>>;
+  /**
+   * The action items a digest of `window` reports on: every item open, in progress or done (not yet
+   * verified), and every item updated or with a verification run in the window. Oldest first.
+   */
+  digestActionItems(window: DigestWindow): Promise<DigestRows<DigestActionItem>>;
+  /**
+   * The most frequent terms of the `contributing-factors` sections of post-mortems whose incident started
+   * in `window`, by the number of post-mortems, then occurrences, then term; at most `limit` (default 20).
+   */
+  contributingFactorTerms(window: DigestWindow, limit?: number): Promise<FactorTerm[]>;
   close(): Promise<void>;
 }

@@ -193,6 +193,12 @@ function checkPublicChannels(
     for (const template of templates.messages.get(message)?.get(channel)?.values() ?? []) {
       for (const variable of variablesOf(template, templates.partials.asts)) {
         const [root, field = ''] = variable.split('.');
+        if (root === 'steps') {
+          ctx.report(
+            at('message'),
+            `template ${template.file} uses \`${variable}\`: what steps found is not available on the status page, which is public`,
+          );
+        }
         if (root !== 'incident' || !PRIVATE_INCIDENT_FIELDS.includes(field)) continue;
         ctx.report(at('message'), `template ${template.file} uses \`${variable}\`: ${privateFieldReason(field)}`);
       }
@@ -204,7 +210,9 @@ const INCIDENT_FIELDS = ['id', 'title', 'severity', 'startedAt', 'runbook', 'run
 const SENDER_FIELDS = ['id', 'name', 'email'];
 const MESSAGE_FIELDS = ['sequence', 'renderedAt', 'nextUpdateAt'];
 const ROOTS = ['incident', 'params', 'facts', 'decisions', 'sender', 'message'];
-const UNAVAILABLE = 'which is not available: messages can use incident, params, facts, decisions, sender and message';
+const STEP_FIELDS = ['status', 'output'];
+const UNAVAILABLE =
+  'which is not available: messages can use incident, params, facts, decisions, sender, message and steps.<id>';
 
 /** Why a template variable will not be there at render time, or undefined when it will. */
 function variableProblem(variable: string, ctx: StepCheckContext): string | undefined {
@@ -234,6 +242,13 @@ function variableProblem(variable: string, ctx: StepCheckContext): string | unde
       return Object.hasOwn(ctx.facts, name) ? undefined : 'which this runbook does not declare';
     case 'decisions':
       return ctx.decisions.has(name) ? undefined : 'which no decision step of this runbook declares';
+    case 'steps': {
+      if (!ctx.stepIds.has(name)) return 'which is not a step of this runbook';
+      const [part] = rest;
+      return part === undefined || STEP_FIELDS.includes(part)
+        ? undefined
+        : `which is not a field of a step (fields: ${STEP_FIELDS.join(', ')})`;
+    }
     default:
       return UNAVAILABLE;
   }

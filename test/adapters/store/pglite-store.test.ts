@@ -14,6 +14,7 @@ import {
   runPostmortemStoreConformance,
   type StoreTarget,
 } from './postmortem-store-conformance.js';
+import { runDigestConformance } from './digest-conformance.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'firebreak-pglite-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -25,6 +26,7 @@ const target: StoreTarget = {
   },
 };
 
+runDigestConformance('PGlite', () => target);
 runPostmortemStoreConformance('PGlite', () => target, { concurrentOpens: false });
 
 describe('PGlite store specifics', () => {

@@ -14,6 +14,7 @@ import {
   runPostmortemStoreConformance,
   type StoreTarget,
 } from './postmortem-store-conformance.js';
+import { runDigestConformance } from './digest-conformance.js';
 
 let server: TestPostgres;
 let databases = 0;
@@ -36,6 +37,7 @@ const target: StoreTarget = {
   },
 };
 
+runDigestConformance('PostgreSQL', () => target);
 runPostmortemStoreConformance('PostgreSQL', () => target, { concurrentOpens: true });
 
 describe('openPostmortemStore with store.postgres.url', () => {

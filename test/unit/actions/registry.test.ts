@@ -11,6 +11,7 @@ import {
 } from '../../../src/actions/registry.js';
 import { timelineNoteAction } from '../../../src/actions/timeline-note.js';
 import { backupActions, backupActionSpecs } from '../../../src/actions/backup/index.js';
+import { postmortemActions, postmortemActionSpecs } from '../../../src/actions/postmortem/index.js';
 import { backupDepsFromConfig } from '../../../src/backup/from-config.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import { createFsStore } from '../../../src/storage/fs-store.js';
@@ -30,7 +31,9 @@ describe('action registry', () => {
   it('offers the built-in names and schemas without configuration', () => {
     const catalog: ActionCatalog = builtinActionCatalog;
     const backup = backupActionSpecs.map((spec) => spec.name);
-    expect(catalog.names()).toEqual(['command.run', 'http.request', 'timeline.note', ...backup].sort());
+    const postmortem = postmortemActionSpecs.map((spec) => spec.name);
+    expect(postmortem).toEqual(['postmortem.digest']);
+    expect(catalog.names()).toEqual(['command.run', 'http.request', 'timeline.note', ...backup, ...postmortem].sort());
     expect(backup).toEqual(expect.arrayContaining(['backup.postgres', 'backup.files', 'restore.postgres']));
     expect(catalog.has('http.request')).toBe(true);
     expect(catalog.has('http.get')).toBe(false);
@@ -56,7 +59,11 @@ describe('action registry', () => {
     const secrets = createSecretResolver({ env: {}, baseDir: '/nonexistent' });
     const store = await createFsStore({ dir: mkdtempSync(path.join(tmpdir(), 'firebreak-registry-')) });
     const backups = backupActions(backupDepsFromConfig(undefined, { store, secrets, dataDir: '/nonexistent' }));
-    const registry = createActionRegistry([...builtinActions(options), ...backups]);
+    const registry = createActionRegistry([
+      ...builtinActions(options),
+      ...backups,
+      ...postmortemActions({ drills: store }),
+    ]);
     expect(registry.names()).toEqual(builtinActionCatalog.names());
     for (const name of registry.names()) {
       expect(registry.inputSchema(name)).toBe(builtinActionCatalog.inputSchema(name));

@@ -183,6 +183,7 @@ describe('docs/firebreak.example.yaml', () => {
     expect(result.ok && Object.keys(result.value.channels?.webhook.endpoints ?? {})).toEqual([
       'ops-bridge',
       'exec-chat',
+      'leads-chat',
     ]);
   });
 });

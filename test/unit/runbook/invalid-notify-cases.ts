@@ -23,7 +23,7 @@ const variableProblems: [template: string, problem: string][] = [
   ['email.text.hbs', '`sender.phone`, which is not a field of the sender (fields: id, name, email)'],
   [
     'email.text.hbs',
-    '`weather`, which is not available: messages can use incident, params, facts, decisions, sender and message',
+    '`weather`, which is not available: messages can use incident, params, facts, decisions, sender, message and steps.<id>',
   ],
 ];
 

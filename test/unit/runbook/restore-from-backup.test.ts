@@ -15,7 +15,7 @@ describe('restore-from-backup', () => {
     const templates = await loadTemplateDirs([path.join(ROOT, 'templates')]);
     const catalog = await loadRunbookDirs([path.join(ROOT, 'runbooks')], { actions: builtinActionCatalog, templates });
     const plan = catalog.runbooks.get('restore-from-backup')?.plan;
-    expect(plan?.version).toBe(3);
+    expect(plan?.version).toBe(4);
     expect(plan?.steps.map((step) => step.id).slice(-2)).toEqual(['promote', 'check-promotion']);
     const check = plan?.steps.at(-1);
     expect(check).toMatchObject({ kind: 'action', action: 'restore.check', onFailure: 'abort' });

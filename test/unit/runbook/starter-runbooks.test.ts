@@ -27,6 +27,7 @@ describe('starter runbooks', () => {
       'credential-leak',
       'drill-watch',
       'files-restore-drill',
+      'lessons-review',
       'personal-data-exfiltration',
       'postgres-backup',
       'postgres-restore-drill',
@@ -123,5 +124,31 @@ describe('starter runbooks', () => {
       const text = await readFile(path.join(RUNBOOKS, name), 'utf8');
       expect(text, name).not.toMatch(/# postmortem:/);
     }
+  });
+
+  it('declare a periodic review on every incident playbook, and none on the scheduled jobs', async () => {
+    const catalog = await loadStarter();
+    const reviews: Record<string, string> = {};
+    for (const [id, { plan }] of catalog.runbooks) {
+      if (plan.kind === 'job') expect(plan.review, id).toBeUndefined();
+      else reviews[id] = `${plan.review?.every} by ${plan.review?.owner}`;
+    }
+    expect(reviews).toEqual({
+      'compromised-container-image': '90d by platform',
+      'credential-leak': '90d by security',
+      'personal-data-exfiltration': '90d by dpo',
+      'ransomware-host': '90d by security',
+      'restore-from-backup': '180d by infra',
+    });
+  });
+
+  it('send the lessons-learned digest a postmortem.digest step computes, by e-mail and chat, to the leads', async () => {
+    const catalog = await loadStarter();
+    const plan = catalog.runbooks.get('lessons-review')!.plan;
+    expect(plan.kind).toBe('job');
+    expect(plan.params.period?.default).toBe('30d');
+    const [digest, send] = plan.steps;
+    expect(digest).toMatchObject({ id: 'digest', kind: 'action', action: 'postmortem.digest' });
+    expect(send).toMatchObject({ id: 'send', kind: 'notify', message: 'lessons-digest', channels: ['email', 'chat'] });
   });
 });

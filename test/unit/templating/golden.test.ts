@@ -2,6 +2,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTemplates, renderMessage, type TemplateCatalog } from '../../../src/templating/index.js';
+import { computeDigest } from '../../../src/postmortems/digest.js';
+import type { MessageContext } from '../../../src/templating/context.js';
+import { digestFixture } from '../postmortems/digest-fixture.js';
 import { sampleContext } from './context-fixture.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -22,7 +25,19 @@ const cases: [message: string, channel: string][] = [
   ['chat-update', 'chat'],
   ['drill-failed', 'email'],
   ['drill-stale', 'email'],
+  ['lessons-digest', 'email'],
+  ['lessons-digest', 'chat'],
 ];
+
+/** The sample context, with the lessons digest of the fixed month as the `digest` step's output for its message. */
+function contextFor(message: string): MessageContext {
+  const context = sampleContext();
+  if (message !== 'lessons-digest') return context;
+  const output = JSON.parse(JSON.stringify(computeDigest(digestFixture()))) as NonNullable<
+    MessageContext['steps']
+  >[string]['output'];
+  return { ...context, steps: { digest: { status: 'succeeded', ...(output === undefined ? {} : { output }) } } };
+}
 
 let catalog: TemplateCatalog;
 beforeAll(async () => {
@@ -42,7 +57,7 @@ describe('starter templates', () => {
   });
 
   it.each(cases)('%s on %s matches its golden files', async (message, channel) => {
-    const { parts } = renderMessage(catalog, message, channel, sampleContext());
+    const { parts } = renderMessage(catalog, message, channel, contextFor(message));
     for (const [part, text] of Object.entries(parts)) {
       const file = path.join(goldenDir, message, `${channel}.${part}`);
       if (update) {
@@ -63,7 +78,7 @@ describe('the instants starter templates state', () => {
   // The incident opens when the alert reaches Firebreak, hours or days after the breach began and after it
   // was first observed: a message may state that instant only as the response's start.
   it.each(cases)('%s on %s states the trigger time only as when the response opened', (message, channel) => {
-    const context = sampleContext();
+    const context = contextFor(message);
     const moved = { ...context, incident: { ...context.incident, startedAt: '2025-04-02T16:45:00Z' } };
     const before = lines(renderMessage(catalog, message, channel, context).parts);
     const after = lines(renderMessage(catalog, message, channel, moved).parts);
