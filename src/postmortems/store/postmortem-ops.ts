@@ -286,7 +286,11 @@ export function postmortemOps(db: SqlClient) {
       check('fieldHistory', Id, id);
       const [exists] = await db.query(`SELECT 1 FROM ${S}.postmortems WHERE id = $1`, [id]);
       if (exists === undefined) throw notFound(id);
-      const rows = await db.query(`SELECT * FROM ${S}.field_changes WHERE postmortem_id = $1 ORDER BY seq`, [id]);
+      // As text: the drivers hand back a jsonb string already parsed, indistinguishable from JSON text.
+      const rows = await db.query(
+        `SELECT field, value::text AS value, actor, at FROM ${S}.field_changes WHERE postmortem_id = $1 ORDER BY seq`,
+        [id],
+      );
       return rows.map(toFieldChange);
     },
 

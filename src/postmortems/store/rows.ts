@@ -111,11 +111,12 @@ export function toAcknowledgement(row: Row): Acknowledgement {
   };
 }
 
-/** A `field_changes` row. */
+/** A `field_changes` row, its `value` selected as text. */
 export function toFieldChange(row: Row): FieldChange {
   return {
     field: row.field as PostmortemField,
-    value: json<FieldChange['value']>(row.value),
+    // Selected as text (`value::text`), so a JSON string is not mistaken for JSON text.
+    value: JSON.parse(String(row.value)) as FieldChange['value'],
     actor: String(row.actor),
     at: iso(row.at),
   };
