@@ -149,4 +149,57 @@ describe('firebreak action-item', () => {
       params: { hosts: 3 },
     });
   });
+
+  it('prints only the id with --quiet, and done --wait waits for the verification: 0 verified, 1 reopened', async () => {
+    const addQuiet = (title: string) =>
+      cli(
+        [
+          ...['action-item', 'add', pm, '--title', title, '--owner', 'role:security', '--quiet'],
+          ...['--verify-runbook', 'ai-cli-verify', '--verify-param', 'hosts=2'],
+        ],
+        env('alice'),
+      );
+    const added = await addQuiet('Rotate nightly');
+    expect(added.code, added.err).toBe(0);
+    const id = added.out.trim();
+    expect(added.out).toMatch(/^\S+\n$/);
+    expect((await store.getActionItem(id))?.title).toBe('Rotate nightly');
+
+    /** The verification incident `done` started for the item, once it is recorded. */
+    const started = async (item: string): Promise<string> => {
+      for (;;) {
+        const run = (await store.getActionItem(item))?.runs.find((r) => r.result === 'pending');
+        if (run !== undefined) return run.incidentId;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const passing = cli(['action-item', 'done', id, '--wait', '2m'], env('bob'));
+    const incident = await started(id);
+    const complete = await test.api.call('alice', {
+      method: 'POST',
+      url: `/api/v1/incidents/${incident}/tasks/check/complete`,
+      payload: {},
+    });
+    expect(complete.statusCode, complete.body).toBe(200);
+    const verified = await passing;
+    expect(verified.code, verified.err).toBe(0);
+    expect(verified.out).toContain(`Verified: incident ${incident} passed`);
+    expect((await store.getActionItem(id))?.status).toBe('verified');
+
+    const second = (await addQuiet('Alert on key age')).out.trim();
+    const failing = cli(['action-item', 'done', second, '--wait'], env('bob'));
+    const cancelled = await started(second);
+    const cancel = await test.api.call('alice', {
+      method: 'POST',
+      url: `/api/v1/incidents/${cancelled}/cancel`,
+      payload: { reason: 'the drill host is down' },
+    });
+    expect(cancel.statusCode, cancel.body).toBe(200);
+    const reopened = await failing;
+    expect(reopened.code).toBe(1);
+    expect(reopened.err).toContain(`action item ${second} is open again`);
+    expect(reopened.err).toContain(cancelled);
+    expect((await store.getActionItem(second))?.status).toBe('open');
+    expect((await cli(['action-item', 'done', second, '--wait', 'soon'], env('bob'))).code).toBe(2);
+  });
 });

@@ -59,9 +59,10 @@ export function registerActionItemCommands(program: Command, deps: CliDeps): voi
         .description('add an action item to a post-mortem')
         .argument('<postmortem>')
         .requiredOption('--title <text>', 'what is to be done')
-        .requiredOption('--owner <owner>', 'a roster id or role:<name>'),
+        .requiredOption('--owner <owner>', 'a roster id or role:<name>')
+        .option('-q, --quiet', 'print only the item id, for ITEM=$(npx firebreak action-item add ... --quiet)'),
     ),
-  ).action((postmortem: string, options: FieldOptions) => add(deps, postmortem, options));
+  ).action((postmortem: string, options: FieldOptions & { quiet?: boolean }) => add(deps, postmortem, options));
   apiCommand(
     fieldOptions(
       group
@@ -79,8 +80,12 @@ export function registerActionItemCommands(program: Command, deps: CliDeps): voi
       .command('done')
       .description('mark an item done; with a verification, start its runbook as an incident')
       .argument('<id>')
-      .option('--reason <text>', 'a note for the record'),
-  ).action((id: string, options: Options & { reason?: string }) => done(deps, id, options));
+      .option('--reason <text>', 'a note for the record')
+      .option(
+        '--wait [limit]',
+        'wait for the verification to settle (up to 30m, or this long): exit 0 verified, 1 reopened',
+      ),
+  ).action((id: string, options: DoneOptions) => done(deps, id, options));
   apiCommand(
     group
       .command('wontdo')
@@ -123,10 +128,11 @@ async function show(deps: CliDeps, id: string, options: Options): Promise<void> 
   deps.out(renderItem(item));
 }
 
-async function add(deps: CliDeps, postmortem: string, options: FieldOptions): Promise<void> {
+async function add(deps: CliDeps, postmortem: string, options: FieldOptions & { quiet?: boolean }): Promise<void> {
   const fields = fieldsOf(options, false);
   const item = await actionItemApi(apiClient(deps, options)).add(postmortem, fields);
   if (options.json) return printJson(deps, { item });
+  if (options.quiet) return deps.out(`${item.id}\n`);
   deps.out(`Added action item ${item.id} to post-mortem ${item.postmortemId}\n`);
 }
 
@@ -147,19 +153,71 @@ async function update(deps: CliDeps, id: string, options: UpdateOptions): Promis
   deps.out(`Updated action item ${item.id}: version ${item.version}\n`);
 }
 
-async function done(deps: CliDeps, id: string, options: Options & { reason?: string }): Promise<void> {
+interface DoneOptions extends Options {
+  reason?: string;
+  /** `true` (the flag alone) or how long to wait. */
+  wait?: string | boolean;
+}
+
+/** How long `done --wait` waits for a verification by default, and how often it looks. */
+const WAIT_DEFAULT_MS = 30 * 60_000;
+const WAIT_POLL_MS = 2_000;
+
+async function done(deps: CliDeps, id: string, options: DoneOptions): Promise<void> {
+  const waitMs = waitLimitOf(options.wait);
   const api = actionItemApi(apiClient(deps, options));
   const current = await api.get(id);
   const result = await api.done(id, {
     baseVersion: current.version,
     ...(options.reason === undefined ? {} : { reason: options.reason }),
   });
-  if (options.json) return printJson(deps, result);
-  deps.out(
-    result.verificationIncidentId === undefined
-      ? `Action item ${id} is done\n`
-      : `Action item ${id} is done; verifying it: incident ${result.verificationIncidentId} started\n`,
-  );
+  const incidentId = result.verificationIncidentId;
+  if (waitMs === undefined || incidentId === undefined) {
+    if (options.json) return printJson(deps, result);
+    return deps.out(
+      incidentId === undefined
+        ? `Action item ${id} is done\n`
+        : `Action item ${id} is done; verifying it: incident ${incidentId} started\n`,
+    );
+  }
+  if (!options.json) deps.out(`Action item ${id} is done; verifying it: incident ${incidentId} started, waiting\n`);
+  const settled = await settledRun(api, id, incidentId, waitMs);
+  if (options.json) printJson(deps, { ...result, item: settled.item });
+  else if (settled.result === 'passed') deps.out(`Verified: incident ${incidentId} passed\n`);
+  if (settled.result === 'failed') {
+    const why = settled.item.statusReason ?? `see firebreak incident show ${incidentId}`;
+    throw new CliError(`the verification failed, so action item ${id} is open again: ${why}`, EXIT.failure);
+  }
+}
+
+function waitLimitOf(wait: string | boolean | undefined): number | undefined {
+  if (wait === undefined || wait === false) return undefined;
+  if (wait === true) return WAIT_DEFAULT_MS;
+  const ms = parseDuration(wait);
+  if (ms === undefined) throw new CliError(`--wait takes a duration (10m, 1h), got ${wait}`, EXIT.invalid);
+  return ms;
+}
+
+/** Polls the item until its run of `incidentId` has passed or failed (the watcher settles it), or the limit. */
+async function settledRun(
+  api: ReturnType<typeof actionItemApi>,
+  id: string,
+  incidentId: string,
+  limitMs: number,
+): Promise<{ item: ActionItem; result: 'passed' | 'failed' }> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const item = await api.get(id);
+    const run = item.runs.find((r) => r.incidentId === incidentId && r.result !== 'pending');
+    if (run !== undefined) return { item, result: run.result === 'passed' ? 'passed' : 'failed' };
+    if (Date.now() >= deadline) {
+      throw new CliError(
+        `incident ${incidentId} has not settled action item ${id} yet: look again with firebreak action-item show ${id}`,
+        EXIT.unreachable,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now()))));
+  }
 }
 
 async function wontdo(deps: CliDeps, id: string, options: Options & { reason: string }): Promise<void> {

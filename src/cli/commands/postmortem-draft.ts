@@ -5,7 +5,7 @@ import { apiClient, type ApiOptions } from '../api/connection.js';
 import type { CliDeps } from '../context.js';
 import { formatInstant } from '../render-time.js';
 
-type DraftOptions = ApiOptions & JsonOption;
+type DraftOptions = ApiOptions & JsonOption & { quiet?: boolean };
 
 /** Adds `draft` to the `postmortem` group. */
 export function registerPostmortemDraftCommand(group: Command, deps: CliDeps): void {
@@ -15,13 +15,15 @@ export function registerPostmortemDraftCommand(group: Command, deps: CliDeps): v
       .description(
         "draft a closed incident's post-mortem from its timeline, whether or not it needed one; prints the one it has when drafted before",
       )
-      .argument('<incident>', 'incident id'),
+      .argument('<incident>', 'incident id')
+      .option('-q, --quiet', 'print only the post-mortem id, for PM=$(npx firebreak postmortem draft ... --quiet)'),
   ).action((incident: string, options: DraftOptions) => draft(deps, incident, options));
 }
 
 async function draft(deps: CliDeps, incidentId: string, options: DraftOptions): Promise<void> {
   const { created, postmortem } = await apiClient(deps, options).draftPostmortem(incidentId);
   if (options.json) return printJson(deps, { created, postmortem });
+  if (options.quiet) return deps.out(`${postmortem.id}\n`);
   const lines = [
     created
       ? `Drafted post-mortem ${postmortem.id} of incident ${incidentId}`
