@@ -336,6 +336,65 @@ describe('the README walkthroughs, as written', () => {
   );
 
   it(
+    'after the incident: the tabletop post-mortem, a lesson, an action item verified by the restore drill, published and found',
+    async () => {
+      // After the backups walkthrough: firebreak.yaml is there, and a backup of the orders database to drill.
+      const [start, commands] = readmeCommands('After the incident: its post-mortem');
+      const [, , drive] = readmeCommands('An incident, driven from the CLI');
+      if (!start?.[0] || !commands || !drive) throw new Error('the walkthrough lost a block');
+      const shell = new Walkthrough(
+        'postmortem',
+        `export FIREBREAK_URL=http://127.0.0.1:${ports.api} ORDERS_BACKUP_URL='${pg!.urlFor('orders')}' SCRATCH_PG_URL='${pg!.url}'\n`,
+      );
+      await shell.run(start[0]);
+      // As the README says for a tabletop driven beside npm start: drive it again on this Firebreak.
+      await shell.runAll([drive]);
+      await shell.runAll([commands]);
+
+      const item = shell.variable('ITEM');
+      const { item: verified } = await cliJson<{
+        item: { status: string; runs: { incidentId: string; result: string }[] };
+      }>(['action-item', 'show', item], '.firebreak');
+      expect(verified.status).toBe('verified');
+      expect(verified.runs.map((run) => run.result)).toEqual(['pending', 'passed']);
+      const drill = await cliJson<{ incident: { runbook: { id: string }; status: string } }>(
+        ['incident', 'show', verified.runs[0]?.incidentId ?? ''],
+        '.firebreak',
+      );
+      expect(drill.incident).toMatchObject({ runbook: { id: 'postgres-restore-drill' }, status: 'completed' });
+
+      const pm = shell.variable('PM');
+      const { postmortem } = await cliJson<{
+        postmortem: { status: string; incidentId: string; sections: { lessons: { text: string } } };
+      }>(['postmortem', 'show', pm], '.firebreak');
+      expect(postmortem).toMatchObject({ status: 'published', incidentId: shell.variable('ID') });
+      expect(postmortem.sections.lessons.text).toContain('backup bucket');
+
+      // The published summary, e-mailed by the post-mortem's workflow to the runbook's audience.
+      const outbox = path.join(mirror, '.firebreak/outbox');
+      const summary = await eventually(
+        async () => {
+          const mails = await Promise.all(
+            readdirSync(outbox)
+              .filter((file) => file.endsWith('.eml'))
+              .map(async (file) => PostalMime.parse(readFileSync(path.join(outbox, file)))),
+          );
+          return mails.find(
+            (mail) =>
+              mail.subject?.startsWith('Post-mortem published') &&
+              mail.to?.some((to) => to.address === 'all-staff@example.com'),
+          );
+        },
+        { timeoutMs: 60_000, what: 'the published summary in the outbox' },
+      );
+      expect(summary.text).toContain('The leaked key could also write to the backup bucket');
+      expect(summary.text).toContain('Prove the orders backups restore');
+      expect(shell.outputs.at(-1)).toMatch(/«backup» «bucket»/);
+    },
+    WALKTHROUGH_TIMEOUT,
+  );
+
+  it(
     'lessons learned, reviewed monthly: the lessons-review schedule is created as written and shows its cron',
     async () => {
       const shell = new Walkthrough('lessons', `export FIREBREAK_URL=http://127.0.0.1:${ports.api}\n`);
