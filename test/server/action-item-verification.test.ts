@@ -17,7 +17,6 @@ import type { BackupDeps } from '../../src/backup/deps.js';
 import { DEFAULT_LAYOUT } from '../../src/backup/manifest.js';
 import { ChannelsConfigSchema } from '../../src/config/channels-schema.js';
 import { actionItemWorkflowId } from '../../src/domain/action-items.js';
-import { draftPostmortem } from '../../src/postmortems/draft.js';
 import {
   lazyPostmortemStore,
   openPgliteStore,
@@ -27,7 +26,7 @@ import {
 import { createSecretResolver } from '../../src/secrets/resolver.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 import { flipped, recordingContext } from '../unit/backup/support.js';
-import { draftOptions, fixture } from '../unit/postmortems/fixtures.js';
+import { seedPostmortem } from '../unit/postmortems/fixtures.js';
 import { eventually } from '../support/poll.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js';
 import { projectRoot, startTestEnv, type TestEnv } from '../support/temporal.js';
@@ -116,15 +115,12 @@ beforeAll(async () => {
     postmortems,
   });
   const incidentId = await api.trigger('alice', 'ai-verify-leak');
-  const { state, plan } = await fixture('tabletop');
-  const draft = {
-    ...draftPostmortem(state, plan, draftOptions),
+  pm = await seedPostmortem(store, {
     incidentId,
     runbookId: 'ai-verify-leak',
     title: 'Uploads lost in the storage migration',
     people: { facilitators: ['alice'], reviewers: ['bob'], audience: [] },
-  };
-  pm = (await store.createPostmortem(draft)).postmortem.id;
+  });
 }, 180_000);
 
 afterAll(async () => {

@@ -6,9 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { draftPostmortem } from '../../src/postmortems/draft.js';
 import { lazyPostmortemStore, openPgliteStore, type PostmortemStore } from '../../src/postmortems/store/index.js';
-import { draftOptions, fixture } from '../unit/postmortems/fixtures.js';
+import { seedPostmortem } from '../unit/postmortems/fixtures.js';
 import { startApiTest, type ApiTest, type ApiUser } from './support.js';
 
 const suffix = randomBytes(3).toString('hex');
@@ -71,15 +70,12 @@ beforeAll(async () => {
     access: { trigger: { [verifyId]: ['legal', 'commander'] } },
   });
   const incidentId = await test.api.trigger('alice', runbookId);
-  const { state, plan } = await fixture('tabletop');
-  const draft = {
-    ...draftPostmortem(state, plan, draftOptions),
+  pm = await seedPostmortem(store, {
     incidentId,
     runbookId,
     title: 'Leaked deploy key',
     people: { facilitators: ['alice'], reviewers: ['bob'], audience: [] },
-  };
-  pm = (await store.createPostmortem(draft)).postmortem.id;
+  });
 });
 
 afterAll(async () => {

@@ -5,10 +5,9 @@
  */
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { draftPostmortem } from '../../src/postmortems/draft.js';
 import { lazyPostmortemStore, openPgliteStore, type PostmortemStore } from '../../src/postmortems/store/index.js';
 import { cli } from '../unit/cli/client-support.js';
-import { draftOptions, fixture } from '../unit/postmortems/fixtures.js';
+import { seedPostmortem } from '../unit/postmortems/fixtures.js';
 import { startApiTest, type ApiTest } from './support.js';
 
 const runbook = `
@@ -58,11 +57,8 @@ beforeAll(async () => {
   await test.api.app.listen({ host: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${(test.api.app.server.address() as AddressInfo).port}`;
   const incidentId = await test.api.trigger('alice', 'ai-cli');
-  const { state, plan } = await fixture('tabletop');
   const people = { facilitators: ['alice'], reviewers: ['bob'], audience: [] };
-  const draft = draftPostmortem(state, plan, draftOptions);
-  pm = (await store.createPostmortem({ ...draft, incidentId, runbookId: 'ai-cli', title: 'Leaked key', people }))
-    .postmortem.id;
+  pm = await seedPostmortem(store, { incidentId, runbookId: 'ai-cli', title: 'Leaked key', people });
 });
 
 afterAll(async () => {

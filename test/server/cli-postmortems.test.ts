@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { draftPostmortem } from '../../src/postmortems/draft.js';
 import { lazyPostmortemStore, openPgliteStore, type PostmortemStore } from '../../src/postmortems/store/index.js';
 import { cli } from '../unit/cli/client-support.js';
-import { draftOptions, fixture } from '../unit/postmortems/fixtures.js';
+import { seedPostmortem } from '../unit/postmortems/fixtures.js';
 import { startApiTest, type ApiTest } from './support.js';
 
 const runbook = `
@@ -46,11 +45,8 @@ beforeAll(async () => {
   await test.api.app.listen({ host: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${(test.api.app.server.address() as AddressInfo).port}`;
   const incidentId = await test.api.trigger('alice', 'pm-cli');
-  const { state, plan } = await fixture('tabletop');
-  const draft = draftPostmortem(state, plan, draftOptions);
   const people = { facilitators: ['alice'], reviewers: ['bob'], audience: [] };
-  id = (await store.createPostmortem({ ...draft, incidentId, runbookId: 'pm-cli', title: 'Leaked key', people }))
-    .postmortem.id;
+  id = await seedPostmortem(store, { incidentId, runbookId: 'pm-cli', title: 'Leaked key', people });
 });
 
 afterAll(async () => {
@@ -181,19 +177,14 @@ describe('review, publish and search', () => {
 
 describe('the review due date', () => {
   it('marks an overdue review in list and show, lists only those with --overdue, and moves the date with due', async () => {
-    const { state, plan } = await fixture('tabletop');
-    const draft = draftPostmortem(state, plan, draftOptions);
     const people = { facilitators: ['alice'], reviewers: ['bob'], audience: ['carol'] };
-    const late = (
-      await store.createPostmortem({
-        ...draft,
-        incidentId: `${draft.incidentId}-late`,
-        runbookId: 'pm-cli-due',
-        title: 'Late review',
-        people,
-        reviewDueAt: '2026-01-05T09:00:00Z',
-      })
-    ).postmortem.id;
+    const late = await seedPostmortem(store, {
+      incidentId: `pm-cli-late-${Date.now()}`,
+      runbookId: 'pm-cli-due',
+      title: 'Late review',
+      people,
+      reviewDueAt: '2026-01-05T09:00:00Z',
+    });
 
     const listed = await cli(['postmortem', 'list', '--runbook', 'pm-cli-due'], env('alice'));
     expect(listed.code).toBe(0);

@@ -8,7 +8,9 @@ import path from 'node:path';
 import { builtinActionCatalog } from '../../../src/actions/registry.js';
 import type { Plan } from '../../../src/domain/plan.js';
 import type { IncidentState } from '../../../src/domain/state.js';
-import type { DraftOptions } from '../../../src/postmortems/draft.js';
+import { draftPostmortem, type DraftOptions } from '../../../src/postmortems/draft.js';
+import type { PostmortemStore } from '../../../src/postmortems/store/index.js';
+import type { NewPostmortem } from '../../../src/postmortems/types.js';
 import { compileRunbookSources } from '../../../src/runbook/index.js';
 import { loadTemplateDirs } from '../../../src/templating/index.js';
 
@@ -43,3 +45,13 @@ export const draftOptions: DraftOptions = {
   createdBy: 'alice',
   tags: ['customer-data'],
 };
+
+/**
+ * Stores a post-mortem drafted from the captured tabletop run, with `overrides` (most often the incident a
+ * test triggered, its runbook, a title and the people), and returns its id: the seed of the API and CLI tests.
+ */
+export async function seedPostmortem(store: PostmortemStore, overrides: Partial<NewPostmortem>): Promise<string> {
+  const { state, plan } = await fixture('tabletop');
+  const { postmortem } = await store.createPostmortem({ ...draftPostmortem(state, plan, draftOptions), ...overrides });
+  return postmortem.id;
+}
