@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { actionItemWorkflowId } from '../../src/domain/action-items.js';
@@ -26,7 +26,8 @@ import {
 import { createIncidentWorker } from '../../src/worker/worker.js';
 import { draftOptions, fixture } from '../unit/postmortems/fixtures.js';
 import { eventually } from '../support/poll.js';
-import { projectRoot, quietTemporalRuntime, testConfig } from '../support/temporal.js';
+import { startTimeSkipping } from '../support/time-skipping.js';
+import { projectRoot, testConfig } from '../support/temporal.js';
 
 const EventType = temporal.api.enums.v1.EventType;
 const DAY = 86_400_000;
@@ -40,10 +41,7 @@ let dataDir: string;
 let pm: string;
 
 beforeAll(async () => {
-  quietTemporalRuntime();
-  testEnv = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: path.join(projectRoot, '.tools/bin/temporal-test-server') } },
-  });
+  testEnv = await startTimeSkipping();
   dataDir = mkdtempSync(path.join(tmpdir(), 'firebreak-ai-due-'));
   store = await openPgliteStore('memory');
   // No `postmortems.actionItems`: the defaults. No SMTP: e-mail goes to the `.eml` outbox in the data dir.

@@ -6,7 +6,7 @@ import { createDeclaredSecretResolver, createSecretCatalog } from '../../src/sec
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -19,9 +19,8 @@ import { createLogger } from '../../src/logging/logger.js';
 import { createEmlFileChannel } from '../../src/channels/eml-file.js';
 import { createMessageRouter } from '../../src/channels/router.js';
 import { loadTemplateDirs } from '../../src/templating/index.js';
-import { temporal } from '@temporalio/proto';
-import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
 import { eventually } from '../support/poll.js';
+import { startTimeSkipping } from '../support/time-skipping.js';
 import {
   alice,
   bob,
@@ -29,7 +28,6 @@ import {
   compileYaml,
   compileYamlWith,
   projectRoot,
-  quietTemporalRuntime,
   startInput,
   testConfig,
 } from '../support/temporal.js';
@@ -41,16 +39,7 @@ let outbox: string;
 const taskQueue = 'time-skipping';
 
 beforeAll(async () => {
-  quietTemporalRuntime();
-  testEnv = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: path.join(projectRoot, '.tools/bin/temporal-test-server') } },
-  });
-  await testEnv.connection.operatorService.addSearchAttributes({
-    namespace: 'default',
-    searchAttributes: Object.fromEntries(
-      SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
-    ),
-  });
+  testEnv = await startTimeSkipping();
   const config = testConfig('unused');
   outbox = mkdtempSync(path.join(tmpdir(), 'firebreak-outbox-'));
   const activities = createActivities({

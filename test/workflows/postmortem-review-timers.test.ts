@@ -7,8 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -17,7 +16,6 @@ import { createActionRegistry } from '../../src/actions/registry.js';
 import { createEmailChannel } from '../../src/channels/email.js';
 import { createMessageRouter } from '../../src/channels/router.js';
 import { postmortemWorkflowId } from '../../src/domain/postmortem.js';
-import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { signalPostmortemChanged } from '../../src/postmortems/review-signal.js';
 import {
@@ -30,8 +28,9 @@ import { createDeclaredSecretResolver, createSecretCatalog } from '../../src/sec
 import { createSecretResolver } from '../../src/secrets/resolver.js';
 import { newPostmortem } from '../adapters/store/postmortem-store-conformance.js';
 import { eventually } from '../support/poll.js';
+import { startTimeSkipping } from '../support/time-skipping.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js';
-import { projectRoot, quietTemporalRuntime } from '../support/temporal.js';
+import { projectRoot } from '../support/temporal.js';
 import type { PostmortemWorkflowProgress } from '../../workflows/postmortem-definitions.js';
 
 const HOUR = 3_600_000;
@@ -53,16 +52,7 @@ let lazy: LazyPostmortemStore;
 let store: PostmortemStore;
 
 beforeAll(async () => {
-  quietTemporalRuntime();
-  testEnv = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: path.join(projectRoot, '.tools/bin/temporal-test-server') } },
-  });
-  await testEnv.connection.operatorService.addSearchAttributes({
-    namespace: 'default',
-    searchAttributes: Object.fromEntries(
-      SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
-    ),
-  });
+  testEnv = await startTimeSkipping();
   smtp = await startSmtpServer();
   dir = mkdtempSync(path.join(tmpdir(), 'firebreak-pm-review-'));
   lazy = lazyPostmortemStore(() => openPgliteStore(path.join(dir, 'postmortems')));
