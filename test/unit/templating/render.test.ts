@@ -210,6 +210,44 @@ describe('links in HTML parts', () => {
     );
   });
 
+  const unsafeCss = [
+    'url(javascript:alert(1))',
+    "url('data:image/svg+xml;base64,PHN2Zz4=')",
+    'u\\72 l(javascript:alert(1))',
+    'url(//evil.example.net/pixel.gif)',
+    'image-set("javascript:alert(1)" 1x)',
+    'width: expr/**/ession(alert(1))',
+    'behavior: url(https://evil.example.net/x.htc)',
+    '-moz-binding: url(https://evil.example.net/x.xml#x)',
+    "@import 'https://evil.example.net/x.css'",
+  ];
+
+  it.each(unsafeCss)('blocks a style attribute or <style> element whose CSS has %j, even from a param', async (css) => {
+    const context = sampleContext();
+    context.params.css = css;
+    const catalog = await catalogOf({
+      'm/email.subject.hbs': 'Notice\n',
+      'm/email.text.hbs': 'Notice',
+      'm/email.html.hbs': '<p style="color: red; background: {{params.css}}">x</p><style>p { background: {{{params.css}}} }</style>',
+    });
+    expect(renderMessage(catalog, 'm', 'email', context).parts.html).toBe(
+      '<p style="#blocked-unsafe-css">x</p><style>#blocked-unsafe-css</style>',
+    );
+  });
+
+  it('keeps CSS that loads only http(s) URLs', async () => {
+    const context = sampleContext();
+    const html =
+      '<p style="color: #333; background: url(https://cdn.example.com/bg.png)">x</p>' +
+      "<style>h1 { background-image: url('https://cdn.example.com/h.png'); content: 'Note: javascript is off' }</style>";
+    const catalog = await catalogOf({
+      'm/email.subject.hbs': 'Notice\n',
+      'm/email.text.hbs': 'Notice',
+      'm/email.html.hbs': html,
+    });
+    expect(renderMessage(catalog, 'm', 'email', context).parts.html).toBe(html);
+  });
+
   it('keeps http, https and mailto links and in-page fragments as rendered', async () => {
     const context = sampleContext();
     context.params.link = 'https://status.example.com/incidents?id=1&ref=mail';
