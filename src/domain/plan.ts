@@ -145,6 +145,11 @@ export interface ApprovalStep extends StepCommon {
   approvers: RoleRef[];
   /** Total approvals needed; when absent, one approval from each listed role. */
   quorum?: number;
+  /**
+   * The two-person rule: approving people needed, by roster id (an e-mail alias is the same person), in
+   * addition to `quorum`/the roles; whoever triggered the incident never counts. Absent: no such rule.
+   */
+  distinct?: number;
   onTimeout: OnApprovalTimeout;
   /** The person who triggered the incident may vote; absent (older plans) means false. */
   allowRequester?: boolean;

@@ -84,6 +84,8 @@ const ApprovalRecord = z.looseObject({
   textHash: z.string(),
   approvers: z.array(z.string()),
   quorum: z.number().optional(),
+  distinct: z.number().optional(),
+  distinctApprovers: z.array(z.string()).optional(),
   status: z.enum(APPROVAL_STATUSES),
   escalated: z.boolean(),
   votes: z.array(VoteRecord),
