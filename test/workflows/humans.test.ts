@@ -355,6 +355,35 @@ ${extra}
     expect((await env.incidents.state(id)).approvals.approve?.distinctApprovers).toEqual(['bob', 'frank']);
   });
 
+  it('with distinct, escalates on timeout when the roles have approved but people are missing', async () => {
+    const plan = env.compile(`
+apiVersion: firebreak/v1
+id: escalation-distinct
+title: Escalation for a second person
+version: 1
+severity: sev1
+${roles}
+steps:
+  - id: sign-off
+    title: Legal sign-off
+    approval: Destroy the compromised host
+    approvers: [role:legal]
+    distinct: 2
+    timeout: 2s
+    onTimeout: escalate
+`);
+    const id = await env.trigger(plan);
+    const { textHash } = (await waitForStep(env.incidents, id, 'sign-off', 'waiting')).approvals['sign-off']!;
+    await env.incidents.vote(id, { actor: carol, step: 'sign-off', vote: 'approve', textHash });
+    const escalated = await waitForState(env.incidents, id, (s) => s.approvals['sign-off']?.escalated === true);
+    expect(escalated.timeline.find((e) => e.type === 'escalated')?.message).toBe(
+      'sign-off escalated from role:legal to role:ciso',
+    );
+    await env.incidents.vote(id, { actor: dave, step: 'sign-off', vote: 'approve', textHash });
+    expect((await env.incidents.result(id)).steps['sign-off']).toBe('succeeded');
+    expect((await env.incidents.state(id)).approvals['sign-off']?.distinctApprovers).toEqual(['carol', 'dave']);
+  });
+
   it("escalates on timeout to the waiting role's escalateTo, who may then approve", async () => {
     const plan = env.compile(`
 apiVersion: firebreak/v1

@@ -101,7 +101,10 @@ export const approvalExecutor: ExecutorFor<'approval'> = {
     });
 
     let decided = await waitForGate(run, gate, waitPlan(step, listed));
-    if (!decided && step.onTimeout === 'escalate' && escalateWaitingRoles(run, gate, listed, record.votes)) {
+    // With `distinct` still short once the roles have approved, every role is waiting for more people.
+    const peopleShort = distinct !== undefined && decideVotes(listed, step.quorum, record.votes) === 'approved';
+    const countedVotes = peopleShort ? [] : record.votes;
+    if (!decided && step.onTimeout === 'escalate' && escalateWaitingRoles(run, gate, listed, countedVotes)) {
       record.escalated = true;
       decided = await waitForGate(run, gate, waitPlan(step, []));
     }
