@@ -81,13 +81,20 @@ export function personKey(run: IncidentRun, actor: Actor): string {
 }
 
 /**
- * Records who approved for `distinct`: the voter's person, once, unless they triggered the incident (the
- * rule exists so that no single person decides, and the requester has already decided to ask).
+ * The people whose approvals count for `distinct`, in the order they approved: each voter's person once,
+ * never whoever triggered the incident (the rule exists so that no single person decides, and the
+ * requester has already decided by asking).
  */
-export function countPerson(run: IncidentRun, people: string[], command: CastVote): void {
-  if (command.vote !== 'approve' || isRequester(run, command.actor)) return;
-  const person = personKey(run, command.actor);
-  if (!people.includes(person)) people.push(person);
+export function distinctPeople(run: IncidentRun, votes: readonly VoteRecord[]): string[] {
+  const requester = personKey(run, run.input.triggeredBy);
+  const people: string[] = [];
+  for (const vote of votes) {
+    const voter = { id: vote.voter };
+    if (vote.vote !== 'approve' || isRequester(run, voter)) continue;
+    const person = personKey(run, voter);
+    if (person !== requester && !people.includes(person)) people.push(person);
+  }
+  return people;
 }
 
 /** Whether the actor already voted in `votes`, under this id or another handle of the same person (an e-mail alias). */

@@ -242,6 +242,8 @@ export interface NotifyStep extends StepCommon {
   /** Roles that must approve the exact rendered message; empty means it is sent without approval. */
   approvers: RoleRef[];
   quorum?: number;
+  /** The two-person rule, as on approval steps: different people who must approve; absent: no such rule. */
+  distinct?: number;
   /** Facts that must be confirmed before the message is rendered for approval. */
   requires: string[];
   /**

@@ -14,7 +14,15 @@ import { sha256Hex } from '../../src/domain/sha256.js';
 import type { ApprovalRecord, CastVote } from '../../src/domain/state.js';
 import { refuse, refuseRequester, roleNames, waitForGate, type Gate } from '../gates.js';
 import { now, type IncidentRun } from '../run.js';
-import { addVote, countPerson, decideVotes, escalateWaitingRoles, hasVoted, withDistinct } from '../votes.js';
+import {
+  addVote,
+  decideVotes,
+  distinctPeople,
+  escalateWaitingRoles,
+  hasVoted,
+  withDistinct,
+  type DistinctCount,
+} from '../votes.js';
 import type { ExecutorFor } from './types.js';
 
 /**
@@ -74,12 +82,12 @@ export const approvalExecutor: ExecutorFor<'approval'> = {
           step: step.id,
           data: { roles, ...(command.comment ? { comment: command.comment } : {}) },
         });
-        const people = record.distinctApprovers;
-        if (people !== undefined) countPerson(run, people, command);
-        record.status = withDistinct(
-          decideVotes(roleNames(step.approvers), step.quorum, record.votes),
-          distinct === undefined || people === undefined ? undefined : { needed: distinct, people },
-        );
+        let count: DistinctCount | undefined;
+        if (distinct !== undefined) {
+          record.distinctApprovers = distinctPeople(run, record.votes);
+          count = { needed: distinct, people: record.distinctApprovers };
+        }
+        record.status = withDistinct(decideVotes(roleNames(step.approvers), step.quorum, record.votes), count);
         if (record.status !== 'pending') record.decidedAt = now();
       },
       done: () => record.status !== 'pending',
