@@ -69,7 +69,8 @@ export function withDistinct(
 
 /**
  * Who a voter is, for telling people apart: their roster id, found by id or by e-mail (case-insensitive,
- * so an e-mail alias is the same person), else their e-mail or id in lower case.
+ * so an e-mail alias is the same person), else their id in lower case (votes record only the voter's
+ * id, so a key must be computable from it alone).
  */
 export function personKey(run: IncidentRun, actor: Actor): string {
   for (const handle of [actor.id, actor.email ?? '']) {
@@ -77,7 +78,7 @@ export function personKey(run: IncidentRun, actor: Actor): string {
     const person = personOf(run.plan, handle);
     if (own(run.plan.people ?? {}, person.id) !== undefined) return person.id;
   }
-  return (actor.email ?? actor.id).toLowerCase();
+  return actor.id.toLowerCase();
 }
 
 /**
