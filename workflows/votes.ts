@@ -2,9 +2,10 @@
  * Counting votes, shared by `approval` steps and the approval of `notify` messages: how a vote is
  * recorded, what the votes add up to, and who may stand in for a role that has not approved in time.
  */
-import type { CastVote, VoteRecord } from '../src/domain/state.js';
+import type { Actor, CastVote, VoteRecord } from '../src/domain/state.js';
 import { own } from '../src/domain/own.js';
-import { escalate, type Gate } from './gates.js';
+import { personOf } from '../src/domain/sender.js';
+import { escalate, isRequester, type Gate } from './gates.js';
 import { now, type IncidentRun } from './run.js';
 
 /**
@@ -46,6 +47,61 @@ export function decideVotes(
   )
     ? 'approved'
     : 'pending';
+}
+
+/** Approving people a count still needs: `distinct` of the step and the people who have approved so far. */
+export interface DistinctCount {
+  needed: number;
+  people: readonly string[];
+}
+
+/**
+ * Applies the two-person rule to a count: an approval stays pending until `distinct.needed` different
+ * people have approved. A rejection stands whatever the count.
+ */
+export function withDistinct(
+  status: 'pending' | 'approved' | 'rejected',
+  distinct: DistinctCount | undefined,
+): 'pending' | 'approved' | 'rejected' {
+  if (status !== 'approved' || distinct === undefined) return status;
+  return distinct.people.length >= distinct.needed ? 'approved' : 'pending';
+}
+
+/**
+ * Who a voter is, for telling people apart: their roster id, found by id or by e-mail (case-insensitive,
+ * so an e-mail alias is the same person), else their id in lower case (votes record only the voter's
+ * id, so a key must be computable from it alone).
+ */
+export function personKey(run: IncidentRun, actor: Actor): string {
+  for (const handle of [actor.id, actor.email ?? '']) {
+    if (handle === '') continue;
+    const person = personOf(run.plan, handle);
+    if (own(run.plan.people ?? {}, person.id) !== undefined) return person.id;
+  }
+  return actor.id.toLowerCase();
+}
+
+/**
+ * The people whose approvals count for `distinct`, in the order they approved: each voter's person once,
+ * never whoever triggered the incident (the rule exists so that no single person decides, and the
+ * requester has already decided by asking).
+ */
+export function distinctPeople(run: IncidentRun, votes: readonly VoteRecord[]): string[] {
+  const requester = personKey(run, run.input.triggeredBy);
+  const people: string[] = [];
+  for (const vote of votes) {
+    const voter = { id: vote.voter };
+    if (vote.vote !== 'approve' || isRequester(run, voter)) continue;
+    const person = personKey(run, voter);
+    if (person !== requester && !people.includes(person)) people.push(person);
+  }
+  return people;
+}
+
+/** Whether the actor already voted in `votes`, under this id or another handle of the same person (an e-mail alias). */
+export function hasVoted(run: IncidentRun, votes: readonly VoteRecord[], actor: Actor): boolean {
+  const person = personKey(run, actor);
+  return votes.some((vote) => vote.voter === actor.id || personKey(run, { id: vote.voter }) === person);
 }
 
 /** Whether each role can be matched to a distinct voter holding it (bipartite matching, small sets). */

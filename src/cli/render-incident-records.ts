@@ -45,6 +45,9 @@ function approvalBlock(approval: ApprovalRecord, now: Date): string {
     approval.step,
     approval.status,
     `${approved} of ${needed} approvals`,
+    approval.distinct === undefined
+      ? ''
+      : `${approval.distinctApprovers?.length ?? 0} of ${approval.distinct} distinct people`,
     `approvers ${approval.approvers.join(', ')}${approval.escalated ? ' (escalated)' : ''}`,
     when,
   ]

@@ -23,10 +23,17 @@ export function formatSender(sender: SenderIdentity): string {
   return sender.email !== undefined && sender.email !== sender.id ? `${sender.id} ${mailbox}` : sender.id;
 }
 
-/** Approving votes over the approvals needed: `1/2`. When no quorum is set, one per approver role. */
-export function voteCount(record: Pick<MessageRecord, 'votes' | 'approvers' | 'quorum'>): string {
+/**
+ * Approving votes over the approvals needed: `1/2`. When no quorum is set, one per approver role. With
+ * `distinct`, the people counted so far over those needed too: `2/2, 1 of 2 people`.
+ */
+export function voteCount(
+  record: Pick<MessageRecord, 'votes' | 'approvers' | 'quorum' | 'distinct' | 'distinctApprovers'>,
+): string {
   const approved = record.votes.filter((vote) => vote.vote === 'approve').length;
-  return `${approved}/${record.quorum ?? record.approvers.length}`;
+  const people =
+    record.distinct === undefined ? '' : `, ${record.distinctApprovers?.length ?? 0} of ${record.distinct} people`;
+  return `${approved}/${record.quorum ?? record.approvers.length}${people}`;
 }
 
 /** One channel's parts, each verbatim under `--- <channel>: <part> ---`, then its recipients. */
@@ -51,11 +58,18 @@ export function renderMessageRecord(incidentId: string, record: MessageRecord, c
   return sections.filter((text) => text !== '').join('\n');
 }
 
+function approvalCount(record: MessageRecord): string {
+  const approved = record.votes.filter((vote) => vote.vote === 'approve').length;
+  const approvals = `${approved}/${record.quorum ?? record.approvers.length} approvals`;
+  if (record.distinct === undefined) return approvals;
+  return `${approvals}, ${record.distinctApprovers?.length ?? 0} of ${record.distinct} distinct people`;
+}
+
 function header(incidentId: string, record: MessageRecord): string {
   const approvers =
     record.approvers.length === 0
       ? 'none: sent without approval'
-      : `${record.approvers.join(', ')} (${voteCount(record)} approvals${record.fourEyes ? ', four eyes' : ''})`;
+      : `${record.approvers.join(', ')} (${approvalCount(record)}${record.fourEyes ? ', four eyes' : ''})`;
   const rows: string[][] = [
     ['status', record.status],
     ['from', formatSender(record.from)],

@@ -145,6 +145,11 @@ export interface ApprovalStep extends StepCommon {
   approvers: RoleRef[];
   /** Total approvals needed; when absent, one approval from each listed role. */
   quorum?: number;
+  /**
+   * The two-person rule: approving people needed, by roster id (an e-mail alias is the same person), in
+   * addition to `quorum`/the roles; whoever triggered the incident never counts. Absent: no such rule.
+   */
+  distinct?: number;
   onTimeout: OnApprovalTimeout;
   /** The person who triggered the incident may vote; absent (older plans) means false. */
   allowRequester?: boolean;
@@ -237,6 +242,8 @@ export interface NotifyStep extends StepCommon {
   /** Roles that must approve the exact rendered message; empty means it is sent without approval. */
   approvers: RoleRef[];
   quorum?: number;
+  /** The two-person rule, as on approval steps: different people who must approve; absent: no such rule. */
+  distinct?: number;
   /** Facts that must be confirmed before the message is rendered for approval. */
   requires: string[];
   /**

@@ -101,6 +101,10 @@ export interface ApprovalRecord {
   textHash: string;
   approvers: string[];
   quorum?: number;
+  /** Different people whose approval is needed (`distinct` of the step); absent when the step sets none. */
+  distinct?: number;
+  /** With `distinct`: the roster ids of the people whose approvals count toward it, in order (never the requester). */
+  distinctApprovers?: string[];
   status: ApprovalStatus;
   escalated: boolean;
   votes: VoteRecord[];
@@ -189,6 +193,10 @@ export interface MessageRecord {
   /** `role:<name>` of each approver role; empty when the message needs no approval. */
   approvers: string[];
   quorum?: number;
+  /** Different people whose approval is needed (`distinct` of the step); absent when the step sets none. */
+  distinct?: number;
+  /** With `distinct`: the roster ids of the people whose approvals of this version count toward it. */
+  distinctApprovers?: string[];
   fourEyes: boolean;
   votes: VoteRecord[];
   voided: VoidedVotes[];

@@ -26,6 +26,9 @@ export interface PendingMessage {
   fingerprint: string;
   approvers: string[];
   quorum?: number;
+  /** Different people who must approve (`distinct`), and the roster ids of those counted so far. */
+  distinct?: number;
+  distinctApprovers?: string[];
   votes: VoteRecord[];
   renderedAt?: string;
   /** When the approval times out, when it does. */
@@ -87,6 +90,9 @@ export function pendingMessagesOf(state: IncidentState): PendingMessage[] {
       fingerprint: record.fingerprint,
       approvers: record.approvers,
       ...(record.quorum === undefined ? {} : { quorum: record.quorum }),
+      ...(record.distinct === undefined
+        ? {}
+        : { distinct: record.distinct, distinctApprovers: record.distinctApprovers ?? [] }),
       votes: record.votes,
       ...(record.renderedAt === undefined ? {} : { renderedAt: record.renderedAt }),
       ...(action?.dueAt === undefined ? {} : { dueAt: action.dueAt }),

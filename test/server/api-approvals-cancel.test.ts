@@ -1,8 +1,8 @@
 /**
  * Separation of duties and cancellation through the API, against the real dev server (issue 10, finding 7):
  * an approving vote must name the text it approves; whoever triggered an incident may not approve its
- * approvals unless the step allows it; with four-eyes, whoever supplied the params a message uses may not
- * approve it; a recipient that is not one e-mail address fails the step before anything awaits approval;
+ * approvals unless the step allows it, and a step with `distinct` shows the people counted; with
+ * four-eyes, whoever supplied the params a message uses may not approve it; a recipient that is not one e-mail address fails the step before anything awaits approval;
  * only the commander (or the runbook's `cancel` roles) may cancel, refusals and cancels audited; a cancel
  * sent straight to Temporal is recorded with the identity Temporal gives. Each refusal leaves the incident
  * as it was.
@@ -36,6 +36,25 @@ steps:
     allowRequester: ${allowRequester}
 `;
 const strictId = `sod-strict-${suffix}`;
+const twoPeopleId = `sod-two-people-${suffix}`;
+const twoPeople = `
+apiVersion: firebreak/v1
+id: ${twoPeopleId}
+title: Destroy
+version: 1
+severity: sev1
+roles:
+  commander: {}
+  security: {}
+  legal: {}
+steps:
+  - id: sign
+    title: Destroy the host
+    approval: Destroy the compromised host
+    approvers: [role:commander, role:security, role:legal]
+    quorum: 2
+    distinct: 2
+`;
 const openId = `sod-open-${suffix}`;
 
 const messageRunbook = (id: string, fourEyes: boolean) => `
@@ -110,6 +129,7 @@ beforeAll(async () => {
   const yaml = [
     approvalRunbook(strictId, false),
     approvalRunbook(openId, true),
+    twoPeople,
     messageRunbook(fourEyesId, true),
     messageRunbook(plainMessageId, false),
     hold,
@@ -172,6 +192,26 @@ describe('approval steps', () => {
     expect((await vote('bob', open, 'sign', { vote: 'approve', textHash: hash })).statusCode).toBe(200);
     const done = await waitForState(env.incidents, open, (s) => s.status === 'completed');
     expect(done.approvals.sign?.votes.map((v) => v.voter)).toEqual(['alice', 'bob']);
+  });
+});
+
+describe('the two-person rule', () => {
+  it('refuses the requester and shows the distinct people counted in the incident until two approved', async () => {
+    const id = await api.trigger('alice', twoPeopleId, {});
+    const textHash = (await waitForStep(env.incidents, id, 'sign', 'waiting')).approvals.sign?.textHash;
+    const refused = await vote('alice', id, 'sign', { vote: 'approve', textHash });
+    expect(refused.statusCode).toBe(403);
+    expect(errorOf(refused).message).toMatch(/alice triggered this incident and may not approve sign/);
+    expect((await vote('bob', id, 'sign', { vote: 'approve', textHash })).statusCode).toBe(200);
+    const shown = await api.call('carol', { method: 'GET', url: `/api/v1/incidents/${id}` });
+    expect(shown.json<{ incident: IncidentState }>().incident.approvals.sign).toMatchObject({
+      status: 'pending',
+      distinct: 2,
+      distinctApprovers: ['bob'],
+    });
+    expect((await vote('carol', id, 'sign', { vote: 'approve', textHash })).statusCode).toBe(200);
+    const done = await waitForState(env.incidents, id, (s) => s.status === 'completed');
+    expect(done.approvals.sign).toMatchObject({ status: 'approved', distinctApprovers: ['bob', 'carol'] });
   });
 });
 

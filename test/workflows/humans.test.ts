@@ -1,6 +1,7 @@
 /**
  * Human steps against the real dev server: tasks with facts, decisions, approvals (who may vote, double
- * votes, quorum, one person per role, rejection, timeout escalation and abort), direct facts, cancel.
+ * votes, quorum, one person per role, `distinct` people for the two-person rule, rejection, timeout
+ * escalation and abort), direct facts, cancel.
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -296,6 +297,91 @@ ${extra}
     expect(
       state.timeline.filter((e) => e.type.startsWith('approval.') && e.step === 'approve').map((e) => e.type),
     ).toContain('approval.rejected');
+  });
+
+  it('with distinct: 2, one person in both roles is one person: a second person must approve', async () => {
+    const id = await env.trigger(env.compile(approval('    quorum: 2\n    distinct: 2')));
+    const { textHash } = (await waitForStep(env.incidents, id, 'approve', 'waiting')).approvals.approve!;
+    await env.incidents.vote(id, { actor: erin, step: 'approve', vote: 'approve', textHash });
+    // The same person under their e-mail address is still erin: no second vote, for the quorum or anyone.
+    expect(
+      await refusal(
+        env.incidents.vote(id, { actor: { id: 'ERIN@example.com' }, step: 'approve', vote: 'approve', textHash }),
+      ),
+    ).toEqual({ code: 'CONFLICT', message: 'ERIN@example.com already voted on approve' });
+    // The requester (alice, a commander) may not approve.
+    expect(await refusal(env.incidents.vote(id, { actor: alice, step: 'approve', vote: 'approve', textHash }))).toEqual(
+      {
+        code: 'FORBIDDEN',
+        message:
+          'alice triggered this incident and may not approve approve; someone else must (or the step sets allowRequester: true)',
+      },
+    );
+    const waiting = await env.incidents.state(id);
+    expect(waiting.approvals.approve).toMatchObject({ status: 'pending', distinct: 2, distinctApprovers: ['erin'] });
+    expect(stepOf(waiting, 'approve').status).toBe('waiting');
+    await env.incidents.vote(id, { actor: bob, step: 'approve', vote: 'approve', textHash });
+    expect((await env.incidents.result(id)).steps).toEqual({ approve: 'succeeded', rebuild: 'succeeded' });
+    expect((await env.incidents.state(id)).approvals.approve).toMatchObject({
+      status: 'approved',
+      distinctApprovers: ['erin', 'bob'],
+    });
+  });
+
+  it('with distinct: 2, two people of one role are needed where one approval from the role would do', async () => {
+    const id = await env.trigger(
+      env.compile(approval('    distinct: 2').replace('role:commander, role:security', 'role:security')),
+    );
+    const { textHash } = (await waitForStep(env.incidents, id, 'approve', 'waiting')).approvals.approve!;
+    await env.incidents.vote(id, { actor: bob, step: 'approve', vote: 'approve', textHash });
+    const waiting = await env.incidents.state(id);
+    expect(waiting.approvals.approve).toMatchObject({ status: 'pending', distinctApprovers: ['bob'] });
+    expect(stepOf(waiting, 'approve').status).toBe('waiting');
+    await env.incidents.vote(id, { actor: frank, step: 'approve', vote: 'approve', textHash });
+    expect((await env.incidents.result(id)).steps.approve).toBe('succeeded');
+  });
+
+  it('with distinct and allowRequester, the requester counts for their role but never as one of the people', async () => {
+    const id = await env.trigger(env.compile(approval('    allowRequester: true\n    distinct: 2')));
+    const { textHash } = (await waitForStep(env.incidents, id, 'approve', 'waiting')).approvals.approve!;
+    await env.incidents.vote(id, { actor: alice, step: 'approve', vote: 'approve', textHash });
+    await env.incidents.vote(id, { actor: bob, step: 'approve', vote: 'approve', textHash });
+    // Both roles have approved, but only bob counts as a person: still waiting.
+    const waiting = await env.incidents.state(id);
+    expect(waiting.approvals.approve).toMatchObject({ status: 'pending', distinctApprovers: ['bob'] });
+    expect(stepOf(waiting, 'approve').status).toBe('waiting');
+    await env.incidents.vote(id, { actor: frank, step: 'approve', vote: 'approve', textHash });
+    expect((await env.incidents.result(id)).steps.approve).toBe('succeeded');
+    expect((await env.incidents.state(id)).approvals.approve?.distinctApprovers).toEqual(['bob', 'frank']);
+  });
+
+  it('with distinct, escalates on timeout when the roles have approved but people are missing', async () => {
+    const plan = env.compile(`
+apiVersion: firebreak/v1
+id: escalation-distinct
+title: Escalation for a second person
+version: 1
+severity: sev1
+${roles}
+steps:
+  - id: sign-off
+    title: Legal sign-off
+    approval: Destroy the compromised host
+    approvers: [role:legal]
+    distinct: 2
+    timeout: 2s
+    onTimeout: escalate
+`);
+    const id = await env.trigger(plan);
+    const { textHash } = (await waitForStep(env.incidents, id, 'sign-off', 'waiting')).approvals['sign-off']!;
+    await env.incidents.vote(id, { actor: carol, step: 'sign-off', vote: 'approve', textHash });
+    const escalated = await waitForState(env.incidents, id, (s) => s.approvals['sign-off']?.escalated === true);
+    expect(escalated.timeline.find((e) => e.type === 'escalated')?.message).toBe(
+      'sign-off escalated from role:legal to role:ciso',
+    );
+    await env.incidents.vote(id, { actor: dave, step: 'sign-off', vote: 'approve', textHash });
+    expect((await env.incidents.result(id)).steps['sign-off']).toBe('succeeded');
+    expect((await env.incidents.state(id)).approvals['sign-off']?.distinctApprovers).toEqual(['carol', 'dave']);
   });
 
   it("escalates on timeout to the waiting role's escalateTo, who may then approve", async () => {

@@ -269,6 +269,40 @@ describe('a message approved word for word', () => {
     expect(mail?.text).toContain('up to 1,200 records (still under investigation)');
   });
 
+  it('with distinct: 2, waits for a second person of the approver role before sending', async () => {
+    const notify = `
+    notify:
+      message: breach-notice
+      channels: [email]
+      to: { email: [two-people@example.net] }
+      from: role:commander
+      approvers: [role:security]
+      distinct: 2
+      requires: [recordsAffected, dataCategories]`;
+    const id = await env.trigger(env.compile(runbook('notify-distinct', notify)));
+    await waitForStep(env.incidents, id, 'scope', 'waiting');
+    await env.incidents.completeTask(id, {
+      actor: bob,
+      step: 'scope',
+      facts: { recordsAffected: { value: 10 }, dataCategories: { value: ['names'] } },
+    });
+    const pending = messageOf(await waitForMessage(id, 'pending_approval'));
+    const textHash = pending.fingerprint!;
+    await env.incidents.vote(id, { actor: bob, step: 'tell', vote: 'approve', textHash });
+    expect(
+      await refusal(
+        env.incidents.vote(id, { actor: { id: 'bob@example.com' }, step: 'tell', vote: 'approve', textHash }),
+      ),
+    ).toMatchObject({ code: 'CONFLICT' });
+    const waiting = await env.incidents.state(id);
+    expect(messageOf(waiting)).toMatchObject({ status: 'pending_approval', distinct: 2, distinctApprovers: ['bob'] });
+    expect(waiting.approvals.tell).toMatchObject({ status: 'pending', distinct: 2, distinctApprovers: ['bob'] });
+    await env.incidents.vote(id, { actor: erin, step: 'tell', vote: 'approve', textHash });
+    await mailsTo('two-people@example.net');
+    const sent = await waitForMessage(id, 'sent');
+    expect(sent.approvals.tell).toMatchObject({ status: 'approved', distinctApprovers: ['bob', 'erin'] });
+  });
+
   it('fails the step with the SMTP server reason when a recipient is refused (550), without retrying', async () => {
     smtp.rejected.add('gone@example.net');
     const notify = emailToCustomers.replace('customer@example.net', 'gone@example.net');

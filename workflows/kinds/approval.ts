@@ -2,10 +2,11 @@
  * `approval` steps: votes arrive as the `castVote` Update. The validator refuses a voter outside the
  * listed roles, a second vote by the same person, and a vote bound to a different text. Without a quorum,
  * one approval is needed from each listed role, and one person counts for one role only (so a person in
- * two roles cannot approve alone). Any reject vote rejects. On timeout: escalate (each waiting role's
+ * two roles cannot approve alone). With `distinct`, also that many different people, never counting the
+ * requester (the two-person rule). Any reject vote rejects. On timeout: escalate (each waiting role's
  * `escalateTo` may vote, for one more timeout period), reject (the step fails), or abort the run.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { formatDuration } from '../../src/domain/duration.js';
 import { ErrorCode } from '../../src/domain/errors.js';
 import type { ApprovalStep } from '../../src/domain/plan.js';
@@ -13,8 +14,22 @@ import { sha256Hex } from '../../src/domain/sha256.js';
 import type { ApprovalRecord, CastVote } from '../../src/domain/state.js';
 import { refuse, refuseRequester, roleNames, waitForGate, type Gate } from '../gates.js';
 import { now, type IncidentRun } from '../run.js';
-import { addVote, decideVotes, escalateWaitingRoles } from '../votes.js';
+import {
+  addVote,
+  decideVotes,
+  distinctPeople,
+  escalateWaitingRoles,
+  hasVoted,
+  withDistinct,
+  type DistinctCount,
+} from '../votes.js';
 import type { ExecutorFor } from './types.js';
+
+/**
+ * `distinct` (the two-person rule) came after runs that may have been started with it in their plan by a
+ * newer trigger but run by an older worker, which ignored it: those keep counting as they did.
+ */
+const DISTINCT_PATCH = 'approval-distinct-people';
 
 export const approvalExecutor: ExecutorFor<'approval'> = {
   kind: 'approval',
@@ -22,6 +37,7 @@ export const approvalExecutor: ExecutorFor<'approval'> = {
   async execute(step, { run, gates }) {
     const text = run.text(step.approval);
     const listed = roleNames(step.approvers);
+    const distinct = step.distinct !== undefined && patched(DISTINCT_PATCH) ? step.distinct : undefined;
     const record: ApprovalRecord = {
       step: step.id,
       text,
@@ -32,6 +48,7 @@ export const approvalExecutor: ExecutorFor<'approval'> = {
       votes: [],
       requestedAt: now(),
       ...(step.quorum === undefined ? {} : { quorum: step.quorum }),
+      ...(distinct === undefined ? {} : { distinct, distinctApprovers: [] }),
       ...(step.timeoutMs === undefined ? {} : { timeoutAt: new Date(Date.now() + step.timeoutMs).toISOString() }),
     };
     run.state.approvals[step.id] = record;
@@ -41,7 +58,7 @@ export const approvalExecutor: ExecutorFor<'approval'> = {
       roles: [...listed],
       standIns: new Map(),
       validate(command) {
-        if (record.votes.some((vote) => vote.voter === command.actor.id)) {
+        if (hasVoted(run, record.votes, command.actor)) {
           refuse(ErrorCode.Conflict, `${command.actor.id} already voted on ${step.id}`);
         }
         // An approval binds to the text it approves: a vote that names none approves nothing in particular.
@@ -65,7 +82,12 @@ export const approvalExecutor: ExecutorFor<'approval'> = {
           step: step.id,
           data: { roles, ...(command.comment ? { comment: command.comment } : {}) },
         });
-        record.status = decideVotes(roleNames(step.approvers), step.quorum, record.votes);
+        let count: DistinctCount | undefined;
+        if (distinct !== undefined) {
+          record.distinctApprovers = distinctPeople(run, record.votes);
+          count = { needed: distinct, people: record.distinctApprovers };
+        }
+        record.status = withDistinct(decideVotes(roleNames(step.approvers), step.quorum, record.votes), count);
         if (record.status !== 'pending') record.decidedAt = now();
       },
       done: () => record.status !== 'pending',
@@ -87,7 +109,10 @@ export const approvalExecutor: ExecutorFor<'approval'> = {
     });
 
     let decided = await waitForGate(run, gate, waitPlan(step, listed));
-    if (!decided && step.onTimeout === 'escalate' && escalateWaitingRoles(run, gate, listed, record.votes)) {
+    // With `distinct` still short once the roles have approved, every role is waiting for more people.
+    const peopleShort = distinct !== undefined && decideVotes(listed, step.quorum, record.votes) === 'approved';
+    const countedVotes = peopleShort ? [] : record.votes;
+    if (!decided && step.onTimeout === 'escalate' && escalateWaitingRoles(run, gate, listed, countedVotes)) {
       record.escalated = true;
       decided = await waitForGate(run, gate, waitPlan(step, []));
     }

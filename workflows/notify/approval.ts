@@ -10,7 +10,7 @@ import type { ApprovalRecord, CastVote, MessageRecord } from '../../src/domain/s
 import { own } from '../../src/domain/own.js';
 import { isRequester, refuse, refuseRequester, roleNames, type Gate } from '../gates.js';
 import { now, type IncidentRun } from '../run.js';
-import { addVote, decideVotes } from '../votes.js';
+import { addVote, decideVotes, distinctPeople, hasVoted, withDistinct } from '../votes.js';
 import { paramsOf } from './compose.js';
 
 /** The gate approvers vote through. `decision()` tells the message loop what the votes add up to. */
@@ -47,7 +47,7 @@ export function messageGate(run: IncidentRun, step: NotifyStep, record: MessageR
           `Fingerprint ${command.textHash} is not the message ${step.id} shows now (${record.fingerprint ?? 'none'}): review it again`,
         );
       }
-      if (record.votes.some((vote) => vote.voter === command.actor.id)) {
+      if (hasVoted(run, record.votes, command.actor)) {
         refuse(ErrorCode.Conflict, `${command.actor.id} already voted on this version of ${step.id}`);
       }
       refuseRequester(run, step.id, step.allowRequester, command);
@@ -68,7 +68,11 @@ export function messageGate(run: IncidentRun, step: NotifyStep, record: MessageR
           },
         },
       );
-      decision = decideVotes(listed, step.quorum, record.votes);
+      const people = record.distinct === undefined ? undefined : distinctPeople(run, record.votes);
+      decision = withDistinct(
+        decideVotes(listed, step.quorum, record.votes),
+        record.distinct === undefined || people === undefined ? undefined : { needed: record.distinct, people },
+      );
       mirrorApproval(run, step, record, decision);
     },
     done: () => decision !== 'pending' || (gate.interrupt?.() ?? false),
@@ -110,6 +114,7 @@ export function mirrorApproval(
   status: ApprovalRecord['status'],
 ): void {
   const existing = run.state.approvals[step.id];
+  if (record.distinct !== undefined) record.distinctApprovers = distinctPeople(run, record.votes);
   run.state.approvals[step.id] = {
     step: step.id,
     text: `Message ${record.message} (${record.channels.map((c) => c.channel).join(', ')}): see npx firebreak comms show ${run.state.incidentId} ${step.id}`,
@@ -120,6 +125,9 @@ export function mirrorApproval(
     votes: [...record.votes],
     requestedAt: existing?.requestedAt ?? now(),
     ...(step.quorum === undefined ? {} : { quorum: step.quorum }),
+    ...(record.distinct === undefined
+      ? {}
+      : { distinct: record.distinct, distinctApprovers: [...(record.distinctApprovers ?? [])] }),
     ...(status === 'pending' ? {} : { decidedAt: now() }),
   };
 }

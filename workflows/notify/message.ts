@@ -10,11 +10,11 @@ import { formatDuration } from '../../src/domain/duration.js';
 import { ErrorCode } from '../../src/domain/errors.js';
 import type { RenderMessageResult } from '../../src/domain/notify.js';
 import type { NotifyChannel, NotifyStep } from '../../src/domain/plan.js';
-import type { MessageRecord, SenderIdentity } from '../../src/domain/state.js';
+import type { MessageRecord, SenderIdentity, VoteRecord } from '../../src/domain/state.js';
 import { roleNames, waitForGate } from '../gates.js';
 import type { StepContext } from '../kinds/types.js';
 import { now, type IncidentRun } from '../run.js';
-import { escalateWaitingRoles } from '../votes.js';
+import { decideVotes, escalateWaitingRoles } from '../votes.js';
 import { messageGate, mirrorApproval, type MessageGate } from './approval.js';
 import {
   changedFacts,
@@ -40,6 +40,8 @@ function renderActivity(step: NotifyStep) {
 
 /** Recipients and Reply-To are checked before the message is rendered for approval (issue 10, finding 7). */
 const CHECK_ADDRESSES_PATCH = 'notify-checks-addresses';
+/** `distinct` (the two-person rule) is counted only by workers that know it: older runs count as they did. */
+const DISTINCT_PATCH = 'notify-distinct-people';
 /** A message loop that keeps re-rendering is stopped rather than allowed to grow the history without end. */
 const MAX_RENDERS = 200;
 /** Template problems no fact can fix: the step fails at once. */
@@ -118,6 +120,9 @@ function newRecord(run: IncidentRun, step: NotifyStep, sequence: number, sender:
     voided: [],
     sent: previous?.sent ?? [],
     ...(step.quorum === undefined ? {} : { quorum: step.quorum }),
+    ...(step.distinct !== undefined && patched(DISTINCT_PATCH)
+      ? { distinct: step.distinct, distinctApprovers: [] }
+      : {}),
   };
   run.state.messages = { ...run.state.messages, [step.id]: record };
   return record;
@@ -226,7 +231,7 @@ async function approvalRound(
     if (
       step.onTimeout === 'escalate' &&
       !clock.escalated &&
-      escalateWaitingRoles(run, gate, roleNames(step.approvers), record.votes)
+      escalateWaitingRoles(run, gate, roleNames(step.approvers), countedVotes(step, record))
     ) {
       clock.escalated = true;
       clock.deadline = Date.now() + (step.timeoutMs ?? 0);
@@ -313,4 +318,10 @@ async function waitUntil(ready: () => boolean, deadline: number | undefined, sum
 
 function fail(step: NotifyStep, code: ErrorCode, message: string): never {
   throw ApplicationFailure.nonRetryable(message, code, { step: step.id });
+}
+
+/** The votes an escalation looks at: none once the roles have approved but `distinct` people are missing. */
+function countedVotes(step: NotifyStep, record: MessageRecord): VoteRecord[] {
+  const rolesDone = decideVotes(roleNames(step.approvers), step.quorum, record.votes) === 'approved';
+  return record.distinct !== undefined && rolesDone ? [] : record.votes;
 }

@@ -15,6 +15,10 @@ const ApprovalStepSchema = z
       .array(RoleRef)
       .meta({ description: 'Roles whose members may approve; one vote from each by default.' }),
     quorum: z.int().min(1, { error: 'must be at least 1' }).optional(),
+    distinct: z.int().min(1, { error: 'must be at least 1' }).optional().meta({
+      description:
+        'The two-person rule: how many different people (by roster id) must approve, whatever roles they hold; the requester never counts.',
+    }),
     onTimeout: z.enum(['escalate', 'reject', 'abort']).default('reject'),
     allowRequester: z.boolean().default(false).meta({
       description: 'Whoever triggered the incident may also approve (refused by default: separation of duties).',
@@ -39,12 +43,12 @@ export const approvalKind = defineKind<ApprovalStepInput, ApprovalStep>({
       seen.add(ref);
     });
     if (step.approvers.length === 0) {
-      const message =
-        step.quorum === undefined
-          ? 'an approval needs at least one approver role'
-          : '`quorum` needs approvers: list the roles whose members may approve';
-      ctx.report(step.quorum === undefined ? ['approvers'] : ['quorum'], message);
+      const needsApprovers = (['quorum', 'distinct'] as const).filter((field) => step[field] !== undefined);
+      if (needsApprovers.length === 0) ctx.report(['approvers'], 'an approval needs at least one approver role');
+      for (const field of needsApprovers)
+        ctx.report([field], `\`${field}\` needs approvers: list the roles whose members may approve`);
     }
+    checkDistinct(step, ctx);
     checkTimeout(step, ctx);
   },
   compile: (step, ctx) =>
@@ -54,6 +58,7 @@ export const approvalKind = defineKind<ApprovalStepInput, ApprovalStep>({
       approval: step.approval,
       approvers: step.approvers.map((ref) => ctx.role(ref)),
       quorum: step.quorum,
+      distinct: step.distinct,
       onTimeout: step.onTimeout,
       allowRequester: step.allowRequester,
     }),
@@ -61,12 +66,32 @@ export const approvalKind = defineKind<ApprovalStepInput, ApprovalStep>({
     [
       `approval by ${step.approvers.map((ref) => `role:${ref.role}`).join(' + ')}`,
       step.quorum !== undefined ? `quorum ${step.quorum}` : undefined,
+      step.distinct !== undefined ? `${step.distinct} distinct people` : undefined,
       `on timeout ${step.onTimeout}`,
       step.allowRequester === true ? 'requester may approve' : undefined,
     ]
       .filter(Boolean)
       .join('  '),
 });
+
+/** What `checkDistinct` reads: the step's vote counts. */
+export interface DistinctGate {
+  quorum?: number | undefined;
+  distinct?: number | undefined;
+}
+
+/**
+ * Reports a `distinct` larger than the `quorum`: every distinct approval is also an approval, so the
+ * quorum would mean nothing and whoever reads the runbook would misjudge how many must approve.
+ * (Whether the roles have that many members is not checked: rosters change after validation.)
+ */
+export function checkDistinct(gate: DistinctGate, ctx: StepCheckContext, at: DocPath = ['distinct']): void {
+  if (gate.distinct === undefined || gate.quorum === undefined || gate.distinct <= gate.quorum) return;
+  ctx.report(
+    at,
+    `\`distinct: ${gate.distinct}\` is more than \`quorum: ${gate.quorum}\`: ${gate.distinct} different people must approve, so the quorum would never be what decides; raise \`quorum\` to at least ${gate.distinct} or leave it out`,
+  );
+}
 
 /** What `checkTimeout` reads: a human gate's timeout policy and its approver roles. */
 export interface TimeoutGate {

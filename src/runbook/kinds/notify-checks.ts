@@ -12,7 +12,7 @@ import { embedMessage } from '../../templating/embedded.js';
 import { variablesOf } from '../../templating/variables.js';
 import type { DocPath } from '../../diagnostics/located-issue.js';
 import { RoleRef } from '../schema.js';
-import { checkTimeout } from './approval.js';
+import { checkDistinct, checkTimeout } from './approval.js';
 import { repeatOf, type NotifySpecInput, type NotifyStepInput } from './notify-schema.js';
 import type { StepCheckContext } from './types.js';
 
@@ -84,10 +84,12 @@ function checkPeople(step: NotifyStepInput, ctx: StepCheckContext): void {
   });
   if (spec.approvers.length > 0) {
     checkTimeout({ ...spec, timeout: step.timeout }, ctx, at('onTimeout'));
+    checkDistinct(spec, ctx, at('distinct'));
     return;
   }
-  if (spec.quorum !== undefined) {
-    ctx.report(at('quorum'), '`quorum` needs approvers: list the roles whose members may approve');
+  for (const field of ['quorum', 'distinct'] as const) {
+    if (spec[field] !== undefined)
+      ctx.report(at(field), `\`${field}\` needs approvers: list the roles whose members may approve`);
   }
   if (spec.fourEyes) {
     ctx.report(at('fourEyes'), '`fourEyes` needs approvers: without them the message is sent without approval');

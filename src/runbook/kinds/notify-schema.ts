@@ -44,6 +44,10 @@ const NotifySpecSchema = z.strictObject({
     .default([])
     .meta({ description: 'Roles that must approve the exact rendered text; none means it is sent without approval.' }),
   quorum: z.int().min(1, { error: 'must be at least 1' }).optional(),
+  distinct: z.int().min(1, { error: 'must be at least 1' }).optional().meta({
+    description:
+      'The two-person rule: how many different people (by roster id) must approve, whatever roles they hold; the requester never counts.',
+  }),
   requires: z
     .array(Identifier)
     .default([])

@@ -33,6 +33,7 @@ export const notifyKind = defineKind<NotifyStepInput, NotifyStep>({
       replyTo: spec.replyTo,
       approvers: spec.approvers.map((ref) => ctx.role(ref)),
       quorum: spec.quorum,
+      distinct: spec.distinct,
       requires: [...spec.requires],
       fourEyes: spec.fourEyes,
       allowRequester: spec.allowRequester,
@@ -49,6 +50,7 @@ export const notifyKind = defineKind<NotifyStepInput, NotifyStep>({
         ? 'no approval'
         : `approved by ${step.approvers.map((ref) => `role:${ref.role}`).join(' + ')}`,
       step.quorum !== undefined ? `quorum ${step.quorum}` : undefined,
+      step.distinct !== undefined ? `${step.distinct} distinct people` : undefined,
       step.repeat !== undefined ? `repeats every ${formatDuration(step.repeat.everyMs)}` : undefined,
     ]
       .filter(Boolean)

@@ -112,6 +112,19 @@ describe('firebreak comms pending', () => {
     expect(onlyRequest().headers).toMatchObject(expectedHeaders('tok-9', false));
   });
 
+  it('adds the distinct people counted of those needed when the step sets distinct', async () => {
+    const [first] = pending.messages;
+    const twoPeople = { ...pending, messages: [{ ...first!, distinct: 2, distinctApprovers: ['carol'] }] };
+    server.answer({ status: 200, body: twoPeople });
+    expect((await cli(['comms', 'pending'], env)).out).toContain(
+      'inc-7     tell  breach-notice  email,statuspage  sha256:3f3f3f3f3f3f3f3f…  1/2, 1 of 2 people\n',
+    );
+    server.answer({ status: 200, body: { message: { ...record, distinct: 2, distinctApprovers: ['dave'] } } });
+    expect((await cli(['comms', 'show', 'inc-7', 'tell'], env)).out).toContain(
+      '  approvers    role:legal (1/1 approvals, 1 of 2 distinct people)\n',
+    );
+  });
+
   it('asks for one incident with --incident, says when nothing waits, and warns about gaps on stderr', async () => {
     server.answer({ status: 200, body: { messages: [], truncated: true, unreadable: ['inc-1', 'inc-2'] } });
     const result = await cli(['comms', 'pending', '--incident', 'inc 7'], env);

@@ -319,6 +319,37 @@ const cases: Record<string, Expected[]> = {
       message: '`quorum` needs approvers: list the roles whose members may approve',
     },
   ],
+  'approval-distinct.yaml': [
+    {
+      file: 'approval-distinct.yaml',
+      at: '14:15',
+      path: 'steps[0].distinct',
+      stepId: 'no-approvers',
+      message: '`distinct` needs approvers: list the roles whose members may approve',
+    },
+    {
+      file: 'approval-distinct.yaml',
+      at: '20:15',
+      path: 'steps[1].distinct',
+      stepId: 'more-than-quorum',
+      message:
+        '`distinct: 3` is more than `quorum: 2`: 3 different people must approve, so the quorum would never be what decides; raise `quorum` to at least 3 or leave it out',
+    },
+    {
+      file: 'approval-distinct.yaml',
+      at: '25:15',
+      path: 'steps[2].distinct',
+      stepId: 'zero',
+      message: 'must be at least 1',
+    },
+    {
+      file: 'approval-distinct.yaml',
+      at: '30:15',
+      path: 'steps[3].distinct',
+      stepId: 'fraction',
+      message: 'expected a whole number, got 1.5',
+    },
+  ],
   cycle: [
     {
       file: 'cycle/alpha.yaml',

@@ -118,6 +118,23 @@ export const notifyCases: Record<string, Expected[]> = {
         'message `ops-update` has no templates for channel `email` (it has: chat, statuspage); add templates/ops-update/email.<part>.hbs',
     },
   ],
+  'notify-distinct.yaml': [
+    {
+      file: 'notify-distinct.yaml',
+      at: '19:17',
+      path: 'steps[0].notify.distinct',
+      stepId: 'nobody',
+      message: '`distinct` needs approvers: list the roles whose members may approve',
+    },
+    {
+      file: 'notify-distinct.yaml',
+      at: '29:17',
+      path: 'steps[1].notify.distinct',
+      stepId: 'too-many',
+      message:
+        '`distinct: 2` is more than `quorum: 1`: 2 different people must approve, so the quorum would never be what decides; raise `quorum` to at least 2 or leave it out',
+    },
+  ],
   'notify-approval.yaml': [
     {
       file: 'notify-approval.yaml',
