@@ -19,6 +19,7 @@ describe('replay of recorded histories', () => {
       'abort-with-compensations.json',
       'action-item-watch.json',
       'alerts-and-cancel.json',
+      'approval-distinct.json',
       'breach-human-steps.json',
       'child-runbook.json',
       'notify-message.json',
