@@ -96,6 +96,7 @@ export async function describeContainer(
   provider: string,
   info: ContainerInspectInfo,
 ): Promise<InfraTarget> {
+  const mounts = mountsOf(info);
   const target: InfraTarget = {
     provider,
     kind: 'docker',
@@ -103,9 +104,9 @@ export async function describeContainer(
     name: info.Name.replace(/^\//, ''),
     image: await imageOf(docker, info),
     networks: networksOf(info),
-    mounts: info.Mounts.map(mountOf),
+    mounts,
     labels: {},
-    credentials: credentialsOf(info),
+    credentials: credentialsOf(info, mounts),
     state: info.State.Status,
     createdAt: info.Created,
   };
@@ -159,29 +160,37 @@ export function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
-function mountOf(mount: ContainerInspectInfo['Mounts'][number]): TargetMount {
-  return {
+function mountsOf(info: ContainerInspectInfo): TargetMount[] {
+  const mounts: TargetMount[] = info.Mounts.map((mount) => ({
     type: mount.Type,
     ...(mount.Name ? { name: mount.Name } : {}),
     ...(mount.Type === 'bind' && mount.Source ? { source: mount.Source } : {}),
     destination: mount.Destination,
     readOnly: !mount.RW,
-  };
+  }));
+  // `--tmpfs` mounts are in the host config only, not in Mounts.
+  const tmpfs = info.HostConfig.Tmpfs ?? {};
+  for (const [destination, options] of Object.entries(tmpfs)) {
+    if (mounts.some((mount) => mount.destination === destination)) continue;
+    mounts.push({ type: 'tmpfs', destination, readOnly: options.split(',').includes('ro') });
+  }
+  // The daemon lists mounts in no stable order; a pinned target reads the same for the same container.
+  return mounts.sort((a, b) => a.destination.localeCompare(b.destination));
 }
 
 /** What the container can use as credentials, by name only: variable names, secret mounts, the Docker socket. */
-function credentialsOf(info: ContainerInspectInfo): TargetCredential[] {
+function credentialsOf(info: ContainerInspectInfo, mounts: readonly TargetMount[]): TargetCredential[] {
   const out: TargetCredential[] = [];
   for (const entry of info.Config.Env ?? []) {
     const name = entry.slice(0, Math.max(entry.indexOf('='), 0)) || entry;
     if (CREDENTIAL_NAME.test(name)) out.push({ kind: 'env', name });
   }
-  for (const mount of info.Mounts) {
-    if (DOCKER_SOCKET.test(mount.Source) || DOCKER_SOCKET.test(mount.Destination)) {
-      out.push({ kind: 'docker-socket', name: mount.Destination, note: 'mounts the Docker socket: root on the host' });
-    } else if (mount.Destination.startsWith('/run/secrets')) {
-      out.push({ kind: 'secret-mount', name: mount.Destination });
+  for (const mount of mounts) {
+    if (DOCKER_SOCKET.test(mount.source ?? '') || DOCKER_SOCKET.test(mount.destination)) {
+      out.push({ kind: 'docker-socket', name: mount.destination, note: 'mounts the Docker socket: root on the host' });
+    } else if (mount.destination.startsWith('/run/secrets')) {
+      out.push({ kind: 'secret-mount', name: mount.destination });
     }
   }
-  return out;
+  return out.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
 }
