@@ -17,6 +17,8 @@ const MAX_LABELS = 64;
 const MAX_LABEL_VALUE = 256;
 /** Environment variable names that usually hold credentials (only the names are recorded, never values). */
 const CREDENTIAL_NAME = /(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|CREDENTIAL|AUTH|PRIVATE|DSN|_URL)$|^AWS_|^GOOGLE_APPLICATION/i;
+/** The names Docker gives containers; anything else could not match and would reach the daemon as a regex. */
+const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const DOCKER_SOCKET = /(?:^|\/)docker\.sock$/;
 
 /** The ids of the containers a selector matches, in no particular order. */
@@ -40,6 +42,12 @@ export async function matchContainers(docker: Docker, selector: ParsedSelector):
     case 'name': {
       // The name filter is a regular expression over names; only the exact name counts.
       const name = selector.value.replace(/^\//, '');
+      if (!CONTAINER_NAME.test(name)) {
+        throw new FirebreakError(
+          ErrorCode.InvalidInput,
+          'selector: a container name is a letter or digit, then letters, digits, _ . or - (as Docker names them)',
+        );
+      }
       const listed = await engine('docker: list containers', () =>
         docker.listContainers({ all: true, filters: { name: [name] } }),
       );

@@ -178,6 +178,16 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
       expect((await provider.inventory({ id: id.slice(0, 12) })).targets.map((t) => t.id)).toEqual([id]);
     });
 
+    it('refuses a name Docker could not have given (it would reach the daemon as a regular expression)', async () => {
+      for (const name of ['web(', '.*', 'a b', '-lead']) {
+        expect(await codeOf(provider.inventory({ name }))).toBe(ErrorCode.InvalidInput);
+      }
+      // A name that is a prefix or substring of another container's does not match it.
+      await run(['--network', 'none', '--name', 'payments-api']);
+      expect((await provider.inventory({ name: 'payments' })).targets).toEqual([]);
+      expect((await provider.inventory({ name: '/payments-api' })).targets.map((t) => t.name)).toEqual(['payments-api']);
+    });
+
     it('builds providers by name from the config, and answers NOT_FOUND for a name it does not have', async () => {
       const infra = InfraConfigSchema.parse({ providers: { local: { kind: 'docker', host: docker.host } } });
       const providers = infraProvidersFromConfig(infra, { secrets });
