@@ -164,6 +164,22 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
       expect(Object.keys(await inspect<Record<string, unknown>>('.NetworkSettings.Networks', id))).toEqual(['host']);
     });
 
+    it('unisolate restores every network it can and names the one removed since (NOT_FOUND, not retried)', async () => {
+      await docker.docker(['network', 'create', '--internal', '--subnet', '203.0.113.0/24', 'fbconf-gone']);
+      const id = await run(['--network', NETWORKS[0]]);
+      await docker.docker(['network', 'connect', 'fbconf-gone', id]);
+      const [target] = (await provider.inventory({ id })).targets;
+      const record = await provider.isolate(target!);
+      expect(record.changes.map((c) => c.resource)).toEqual([NETWORKS[0], 'fbconf-gone']);
+      await docker.docker(['network', 'rm', 'fbconf-gone']);
+      const error = await provider.unisolate(target!, record).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(FirebreakError);
+      expect((error as FirebreakError).code).toBe(ErrorCode.NotFound);
+      expect((error as FirebreakError).message).toContain('network fbconf-gone');
+      expect((error as FirebreakError).details).toMatchObject({ result: { restored: [{ resource: NETWORKS[0] }] } });
+      expect(Object.keys(await inspect<Record<string, unknown>>('.NetworkSettings.Networks', id))).toEqual([NETWORKS[0]]);
+    });
+
     it('counts a container with no network but loopback as isolated already', async () => {
       const id = await run(['--network', 'none']);
       const [target] = (await provider.inventory({ id })).targets;
