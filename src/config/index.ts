@@ -60,3 +60,11 @@ export {
 export { PostmortemsConfigSchema, type PostmortemsConfig } from './postmortems-schema.js';
 export { reviewRemindersOf, type ReviewRemindersConfig } from './postmortems-schema.js';
 export { StoreConfigSchema, type StoreConfig } from './store-schema.js';
+export {
+  DockerProviderConfigSchema,
+  INFRA_PROVIDER_NAME,
+  InfraConfigSchema,
+  type DockerProviderConfig,
+  type InfraConfig,
+  type InfraProviderConfig,
+} from './infra-schema.js';

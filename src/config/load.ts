@@ -116,6 +116,7 @@ function resolveConfig(
     ...(file.backups === undefined ? {} : { backups: resolveBackups(file.backups, base) }),
     ...(file.postmortems === undefined ? {} : { postmortems: file.postmortems }),
     ...(file.store === undefined ? {} : { store: file.store }),
+    ...(file.infra === undefined ? {} : { infra: file.infra }),
   };
   if (source !== undefined) config.source = source;
   return config;

@@ -11,6 +11,7 @@ import { RECEIVERS } from '../alerts/incoming.js';
 import { SEVERITIES } from '../domain/plan.js';
 import { BackupsConfigSchema, type BackupsConfig } from './backups-schema.js';
 import { ChannelsConfigSchema, type ChannelsConfig } from './channels-schema.js';
+import { InfraConfigSchema, type InfraConfig } from './infra-schema.js';
 import { PostmortemsConfigSchema, type PostmortemsConfig } from './postmortems-schema.js';
 import { ByteCount, DurationMs, SecretReference, SingleLine } from './primitives.js';
 import { StorageConfigSchema, type StorageConfig } from './storage-schema.js';
@@ -208,6 +209,7 @@ export const ConfigFileSchema = z.strictObject({
   backups: BackupsConfigSchema.optional(),
   postmortems: PostmortemsConfigSchema.optional(),
   store: StoreConfigSchema.optional(),
+  infra: InfraConfigSchema.optional(),
 });
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
@@ -242,4 +244,6 @@ export interface FirebreakConfig {
   postmortems?: PostmortemsConfig;
   /** The post-mortem store; absent means PGlite under `<data dir>/postmortems`. */
   store?: StoreConfig;
+  /** The infrastructure providers by name; absent means none. */
+  infra?: InfraConfig;
 }

@@ -58,6 +58,11 @@ export const ErrorCode = {
    * a check failed or nothing was verified. Checking again will not change the data. Not retried.
    */
   RestoreCheckFailed: 'RESTORE_CHECK_FAILED',
+  /**
+   * An infrastructure provider was asked for an operation it does not declare in its capabilities: asking
+   * again will not change the answer. Not retried.
+   */
+  Unsupported: 'UNSUPPORTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -77,6 +82,7 @@ export const NON_RETRYABLE_CODES: readonly ErrorCode[] = [
   ErrorCode.DrillFailed,
   ErrorCode.DrillStale,
   ErrorCode.RestoreCheckFailed,
+  ErrorCode.Unsupported,
 ];
 
 /** An error with a code, thrown by adapters and activities and mapped to `ApplicationFailure` at the edge. */

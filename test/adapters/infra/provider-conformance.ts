@@ -1,0 +1,275 @@
+/**
+ * The behavioural contract every infrastructure provider meets, run against each provider's real target
+ * (docker: the harness's own Engine). Inventory pins a frozen, JSON-safe list by every selector kind, with
+ * the image digest; a selector that matches nothing gives an empty set (not an error), a malformed one is
+ * INVALID_INPUT; the list is capped and says so. Isolation is checked by inspection with the provider's own
+ * tools, never by sending traffic: isolate leaves no network, unisolate restores the same networks, aliases
+ * and static addresses, both are idempotent and an interrupted isolation resumes. Capabilities are honest:
+ * an operation outside them throws UNSUPPORTED. A target gone is NOT_FOUND; an unreachable daemon, TRANSIENT.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, FirebreakError } from '../../../src/domain/errors.js';
+import {
+  INFRA_OPERATIONS,
+  type InfraProvider,
+  type InfraTarget,
+  type IsolationRecord,
+  type TargetSelector,
+} from '../../../src/infra/types.js';
+
+/** A target the fixture started, as the provider's own tools describe it. */
+export interface StartedTarget {
+  id: string;
+  name: string;
+  /** The reference it was started from (`repo:tag`). */
+  imageTag: string;
+  /** The registry's manifest digest of its image. */
+  imageDigest: string;
+  /** `repo@digest`. */
+  imagePinned: string;
+}
+
+/** One network attachment, read without the provider. */
+export interface Attachment {
+  network: string;
+  aliases: string[];
+  ipv4: string;
+}
+
+/** What a provider's test gives the suite: the provider over a real target, and its own tools to check it. */
+export interface ProviderFixture {
+  provider(): InfraProvider;
+  /** The same kind of provider pointed at an endpoint nobody answers. */
+  unreachable(): InfraProvider;
+  /** The two networks targets are attached to, sorted; the first gives targets a static address. */
+  networks: readonly [string, string];
+  /**
+   * Starts a target from `image` (a fresh image per distinct name), labelled, on both networks: on the
+   * first with alias `<name>-a` and a static address, on the second with alias `<name>-b`.
+   */
+  startTarget(name: string, image: string, labels: Readonly<Record<string, string>>): Promise<StartedTarget>;
+  /** Its attachments, read with the provider's own tools, sorted by network. */
+  attachments(id: string): Promise<Attachment[]>;
+  /** Removes a target for good. */
+  remove(id: string): Promise<void>;
+  /** An id shaped like the provider's ids that matches nothing. */
+  unknownId: string;
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(FirebreakError);
+  return (error as FirebreakError).code;
+}
+
+function expectDeepFrozen(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  expect(Object.isFrozen(value)).toBe(true);
+  for (const nested of Object.values(value)) expectDeepFrozen(nested);
+}
+
+/** Registers the conformance tests for one provider; `fixture` is called inside each test, after setup. */
+export function runProviderConformance(label: string, fixture: () => ProviderFixture): void {
+  describe(`${label} infrastructure provider conformance`, () => {
+    const suite = `conf${Date.now().toString(36)}`;
+    let alpha: StartedTarget;
+    let beta: StartedTarget;
+    let gamma: StartedTarget;
+
+    beforeAll(async () => {
+      const f = fixture();
+      alpha = await f.startTarget(`${suite}-alpha`, `${suite}-one`, { 'firebreak.suite': suite, role: 'alpha' });
+      beta = await f.startTarget(`${suite}-beta`, `${suite}-two`, { 'firebreak.suite': suite, role: 'beta' });
+      gamma = await f.startTarget(`${suite}-gamma`, `${suite}-two`, { 'firebreak.suite': suite, role: 'gamma' });
+    }, 240_000);
+
+    const only = async (selector: TargetSelector): Promise<InfraTarget> => {
+      const set = await fixture().provider().inventory(selector);
+      expect(set.total).toBe(1);
+      expect(set.capped).toBe(false);
+      expect(set.targets).toHaveLength(1);
+      return set.targets[0]!;
+    };
+
+    it('pins a target by id, id prefix, name, labels and image (tag, repo@digest, bare digest) with its metadata', async () => {
+      const f = fixture();
+      const selectors: TargetSelector[] = [
+        { id: alpha.id },
+        { id: alpha.id.slice(0, 12) },
+        { name: alpha.name },
+        { labels: { 'firebreak.suite': suite, role: 'alpha' } },
+        { image: alpha.imageTag },
+        { image: alpha.imagePinned },
+        { image: alpha.imageDigest },
+      ];
+      for (const selector of selectors) {
+        const target = await only(selector);
+        expect(target).toMatchObject({ provider: f.provider().name, kind: f.provider().kind, id: alpha.id, name: alpha.name });
+        expect(target.image).toMatchObject({ digest: alpha.imageDigest, pinned: alpha.imagePinned });
+        expect(target.labels).toMatchObject({ 'firebreak.suite': suite, role: 'alpha' });
+        expect(target.state).toBe('running');
+        expect(target.networks.map((n) => n.name)).toEqual([...f.networks]);
+        expect(target.networks[0]!.aliases).toContain(`${alpha.name}-a`);
+        expect(target.networks[1]!.aliases).toContain(`${alpha.name}-b`);
+      }
+    });
+
+    it('gives a frozen, JSON-safe set that says what it was asked and when', async () => {
+      const set = await fixture().provider().inventory({ name: alpha.name });
+      expectDeepFrozen(set);
+      expect(JSON.parse(JSON.stringify(set))).toEqual(set);
+      expect(set.selector).toEqual({ name: alpha.name });
+      expect(Date.parse(set.resolvedAt)).not.toBeNaN();
+      expect(() => (set.targets as InfraTarget[]).push(set.targets[0]!)).toThrow();
+    });
+
+    it('gives an empty set, not an error, for a selector that matches nothing', async () => {
+      const provider = fixture().provider();
+      for (const selector of [
+        { id: fixture().unknownId },
+        { name: `${suite}-nobody` },
+        { labels: { 'firebreak.suite': `${suite}-none` } },
+        { image: `${suite}-never-built:1` },
+      ] satisfies TargetSelector[]) {
+        const set = await provider.inventory(selector);
+        expect(set).toMatchObject({ targets: [], total: 0, capped: false });
+      }
+    });
+
+    it('refuses a malformed selector or limit with INVALID_INPUT', async () => {
+      const provider = fixture().provider();
+      const bad = [{}, { id: '' }, { name: alpha.name, image: alpha.imageTag }, { labels: {} }, { labels: { role: 7 } }, { host: 'x' }];
+      for (const selector of bad) {
+        expect(await codeOf(provider.inventory(selector as TargetSelector))).toBe(ErrorCode.InvalidInput);
+      }
+      expect(await codeOf(provider.inventory({ name: alpha.name }, { limit: 0 }))).toBe(ErrorCode.InvalidInput);
+    });
+
+    it('matches every target a selector names, sorted by name, and caps the list saying so', async () => {
+      const provider = fixture().provider();
+      const all = await provider.inventory({ labels: { 'firebreak.suite': suite } });
+      expect(all.targets.map((t) => t.name)).toEqual([alpha.name, beta.name, gamma.name]);
+      const byImage = await provider.inventory({ image: beta.imageTag });
+      expect(byImage.targets.map((t) => t.id)).toEqual([beta.id, gamma.id]);
+      const capped = await provider.inventory({ labels: { 'firebreak.suite': suite } }, { limit: 2 });
+      expect(capped).toMatchObject({ total: 3, capped: true });
+      expect(capped.targets.map((t) => t.name)).toEqual([alpha.name, beta.name]);
+    });
+
+    it('isolates: no network left, every one recorded; again: nothing new; unisolate restores networks, aliases and addresses', async () => {
+      const f = fixture();
+      const provider = f.provider();
+      const target = await only({ id: beta.id });
+      const before = await f.attachments(beta.id);
+      expect(before.map((a) => a.network)).toEqual([...f.networks]);
+
+      const record = await provider.isolate(target);
+      expect(record).toMatchObject({ targetId: beta.id, provider: provider.name, alreadyIsolated: false });
+      expect(record.changes.map((c) => c.resource)).toEqual([...f.networks]);
+      expectDeepFrozen(record);
+      expect(JSON.parse(JSON.stringify(record))).toEqual(record);
+      expect(await f.attachments(beta.id)).toEqual([]);
+      expect((await only({ id: beta.id })).state).toBe('running');
+
+      const again = await provider.isolate(target);
+      expect(again).toMatchObject({ changes: [], alreadyIsolated: true });
+      expect(await f.attachments(beta.id)).toEqual([]);
+
+      const restored = await provider.unisolate(target, record);
+      expect(restored.restored.map((c) => c.resource)).toEqual([...f.networks]);
+      expect(restored.alreadyRestored).toEqual([]);
+      const after = await f.attachments(beta.id);
+      expect(after.map((a) => a.network)).toEqual(before.map((a) => a.network));
+      for (const [i, attachment] of after.entries()) {
+        expect(attachment.aliases).toEqual(expect.arrayContaining(before[i]!.aliases.filter((a) => a.startsWith(beta.name))));
+      }
+      // The static address comes back exactly.
+      expect(after[0]!.ipv4).toBe(before[0]!.ipv4);
+
+      const twice = await provider.unisolate(target, record);
+      expect(twice.restored).toEqual([]);
+      expect(twice.alreadyRestored.map((c) => c.resource)).toEqual([...f.networks]);
+      expect(await f.attachments(beta.id)).toEqual(after);
+    });
+
+    it('resumes an interrupted isolation without forgetting what it already disconnected', async () => {
+      const f = fixture();
+      const provider = f.provider();
+      const target = await only({ id: gamma.id });
+      const partials: IsolationRecord[] = [];
+      const full = await provider.isolate(target, { progress: (partial) => partials.push(partial) });
+      expect(partials.map((p) => p.changes.length)).toEqual([1, 2]);
+      // The state an attempt leaves when it dies after the first network: the second still attached.
+      await provider.unisolate(target, { ...full, changes: [full.changes[1]!] });
+      expect((await f.attachments(gamma.id)).map((a) => a.network)).toEqual([f.networks[1]]);
+
+      const resumed = await provider.isolate(target, { resume: partials[0]! });
+      expect(resumed.changes).toEqual(full.changes);
+      expect(await f.attachments(gamma.id)).toEqual([]);
+      await provider.unisolate(target, resumed);
+      expect((await f.attachments(gamma.id)).map((a) => a.network)).toEqual([...f.networks]);
+      // A record for another target is refused, before anything changes.
+      expect(await codeOf(provider.unisolate(target, { ...resumed, targetId: alpha.id }))).toBe(ErrorCode.InvalidInput);
+      expect(await codeOf(provider.isolate(target, { resume: { ...resumed, targetId: alpha.id } }))).toBe(
+        ErrorCode.InvalidInput,
+      );
+      expect((await f.attachments(gamma.id)).map((a) => a.network)).toEqual([...f.networks]);
+    });
+
+    it('protects idempotently: a second protect changes nothing', async () => {
+      const provider = fixture().provider();
+      const target = await only({ id: alpha.id });
+      const first = await provider.protect(target);
+      expect(first.targetId).toBe(alpha.id);
+      expectDeepFrozen(first);
+      const second = await provider.protect(target);
+      expect(second.changes).toEqual([]);
+    });
+
+    it('declares its capabilities honestly: every operation outside them throws UNSUPPORTED', async () => {
+      const provider = fixture().provider();
+      expect(provider.capabilities.has('inventory')).toBe(true);
+      const target = await only({ id: alpha.id });
+      const calls = {
+        inventory: () => provider.inventory({ id: alpha.id }),
+        protect: () => provider.protect(target),
+        isolate: () => provider.isolate(target),
+        unisolate: () => provider.unisolate(target, { targetId: target.id, provider: provider.name, changes: [], alreadyIsolated: true }),
+        capture: () => provider.capture({ target, artefacts: ['metadata'], sink: { write: () => Promise.reject(new Error('no sink')) } }),
+        destroy: () => provider.destroy({ target }),
+        redeploy: () => provider.redeploy({ target, artefact: { kind: 'image', ref: alpha.imagePinned } }),
+        health: () => provider.health({ target }),
+        indicators: () => provider.indicators({ target, indicators: [{ kind: 'file', path: '/etc/passwd' }] }),
+      } satisfies Record<(typeof INFRA_OPERATIONS)[number], () => Promise<unknown>>;
+      for (const operation of INFRA_OPERATIONS.filter((op) => !provider.capabilities.has(op))) {
+        expect(await codeOf(calls[operation]())).toBe(ErrorCode.Unsupported);
+      }
+      // Nothing was destroyed or changed by the refused calls.
+      expect((await only({ id: alpha.id })).state).toBe('running');
+    });
+
+    it('answers NOT_FOUND for a target that is gone', async () => {
+      const f = fixture();
+      const provider = f.provider();
+      const doomed = await f.startTarget(`${suite}-doomed`, `${suite}-one`, { 'firebreak.suite': `${suite}-doomed` });
+      const target = await only({ id: doomed.id });
+      const record = await provider.isolate(target);
+      await f.remove(doomed.id);
+      expect(await codeOf(provider.protect(target))).toBe(ErrorCode.NotFound);
+      expect(await codeOf(provider.isolate(target))).toBe(ErrorCode.NotFound);
+      expect(await codeOf(provider.unisolate(target, record))).toBe(ErrorCode.NotFound);
+      expect((await provider.inventory({ id: doomed.id })).targets).toEqual([]);
+    }, 60_000);
+
+    it('answers TRANSIENT (retried) when the daemon or API cannot be reached', async () => {
+      const away = fixture().unreachable();
+      const target = await only({ id: alpha.id });
+      expect(await codeOf(away.inventory({ id: alpha.id }))).toBe(ErrorCode.Transient);
+      expect(await codeOf(away.isolate(target))).toBe(ErrorCode.Transient);
+      expect(await codeOf(away.protect(target))).toBe(ErrorCode.Transient);
+    });
+  });
+}

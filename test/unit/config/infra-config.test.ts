@@ -1,0 +1,90 @@
+/** loadConfig(env): the `infra` section (the burn-down providers by name). */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.js';
+
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'firebreak-config-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function load(text: string) {
+  writeFileSync(path.join(dir, 'firebreak.yaml'), text);
+  return loadConfig({}, { cwd: dir });
+}
+
+function problems(text: string): string {
+  const result = load(text);
+  if (result.ok) throw new Error('expected problems');
+  return result.issues.map((issue) => `${issue.line}:${issue.col} ${issue.path} ${issue.message}`).join('\n');
+}
+
+describe('loadConfig: infra', () => {
+  it('is absent by default (no providers)', () => {
+    const result = load('users: []\n');
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    expect(result.value.infra).toBeUndefined();
+  });
+
+  it('gives a docker provider the local socket and a 30s timeout by default', () => {
+    const result = load('infra:\n  providers:\n    local: { kind: docker }\n');
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    expect(result.value.infra).toEqual({
+      providers: { local: { kind: 'docker', host: 'unix:///var/run/docker.sock', timeoutMs: 30_000 } },
+    });
+  });
+
+  it('keeps TLS parts of a tcp:// daemon as secret references, unresolved', () => {
+    const result = load(
+      [
+        'infra:',
+        '  providers:',
+        '    prod-hosts:',
+        '      kind: docker',
+        '      host: tcp://docker.internal:2376',
+        '      tls: { ca: file:certs/ca.pem, cert: file:certs/cert.pem, key: env:DOCKER_KEY }',
+        '      timeout: 2m',
+        '',
+      ].join('\n'),
+    );
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    expect(result.value.infra?.providers['prod-hosts']).toEqual({
+      kind: 'docker',
+      host: 'tcp://docker.internal:2376',
+      tls: { ca: 'file:certs/ca.pem', cert: 'file:certs/cert.pem', key: 'env:DOCKER_KEY' },
+      timeoutMs: 120_000,
+    });
+  });
+
+  it('refuses tcp:// without TLS, TLS on a socket, a bad host and an unknown kind, each at its place', () => {
+    const text = problems(
+      [
+        'infra:',
+        '  providers:',
+        '    open: { kind: docker, host: "tcp://10.0.0.5:2375" }',
+        '    sock: { kind: docker, tls: { ca: env:A, cert: env:B, key: env:C } }',
+        '    web: { kind: docker, host: "http://docker:2375" }',
+        '    cloud: { kind: aws }',
+        '    Bad_Name: { kind: docker }',
+        '',
+      ].join('\n'),
+    );
+    expect(text).toMatch(/3:\d+ infra\.providers\.open(\.tls)? tcp:\/\/ needs tls \(ca, cert, key\)/);
+    expect(text).toMatch(/4:\d+ infra\.providers\.sock\.tls tls applies to tcp:\/\/ hosts only/);
+    expect(text).toMatch(/5:\d+ infra\.providers\.web\.host expected unix:\/\/\/path\/to\/docker\.sock or tcp:\/\/host:port/);
+    expect(text).toMatch(/6:\d+ infra\.providers\.cloud\.kind expected docker/);
+    expect(text).toMatch(/7:\d+ infra\.providers\.Bad_Name .*expected a provider name/);
+  });
+
+  it('refuses a key pasted in place of a reference, without repeating it', () => {
+    const text = problems(
+      'infra:\n  providers:\n    prod:\n      kind: docker\n      host: tcp://h:2376\n      tls: { ca: env:A, cert: env:B, key: "-----BEGIN PRIVATE KEY-----hunter2" }\n',
+    );
+    expect(text).toContain('infra.providers.prod.tls.key expected a secret reference (env:NAME or file:PATH)');
+    expect(text).not.toContain('hunter2');
+  });
+});
