@@ -188,7 +188,11 @@ export interface UnisolateResult {
 /** One artefact kind `capture` can take. */
 export type CaptureArtefact = 'metadata' | 'processes' | 'logs' | 'diff' | 'filesystem' | 'image' | 'snapshot';
 
-/** Where `capture` streams artefacts: the evidence store, which hashes while writing. */
+/**
+ * Where `capture` streams artefacts: the evidence store, which hashes while writing. `write` consumes the
+ * whole body; when the body throws (the daemon went away mid-stream) it must reject and must not count what
+ * it wrote as evidence.
+ */
 export interface EvidenceSink {
   write(
     artefact: string,
@@ -202,6 +206,8 @@ export interface CaptureRequest {
   target: InfraTarget;
   artefacts: readonly CaptureArtefact[];
   sink: EvidenceSink;
+  /** Called after each artefact is stored with the result so far (an activity heartbeats it). */
+  progress?: (partial: CaptureResult) => void;
 }
 
 /** One captured artefact as the sink stored it. */

@@ -16,7 +16,7 @@ export const MIN_ID_PREFIX = 12;
 const MAX_LABELS = 64;
 const MAX_LABEL_VALUE = 256;
 /** Environment variable names that usually hold credentials (only the names are recorded, never values). */
-const CREDENTIAL_NAME = /(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|CREDENTIAL|AUTH|PRIVATE|DSN|_URL)$|^AWS_|^GOOGLE_APPLICATION/i;
+export const CREDENTIAL_NAME = /(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|CREDENTIAL|AUTH|PRIVATE|DSN|_URL)$|^AWS_|^GOOGLE_APPLICATION/i;
 /** The names Docker gives containers; anything else could not match and would reach the daemon as a regex. */
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const DOCKER_SOCKET = /(?:^|\/)docker\.sock$/;

@@ -1,11 +1,12 @@
 /**
- * The docker provider: inventory, protect, isolate and unisolate over the Docker Engine API (dockerode).
- * Capture, destroy, redeploy, health and indicators are not built yet: they are absent from
+ * The docker provider: inventory, protect, isolate, unisolate and capture over the Docker Engine API
+ * (dockerode). Destroy, redeploy, health and indicators are not built yet: they are absent from
  * `capabilities` and throw UNSUPPORTED without contacting the daemon.
  */
 import { parseSelector, inventoryLimit, deepFreeze, unsupported } from '../selector.js';
 import type { InfraOperation, InfraProvider, InfraTarget, TargetSet } from '../types.js';
 import { openDocker, type DockerConnection } from './client.js';
+import { capture, DEFAULT_LOG_LIMIT_BYTES } from './capture.js';
 import { isolate, protect, unisolate } from './containment.js';
 import { describeContainer, inspectContainer, matchContainers } from './inventory.js';
 import type { SecretResolver } from '../../secrets/resolver.js';
@@ -17,6 +18,7 @@ export const DOCKER_CAPABILITIES: ReadonlySet<InfraOperation> = new Set<InfraOpe
   'protect',
   'isolate',
   'unisolate',
+  'capture',
 ]);
 
 /** What `createDockerProvider` needs. */
@@ -28,6 +30,8 @@ export interface DockerProviderOptions {
   secrets: SecretResolver;
   /** The clock `resolvedAt` reads; injectable for tests. */
   now?: () => Date;
+  /** The longest `logs` artefact capture writes (default DEFAULT_LOG_LIMIT_BYTES, 64 MiB). */
+  logLimitBytes?: number;
 }
 
 /** Creates the provider; nothing is contacted (nor any secret read) until an operation runs. */
@@ -35,6 +39,7 @@ export function createDockerProvider(options: DockerProviderOptions): InfraProvi
   const { name, connection, secrets } = options;
   const now = options.now ?? (() => new Date());
   const open = () => openDocker(connection, secrets);
+  const logLimitBytes = options.logLimitBytes ?? DEFAULT_LOG_LIMIT_BYTES;
   const provider: InfraProvider = {
     name,
     kind: 'docker',
@@ -75,7 +80,9 @@ export function createDockerProvider(options: DockerProviderOptions): InfraProvi
     async unisolate(target, record) {
       return unisolate(await open(), target, record);
     },
-    capture: () => Promise.reject(unsupported(provider, 'capture')),
+    async capture(request) {
+      return capture({ docker: await open(), now, logLimitBytes }, request);
+    },
     destroy: () => Promise.reject(unsupported(provider, 'destroy')),
     redeploy: () => Promise.reject(unsupported(provider, 'redeploy')),
     health: () => Promise.reject(unsupported(provider, 'health')),

@@ -2,7 +2,8 @@
  * The docker provider against the harness's own Docker Engine: the conformance suite, then what is
  * Docker's own: protect sets the restart policy to `no` and says what Docker cannot protect, credentials
  * are named and never valued, a container on the host's network is refused before anything changes, ids
- * need 12 hex digits, and providers are built by name from the config. Containers sit on internal
+ * need 12 hex digits, and providers are built by name from the config; capture's Docker cases are in
+ * docker-capture-cases.ts. Containers sit on internal
  * networks in documentation-only ranges (TEST-NET) to which no traffic is ever sent.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { infraProvidersFromConfig } from '../../../src/infra/from-config.js';
 import type { InfraProvider } from '../../../src/infra/types.js';
 import { InfraConfigSchema } from '../../../src/config/infra-schema.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
+import { runDockerCaptureCases } from './docker-capture-cases.js';
 import { runProviderConformance, type Attachment, type ProviderFixture } from './provider-conformance.js';
 
 const missing = dockerMissing();
@@ -98,9 +100,11 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
       await docker.docker(['rm', '-f', id]);
     },
     unknownId: 'f'.repeat(64),
+    captureArtefacts: ['metadata', 'processes', 'logs', 'diff', 'filesystem', 'image'],
   };
 
   runProviderConformance('docker', () => fixture);
+  runDockerCaptureCases(() => ({ docker, provider, secrets, scratch, image }));
 
   describe('docker specifics', () => {
     const run = async (args: readonly string[]): Promise<string> =>
@@ -210,7 +214,7 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
       expect(providers.names()).toEqual(['local']);
       const built = providers.get('local');
       expect(built).toMatchObject({ name: 'local', kind: 'docker' });
-      expect([...built.capabilities].sort()).toEqual(['inventory', 'isolate', 'protect', 'unisolate']);
+      expect([...built.capabilities].sort()).toEqual(['capture', 'inventory', 'isolate', 'protect', 'unisolate']);
       const id = await run(['--network', 'none', '--name', 'from-config']);
       expect((await built.inventory({ name: 'from-config' })).targets.map((t) => t.id)).toEqual([id]);
       for (const name of ['remote', 'constructor', '__proto__']) {

@@ -5,12 +5,22 @@
  * INVALID_INPUT; the list is capped and says so. Isolation is checked by inspection with the provider's own
  * tools, never by sending traffic: isolate leaves no network, unisolate restores the same networks, aliases
  * and static addresses, both are idempotent and an interrupted isolation resumes. Capabilities are honest:
- * an operation outside them throws UNSUPPORTED. A target gone is NOT_FOUND; an unreachable daemon, TRANSIENT.
+ * an operation outside them throws UNSUPPORTED. Capture streams each artefact to the sink in one write, named
+ * under the target's name, with a recorded SHA-256 equal to a re-hash of the bytes stored; an unknown, repeated
+ * or missing artefact is refused before anything is written. A target gone is NOT_FOUND; an unreachable
+ * daemon, TRANSIENT.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileEvidenceSink } from '../../support/file-evidence-sink.js';
 import { ErrorCode, FirebreakError } from '../../../src/domain/errors.js';
 import {
   INFRA_OPERATIONS,
+  type CaptureArtefact,
+  type CaptureResult,
   type InfraProvider,
   type InfraTarget,
   type IsolationRecord,
@@ -54,6 +64,14 @@ export interface ProviderFixture {
   remove(id: string): Promise<void>;
   /** An id shaped like the provider's ids that matches nothing. */
   unknownId: string;
+  /** The artefacts `capture` gives from a running target, in the order the provider captures them. */
+  captureArtefacts: readonly CaptureArtefact[];
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -78,6 +96,10 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
     let alpha: StartedTarget;
     let beta: StartedTarget;
     let gamma: StartedTarget;
+    const evidence = mkdtempSync(path.join(tmpdir(), 'fb-conformance-evidence-'));
+    afterAll(() => rmSync(evidence, { recursive: true, force: true }));
+    let sinks = 0;
+    const newSink = () => fileEvidenceSink(path.join(evidence, `sink-${++sinks}`));
 
     beforeAll(async () => {
       const f = fixture();
@@ -251,6 +273,59 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
       expect((await only({ id: alpha.id })).state).toBe('running');
     });
 
+    it('captures every artefact it gives: one write each, named under the target, hashes equal to a re-hash', async () => {
+      const f = fixture();
+      const provider = f.provider();
+      expect(provider.capabilities.has('capture')).toBe(f.captureArtefacts.length > 0);
+      if (!provider.capabilities.has('capture')) return;
+      const target = await only({ id: alpha.id });
+      const sink = newSink();
+      const partials: CaptureResult[] = [];
+      const result = await provider.capture({
+        target,
+        artefacts: [...f.captureArtefacts].reverse(),
+        sink,
+        progress: (partial) => partials.push(partial),
+      });
+      expect(result.targetId).toBe(alpha.id);
+      expect(result.artefacts.map((a) => a.artefact)).toEqual([...f.captureArtefacts]);
+      expect(partials.map((p) => p.artefacts.length)).toEqual(f.captureArtefacts.map((_, i) => i + 1));
+      expectDeepFrozen(result);
+      expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+      // One write per artefact, each named `<target name>/<artefact>...`.
+      expect(sink.stored).toHaveLength(f.captureArtefacts.length);
+      for (const [i, captured] of result.artefacts.entries()) {
+        const stored = sink.stored[i]!;
+        expect(stored.artefact.startsWith(`${alpha.name}/${captured.artefact}`)).toBe(true);
+        expect(captured).toEqual({ artefact: captured.artefact, location: stored.location, size: stored.size, sha256: stored.sha256 });
+        const bytes = readFileSync(captured.location);
+        expect(captured.size).toBe(bytes.length);
+        expect(captured.size).toBeGreaterThan(0);
+        expect(createHash('sha256').update(bytes).digest('hex')).toBe(captured.sha256);
+      }
+      // Capture leaves the target as it was.
+      expect((await only({ id: alpha.id })).state).toBe('running');
+    }, 120_000);
+
+    it('refuses an unknown, repeated or missing artefact before writing anything', async () => {
+      const provider = fixture().provider();
+      if (!provider.capabilities.has('capture')) return;
+      const target = await only({ id: alpha.id });
+      const sink = newSink();
+      const bad: unknown[][] = [[], ['metadata', 'memory'], ['metadata', 'metadata'], ['__proto__'], [7]];
+      for (const artefacts of bad) {
+        const error: unknown = await provider
+          .capture({ target, artefacts: artefacts as CaptureArtefact[], sink })
+          .catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(FirebreakError);
+        expect((error as FirebreakError).code).toBe(ErrorCode.InvalidInput);
+        const named = artefacts.find((a) => a !== 'metadata');
+        if (named !== undefined) expect((error as FirebreakError).message).toContain(JSON.stringify(named));
+      }
+      expect(sink.stored).toEqual([]);
+      expect(filesUnder(sink.root)).toEqual([]);
+    });
+
     it('answers NOT_FOUND for a target that is gone', async () => {
       const f = fixture();
       const provider = f.provider();
@@ -261,6 +336,11 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
       expect(await codeOf(provider.protect(target))).toBe(ErrorCode.NotFound);
       expect(await codeOf(provider.isolate(target))).toBe(ErrorCode.NotFound);
       expect(await codeOf(provider.unisolate(target, record))).toBe(ErrorCode.NotFound);
+      if (provider.capabilities.has('capture')) {
+        const sink = newSink();
+        expect(await codeOf(provider.capture({ target, artefacts: [...f.captureArtefacts], sink }))).toBe(ErrorCode.NotFound);
+        expect(sink.stored).toEqual([]);
+      }
       expect((await provider.inventory({ id: doomed.id })).targets).toEqual([]);
     }, 60_000);
 
@@ -270,6 +350,9 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
       expect(await codeOf(away.inventory({ id: alpha.id }))).toBe(ErrorCode.Transient);
       expect(await codeOf(away.isolate(target))).toBe(ErrorCode.Transient);
       expect(await codeOf(away.protect(target))).toBe(ErrorCode.Transient);
+      if (away.capabilities.has('capture')) {
+        expect(await codeOf(away.capture({ target, artefacts: ['metadata'], sink: newSink() }))).toBe(ErrorCode.Transient);
+      }
     });
   });
 }
