@@ -208,6 +208,11 @@ export interface CaptureRequest {
   sink: EvidenceSink;
   /** Called after each artefact is stored with the result so far (an activity heartbeats it). */
   progress?: (partial: CaptureResult) => void;
+  /**
+   * Called while a long artefact streams, every few MiB, with the bytes given to the sink so far, so an
+   * activity can heartbeat during a single export that outlasts its heartbeat timeout.
+   */
+  streaming?: (status: { artefact: CaptureArtefact; bytes: number }) => void;
 }
 
 /** One captured artefact as the sink stored it. */

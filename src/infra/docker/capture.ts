@@ -47,7 +47,7 @@ interface Plan {
 export async function capture(context: CaptureContext, request: CaptureRequest): Promise<CaptureResult> {
   const wanted = checkArtefacts(request.artefacts);
   const { docker } = context;
-  const { target, sink, progress } = request;
+  const { target, sink, progress, streaming } = request;
   const info = await inspectContainer(docker, target.id);
   const running = info.State.Running && !info.State.Restarting;
   if (wanted.includes('processes') && !running) {
@@ -61,7 +61,8 @@ export async function capture(context: CaptureContext, request: CaptureRequest):
   for (const artefact of wanted) {
     const plan = await planFor(context, info, artefact);
     try {
-      const stored = await store(sink, `${folder}/${plan.file}`, artefact, plan);
+      const onBytes = streaming && ((bytes: number) => streaming({ artefact, bytes }));
+      const stored = await store(sink, `${folder}/${plan.file}`, artefact, plan, onBytes);
       result.artefacts.push(stored);
     } catch (error) {
       // Nothing partial is reported: the artefacts stored so far go with the error, for a retry to skip.
@@ -101,8 +102,14 @@ function checkArtefacts(artefacts: readonly CaptureArtefact[]): DockerArtefact[]
 }
 
 /** Writes one artefact and checks the sink read all of it: a sink that stopped early stored a partial artefact. */
-async function store(sink: EvidenceSink, name: string, artefact: DockerArtefact, plan: Plan): Promise<CapturedArtefact> {
-  const body = counted(`capture ${artefact}`, plan.source);
+async function store(
+  sink: EvidenceSink,
+  name: string,
+  artefact: DockerArtefact,
+  plan: Plan,
+  onBytes: ((bytes: number) => void) | undefined,
+): Promise<CapturedArtefact> {
+  const body = counted(`capture ${artefact}`, plan.source, onBytes);
   let written: Awaited<ReturnType<EvidenceSink['write']>>;
   try {
     written = await sink.write(name, body.body, { contentType: plan.contentType });

@@ -16,15 +16,26 @@ export interface CountedBody {
   failure(): FirebreakError | undefined;
 }
 
-/** Wraps a source so a failure is recorded (and mapped) and a sink that stops early is detected. */
-export function counted(what: string, source: () => AsyncIterable<Uint8Array>): CountedBody {
+/** How often (in bytes streamed) `counted` reports progress. */
+export const STREAMING_REPORT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Wraps a source so a failure is recorded (and mapped) and a sink that stops early is detected; `onBytes`
+ * hears the running total every STREAMING_REPORT_BYTES.
+ */
+export function counted(what: string, source: () => AsyncIterable<Uint8Array>, onBytes?: (bytes: number) => void): CountedBody {
   let done = false;
   let total = 0;
+  let reported = 0;
   let failed: FirebreakError | undefined;
   async function* body(): AsyncGenerator<Uint8Array> {
     try {
       for await (const chunk of source()) {
         total += chunk.byteLength;
+        if (onBytes !== undefined && total - reported >= STREAMING_REPORT_BYTES) {
+          reported = total;
+          onBytes(total);
+        }
         yield chunk;
       }
     } catch (error) {

@@ -202,13 +202,26 @@ export function runDockerCaptureCases(context: () => CaptureCaseContext): void {
           peak = Math.max(peak, process.memoryUsage().rss);
         }, 20);
         let result: CaptureResult;
+        const heard: number[] = [];
         try {
-          result = await context().provider.capture({ target, artefacts: ['filesystem'], sink: sink() });
+          result = await context().provider.capture({
+            target,
+            artefacts: ['filesystem'],
+            sink: sink(),
+            streaming: ({ artefact, bytes }) => {
+              expect(artefact).toBe('filesystem');
+              heard.push(bytes);
+            },
+          });
         } finally {
           clearInterval(timer);
         }
         peak = Math.max(peak, process.memoryUsage().rss);
         expect(result.artefacts[0]!.size).toBeGreaterThan(200 * 1024 * 1024);
+        // Heard every 8 MiB or so while streaming, so a long export can heartbeat.
+        expect(heard.length).toBeGreaterThanOrEqual(24);
+        expect(heard).toEqual([...heard].sort((a, b) => a - b));
+        expect(heard.at(-1)!).toBeLessThanOrEqual(result.artefacts[0]!.size);
         expect(peak - baseline).toBeLessThan(64 * 1024 * 1024);
       }, 240_000);
 
