@@ -3,6 +3,7 @@
  * container (a planted file, a marked process, output on both streams, a file created after start, a
  * credential in its environment) captured whole, each artefact read back from the sink and checked for what
  * it must hold; logs capped and saying so; what a container cannot give refused before anything is written;
+ * the quarantine image removed even when the sink fails, and a sink that stops reading early refused;
  * a 200 MiB filesystem exported in bounded memory; and a daemon connection cut mid-export reported as
  * TRANSIENT with only the completed artefacts, the partial one left out.
  */
@@ -16,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import type { TestDocker, TestImage } from '../../../harness/docker.js';
 import { ErrorCode, FirebreakError } from '../../../src/domain/errors.js';
 import { createDockerProvider } from '../../../src/infra/docker/provider.js';
-import type { CaptureResult, InfraProvider, InfraTarget } from '../../../src/infra/types.js';
+import type { CaptureResult, EvidenceSink, InfraProvider, InfraTarget } from '../../../src/infra/types.js';
 import type { SecretResolver } from '../../../src/secrets/resolver.js';
 import { eventually } from '../../support/poll.js';
 import { fileEvidenceSink, type FileEvidenceSink } from '../../support/file-evidence-sink.js';
@@ -178,6 +179,46 @@ export function runDockerCaptureCases(context: () => CaptureCaseContext): void {
       // A stopped container still gives the rest.
       const rest = await provider.capture({ target, artefacts: ['metadata', 'logs', 'diff', 'filesystem', 'image'], sink: evidence });
       expect(rest.artefacts.map((a) => a.artefact)).toEqual(['metadata', 'logs', 'diff', 'filesystem', 'image']);
+    }, 60_000);
+
+    it('removes the quarantine image even when the sink fails, and refuses a sink that stopped reading early', async () => {
+      const { docker, provider } = context();
+      const image = await context().image('specifics');
+      const name = `Fb_Upper.Case-${Date.now().toString(36)}`;
+      const id = (await docker.docker(['run', '-d', '--network', 'none', '--name', name, image.tag, 'sleep', '600'])).trim();
+      const target = await pin(id);
+      const quarantined = async () => (await docker.docker(['images', '--quiet', '--filter', 'reference=firebreak-quarantine/*'])).trim();
+
+      const good = sink();
+      const failing: EvidenceSink = {
+        async write(artefact, body, meta) {
+          if (!artefact.endsWith('/image.tar')) return good.write(artefact, body, meta);
+          for await (const chunk of body) void chunk;
+          // While the image is being saved, it is there, under the container's name as a repository.
+          const tags = await docker.docker(['images', '--format', '{{.Repository}}', '--filter', 'reference=firebreak-quarantine/*']);
+          expect(tags.trim()).toBe(`firebreak-quarantine/${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`);
+          throw new Error('disk full');
+        },
+      };
+      const error = await provider.capture({ target, artefacts: ['metadata', 'image'], sink: failing }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FirebreakError);
+      expect((error as FirebreakError).code).toBe(ErrorCode.Transient);
+      expect((error as FirebreakError).message).toBe('capture image: the evidence sink failed (disk full)');
+      expect(((error as FirebreakError).details as { result: CaptureResult }).result.artefacts.map((a) => a.artefact)).toEqual([
+        'metadata',
+      ]);
+      expect(await quarantined()).toBe('');
+
+      const hasty: EvidenceSink = {
+        async write(_artefact, body) {
+          for await (const chunk of body) return { location: 'nowhere', size: chunk.byteLength, sha256: 'x' };
+          return { location: 'nowhere', size: 0, sha256: 'x' };
+        },
+      };
+      const early = await provider.capture({ target, artefacts: ['filesystem'], sink: hasty }).catch((e: unknown) => e);
+      expect(early).toBeInstanceOf(FirebreakError);
+      expect((early as FirebreakError).message).toMatch(/capture filesystem: the evidence sink stored \d+ bytes of an unfinished stream; not counted/);
+      expect(((early as FirebreakError).details as { result: CaptureResult }).result.artefacts).toEqual([]);
     }, 60_000);
 
     describe('a 200 MiB filesystem', () => {
