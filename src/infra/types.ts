@@ -206,6 +206,11 @@ export interface CaptureRequest {
   target: InfraTarget;
   artefacts: readonly CaptureArtefact[];
   sink: EvidenceSink;
+  /**
+   * A result an interrupted attempt left (from heartbeat details, or the details of its error): the artefacts
+   * it already stored are kept as they are and not captured again.
+   */
+  resume?: CaptureResult;
   /** Called after each artefact is stored with the result so far (an activity heartbeats it). */
   progress?: (partial: CaptureResult) => void;
   /**

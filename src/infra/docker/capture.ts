@@ -3,7 +3,7 @@
  * `write` (never held whole in memory): inspect metadata (credential values redacted), processes, logs
  * (capped), the filesystem diff, an export of the filesystem, and a commit to a quarantine image saved as a
  * tar. Every request is checked before anything is written; an artefact whose stream breaks off is not
- * reported, and the error carries the artefacts already stored.
+ * reported, and the error carries the artefacts already stored, which a retry passes back as `resume`.
  */
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
@@ -47,10 +47,14 @@ interface Plan {
 export async function capture(context: CaptureContext, request: CaptureRequest): Promise<CaptureResult> {
   const wanted = checkArtefacts(request.artefacts);
   const { docker } = context;
-  const { target, sink, progress, streaming } = request;
+  const { target, sink, progress, streaming, resume } = request;
+  if (resume !== undefined && resume.targetId !== target.id) {
+    throw new FirebreakError(ErrorCode.InvalidInput, `capture: the result to resume is for ${resume.targetId}, not ${target.id}`);
+  }
+  const done = new Map((resume?.artefacts ?? []).map((stored) => [stored.artefact, stored]));
   const info = await inspectContainer(docker, target.id);
   const running = info.State.Running && !info.State.Restarting;
-  if (wanted.includes('processes') && !running) {
+  if (wanted.includes('processes') && !done.has('processes') && !running) {
     throw new FirebreakError(
       ErrorCode.InvalidInput,
       `capture: container ${target.id.slice(0, 12)} is ${info.State.Status}: it has no processes to capture (leave out \`processes\`)`,
@@ -59,6 +63,11 @@ export async function capture(context: CaptureContext, request: CaptureRequest):
   const folder = target.name || target.id;
   const result: CaptureResult = { targetId: target.id, artefacts: [] };
   for (const artefact of wanted) {
+    const stored = done.get(artefact);
+    if (stored !== undefined) {
+      result.artefacts.push(structuredClone(stored));
+      continue;
+    }
     const plan = await planFor(context, info, artefact);
     try {
       const onBytes = streaming && ((bytes: number) => streaming({ artefact, bytes }));

@@ -6,7 +6,8 @@
  * tools, never by sending traffic: isolate leaves no network, unisolate restores the same networks, aliases
  * and static addresses, both are idempotent and an interrupted isolation resumes. Capabilities are honest:
  * an operation outside them throws UNSUPPORTED. Capture streams each artefact to the sink in one write, named
- * under the target's name, with a recorded SHA-256 equal to a re-hash of the bytes stored; an unknown, repeated
+ * under the target's name, with a recorded SHA-256 equal to a re-hash of the bytes stored, and resumes without
+ * capturing again what an interrupted attempt stored; an unknown, repeated
  * or missing artefact is refused before anything is written. A target gone is NOT_FOUND; an unreachable
  * daemon, TRANSIENT.
  */
@@ -305,6 +306,26 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
       }
       // Capture leaves the target as it was.
       expect((await only({ id: alpha.id })).state).toBe('running');
+    }, 120_000);
+
+    it('resumes an interrupted capture: artefacts already stored are kept, not captured again', async () => {
+      const f = fixture();
+      const provider = f.provider();
+      if (!provider.capabilities.has('capture')) return;
+      const target = await only({ id: alpha.id });
+      const [first, ...rest] = f.captureArtefacts;
+      const sink = newSink();
+      const earlier = await provider.capture({ target, artefacts: [first!], sink });
+      const resumed = await provider.capture({ target, artefacts: [...f.captureArtefacts], sink, resume: earlier });
+      expect(resumed.artefacts.map((a) => a.artefact)).toEqual([...f.captureArtefacts]);
+      expect(resumed.artefacts[0]).toEqual(earlier.artefacts[0]);
+      // One write per artefact over both attempts.
+      expect(sink.stored.map((s) => s.location)).toEqual(resumed.artefacts.map((a) => a.location));
+      expect(rest.length + 1).toBe(sink.stored.length);
+      expect(await codeOf(provider.capture({ target, artefacts: [first!], sink, resume: { ...earlier, targetId: beta.id } }))).toBe(
+        ErrorCode.InvalidInput,
+      );
+      expect(sink.stored).toHaveLength(f.captureArtefacts.length);
     }, 120_000);
 
     it('refuses an unknown, repeated or missing artefact before writing anything', async () => {
