@@ -63,22 +63,22 @@ export async function capture(context: CaptureContext, request: CaptureRequest):
   const folder = target.name || target.id;
   const result: CaptureResult = { targetId: target.id, artefacts: [] };
   for (const artefact of wanted) {
-    const stored = done.get(artefact);
-    if (stored !== undefined) {
-      result.artefacts.push(structuredClone(stored));
+    const earlier = done.get(artefact);
+    if (earlier !== undefined) {
+      result.artefacts.push(structuredClone(earlier));
       continue;
     }
-    const plan = await planFor(context, info, artefact);
+    let plan: Plan | undefined;
     try {
+      plan = await planFor(context, info, artefact);
       const onBytes = streaming && ((bytes: number) => streaming({ artefact, bytes }));
-      const stored = await store(sink, `${folder}/${plan.file}`, artefact, plan, onBytes);
-      result.artefacts.push(stored);
+      result.artefacts.push(await store(sink, `${folder}/${plan.file}`, artefact, plan, onBytes));
     } catch (error) {
-      // Nothing partial is reported: the artefacts stored so far go with the error, for a retry to skip.
+      // Nothing partial is reported: the artefacts stored so far go with the error, for a retry to resume.
       const failure = error instanceof FirebreakError ? error : sinkFailure(error, artefact);
       throw new FirebreakError(failure.code, failure.message, { result: structuredClone(result) });
     } finally {
-      await plan.cleanup?.();
+      await plan?.cleanup?.();
     }
     progress?.(structuredClone(result));
   }

@@ -3,7 +3,8 @@
  * container (a planted file, a marked process, output on both streams, a file created after start, a
  * credential in its environment) captured whole, each artefact read back from the sink and checked for what
  * it must hold; logs capped and saying so; what a container cannot give refused before anything is written;
- * the quarantine image removed even when the sink fails, and a sink that stops reading early refused;
+ * the quarantine image removed even when the sink fails, and a sink that stops reading early refused; a
+ * container removed mid-capture NOT_FOUND with what was stored;
  * a 200 MiB filesystem exported in bounded memory; and a daemon connection cut mid-export reported as
  * TRANSIENT with only the completed artefacts, the partial one left out.
  */
@@ -219,6 +220,28 @@ export function runDockerCaptureCases(context: () => CaptureCaseContext): void {
       expect(early).toBeInstanceOf(FirebreakError);
       expect((early as FirebreakError).message).toMatch(/capture filesystem: the evidence sink stored \d+ bytes of an unfinished stream; not counted/);
       expect(((early as FirebreakError).details as { result: CaptureResult }).result.artefacts).toEqual([]);
+    }, 60_000);
+
+    it('answers NOT_FOUND with what it stored when the container is removed mid-capture', async () => {
+      const { docker, provider } = context();
+      const image = await context().image('specifics');
+      const id = (await docker.docker(['run', '-d', '--network', 'none', image.tag, 'sleep', '600'])).trim();
+      const target = await pin(id);
+      const good = sink();
+      const removing: EvidenceSink = {
+        async write(artefact, body, meta) {
+          const stored = await good.write(artefact, body, meta);
+          if (artefact.endsWith('/metadata.json')) await docker.docker(['rm', '-f', id]);
+          return stored;
+        },
+      };
+      const error = await provider.capture({ target, artefacts: ['metadata', 'diff', 'filesystem'], sink: removing }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FirebreakError);
+      expect((error as FirebreakError).code).toBe(ErrorCode.NotFound);
+      expect(((error as FirebreakError).details as { result: CaptureResult }).result.artefacts.map((a) => a.artefact)).toEqual([
+        'metadata',
+      ]);
+      expect(good.stored.map((s) => s.artefact)).toEqual([`${target.name}/metadata.json`]);
     }, 60_000);
 
     describe('a 200 MiB filesystem', () => {
