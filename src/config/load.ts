@@ -117,6 +117,9 @@ function resolveConfig(
     ...(file.postmortems === undefined ? {} : { postmortems: file.postmortems }),
     ...(file.store === undefined ? {} : { store: file.store }),
     ...(file.infra === undefined ? {} : { infra: file.infra }),
+    ...(file.evidence?.storage === undefined
+      ? {}
+      : { evidence: { storage: resolveStorage(file.evidence.storage, base) } }),
   };
   if (source !== undefined) config.source = source;
   return config;

@@ -84,12 +84,15 @@ export const StorageConfigSchema = z.discriminatedUnion('type', [FsStorageConfig
 export type StorageConfig = z.infer<typeof StorageConfigSchema>;
 
 /**
- * Reports a `storage` whose `type` is missing or unknown (zod gives no branch for it), for `mapZodIssues`.
+ * Reports a `storage` (or `evidence.storage`) whose `type` is missing or unknown (zod gives no branch for it), for `mapZodIssues`.
  * Returns undefined for any other union.
  */
 export function storageUnionChoice(path: DocPath, raw: unknown): UnionChoice | undefined {
-  if (path.length !== 2 || path[0] !== 'storage' || path[1] !== 'type') return undefined;
+  // `storage.type`, and `evidence.storage.type` (the same union, for the evidence store).
+  const top = path.length === 2 && path[0] === 'storage';
+  const evidence = path.length === 3 && path[0] === 'evidence' && path[1] === 'storage';
+  if (!(top || evidence) || path[path.length - 1] !== 'type') return undefined;
   const expected = STORAGE_TYPES.join(' or ');
-  if (raw === undefined) return { message: `\`type\` is required: ${expected}`, path: ['storage'] };
+  if (raw === undefined) return { message: `\`type\` is required: ${expected}`, path: path.slice(0, -1) };
   return { message: `expected ${expected}, got ${describeValue(raw)}`, path };
 }

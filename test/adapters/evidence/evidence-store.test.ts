@@ -1,0 +1,159 @@
+/**
+ * The evidence store conformance suite on every ledger engine x blob store: PGlite and PostgreSQL
+ * (harness/postgres.ts), the filesystem and S3 (SeaweedFS, harness/seaweedfs.ts). Plus opening it from the
+ * config, and its migrations beside the post-mortem store's in one database.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openEvidenceStore } from '../../../src/evidence/index.js';
+import { openPostgresStore } from '../../../src/postmortems/store/index.js';
+import { createPgClient } from '../../../src/postmortems/store/pg-client.js';
+import { pgliteClient } from '../../../src/postmortems/store/pglite-client.js';
+import type { SqlClient } from '../../../src/postmortems/store/sql-client.js';
+import { createSecretResolver } from '../../../src/secrets/resolver.js';
+import type { BlobStore } from '../../../src/storage/blob-store.js';
+import { createFsStore } from '../../../src/storage/fs-store.js';
+import { withKeyPrefix } from '../../../src/storage/prefixed-store.js';
+import { createS3Store } from '../../../src/storage/s3-store.js';
+import { startPostgres, type TestPostgres } from '../../../harness/postgres.js';
+import { seaweedStoreOptions, startSeaweedfs, type TestSeaweedfs } from '../../../harness/seaweedfs.js';
+import { runEvidenceConformance, type EvidenceFixture, type EvidenceTarget } from './evidence-conformance.js';
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'firebreak-evidence-'));
+let server: TestPostgres;
+let seaweed: TestSeaweedfs;
+let s3: BlobStore;
+let fixtures = 0;
+
+beforeAll(async () => {
+  [server, seaweed] = await Promise.all([startPostgres(), startSeaweedfs()]);
+  s3 = createS3Store(seaweedStoreOptions(seaweed));
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([server?.stop(), seaweed?.stop()]);
+  rmSync(scratch, { recursive: true, force: true });
+}, 60_000);
+
+type Blobs = Pick<EvidenceFixture, 'blobs' | 'tamper'>;
+
+async function fsBlobs(): Promise<Blobs> {
+  const dir = mkdtempSync(path.join(scratch, 'blobs-'));
+  const blobs = await createFsStore({ dir });
+  return {
+    blobs,
+    // Behind the store's back, as an intruder with disk access would: the sidecar keeps the old digest.
+    tamper(location, change) {
+      const file = path.join(dir, 'objects', location);
+      writeFileSync(file, change(readFileSync(file)));
+      return Promise.resolve();
+    },
+  };
+}
+
+function s3Blobs(): Promise<Blobs> {
+  fixtures += 1;
+  const blobs = withKeyPrefix(s3, `evidence-${fixtures}`);
+  return Promise.resolve({
+    blobs,
+    async tamper(location, change) {
+      const parts: Buffer[] = [];
+      for await (const chunk of await blobs.get(location)) parts.push(chunk as Buffer);
+      await blobs.put(location, change(Buffer.concat(parts)));
+    },
+  });
+}
+
+function pgliteLedger(): () => Promise<SqlClient> {
+  let db: Promise<PGlite> | undefined;
+  let opened = 0;
+  return async () => {
+    db ??= PGlite.create();
+    const client = pgliteClient(await db);
+    opened += 1;
+    // One in-memory database per fixture: only the first client (the store's) closes it.
+    return opened === 1 ? client : { ...client, close: () => Promise.resolve() };
+  };
+}
+
+function postgresLedger(): () => Promise<SqlClient> {
+  fixtures += 1;
+  const name = `evidence_${fixtures}`;
+  let created: Promise<unknown> | undefined;
+  return async () => {
+    created ??= server.sql('postgres', `CREATE DATABASE ${name}`);
+    await created;
+    return createPgClient(server.urlFor(name));
+  };
+}
+
+function combination(ledger: () => () => Promise<SqlClient>, blobs: () => Promise<Blobs>): EvidenceTarget {
+  return { fresh: async () => ({ ...(await blobs()), client: ledger() }) };
+}
+
+runEvidenceConformance('PGlite x filesystem', () => combination(pgliteLedger, fsBlobs));
+runEvidenceConformance('PGlite x S3', () => combination(pgliteLedger, s3Blobs));
+runEvidenceConformance('PostgreSQL x filesystem', () => combination(postgresLedger, fsBlobs));
+runEvidenceConformance('PostgreSQL x S3', () => combination(postgresLedger, s3Blobs));
+
+describe('openEvidenceStore', () => {
+  const target = { id: 'c1', name: 'web-1' };
+  const capturedBy = { stepId: 'capture', worker: 'w1' };
+  const body = (text: string): AsyncIterable<Uint8Array> => Readable.from([Buffer.from(text)]);
+
+  it('defaults to <data dir>/evidence and keeps the ledger across a close and reopen', async () => {
+    const dataDir = mkdtempSync(path.join(scratch, 'data-'));
+    const secrets = createSecretResolver({ env: {}, baseDir: dataDir });
+    const first = await openEvidenceStore({}, { dataDir, secrets });
+    const written = await first.sink({ incidentId: 'i1', target, capturedBy }).write('logs', body('x'), {
+      contentType: 'text/plain',
+    });
+    await first.close();
+    expect(readFileSync(path.join(dataDir, 'evidence', 'blobs', 'objects', written.location), 'utf8')).toBe('x');
+    const second = await openEvidenceStore({}, { dataDir, secrets });
+    try {
+      expect((await second.list('i1')).map((r) => r.location)).toEqual([written.location]);
+      expect((await second.verify('i1', 'alice')).ok).toBe(true);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('keeps its ledger in firebreak_evidence beside the post-mortem store in one PostgreSQL database', async () => {
+    await server.sql('postgres', 'CREATE DATABASE shared_store');
+    const url = server.urlFor('shared_store');
+    const dataDir = mkdtempSync(path.join(scratch, 'data-'));
+    const secrets = createSecretResolver({ env: { STORE_URL: url }, baseDir: dataDir });
+    const dir = mkdtempSync(path.join(scratch, 'ev-'));
+    const config = {
+      store: { postgres: { url: 'env:STORE_URL' } },
+      evidence: { storage: { type: 'filesystem' as const, dir } },
+    };
+    const evidence = await openEvidenceStore(config, { dataDir, secrets });
+    const postmortems = await openPostgresStore(url);
+    try {
+      await evidence
+        .sink({ incidentId: 'i2', target, capturedBy })
+        .write('logs', body('y'), { contentType: 'text/plain' });
+      const versions = async (schema: string) =>
+        (await server.sql('shared_store', `SELECT version FROM ${schema}.schema_migrations ORDER BY version`)).map(
+          (row) => row.version,
+        );
+      expect(await versions('firebreak_evidence')).toEqual([1]);
+      expect(await versions('firebreak_postmortems')).toEqual([1, 2]);
+      expect(await server.sql('shared_store', 'SELECT incident_id, worker FROM firebreak_evidence.artefacts')).toEqual([
+        { incident_id: 'i2', worker: 'w1' },
+      ]);
+      // A second open is a no-op: no migration is applied twice.
+      const again = await openEvidenceStore(config, { dataDir, secrets });
+      await again.close();
+      expect(await versions('firebreak_evidence')).toEqual([1]);
+    } finally {
+      await Promise.all([evidence.close(), postmortems.close()]);
+    }
+  });
+});
