@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openEvidenceStore } from '../../../src/evidence/index.js';
+import { createSqlEvidenceStore, openEvidenceStore } from '../../../src/evidence/index.js';
 import { openPostgresStore } from '../../../src/postmortems/store/index.js';
 import { createPgClient } from '../../../src/postmortems/store/pg-client.js';
 import { pgliteClient } from '../../../src/postmortems/store/pglite-client.js';
@@ -154,6 +154,53 @@ describe('openEvidenceStore', () => {
       expect(await versions('firebreak_evidence')).toEqual([1]);
     } finally {
       await Promise.all([evidence.close(), postmortems.close()]);
+    }
+  });
+});
+
+describe('a write the store cannot vouch for records nothing and removes its blob', () => {
+  const target = { id: 'c1', name: 'web-1' };
+  const capturedBy = { stepId: 'capture', worker: 'w1' };
+  const body = (text: string): AsyncIterable<Uint8Array> => Readable.from([Buffer.from(text)]);
+
+  async function keys(blobs: BlobStore): Promise<string[]> {
+    const found: string[] = [];
+    for await (const entry of blobs.list('')) found.push(entry.key);
+    return found;
+  }
+
+  it('when the blob store reports another digest than the bytes sent', async () => {
+    const { blobs } = await fsBlobs();
+    // A store that wrote something other than what it was given, as a corrupting backend would.
+    const lying: BlobStore = {
+      ...blobs,
+      put: async (key, data, opts) => ({ ...(await blobs.put(key, data, opts)), sha256: '0'.repeat(64) }),
+    };
+    const store = await createSqlEvidenceStore(lying, await pgliteLedger()());
+    try {
+      await expect(
+        store.sink({ incidentId: 'i3', target, capturedBy }).write('logs', body('x'), { contentType: 'text/plain' }),
+      ).rejects.toThrow(/the store wrote 1 bytes \(sha256 0{64}\) but 1 bytes \(sha256 [0-9a-f]{64}\) were sent/);
+      expect(await store.list('i3')).toEqual([]);
+      expect(await keys(blobs)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('when the ledger cannot record it', async () => {
+    const { blobs } = await fsBlobs();
+    const db = await PGlite.create();
+    const store = await createSqlEvidenceStore(blobs, pgliteClient(db));
+    await db.query("ALTER TABLE firebreak_evidence.artefacts ADD CONSTRAINT no_logs CHECK (artefact <> 'logs')");
+    try {
+      await expect(
+        store.sink({ incidentId: 'i4', target, capturedBy }).write('logs', body('x'), { contentType: 'text/plain' }),
+      ).rejects.toThrow('no_logs');
+      expect(await store.list('i4')).toEqual([]);
+      expect(await keys(blobs)).toEqual([]);
+    } finally {
+      await store.close();
     }
   });
 });
