@@ -6,11 +6,40 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { StorageConfigSchema, type StorageConfig } from './storage-schema.js';
+import {
+  checkS3Credentials,
+  FsStorageConfigSchema,
+  S3StorageFieldsSchema,
+  type StorageConfig,
+} from './storage-schema.js';
+
+/** Longest Object Lock retention accepted, in days (100 years). */
+export const MAX_RETENTION_DAYS = 36_500;
+
+/**
+ * `evidence.storage.retention` (S3 only): every artefact is put with this Object Lock retention, so it
+ * cannot be deleted or overwritten until it ends (`governance`: except by a user allowed to bypass it;
+ * `compliance`: by no one). The bucket must have Object Lock enabled, or every write is refused.
+ */
+export const RetentionConfigSchema = z.strictObject({
+  mode: z.enum(['governance', 'compliance']),
+  days: z
+    .int({ error: 'expected a whole number of days' })
+    .min(1, { error: `must be 1 to ${MAX_RETENTION_DAYS}` })
+    .max(MAX_RETENTION_DAYS, { error: `must be 1 to ${MAX_RETENTION_DAYS}` }),
+});
+export type RetentionConfig = z.infer<typeof RetentionConfigSchema>;
+
+/** `evidence.storage`: the shape of `storage`, and on S3 an optional Object Lock `retention`. */
+export const EvidenceStorageConfigSchema = z.discriminatedUnion('type', [
+  FsStorageConfigSchema,
+  S3StorageFieldsSchema.extend({ retention: RetentionConfigSchema.optional() }).superRefine(checkS3Credentials),
+]);
+export type EvidenceStorageConfig = z.infer<typeof EvidenceStorageConfigSchema>;
 
 /** `evidence`: the evidence store's location. */
 export const EvidenceConfigSchema = z.strictObject({
-  storage: StorageConfigSchema.optional(),
+  storage: EvidenceStorageConfigSchema.optional(),
 });
 export type EvidenceConfig = z.infer<typeof EvidenceConfigSchema>;
 

@@ -134,7 +134,7 @@ function resolveChannels(channels: ChannelsConfig, base: string): ChannelsConfig
   return { ...channels, email: { ...channels.email, smtp: { ...smtp, tls } } };
 }
 
-function resolveStorage(storage: StorageConfig, base: string): StorageConfig {
+function resolveStorage<T extends StorageConfig>(storage: T, base: string): T {
   return storage.type === 'filesystem' ? { ...storage, dir: path.resolve(base, storage.dir) } : storage;
 }
 

@@ -43,7 +43,11 @@ export interface EvidenceStoreDeps {
   ledger: CustodyLedger;
   /** The clock for `capturedAt` and access times. */
   now?: () => Date;
+  /** Object Lock retention for every artefact (S3 with Object Lock only: the filesystem store refuses it). */
+  retention?: EvidenceRetention;
 }
+
+const DAY_MS = 86_400_000;
 
 // Ids and names become key segments: anything outside this set is percent-encoded, so a target named
 // `../x` or `a/b` stays one segment.
@@ -95,9 +99,14 @@ export function createEvidenceStore(deps: EvidenceStoreDeps): EvidenceStore {
     // A fresh id per write: evidence is never overwritten, not even by a retried capture.
     const location = [segment(context.incidentId), segment(context.target.id), `${artefact}-${id}`].join('/');
     const digest = new Digest();
+    const retention = deps.retention;
     const options: PutOptions = {
       contentType: meta.contentType,
       metadata: { 'evidence-id': id, artefact },
+      // Counted from the start of the write: the lock never ends before `days` after capture began.
+      ...(retention === undefined
+        ? {}
+        : { retention: { mode: retention.mode, until: new Date(now().getTime() + retention.days * DAY_MS) } }),
     };
     let stored;
     try {
@@ -126,8 +135,9 @@ export function createEvidenceStore(deps: EvidenceStoreDeps): EvidenceStore {
       return { location, size: record.size, sha256 };
     } catch (error) {
       // No custody record claims this blob: remove what was written (an S3 multipart upload is already
-      // aborted by the store; a filesystem write was only staged). Under Object Lock the delete may be
-      // refused: the orphan is unrecorded either way, so it never counts as evidence.
+      // aborted by the store; a filesystem write was only staged). Under Object Lock the delete only adds a
+      // delete marker (the locked version stays until its retention ends): unrecorded either way, it never
+      // counts as evidence.
       await deps.blobs.delete(location).catch(() => undefined);
       throw error;
     }

@@ -15,7 +15,7 @@ import type { SecretResolver } from '../secrets/resolver.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { blobStoreFromConfig } from '../storage/from-config.js';
 import { ensurePrivateDir } from '../storage/private-files.js';
-import { createEvidenceStore, type EvidenceStore } from './evidence-store.js';
+import { createEvidenceStore, type EvidenceRetention, type EvidenceStore } from './evidence-store.js';
 import { custodyLedger } from './ledger.js';
 import { EVIDENCE_MIGRATIONS } from './migrations.js';
 
@@ -28,8 +28,9 @@ export interface OpenEvidenceStore extends EvidenceStore {
 export async function createSqlEvidenceStore(
   blobs: BlobStore,
   db: SqlClient,
-  onClose: () => Promise<void> = () => Promise.resolve(),
+  options: { retention?: EvidenceRetention | undefined; onClose?: () => Promise<void> } = {},
 ): Promise<OpenEvidenceStore> {
+  const { retention, onClose = () => Promise.resolve() } = options;
   try {
     await runMigrations(db, EVIDENCE_MIGRATIONS);
   } catch (error) {
@@ -37,7 +38,11 @@ export async function createSqlEvidenceStore(
     await onClose().catch(() => undefined);
     throw error;
   }
-  const store = createEvidenceStore({ blobs, ledger: custodyLedger(db) });
+  const store = createEvidenceStore({
+    blobs,
+    ledger: custodyLedger(db),
+    ...(retention === undefined ? {} : { retention }),
+  });
   return {
     ...store,
     async close() {
@@ -64,9 +69,11 @@ export async function openEvidenceStore(
   const root = path.join(deps.dataDir, 'evidence');
   const storage = config.evidence?.storage ?? { type: 'filesystem' as const, dir: path.join(root, 'blobs') };
   const blobs = await blobStoreFromConfig(storage, deps);
+  const retention = storage.type === 's3' ? storage.retention : undefined;
   const reference = config.store?.postgres?.url;
-  if (reference !== undefined)
-    return createSqlEvidenceStore(blobs, createPgClient(await deps.secrets.resolve(reference)));
+  if (reference !== undefined) {
+    return createSqlEvidenceStore(blobs, createPgClient(await deps.secrets.resolve(reference)), { retention });
+  }
   const dir = path.join(root, 'ledger');
   await ensurePrivateDir(dir);
   const release = await lockDirectory(dir);
@@ -75,5 +82,5 @@ export async function openEvidenceStore(
     throw error;
   });
   // createSqlEvidenceStore releases the lock itself when migrating fails.
-  return createSqlEvidenceStore(blobs, client, release);
+  return createSqlEvidenceStore(blobs, client, { retention, onClose: release });
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
+import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqlEvidenceStore, openEvidenceStore } from '../../../src/evidence/index.js';
 import { openPostgresStore } from '../../../src/postmortems/store/index.js';
@@ -21,7 +22,13 @@ import { withKeyPrefix } from '../../../src/storage/prefixed-store.js';
 import { createS3Store } from '../../../src/storage/s3-store.js';
 import { startPostgres, type TestPostgres } from '../../../harness/postgres.js';
 import { seaweedStoreOptions, startSeaweedfs, type TestSeaweedfs } from '../../../harness/seaweedfs.js';
-import { runEvidenceConformance, type EvidenceFixture, type EvidenceTarget } from './evidence-conformance.js';
+import {
+  expectCode,
+  runEvidenceConformance,
+  type EvidenceFixture,
+  type EvidenceTarget,
+} from './evidence-conformance.js';
+import { ErrorCode } from '../../../src/domain/errors.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'firebreak-evidence-'));
 let server: TestPostgres;
@@ -199,6 +206,94 @@ describe('a write the store cannot vouch for records nothing and removes its blo
       ).rejects.toThrow('no_logs');
       expect(await store.list('i4')).toEqual([]);
       expect(await keys(blobs)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('Object Lock retention on S3 (SeaweedFS)', () => {
+  const target = { id: 'c1', name: 'web-1' };
+  const capturedBy = { stepId: 'capture', worker: 'w1' };
+  const DAY = 86_400_000;
+
+  function raw(): S3Client {
+    return new S3Client({
+      endpoint: seaweed.endpoint,
+      region: seaweed.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: seaweed.accessKeyId, secretAccessKey: seaweed.secretAccessKey },
+    });
+  }
+
+  async function* sized(bytes: number): AsyncGenerator<Uint8Array> {
+    const chunk = Buffer.alloc(1024 * 1024, 3);
+    for (let sent = 0; sent < bytes; sent += chunk.length) {
+      await new Promise((resolve) => setImmediate(resolve));
+      yield chunk.subarray(0, Math.min(chunk.length, bytes - sent));
+    }
+  }
+
+  it('puts every artefact, streamed in parts or whole, with the configured retention, and verify still passes', async () => {
+    const client = raw();
+    await client.send(new CreateBucketCommand({ Bucket: 'evidence-locked', ObjectLockEnabledForBucket: true }));
+    const blobs = createS3Store(seaweedStoreOptions(seaweed, { bucket: 'evidence-locked' }));
+    const before = Date.now();
+    const store = await createSqlEvidenceStore(blobs, await pgliteLedger()(), {
+      retention: { mode: 'governance', days: 2 },
+    });
+    try {
+      const sink = store.sink({ incidentId: 'locked-1', target, capturedBy });
+      const small = await sink.write('metadata', sized(100), { contentType: 'application/json' });
+      // Past one part (8 MiB): a multipart upload, then the digest's copy in place, both locked.
+      const large = await sink.write('filesystem', sized(9 * 1024 * 1024 + 5), { contentType: 'application/x-tar' });
+      for (const written of [small, large]) {
+        const head = await client.send(new HeadObjectCommand({ Bucket: 'evidence-locked', Key: written.location }));
+        expect(head.ObjectLockMode).toBe('GOVERNANCE');
+        const until = head.ObjectLockRetainUntilDate?.getTime() ?? 0;
+        expect(until).toBeGreaterThanOrEqual(before + 2 * DAY - 1000);
+        expect(until).toBeLessThanOrEqual(Date.now() + 2 * DAY + 1000);
+        // The locked version cannot be deleted (without the right to bypass governance).
+        await expect(
+          client.send(
+            new DeleteObjectCommand({ Bucket: 'evidence-locked', Key: written.location, VersionId: head.VersionId }),
+          ),
+        ).rejects.toThrow();
+      }
+      const report = await store.verify('locked-1', 'alice');
+      expect(report.results.map((r) => [r.artefact.artefact, r.result])).toEqual([
+        ['metadata', 'ok'],
+        ['filesystem', 'ok'],
+      ]);
+    } finally {
+      await store.close();
+      client.destroy();
+    }
+  }, 60_000);
+
+  it('refuses to record evidence a bucket without Object Lock could not lock', async () => {
+    const blobs = withKeyPrefix(s3, 'evidence-unlockable');
+    const store = await createSqlEvidenceStore(blobs, await pgliteLedger()(), {
+      retention: { mode: 'compliance', days: 1 },
+    });
+    try {
+      const sink = store.sink({ incidentId: 'locked-2', target, capturedBy });
+      await expect(sink.write('logs', sized(10), { contentType: 'text/plain' })).rejects.toThrow();
+      expect(await store.list('locked-2')).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('the filesystem store refuses retention (UNSUPPORTED), recording nothing', async () => {
+    const { blobs } = await fsBlobs();
+    const store = await createSqlEvidenceStore(blobs, await pgliteLedger()(), {
+      retention: { mode: 'governance', days: 1 },
+    });
+    try {
+      const sink = store.sink({ incidentId: 'locked-3', target, capturedBy });
+      await expectCode(sink.write('logs', sized(10), { contentType: 'text/plain' }), ErrorCode.Unsupported);
+      expect(await store.list('locked-3')).toEqual([]);
     } finally {
       await store.close();
     }

@@ -68,4 +68,19 @@ describe('evidence', () => {
       '1:30 evidence.storage.type expected filesystem or s3, got "nfs"',
     ]);
   });
+
+  it('takes an Object Lock retention on S3 only, 1 to 36500 days, governance or compliance', () => {
+    const s3 = (retention: string) => `evidence:\n  storage: { type: s3, bucket: evidence, retention: ${retention} }\n`;
+    const result = load(s3('{ mode: compliance, days: 30 }'));
+    expect(result.ok && result.value.evidence?.storage).toMatchObject({ retention: { mode: 'compliance', days: 30 } });
+    expect(problems(s3('{ mode: legal, days: 30 }'))).toHaveLength(1);
+    expect(problems(s3('{ mode: governance, days: 0 }'))[0]).toContain('must be 1 to 36500');
+    expect(problems(s3('{ mode: governance, days: 1.5 }'))[0]).toContain('whole number of days');
+    expect(
+      problems('evidence:\n  storage: { type: filesystem, dir: ./e, retention: { mode: governance, days: 1 } }\n'),
+    ).toHaveLength(1);
+    expect(problems('evidence:\n  storage: { type: s3, bucket: evidence, accessKeyId: env:K }\n')[0]).toContain(
+      'give both accessKeyId and secretAccessKey',
+    );
+  });
 });
