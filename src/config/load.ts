@@ -117,6 +117,9 @@ function resolveConfig(
     ...(file.postmortems === undefined ? {} : { postmortems: file.postmortems }),
     ...(file.store === undefined ? {} : { store: file.store }),
     ...(file.infra === undefined ? {} : { infra: file.infra }),
+    ...(file.evidence?.storage === undefined
+      ? {}
+      : { evidence: { storage: resolveStorage(file.evidence.storage, base) } }),
   };
   if (source !== undefined) config.source = source;
   return config;
@@ -131,7 +134,7 @@ function resolveChannels(channels: ChannelsConfig, base: string): ChannelsConfig
   return { ...channels, email: { ...channels.email, smtp: { ...smtp, tls } } };
 }
 
-function resolveStorage(storage: StorageConfig, base: string): StorageConfig {
+function resolveStorage<T extends StorageConfig>(storage: T, base: string): T {
   return storage.type === 'filesystem' ? { ...storage, dir: path.resolve(base, storage.dir) } : storage;
 }
 

@@ -11,6 +11,7 @@ import { RECEIVERS } from '../alerts/incoming.js';
 import { SEVERITIES } from '../domain/plan.js';
 import { BackupsConfigSchema, type BackupsConfig } from './backups-schema.js';
 import { ChannelsConfigSchema, type ChannelsConfig } from './channels-schema.js';
+import { EvidenceConfigSchema, evidenceOverlap, type EvidenceConfig } from './evidence-schema.js';
 import { InfraConfigSchema, type InfraConfig } from './infra-schema.js';
 import { PostmortemsConfigSchema, type PostmortemsConfig } from './postmortems-schema.js';
 import { ByteCount, DurationMs, SecretReference, SingleLine } from './primitives.js';
@@ -193,24 +194,36 @@ export const WebhooksConfigSchema = z.strictObject({
 export type WebhooksConfig = z.infer<typeof WebhooksConfigSchema>;
 
 /** The whole file as written. */
-export const ConfigFileSchema = z.strictObject({
-  users: UsersSchema.default([]),
-  runbooks: RunbooksConfigSchema.prefault({}),
-  templates: TemplatesConfigSchema.prefault({}),
-  temporal: TemporalConfigSchema.prefault({}),
-  actions: ActionsConfigSchema.prefault({}),
-  secrets: SecretsConfigSchema,
-  // Optional sections: absent means the defaults, applied where they are used (`ApiConfigSchema.parse({})`).
-  access: AccessConfigSchema.optional(),
-  api: ApiConfigSchema.optional(),
-  webhooks: WebhooksConfigSchema.optional(),
-  channels: ChannelsConfigSchema.optional(),
-  storage: StorageConfigSchema.optional(),
-  backups: BackupsConfigSchema.optional(),
-  postmortems: PostmortemsConfigSchema.optional(),
-  store: StoreConfigSchema.optional(),
-  infra: InfraConfigSchema.optional(),
-});
+export const ConfigFileSchema = z
+  .strictObject({
+    users: UsersSchema.default([]),
+    runbooks: RunbooksConfigSchema.prefault({}),
+    templates: TemplatesConfigSchema.prefault({}),
+    temporal: TemporalConfigSchema.prefault({}),
+    actions: ActionsConfigSchema.prefault({}),
+    secrets: SecretsConfigSchema,
+    // Optional sections: absent means the defaults, applied where they are used (`ApiConfigSchema.parse({})`).
+    access: AccessConfigSchema.optional(),
+    api: ApiConfigSchema.optional(),
+    webhooks: WebhooksConfigSchema.optional(),
+    channels: ChannelsConfigSchema.optional(),
+    storage: StorageConfigSchema.optional(),
+    backups: BackupsConfigSchema.optional(),
+    postmortems: PostmortemsConfigSchema.optional(),
+    store: StoreConfigSchema.optional(),
+    infra: InfraConfigSchema.optional(),
+    evidence: EvidenceConfigSchema.optional(),
+  })
+  .superRefine((file, ctx) => {
+    // Evidence kept where backups write could be overwritten or pruned with them: keep them apart.
+    const overlap = file.evidence?.storage && evidenceOverlap(file.evidence.storage, file.storage);
+    if (overlap)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['evidence', 'storage'],
+        message: `must be apart from storage: ${overlap}`,
+      });
+  });
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
 /** The configuration an entry point works with: paths resolved, overrides applied. */
@@ -246,4 +259,6 @@ export interface FirebreakConfig {
   store?: StoreConfig;
   /** The infrastructure providers by name; absent means none. */
   infra?: InfraConfig;
+  /** Where evidence is kept, paths resolved; absent means the filesystem store under `<data dir>/evidence/blobs`. */
+  evidence?: EvidenceConfig;
 }

@@ -57,26 +57,33 @@ export const S3TimeoutsConfigSchema = z
     ...(idle === undefined ? {} : { idleMs: idle }),
   }));
 
+/** The fields of `storage` with `type: s3`, before the credentials check (for sections that extend it). */
+export const S3StorageFieldsSchema = z.strictObject({
+  type: z.literal('s3'),
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name' }),
+  endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  region: z.string().min(1).default('us-east-1'),
+  forcePathStyle: z.boolean().default(false),
+  // Every key is stored under `<prefix>/`, so one bucket can serve several installations.
+  prefix: z.string().regex(KEY_PREFIX, { error: 'expected a key prefix such as firebreak or env/prod' }).optional(),
+  accessKeyId: SecretReference.optional(),
+  secretAccessKey: SecretReference.optional(),
+  multipart: S3MultipartConfigSchema.optional(),
+  timeouts: S3TimeoutsConfigSchema.optional(),
+});
+
+/** Both S3 credentials or neither. */
+export function checkS3Credentials(
+  s3: { accessKeyId?: string | undefined; secretAccessKey?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if ((s3.accessKeyId === undefined) === (s3.secretAccessKey === undefined)) return;
+  const missing = s3.accessKeyId === undefined ? 'accessKeyId' : 'secretAccessKey';
+  ctx.addIssue({ code: 'custom', path: [missing], message: 'give both accessKeyId and secretAccessKey, or neither' });
+}
+
 /** `storage` with `type: s3`. Credentials default to `env:AWS_ACCESS_KEY_ID` and `env:AWS_SECRET_ACCESS_KEY`. */
-export const S3StorageConfigSchema = z
-  .strictObject({
-    type: z.literal('s3'),
-    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name' }),
-    endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
-    region: z.string().min(1).default('us-east-1'),
-    forcePathStyle: z.boolean().default(false),
-    // Every key is stored under `<prefix>/`, so one bucket can serve several installations.
-    prefix: z.string().regex(KEY_PREFIX, { error: 'expected a key prefix such as firebreak or env/prod' }).optional(),
-    accessKeyId: SecretReference.optional(),
-    secretAccessKey: SecretReference.optional(),
-    multipart: S3MultipartConfigSchema.optional(),
-    timeouts: S3TimeoutsConfigSchema.optional(),
-  })
-  .superRefine((s3, ctx) => {
-    if ((s3.accessKeyId === undefined) === (s3.secretAccessKey === undefined)) return;
-    const missing = s3.accessKeyId === undefined ? 'accessKeyId' : 'secretAccessKey';
-    ctx.addIssue({ code: 'custom', path: [missing], message: 'give both accessKeyId and secretAccessKey, or neither' });
-  });
+export const S3StorageConfigSchema = S3StorageFieldsSchema.superRefine(checkS3Credentials);
 export type S3StorageConfig = z.infer<typeof S3StorageConfigSchema>;
 
 /** `storage`: one of the store types. */
@@ -84,12 +91,15 @@ export const StorageConfigSchema = z.discriminatedUnion('type', [FsStorageConfig
 export type StorageConfig = z.infer<typeof StorageConfigSchema>;
 
 /**
- * Reports a `storage` whose `type` is missing or unknown (zod gives no branch for it), for `mapZodIssues`.
+ * Reports a `storage` (or `evidence.storage`) whose `type` is missing or unknown (zod gives no branch for it), for `mapZodIssues`.
  * Returns undefined for any other union.
  */
 export function storageUnionChoice(path: DocPath, raw: unknown): UnionChoice | undefined {
-  if (path.length !== 2 || path[0] !== 'storage' || path[1] !== 'type') return undefined;
+  // `storage.type`, and `evidence.storage.type` (the same union, for the evidence store).
+  const top = path.length === 2 && path[0] === 'storage';
+  const evidence = path.length === 3 && path[0] === 'evidence' && path[1] === 'storage';
+  if (!(top || evidence) || path[path.length - 1] !== 'type') return undefined;
   const expected = STORAGE_TYPES.join(' or ');
-  if (raw === undefined) return { message: `\`type\` is required: ${expected}`, path: ['storage'] };
+  if (raw === undefined) return { message: `\`type\` is required: ${expected}`, path: path.slice(0, -1) };
   return { message: `expected ${expected}, got ${describeValue(raw)}`, path };
 }

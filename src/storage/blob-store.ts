@@ -13,6 +13,12 @@ export interface PutOptions {
   contentType?: string;
   /** Small string attributes: lowercase `[a-z0-9-]` names, printable ASCII values, 2 KiB in all. */
   metadata?: Record<string, string>;
+  /**
+   * S3 Object Lock: the blob cannot be deleted or overwritten until `until` (`governance`: except with the
+   * right to bypass it; `compliance`: by no one). The bucket must have Object Lock enabled; the filesystem
+   * store has no such lock and refuses it (UNSUPPORTED).
+   */
+  retention?: { mode: 'governance' | 'compliance'; until: Date };
 }
 
 /** What `put` stored: the byte count and the SHA-256 (hex) computed while the body streamed. */

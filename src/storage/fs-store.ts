@@ -62,6 +62,9 @@ export async function createFsStore(options: FsStoreOptions): Promise<BlobStore>
     async put(key, body, opts) {
       validateKey(key);
       const metadata = validatePutOptions(opts);
+      if (opts?.retention !== undefined) {
+        throw new FirebreakError(ErrorCode.Unsupported, 'the filesystem store has no Object Lock: retention needs S3');
+      }
       const dataFile = await inside(objects, key);
       const metaFile = await inside(meta, key, '.json');
       const stagedData = path.join(tmp, `${randomUUID()}.data`);

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import { s3Error } from './s3-errors.js';
-import { contentTypeOf, MAX_PARTS, type PutHeaders, type S3Target } from './s3-target.js';
+import { contentTypeOf, lockOf, MAX_PARTS, type PutHeaders, type S3Target } from './s3-target.js';
 
 /** What was uploaded: its ETag (absent if the server sent none) and its size. */
 export interface Uploaded {
@@ -44,6 +44,7 @@ export async function stampDigest(
           ...ifMatch(uploaded.etag),
           MetadataDirective: 'REPLACE',
           ...contentTypeOf(headers),
+          ...lockOf(headers),
           Metadata: headers.metadata,
         }),
       );
@@ -67,6 +68,7 @@ async function copyInParts(target: S3Target, key: string, uploaded: Uploaded, he
       Bucket: bucket,
       Key: key,
       ...contentTypeOf(headers),
+      ...lockOf(headers),
       Metadata: headers.metadata,
     }),
   );

@@ -111,6 +111,7 @@ export function createS3Store(options: S3StoreOptions): BlobStore {
       return putObject({ client, bucket, settings }, key, body, {
         metadata,
         ...(contentType === undefined ? {} : { contentType }),
+        ...(opts?.retention === undefined ? {} : { retention: opts.retention }),
       });
     },
 

@@ -27,6 +27,8 @@ export interface S3Target {
 export interface PutHeaders {
   contentType?: string;
   metadata: Record<string, string>;
+  /** Object Lock retention, on every object version the put writes (the digest's copy in place included). */
+  retention?: { mode: 'governance' | 'compliance'; until: Date };
 }
 
 /** S3 allows at most 10,000 parts per multipart upload. */
@@ -35,4 +37,17 @@ export const MAX_PARTS = 10_000;
 /** The `ContentType` parameter for `headers`, absent when no content type was given. */
 export function contentTypeOf(headers: PutHeaders): { ContentType?: string } {
   return headers.contentType === undefined ? {} : { ContentType: headers.contentType };
+}
+
+/** The Object Lock parameters for `headers`, absent when no retention was asked for. */
+export function lockOf(headers: PutHeaders): {
+  ObjectLockMode?: 'GOVERNANCE' | 'COMPLIANCE';
+  ObjectLockRetainUntilDate?: Date;
+} {
+  const retention = headers.retention;
+  if (retention === undefined) return {};
+  return {
+    ObjectLockMode: retention.mode === 'governance' ? 'GOVERNANCE' : 'COMPLIANCE',
+    ObjectLockRetainUntilDate: retention.until,
+  };
 }

@@ -18,7 +18,7 @@ import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import { Digest, SHA256_METADATA, type PutResult } from './blob-store.js';
 import { stampDigest } from './s3-copy-in-place.js';
 import { call, s3Error } from './s3-errors.js';
-import { contentTypeOf, MAX_PARTS, type PutHeaders, type S3Target } from './s3-target.js';
+import { contentTypeOf, lockOf, MAX_PARTS, type PutHeaders, type S3Target } from './s3-target.js';
 
 /** Stores `body` under `key` (already validated): one PutObject when it fits in a part, a multipart upload otherwise. */
 export async function putObject(
@@ -57,6 +57,7 @@ async function putWhole(
         Body: content,
         ContentLength: content.length,
         ...contentTypeOf(headers),
+        ...lockOf(headers),
         Metadata: { ...headers.metadata, [SHA256_METADATA]: sha256 },
       }),
     ),
@@ -86,6 +87,7 @@ async function putMultipart(target: S3Target, key: string, streamed: StreamedBod
       Key: key,
       Body: Readable.from(streamed.chunks, { objectMode: false }),
       ...contentTypeOf(headers),
+      ...lockOf(headers),
       Metadata: headers.metadata,
     },
   });
