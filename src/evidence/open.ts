@@ -72,12 +72,12 @@ export async function openEvidenceStore(
   const retention = storage.type === 's3' ? storage.retention : undefined;
   const reference = config.store?.postgres?.url;
   if (reference !== undefined) {
-    return createSqlEvidenceStore(blobs, createPgClient(await deps.secrets.resolve(reference)), { retention });
+    return createSqlEvidenceStore(blobs, createPgClient(await deps.secrets.resolve(reference), { label: 'evidence ledger' }), { retention });
   }
   const dir = path.join(root, 'ledger');
   await ensurePrivateDir(dir);
   const release = await lockDirectory(dir);
-  const client = await createPgliteClient(dir).catch(async (error: unknown) => {
+  const client = await createPgliteClient(dir, 'evidence ledger').catch(async (error: unknown) => {
     await release().catch(() => undefined);
     throw error;
   });

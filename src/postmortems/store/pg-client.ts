@@ -3,14 +3,15 @@ import pg from 'pg';
 import { postgresError } from '../../backup/pg/connection.js';
 import type { Row, SqlClient } from './sql-client.js';
 
-const CONTEXT = 'post-mortem store (PostgreSQL)';
 
 /**
  * Opens a pool on `url` (a resolved postgres:// URL: never log it, it holds the password). Driver errors
  * become coded FirebreakErrors (bad credentials NOT_ALLOWED, an unreachable server TRANSIENT); the store's
  * own errors pass through.
  */
-export function createPgClient(url: string, options: { max?: number } = {}): SqlClient {
+export function createPgClient(url: string, options: { max?: number; label?: string } = {}): SqlClient {
+  // What errors name: the post-mortem store unless the caller says (the evidence ledger shares this client).
+  const CONTEXT = `${options.label ?? 'post-mortem store'} (PostgreSQL)`;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,

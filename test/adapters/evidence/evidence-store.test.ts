@@ -80,7 +80,7 @@ function pgliteLedger(): () => Promise<SqlClient> {
   let opened = 0;
   return async () => {
     db ??= PGlite.create();
-    const client = pgliteClient(await db);
+    const client = pgliteClient(await db, 'evidence ledger');
     opened += 1;
     // One in-memory database per fixture: only the first client (the store's) closes it.
     return opened === 1 ? client : { ...client, close: () => Promise.resolve() };
@@ -94,7 +94,7 @@ function postgresLedger(): () => Promise<SqlClient> {
   return async () => {
     created ??= server.sql('postgres', `CREATE DATABASE ${name}`);
     await created;
-    return createPgClient(server.urlFor(name));
+    return createPgClient(server.urlFor(name), { label: 'evidence ledger' });
   };
 }
 
@@ -198,7 +198,7 @@ describe('a write the store cannot vouch for records nothing and removes its blo
   it('when the ledger cannot record it', async () => {
     const { blobs } = await fsBlobs();
     const db = await PGlite.create();
-    const store = await createSqlEvidenceStore(blobs, pgliteClient(db));
+    const store = await createSqlEvidenceStore(blobs, pgliteClient(db, 'evidence ledger'));
     await db.query("ALTER TABLE firebreak_evidence.artefacts ADD CONSTRAINT no_logs CHECK (artefact <> 'logs')");
     try {
       await expect(
