@@ -7,6 +7,7 @@ import type { InfraConfig, InfraProviderConfig } from '../config/index.js';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 import { createDockerProvider } from './docker/provider.js';
+import type { InfraCatalog } from '../runbook/kinds/types.js';
 import type { InfraProvider } from './types.js';
 
 /** What the providers need besides the config. */
@@ -49,6 +50,27 @@ export function infraProvidersFromConfig(infra: InfraConfig | undefined, deps: I
         ErrorCode.NotFound,
         `no infra provider \`${name}\` is configured (infra.providers in firebreak.yaml: ${names().join(', ') || 'none'})`,
       );
+    },
+  };
+}
+
+/**
+ * What runbook validation knows of the configured providers: each one's kind and capabilities. Undefined
+ * when the config has no `infra` section, so runbooks validated without one are not refused for it.
+ */
+export function infraCatalog(infra: InfraConfig | undefined): InfraCatalog | undefined {
+  if (infra === undefined) return undefined;
+  // Nothing is contacted and no secret is read: capabilities are known from the config alone.
+  const noSecrets: SecretResolver = {
+    resolve: () => Promise.reject(new FirebreakError(ErrorCode.SecretUnavailable, 'no secret is read while validating')),
+  };
+  const providers = infraProvidersFromConfig(infra, { secrets: noSecrets });
+  const byName = new Map(providers.names().map((name) => [name, providers.get(name)] as const));
+  return {
+    names: () => [...byName.keys()],
+    provider(name) {
+      const provider = byName.get(name);
+      return provider === undefined ? undefined : { kind: provider.kind, capabilities: provider.capabilities };
     },
   };
 }
