@@ -36,7 +36,8 @@ export type InfraCaptureInput = z.infer<typeof InfraCaptureInput>;
 
 export const infraCaptureSpec: ActionSpec<typeof InfraCaptureInput> = {
   name: 'infra.capture',
-  description: 'Stream evidence from pinned targets into the evidence store, hashed while written, with a custody record each.',
+  description:
+    'Stream evidence from pinned targets into the evidence store, hashed while written, with a custody record each.',
   input: InfraCaptureInput,
   infraOperation: 'capture',
 };

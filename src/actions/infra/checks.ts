@@ -59,13 +59,17 @@ export const InfraIndicatorsInput = z.strictObject({
     .array(IndicatorSchema)
     .min(1)
     .max(100)
-    .meta({ description: 'Indicators that must be absent: {kind: file, path}, {kind: process, pattern}, {kind: hash, path, sha256}.' }),
+    .meta({
+      description:
+        'Indicators that must be absent: {kind: file, path}, {kind: process, pattern}, {kind: hash, path, sha256}.',
+    }),
 });
 export type InfraIndicatorsInput = z.infer<typeof InfraIndicatorsInput>;
 
 export const infraIndicatorsSpec: ActionSpec<typeof InfraIndicatorsInput> = {
   name: 'infra.indicators',
-  description: 'Look for indicators of compromise (a file, a process, a file hash) on pinned targets; fails when any is present.',
+  description:
+    'Look for indicators of compromise (a file, a process, a file hash) on pinned targets; fails when any is present.',
   input: InfraIndicatorsInput,
   infraOperation: 'indicators',
 };
@@ -91,16 +95,31 @@ export function infraHealthAction(deps: InfraActionDeps): ActionDefinition<typeo
       const results: HealthResult[] = [];
       for (const target of targets) {
         ctx.signal.throwIfAborted();
-        const probe = input.probe === undefined ? undefined : { url: input.probe.url, ...(input.probe.expectStatus === undefined ? {} : { expectStatus: input.probe.expectStatus }) };
+        const probe =
+          input.probe === undefined
+            ? undefined
+            : {
+                url: input.probe.url,
+                ...(input.probe.expectStatus === undefined ? {} : { expectStatus: input.probe.expectStatus }),
+              };
         results.push(await provider.health({ target, ...(probe === undefined ? {} : { probe }) }));
         ctx.heartbeat();
       }
       const sick = results.filter((result) => !result.healthy);
-      const lines = results.map((result, index) => `${targets[index]?.name ?? result.targetId}: ${result.healthy ? 'healthy' : 'UNHEALTHY'} (${result.detail})`);
+      const lines = results.map(
+        (result, index) =>
+          `${targets[index]?.name ?? result.targetId}: ${result.healthy ? 'healthy' : 'UNHEALTHY'} (${result.detail})`,
+      );
       if (sick.length > 0) {
-        throw new FirebreakError(ErrorCode.Unhealthy, `${sick.length} of ${results.length} unhealthy: ${lines.join('; ')}`);
+        throw new FirebreakError(
+          ErrorCode.Unhealthy,
+          `${sick.length} of ${results.length} unhealthy: ${lines.join('; ')}`,
+        );
       }
-      return { output: { healthy: true, results } as unknown as JsonValue, note: `Health checked on ${provider.name}: ${lines.join('; ')}.` };
+      return {
+        output: { healthy: true, results } as unknown as JsonValue,
+        note: `Health checked on ${provider.name}: ${lines.join('; ')}.`,
+      };
     },
   };
 }
@@ -112,11 +131,16 @@ export function infraIndicatorsAction(deps: InfraActionDeps): ActionDefinition<t
       const provider = providerFor(deps, input.provider, 'indicators');
       const targets = pinnedTargets(provider, input.targets);
       const indicators = input.indicators as Indicator[];
-      const results = await forEachTarget<IndicatorsResult>(ctx, targets, (target) => provider.indicators({ target, indicators }));
+      const results = await forEachTarget<IndicatorsResult>(ctx, targets, (target) =>
+        provider.indicators({ target, indicators }),
+      );
       const found = results.flatMap((result, index) =>
         result.findings
           .filter((finding) => finding.present)
-          .map((finding) => `${targets[index]?.name ?? result.targetId}: ${describe(finding.indicator)}${finding.detail === undefined ? '' : ` (${finding.detail})`}`),
+          .map(
+            (finding) =>
+              `${targets[index]?.name ?? result.targetId}: ${describe(finding.indicator)}${finding.detail === undefined ? '' : ` (${finding.detail})`}`,
+          ),
       );
       if (found.length > 0) {
         throw new FirebreakError(ErrorCode.IndicatorPresent, `indicators of compromise found: ${found.join('; ')}`);

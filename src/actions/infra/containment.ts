@@ -115,12 +115,18 @@ export function infraUnisolateAction(deps: InfraActionDeps): ActionDefinition<ty
     ...infraUnisolateSpec,
     async execute(input, ctx) {
       const provider = providerFor(deps, input.provider, 'unisolate');
-      const targets = pinnedTargets(provider, input.isolated.map((entry) => entry.target));
+      const targets = pinnedTargets(
+        provider,
+        input.isolated.map((entry) => entry.target),
+      );
       const records = new Map(input.isolated.map((entry) => [entry.target.id, entry.record]));
       const results = await forEachTarget<UnisolateResult>(ctx, targets, (target) => {
         const record = records.get(target.id) as IsolationRecord | undefined;
         if (record === undefined || record.targetId !== target.id) {
-          throw new FirebreakError(ErrorCode.InvalidInput, `the isolation record of ${target.name} is for another target`);
+          throw new FirebreakError(
+            ErrorCode.InvalidInput,
+            `the isolation record of ${target.name} is for another target`,
+          );
         }
         return provider.unisolate(target, record);
       });

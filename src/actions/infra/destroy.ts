@@ -48,7 +48,7 @@ export type InfraDestroyInput = z.infer<typeof InfraDestroyInput>;
 export const infraDestroySpec: ActionSpec<typeof InfraDestroyInput> = {
   name: 'infra.destroy',
   description:
-    "Destroy pinned targets once their evidence from this incident re-hashes intact (volumes kept unless asked); needs `requires: approval:<step>` with two distinct people.",
+    'Destroy pinned targets once their evidence from this incident re-hashes intact (volumes kept unless asked); needs `requires: approval:<step>` with two distinct people.',
   input: InfraDestroyInput,
   infraOperation: 'destroy',
   approval: { distinct: 2 },
@@ -68,7 +68,10 @@ function refusal(target: InfraTarget, report: VerifyReport): string {
   if (report.results.length === 0) return `${target.name}: no evidence was captured in this incident`;
   const bad = report.results
     .filter((result) => result.result !== 'ok')
-    .map((result) => `${result.artefact.artefact} (${result.result}${result.detail === undefined ? '' : `: ${result.detail}`})`);
+    .map(
+      (result) =>
+        `${result.artefact.artefact} (${result.result}${result.detail === undefined ? '' : `: ${result.detail}`})`,
+    );
   return `${target.name}: ${listed(bad)}`;
 }
 
@@ -79,7 +82,9 @@ export function infraDestroyAction(deps: InfraActionDeps): ActionDefinition<type
       const provider = providerFor(deps, input.provider, 'destroy');
       const targets = pinnedTargets(provider, input.targets);
       const waivers = input.waiveEvidence ?? [];
-      const unknown = waivers.filter((waiver) => !targets.some((t) => t.name === waiver.target || t.id === waiver.target));
+      const unknown = waivers.filter(
+        (waiver) => !targets.some((t) => t.name === waiver.target || t.id === waiver.target),
+      );
       if (unknown.length > 0) {
         throw new FirebreakError(
           ErrorCode.InvalidInput,
@@ -102,7 +107,11 @@ export function infraDestroyAction(deps: InfraActionDeps): ActionDefinition<type
         const report = await store.verify(ctx.incidentId, actor);
         ctx.heartbeat();
         const mine = report.results.filter((result) => result.artefact.target.id === target.id);
-        const own: VerifyReport = { ...report, results: mine, ok: mine.length > 0 && mine.every((r) => r.result === 'ok') };
+        const own: VerifyReport = {
+          ...report,
+          results: mine,
+          ok: mine.length > 0 && mine.every((r) => r.result === 'ok'),
+        };
         if (own.ok) verified.push({ target: target.name, artefacts: mine.length });
         else refused.push(refusal(target, own));
       }
@@ -113,14 +122,20 @@ export function infraDestroyAction(deps: InfraActionDeps): ActionDefinition<type
         );
       }
       const removeVolumes = input.removeVolumes === true;
-      const destroyed = await forEachTarget<DestroyResult>(ctx, targets, (target) => provider.destroy({ target, removeVolumes }));
+      const destroyed = await forEachTarget<DestroyResult>(ctx, targets, (target) =>
+        provider.destroy({ target, removeVolumes }),
+      );
       const kept = destroyed.flatMap((result) => result.keptVolumes);
       return {
         output: { destroyed, verified, waived } as unknown as JsonValue,
         note:
           `Destroyed ${targets.length} target${targets.length === 1 ? '' : 's'} on ${provider.name} (${targetNames(targets)}).` +
-          (verified.length > 0 ? ` Evidence re-hashed intact first: ${verified.map((v) => `${v.target} (${v.artefacts} artefacts)`).join(', ')}.` : '') +
-          (waived.length > 0 ? ` Evidence check WAIVED for ${waived.map((w) => `${w.target} (${w.reason})`).join('; ')}.` : '') +
+          (verified.length > 0
+            ? ` Evidence re-hashed intact first: ${verified.map((v) => `${v.target} (${v.artefacts} artefacts)`).join(', ')}.`
+            : '') +
+          (waived.length > 0
+            ? ` Evidence check WAIVED for ${waived.map((w) => `${w.target} (${w.reason})`).join('; ')}.`
+            : '') +
           (kept.length > 0 ? ` Volumes kept: ${kept.join(', ')}.` : ''),
       };
     },

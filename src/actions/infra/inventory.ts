@@ -14,20 +14,28 @@ import { ProviderName, providerFor, targetNames, type InfraActionDeps } from './
 const Value = z.string().min(1).max(1024);
 
 /** A selector: exactly one of id, name, labels (all must match) or image. */
-export const SelectorSchema = z.union([
-  z.strictObject({ id: Value }),
-  z.strictObject({ name: Value }),
-  z.strictObject({ labels: z.record(z.string().min(1).max(255), z.string().max(1024)) }),
-  z.strictObject({ image: Value }),
-], { error: 'expected exactly one of id, name, labels or image' });
+export const SelectorSchema = z.union(
+  [
+    z.strictObject({ id: Value }),
+    z.strictObject({ name: Value }),
+    z.strictObject({ labels: z.record(z.string().min(1).max(255), z.string().max(1024)) }),
+    z.strictObject({ image: Value }),
+  ],
+  { error: 'expected exactly one of id, name, labels or image' },
+);
 
 /** Input of `infra.inventory`. */
 export const InfraInventoryInput = z.strictObject({
   provider: ProviderName,
   select: SelectorSchema.meta({ description: 'Which targets: {id}, {name}, {labels: {k: v}} or {image}.' }),
-  limit: z.int().min(1).max(INVENTORY_MAX_LIMIT).optional().meta({
-    description: `Pin at most this many targets (default 50, at most ${INVENTORY_MAX_LIMIT}).`,
-  }),
+  limit: z
+    .int()
+    .min(1)
+    .max(INVENTORY_MAX_LIMIT)
+    .optional()
+    .meta({
+      description: `Pin at most this many targets (default 50, at most ${INVENTORY_MAX_LIMIT}).`,
+    }),
   min: z.int().min(0).max(INVENTORY_MAX_LIMIT).optional().meta({
     description: 'Fail the step when fewer targets match (default 1; 0 lets an empty set through).',
   }),
@@ -39,7 +47,8 @@ export type InfraInventoryInput = z.infer<typeof InfraInventoryInput>;
 
 export const infraInventorySpec: ActionSpec<typeof InfraInventoryInput> = {
   name: 'infra.inventory',
-  description: 'Pin the targets a selector matches now (by id, name, labels or image) into a frozen list with their metadata.',
+  description:
+    'Pin the targets a selector matches now (by id, name, labels or image) into a frozen list with their metadata.',
   input: InfraInventoryInput,
   infraOperation: 'inventory',
 };

@@ -15,18 +15,24 @@ import { forEachTarget, pinnedTargets, ProviderName, providerFor, Targets, type 
 export const IMAGE_BY_DIGEST = /^[a-z0-9][a-z0-9._\-/:]*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$/;
 
 const ImageByDigest = z.string().max(512).regex(IMAGE_BY_DIGEST, {
-  error: 'expected an image pinned by digest, repository@sha256:<64 hex digits>: a tag alone can be moved to other bytes',
+  error:
+    'expected an image pinned by digest, repository@sha256:<64 hex digits>: a tag alone can be moved to other bytes',
 });
 
 const Artefact = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('image'), ref: ImageByDigest }),
-  z.strictObject({ kind: z.literal('ami'), ref: z.string().regex(/^ami-[0-9a-f]{8,17}$/, { error: 'expected an AMI id, ami-...' }) }),
+  z.strictObject({
+    kind: z.literal('ami'),
+    ref: z.string().regex(/^ami-[0-9a-f]{8,17}$/, { error: 'expected an AMI id, ami-...' }),
+  }),
   z.strictObject({
     kind: z.literal('launch-template'),
     ref: z.string().min(1).max(255),
     version: z
       .string()
-      .regex(/^[0-9]{1,10}$/, { error: 'expected a launch template version number: $Latest and $Default are not pinned' }),
+      .regex(/^[0-9]{1,10}$/, {
+        error: 'expected a launch template version number: $Latest and $Default are not pinned',
+      }),
   }),
 ]);
 
@@ -35,8 +41,12 @@ export const InfraRedeployInput = z
   .strictObject({
     provider: ProviderName,
     targets: Targets,
-    image: ImageByDigest.optional().meta({ description: 'Shorthand for artefact {kind: image, ref}: repository@sha256:...' }),
-    artefact: Artefact.optional().meta({ description: 'What to redeploy from: {kind: image|ami|launch-template, ref, version}.' }),
+    image: ImageByDigest.optional().meta({
+      description: 'Shorthand for artefact {kind: image, ref}: repository@sha256:...',
+    }),
+    artefact: Artefact.optional().meta({
+      description: 'What to redeploy from: {kind: image|ami|launch-template, ref, version}.',
+    }),
     overrides: z
       .record(z.string().min(1).max(64), z.json())
       .optional()
@@ -65,7 +75,8 @@ export function infraRedeployAction(deps: InfraActionDeps): ActionDefinition<typ
       const provider = providerFor(deps, input.provider, 'redeploy');
       const targets = pinnedTargets(provider, input.targets);
       const artefact: PinnedArtefact = input.artefact ?? { kind: 'image', ref: input.image ?? '' };
-      if (artefact.ref === '') throw new FirebreakError(ErrorCode.InvalidInput, 'give exactly one of image or artefact');
+      if (artefact.ref === '')
+        throw new FirebreakError(ErrorCode.InvalidInput, 'give exactly one of image or artefact');
       const overrides = input.overrides;
       const replaced = await forEachTarget<RedeployResult>(ctx, targets, (target) =>
         provider.redeploy({ target, artefact, ...(overrides === undefined ? {} : { overrides }) }),

@@ -23,7 +23,9 @@ export interface InfraActionDeps {
 /** A configured provider's name (`infra.providers.<name>`). */
 export const ProviderName = z
   .string()
-  .regex(INFRA_PROVIDER_NAME, { error: 'expected a provider name from infra.providers: lowercase letters, digits and -' })
+  .regex(INFRA_PROVIDER_NAME, {
+    error: 'expected a provider name from infra.providers: lowercase letters, digits and -',
+  })
   .meta({ description: 'A provider configured under infra.providers in firebreak.yaml.' });
 
 const Id = z.string().min(1).max(512);
@@ -53,7 +55,10 @@ export const Targets = z
   .meta({ description: 'Pinned targets: ${{ steps.<inventory step>.output.targets }}.' });
 
 /** The targets as the port types them, once each was checked to belong to the step's provider. */
-export function pinnedTargets(provider: InfraProvider, targets: readonly z.output<typeof TargetSchema>[]): InfraTarget[] {
+export function pinnedTargets(
+  provider: InfraProvider,
+  targets: readonly z.output<typeof TargetSchema>[],
+): InfraTarget[] {
   targets.forEach((target, index) => {
     if (target.provider !== provider.name) {
       throw new FirebreakError(
@@ -99,8 +104,9 @@ export async function forEachTarget<R>(
   targets: readonly InfraTarget[],
   each: (target: InfraTarget, resume: { partial?: unknown; report: (partial: unknown) => void }) => Promise<R>,
 ): Promise<R[]> {
-  const previous = PerTargetProgress.extend({ current: z.object({ id: z.string(), partial: z.unknown() }).optional() })
-    .safeParse(ctx.resumeFrom);
+  const previous = PerTargetProgress.extend({
+    current: z.object({ id: z.string(), partial: z.unknown() }).optional(),
+  }).safeParse(ctx.resumeFrom);
   const done = new Map<string, unknown>(previous.success ? Object.entries(previous.data.done) : []);
   const current = previous.success ? previous.data.current : undefined;
   const results: R[] = [];
