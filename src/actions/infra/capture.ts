@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { JsonValue } from '../../domain/plan.js';
-import type { CaptureArtefact, CaptureResult } from '../../infra/types.js';
+import type { CaptureArtefact, CaptureResult, EvidenceSink } from '../../infra/types.js';
 import type { ActionDefinition, ActionSpec } from '../types.js';
 import {
   evidenceStore,
@@ -51,11 +51,13 @@ export function infraCaptureAction(deps: InfraActionDeps): ActionDefinition<type
       const store = await evidenceStore(deps);
       const captured = await forEachTarget<CaptureResult>(ctx, targets, (target, { partial, report }) => {
         const resume = partial as CaptureResult | undefined;
-        const sink = store.sink({
-          incidentId: ctx.incidentId,
-          target: { id: target.id, name: target.name },
-          capturedBy: { stepId: ctx.stepId, worker: deps.workerIdentity },
-        });
+        const sink = artefactNamed(
+          store.sink({
+            incidentId: ctx.incidentId,
+            target: { id: target.id, name: target.name },
+            capturedBy: { stepId: ctx.stepId, worker: deps.workerIdentity },
+          }),
+        );
         return provider.capture({
           target,
           artefacts: input.artefacts as CaptureArtefact[],
@@ -78,4 +80,18 @@ export function infraCaptureAction(deps: InfraActionDeps): ActionDefinition<type
       };
     },
   };
+}
+
+/**
+ * The store names an artefact by what it is (`filesystem`), and keys it under the incident and the target
+ * itself; providers name theirs as files (`web-1/filesystem.tar`). The file's stem, lowercased, is the name.
+ */
+export function evidenceName(name: string): string {
+  const stem = (name.split('/').at(-1) ?? '').replace(/\..*$/, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+  const named = /^[a-z]/.test(stem) ? stem : `artefact-${stem}`;
+  return named.slice(0, 64).replace(/-+$/, '');
+}
+
+function artefactNamed(sink: EvidenceSink): EvidenceSink {
+  return { write: (name, body, meta) => sink.write(evidenceName(name), body, meta) };
 }
