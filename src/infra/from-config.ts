@@ -1,11 +1,12 @@
 /**
  * The infrastructure providers an entry point uses, built by name from `infra.providers` in the config.
- * Building contacts nothing and reads no secret: each provider connects (and resolves its TLS references)
- * when an operation runs.
+ * Building contacts nothing, runs nothing and reads no secret: each provider connects (and resolves its TLS
+ * or environment references) when an operation runs.
  */
 import type { InfraConfig, InfraProviderConfig } from '../config/index.js';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { SecretResolver } from '../secrets/resolver.js';
+import { createCommandProvider } from './command/provider.js';
 import { createDockerProvider } from './docker/provider.js';
 import type { InfraProvider } from './types.js';
 
@@ -13,6 +14,8 @@ import type { InfraProvider } from './types.js';
 export interface InfraProvidersDeps {
   /** Resolves TLS references (relative `file:` paths against the config file's directory). */
   secrets: SecretResolver;
+  /** `actions.command.scriptsDir`, where `command` providers find their scripts (required when one is configured). */
+  scriptsDir?: string;
 }
 
 /** The configured providers by name. */
@@ -25,6 +28,19 @@ export interface InfraProviders {
 
 /** Builds one provider from its section. */
 export function infraProviderFromConfig(name: string, config: InfraProviderConfig, deps: InfraProvidersDeps): InfraProvider {
+  if (config.kind === 'command') {
+    if (deps.scriptsDir === undefined) {
+      throw new FirebreakError(ErrorCode.InvalidInput, `infra provider \`${name}\` (command) needs actions.command.scriptsDir`);
+    }
+    return createCommandProvider({
+      name,
+      scriptsDir: deps.scriptsDir,
+      operations: config.operations,
+      timeoutMs: config.timeoutMs,
+      env: config.env,
+      secrets: deps.secrets,
+    });
+  }
   const connection = {
     host: config.host,
     timeoutMs: config.timeoutMs,
