@@ -206,6 +206,14 @@ export function createCommandProvider(options: CommandProviderOptions): InfraPro
     },
     async redeploy(request) {
       if (!capabilities.has('redeploy')) throw unsupported(provider, 'redeploy');
+      const { artefact } = request;
+      // The port's rule for every provider: an image is redeployed by digest, never by a tag that can move.
+      if (artefact.kind === 'image' && !/@sha256:[0-9a-f]{64}$/.test(artefact.ref)) {
+        throw new FirebreakError(
+          ErrorCode.InvalidInput,
+          `redeploy: image ${JSON.stringify(artefact.ref)} is not pinned by digest (repository@sha256:<64 hex digits>)`,
+        );
+      }
       const answer = await runOperation(
         context,
         'redeploy',

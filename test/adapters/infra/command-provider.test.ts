@@ -150,7 +150,9 @@ describe('command provider specifics', () => {
       limit: 7,
     });
     script('spy-isolate', `printf '%s\\n' "$#" "$@" > ${seen}.argv\ncat > ${seen}.stdin\necho '{ "changes": [] }'`);
-    const isolating = provider({ operations: { inventory: 'fake-infra', isolate: 'spy-isolate', unisolate: 'fake-infra' } });
+    const isolating = provider({
+      operations: { inventory: 'fake-infra', isolate: 'spy-isolate', unisolate: 'fake-infra' },
+    });
     expect(await isolating.isolate(target)).toMatchObject({ changes: [], alreadyIsolated: true });
     expect(readFileSync(`${seen}.argv`, 'utf8')).toBe('1\nisolate\n');
     expect(JSON.parse(readFileSync(`${seen}.stdin`, 'utf8'))).toEqual({ operation: 'isolate', target });
@@ -170,10 +172,16 @@ describe('command provider specifics', () => {
         `echo '${JSON.stringify({ targets: [{ ...target, labels: { k: 'v\u0007' } }] })}'`,
         /targets\[0\]\.labels\.k: must not hold control characters/,
       ],
-      [`echo '${JSON.stringify({ targets: [{ ...target, id: 'b'.repeat(300) }] })}'`, /targets\[0\]\.id: at most 256 characters/],
+      [
+        `echo '${JSON.stringify({ targets: [{ ...target, id: 'b'.repeat(300) }] })}'`,
+        /targets\[0\]\.id: at most 256 characters/,
+      ],
       [`echo '${JSON.stringify({ targets: [target, target] })}'`, /targets\[1\]\.id a+ is listed twice/],
       // A script cannot widen what a runbook pinned: a target that does not match the selector is refused.
-      [`echo '${JSON.stringify({ targets: [{ ...target, name: 'other' }] })}'`, /targets\[0\] \(a+\) does not match the selector/],
+      [
+        `echo '${JSON.stringify({ targets: [{ ...target, name: 'other' }] })}'`,
+        /targets\[0\] \(a+\) does not match the selector/,
+      ],
       // More than 4 MiB on stdout is not an answer.
       ['head -c 5000000 /dev/zero | tr "\\0" " "', /garbage \(inventory\) wrote more than 4194304 bytes on stdout/],
     ];
@@ -232,7 +240,9 @@ describe('command provider specifics', () => {
     expect(env).toContain('TOKEN=hunter2-fake-token\n');
     expect(env).not.toContain('worker-secret');
     const missing = await failure(
-      provider({ operations: { inventory: 'env-spy' }, env: { TOKEN: { secret: 'env:NOT_SET' } } }).inventory({ name: 'x' }),
+      provider({ operations: { inventory: 'env-spy' }, env: { TOKEN: { secret: 'env:NOT_SET' } } }).inventory({
+        name: 'x',
+      }),
     );
     expect(missing.code).toBe(ErrorCode.SecretUnavailable);
   });
@@ -240,7 +250,9 @@ describe('command provider specifics', () => {
   it('stops a script past its timeout (the whole process group) with TIMEOUT', async () => {
     script('slow', 'sleep 30 &\nsleep 30');
     const started = Date.now();
-    const error = await failure(provider({ operations: { inventory: 'slow' }, timeoutMs: 300, killGraceMs: 200 }).inventory({ name: 'x' }));
+    const error = await failure(
+      provider({ operations: { inventory: 'slow' }, timeoutMs: 300, killGraceMs: 200 }).inventory({ name: 'x' }),
+    );
     expect(error.code).toBe(ErrorCode.Timeout);
     expect(error.message).toMatch(/^slow \(inventory\) ran past its .* timeout and was stopped/);
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -252,7 +264,9 @@ describe('command provider specifics', () => {
       expect(error.code).toBe(ErrorCode.NotAllowed);
     }
     expect(() => provider({ operations: { protect: 'fake-infra' } })).toThrow(/operations\.inventory is required/);
-    expect(() => provider({ operations: { inventory: 'fake-infra', isolate: 'fake-infra' } })).toThrow(/isolate and unisolate go together/);
+    expect(() => provider({ operations: { inventory: 'fake-infra', isolate: 'fake-infra' } })).toThrow(
+      /isolate and unisolate go together/,
+    );
   });
 
   it('destroys, checks health and looks for indicators through the scripts', async () => {
@@ -279,6 +293,43 @@ describe('command provider specifics', () => {
     expect(unsupported.message).toContain('has no script for redeploy (infra.providers.fake.operations)');
   });
 
+  it('redeploys by digest only, and pins the replacement as inventory pins a target', async () => {
+    const target = await pin('replaced');
+    const seen = path.join(scratch, 'redeploy.stdin');
+    script(
+      'redeploy',
+      `cat > ${seen}\njq '{ target: (.target | del(.provider, .kind) | .id = "r-\\(.id)" | .image = { ref: $ARGS.named.ref, pinned: $ARGS.named.ref }) }' --arg ref "$(jq -r .artefact.ref ${seen})" ${seen}`,
+    );
+    const redeploying = provider({ operations: { inventory: 'fake-infra', redeploy: 'redeploy' } });
+    const ref = `fake.registry/app@sha256:${'a'.repeat(64)}`;
+    const result = await redeploying.redeploy({
+      target,
+      artefact: { kind: 'image', ref },
+      overrides: { env: ['A=1'] },
+    });
+    expect(result.replaced).toBe(target.id);
+    expect(result.target).toMatchObject({
+      provider: 'fake',
+      kind: 'command',
+      id: `r-${target.id}`,
+      name: 'replaced',
+      image: { ref },
+    });
+    expect(Object.isFrozen(result.target.image)).toBe(true);
+    expect(JSON.parse(readFileSync(seen, 'utf8'))).toMatchObject({
+      operation: 'redeploy',
+      artefact: { kind: 'image', ref },
+      overrides: { env: ['A=1'] },
+    });
+    rmSync(seen);
+    const tagged = await failure(
+      redeploying.redeploy({ target, artefact: { kind: 'image', ref: 'fake.registry/app:latest' } }),
+    );
+    expect(tagged.code).toBe(ErrorCode.InvalidInput);
+    expect(tagged.message).toContain('is not pinned by digest');
+    expect(existsSync(seen)).toBe(false);
+  });
+
   it('streams a large artefact from its file without holding it, and removes the private directory', async () => {
     const dirs = path.join(scratch, 'capture-dirs');
     script(
@@ -303,7 +354,9 @@ describe('command provider specifics', () => {
       { artefact: 'filesystem', location: sink.stored[0]!.location, size: 134217728, sha256: sink.stored[0]!.sha256 },
     ]);
     expect(sink.stored[0]).toMatchObject({ artefact: 'big/disk.img', contentType: 'application/octet-stream' });
-    expect(createHash('sha256').update(readFileSync(sink.stored[0]!.location)).digest('hex')).toBe(result.artefacts[0]!.sha256);
+    expect(createHash('sha256').update(readFileSync(sink.stored[0]!.location)).digest('hex')).toBe(
+      result.artefacts[0]!.sha256,
+    );
     expect(streamed.length).toBeGreaterThanOrEqual(15);
     expect(streamed).toEqual([...streamed].sort((a, b) => a - b));
     expect(peak - before).toBeLessThan(64 * 1024 * 1024);
@@ -315,11 +368,23 @@ describe('command provider specifics', () => {
   it('refuses a capture answer naming a link, a path, an artefact not asked or one missing: nothing stored, directory removed', async () => {
     const dirs = path.join(scratch, 'bad-capture-dirs');
     const answers: Array<[string, RegExp]> = [
-      [`ln -s /etc/passwd "$dir/logs.txt"\necho '{ "artefacts": [{ "artefact": "logs", "file": "logs.txt" }] }'`, /file "logs\.txt" is a link/],
-      [`echo '{ "artefacts": [{ "artefact": "logs", "file": "../logs.txt" }] }'`, /file "\.\.\/logs\.txt" is not a file name/],
+      [
+        `ln -s /etc/passwd "$dir/logs.txt"\necho '{ "artefacts": [{ "artefact": "logs", "file": "logs.txt" }] }'`,
+        /file "logs\.txt" is a link/,
+      ],
+      [
+        `echo '{ "artefacts": [{ "artefact": "logs", "file": "../logs.txt" }] }'`,
+        /file "\.\.\/logs\.txt" is not a file name/,
+      ],
       [`echo '{ "artefacts": [{ "artefact": "logs", "file": "absent.txt" }] }'`, /file "absent\.txt" does not exist/],
-      [`mkdir "$dir/d"\necho '{ "artefacts": [{ "artefact": "logs", "file": "d" }] }'`, /file "d" is not a regular file/],
-      [`echo x > "$dir/m"\necho '{ "artefacts": [{ "artefact": "metadata", "file": "m" }] }'`, /artefact "metadata" was not asked for/],
+      [
+        `mkdir "$dir/d"\necho '{ "artefacts": [{ "artefact": "logs", "file": "d" }] }'`,
+        /file "d" is not a regular file/,
+      ],
+      [
+        `echo x > "$dir/m"\necho '{ "artefacts": [{ "artefact": "metadata", "file": "m" }] }'`,
+        /artefact "metadata" was not asked for/,
+      ],
       [`echo '{ "artefacts": [] }'`, /it did not capture logs/],
     ];
     const target = await pin('bad-capture');
@@ -327,7 +392,11 @@ describe('command provider specifics', () => {
       script('bad-capture', `dir=$(jq -r .dir)\necho "$dir" >> ${dirs}\n${body}`);
       const sink = newSink();
       const error = await failure(
-        provider({ operations: { inventory: 'fake-infra', capture: 'bad-capture' } }).capture({ target, artefacts: ['logs'], sink }),
+        provider({ operations: { inventory: 'fake-infra', capture: 'bad-capture' } }).capture({
+          target,
+          artefacts: ['logs'],
+          sink,
+        }),
       );
       expect(error.code).toBe(ErrorCode.CommandFailed);
       expect(error.message).toMatch(/^bad-capture \(capture\) answered a bad result: /);
@@ -342,7 +411,11 @@ describe('command provider specifics', () => {
   it('builds command providers from the config, with the scripts directory of actions.command', async () => {
     const config = InfraConfigSchema.parse({
       providers: {
-        fake: { kind: 'command', operations: { inventory: 'fake-infra', capture: 'fake-infra' }, env: { FAKE_INFRA: infra } },
+        fake: {
+          kind: 'command',
+          operations: { inventory: 'fake-infra', capture: 'fake-infra' },
+          env: { FAKE_INFRA: infra },
+        },
       },
     });
     expect(() => infraProvidersFromConfig(config, { secrets })).toThrow(/needs actions\.command\.scriptsDir/);
