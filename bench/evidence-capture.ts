@@ -70,7 +70,8 @@ async function pair(base: Omit<CaptureJob, 'mode'>, rounds = 2): Promise<Pair> {
     captures.push(await measure({ ...base, mode: 'capture' }));
   }
   const all = [...floors, ...captures];
-  if (all.some((result) => result.bytes < FILL_MIB * MiB)) throw new Error('a measurement stored less than the 1 GiB written');
+  if (all.some((result) => result.bytes < FILL_MIB * MiB))
+    throw new Error('a measurement stored less than the 1 GiB written');
   const captureMiBs = Math.max(...captures.map(rate));
   const floorMiBs = Math.max(...floors.map(rate));
   return {
