@@ -111,14 +111,15 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
   const shared = await sharedPorts(options);
   const { secrets } = shared;
   const backups = options.backups ?? backupDepsFromConfig(config.backups, shared);
+  const commandScripts = path.resolve(baseDir, config.actions.command.scriptsDir);
   const actions = createActionRegistry([
     ...builtinActions({
       http: config.actions.http,
-      command: { ...config.actions.command, scriptsDir: path.resolve(baseDir, config.actions.command.scriptsDir) },
+      command: { ...config.actions.command, scriptsDir: commandScripts },
     }),
     ...backupActions(backups),
     ...infraActions({
-      providers: options.infra ?? infraProvidersFromConfig(config.infra, { secrets }),
+      providers: options.infra ?? infraProvidersFromConfig(config.infra, { secrets, scriptsDir: commandScripts }),
       ...(options.evidence ? { evidence: options.evidence } : {}),
       // What Temporal calls a worker by default: the custody record names who captured each artefact.
       workerIdentity: `${process.pid}@${os.hostname()}`,
