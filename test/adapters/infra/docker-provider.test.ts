@@ -6,6 +6,7 @@
  * docker-capture-cases.ts. Containers sit on internal
  * networks in documentation-only ranges (TEST-NET) to which no traffic is ever sent.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { dockerMissing, startDocker, type TestDocker, type TestImage } from '../
 import { ErrorCode, FirebreakError } from '../../../src/domain/errors.js';
 import { createDockerProvider } from '../../../src/infra/docker/provider.js';
 import { infraProvidersFromConfig } from '../../../src/infra/from-config.js';
-import type { InfraProvider } from '../../../src/infra/types.js';
+import { INFRA_OPERATIONS, type InfraProvider } from '../../../src/infra/types.js';
 import { InfraConfigSchema } from '../../../src/config/infra-schema.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import { runDockerCaptureCases } from './docker-capture-cases.js';
@@ -25,6 +26,9 @@ const secrets = createSecretResolver({ env: {}, baseDir: tmpdir() });
 const NETWORKS = ['fbconf-a', 'fbconf-b'] as const;
 // TEST-NET-1 and TEST-NET-2 (RFC 5737): documentation ranges, never routed anywhere.
 const SUBNETS = ['192.0.2.0/24', '198.51.100.0/24'] as const;
+// In every test image, for the indicator checks.
+const MARK_FILE = '/opt/app/marker';
+const MARK_CONTENT = 'firebreak conformance\n';
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   const error: unknown = await promise.then(
@@ -58,7 +62,7 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
   const image = async (name: string): Promise<TestImage> => {
     const known = images.get(name);
     if (known) return known;
-    const built = await docker.image(name, 'v1', { 'opt/app/README': `${name}\n` });
+    const built = await docker.image(name, 'v1', { 'opt/app/README': `${name}\n`, [MARK_FILE.slice(1)]: MARK_CONTENT });
     images.set(name, built);
     return built;
   };
@@ -101,6 +105,7 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
     },
     unknownId: 'f'.repeat(64),
     captureArtefacts: ['metadata', 'processes', 'logs', 'diff', 'filesystem', 'image'],
+    marks: { file: MARK_FILE, sha256: createHash('sha256').update(MARK_CONTENT).digest('hex'), process: 'sleep 600' },
   };
 
   runProviderConformance('docker', () => fixture);
@@ -214,7 +219,7 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
       expect(providers.names()).toEqual(['local']);
       const built = providers.get('local');
       expect(built).toMatchObject({ name: 'local', kind: 'docker' });
-      expect([...built.capabilities].sort()).toEqual(['capture', 'inventory', 'isolate', 'protect', 'unisolate']);
+      expect([...built.capabilities].sort()).toEqual([...INFRA_OPERATIONS].sort());
       const id = await run(['--network', 'none', '--name', 'from-config']);
       expect((await built.inventory({ name: 'from-config' })).targets.map((t) => t.id)).toEqual([id]);
       for (const name of ['remote', 'constructor', '__proto__']) {
