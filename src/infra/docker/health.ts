@@ -128,7 +128,8 @@ async function probeVerdict(info: ContainerInspectInfo, probe: Probe): Promise<V
     // redirect: manual: a 3xx is the answer, never followed (it could point anywhere).
     response = await fetch(probe.url, { redirect: 'manual', signal: AbortSignal.timeout(PROBE_REQUEST_TIMEOUT_MS) });
   } catch (error) {
-    const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error instanceof Error ? error.name : 'error');
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const reason = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : 'error');
     return { healthy: false, detail: `GET ${shown}: no answer (${reason})`, final: false };
   }
   await response.body?.cancel();

@@ -3,7 +3,7 @@
  * Docker's own: protect sets the restart policy to `no` and says what Docker cannot protect, credentials
  * are named and never valued, a container on the host's network is refused before anything changes, ids
  * need 12 hex digits, and providers are built by name from the config; capture's Docker cases are in
- * docker-capture-cases.ts. Containers sit on internal
+ * docker-capture-cases.ts, destroy's, redeploy's, health's and indicators' in docker-lifecycle-cases.ts. Containers sit on internal
  * networks in documentation-only ranges (TEST-NET) to which no traffic is ever sent.
  */
 import { createHash } from 'node:crypto';
@@ -19,6 +19,7 @@ import { INFRA_OPERATIONS, type InfraProvider } from '../../../src/infra/types.j
 import { InfraConfigSchema } from '../../../src/config/infra-schema.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import { runDockerCaptureCases } from './docker-capture-cases.js';
+import { runDockerLifecycleCases } from './docker-lifecycle-cases.js';
 import { runProviderConformance, type Attachment, type ProviderFixture } from './provider-conformance.js';
 
 const missing = dockerMissing();
@@ -110,6 +111,7 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
 
   runProviderConformance('docker', () => fixture);
   runDockerCaptureCases(() => ({ docker, provider, secrets, scratch, image }));
+  runDockerLifecycleCases(() => ({ docker, provider, scratch, network: NETWORKS[0] }));
 
   describe('docker specifics', () => {
     const run = async (args: readonly string[]): Promise<string> =>
