@@ -137,6 +137,18 @@ async function probeVerdict(info: ContainerInspectInfo, probe: Probe): Promise<V
   const ok = probe.expectStatus === undefined ? status >= 200 && status < 300 : status === probe.expectStatus;
   const expected = probe.expectStatus === undefined ? '2xx' : String(probe.expectStatus);
   if (ok) return { healthy: true, detail: `GET ${shown}: HTTP ${status}`, final: true };
-  const redirect = status >= 300 && status < 400 ? `, a redirect (not followed) to ${(response.headers.get('location') ?? 'nowhere').slice(0, 200)}` : '';
+  const redirect = status >= 300 && status < 400 ? `, a redirect (not followed) to ${whereTo(response, probe.url)}` : '';
   return { healthy: false, detail: `GET ${shown}: HTTP ${status}${redirect}, expected ${expected}`, final: false };
+}
+
+/** Where a redirect points, without its query (which may carry a token) or userinfo. */
+function whereTo(response: Response, base: URL): string {
+  const location = response.headers.get('location');
+  if (location === null) return 'nowhere';
+  try {
+    const url = new URL(location, base);
+    return `${url.origin}${url.pathname}`.slice(0, 200);
+  } catch {
+    return 'an invalid location';
+  }
 }

@@ -9,7 +9,7 @@ import { ErrorCode, FirebreakError } from '../../domain/errors.js';
 import type { ParsedSelector } from '../selector.js';
 import type { InfraTarget, TargetCredential, TargetImage, TargetMount, TargetNetwork } from '../types.js';
 import { engine, engineFailure } from './client.js';
-import { containerSpec, CREDENTIAL_NAME, specValue, strings } from './spec.js';
+import { containerSpec, CREDENTIAL_NAME, specValue, strings, URL_USERINFO } from './spec.js';
 
 // Shared with capture and containment, which import them from here.
 export { CREDENTIAL_NAME, strings } from './spec.js';
@@ -19,6 +19,8 @@ export const MIN_ID_PREFIX = 12;
 
 const MAX_LABELS = 64;
 const MAX_LABEL_VALUE = 256;
+/** What a label value holding URL userinfo is replaced by in a pinned target. */
+export const REDACTED_LABEL = '[redacted by firebreak]';
 /** The names Docker gives containers; anything else could not match and would reach the daemon as a regex. */
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const DOCKER_SOCKET = /(?:^|\/)docker\.sock$/;
@@ -143,7 +145,10 @@ export async function describeContainer(
     spec: specValue(containerSpec(info, inspected)),
   };
   const labels = Object.entries(info.Config.Labels ?? {}).sort(([a], [b]) => a.localeCompare(b));
-  for (const [key, value] of labels.slice(0, MAX_LABELS)) target.labels[key] = value.slice(0, MAX_LABEL_VALUE);
+  // A label holding a URL with credentials is kept by key only: the target goes into workflow history.
+  for (const [key, value] of labels.slice(0, MAX_LABELS)) {
+    target.labels[key] = URL_USERINFO.test(value) ? REDACTED_LABEL : value.slice(0, MAX_LABEL_VALUE);
+  }
   if (labels.length > MAX_LABELS || labels.some(([, value]) => value.length > MAX_LABEL_VALUE)) target.labelsCut = true;
   return target;
 }
@@ -212,8 +217,12 @@ function mountsOf(info: ContainerInspectInfo): TargetMount[] {
 function credentialsOf(info: ContainerInspectInfo, mounts: readonly TargetMount[]): TargetCredential[] {
   const out: TargetCredential[] = [];
   for (const entry of info.Config.Env ?? []) {
-    const name = entry.slice(0, Math.max(entry.indexOf('='), 0)) || entry;
+    const at = entry.indexOf('=');
+    const name = at < 0 ? entry : entry.slice(0, at);
     if (CREDENTIAL_NAME.test(name)) out.push({ kind: 'env', name });
+    else if (at >= 0 && URL_USERINFO.test(entry.slice(at + 1))) {
+      out.push({ kind: 'env', name, note: 'its value is a URL with credentials in it (user:password@)' });
+    }
   }
   for (const mount of mounts) {
     if (DOCKER_SOCKET.test(mount.source ?? '') || DOCKER_SOCKET.test(mount.destination)) {

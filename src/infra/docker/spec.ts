@@ -153,6 +153,27 @@ export function containerSpec(info: ContainerInspectInfo, image: ImageInspectInf
     const list = strings(host[key]);
     if (list.length > 0) spec.security[lowerFirst(key) as 'capAdd' | 'capDrop' | 'securityOpt'] = list;
   }
+  return withinBudget(spec);
+}
+
+/** The most a spec may take as JSON: it goes into workflow history, once per target. */
+export const MAX_SPEC_BYTES = 64 * 1024;
+
+/** Leaves out the longest environment values (redacted: a redeploy must supply them) until the spec fits. */
+function withinBudget(spec: DockerSpec): DockerSpec {
+  let size = JSON.stringify(spec).length;
+  const byLength = spec.env
+    .map((entry, index) => ({ index, length: 'value' in entry ? entry.value.length : 0 }))
+    .filter((entry) => entry.length > 0)
+    .sort((a, b) => b.length - a.length);
+  for (const { index, length } of byLength) {
+    if (size <= MAX_SPEC_BYTES) break;
+    const name = spec.env[index]!.name;
+    spec.env[index] = { name, redacted: true, reason: 'too-long' };
+    spec.redacted.push(`env:${name}`);
+    size -= length;
+  }
+  spec.redacted.sort();
   return spec;
 }
 

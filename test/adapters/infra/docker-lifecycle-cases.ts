@@ -87,6 +87,24 @@ export function runDockerLifecycleCases(context: () => LifecycleCaseContext): vo
       expect(await provider.destroy({ target: purged, removeVolumes: true })).toMatchObject({ removed: false, alreadyGone: true });
     }, 60_000);
 
+    it('destroys a paused container, a stopped one and one started with --rm (which removes itself once stopped)', async () => {
+      const { docker, provider } = context();
+      const { fixed: image } = await images();
+      const start = async (args: readonly string[]) =>
+        pin((await docker.docker(['run', '-d', '--network', 'none', ...args, image.tag, 'sleep', '600'])).trim());
+      const paused = await start([]);
+      await docker.docker(['pause', paused.id]);
+      const stopped = await start([]);
+      await docker.docker(['stop', '-t', '0', stopped.id]);
+      const removable = await start(['--rm']);
+      for (const target of [paused, stopped, removable]) {
+        expect(await provider.destroy({ target, gracePeriodSeconds: 0 })).toMatchObject({ removed: true, alreadyGone: false });
+        expect(await provider.inventory({ id: target.id })).toMatchObject({ total: 0 });
+      }
+      expect((await provider.destroy({ target: stopped })).detail).toBe('the container was gone already');
+      expect((await failure(provider.destroy({ target: stopped, gracePeriodSeconds: 1.5 }))).code).toBe(ErrorCode.InvalidInput);
+    }, 60_000);
+
     it('refuses a target whose id is not a pinned container id (a name reaches another container), changing nothing', async () => {
       const { docker, provider } = context();
       const id = (await docker.docker(['run', '-d', '--network', 'none', '--name', 'fb-not-pinned', (await images()).fixed.tag, 'sleep', '600'])).trim();

@@ -141,11 +141,12 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
       expect(warned.warnings.join('\n')).toMatch(/compose project shop/);
     });
 
-    it('names the credentials a container can reach, never their values', async () => {
+    it('names the credentials a container can reach, never their values (nor a URL with credentials in a label)', async () => {
       const socket = path.join(scratch, 'docker.sock');
       writeFileSync(socket, '');
       const id = await run([
         ...['--network', 'none', '-e', 'API_TOKEN=hunter2-token', '-e', 'AWS_ACCESS_KEY_ID=AKIAEXAMPLE', '-e', 'LANG=C'],
+        ...['-e', 'MIRROR=https://bot:s3cret@mirror.example/', '--label', 'source=https://bot:s3cret@git.example/shop'],
         ...['-v', `${socket}:/var/run/docker.sock:ro`, '--tmpfs', '/run/secrets'],
       ]);
       const [target] = (await provider.inventory({ id })).targets;
@@ -154,8 +155,12 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
         { kind: 'docker-socket', name: '/var/run/docker.sock', note: 'mounts the Docker socket: root on the host' },
         { kind: 'env', name: 'API_TOKEN' },
         { kind: 'env', name: 'AWS_ACCESS_KEY_ID' },
+        { kind: 'env', name: 'MIRROR', note: 'its value is a URL with credentials in it (user:password@)' },
         { kind: 'secret-mount', name: '/run/secrets' },
       ]);
+      // A label holding a URL with credentials is kept by key only, in the labels and in the spec.
+      expect(target!.labels.source).toBe('[redacted by firebreak]');
+      expect(target!.spec).toMatchObject({ redacted: ['env:API_TOKEN', 'env:AWS_ACCESS_KEY_ID', 'env:MIRROR', 'label:source'] });
       expect(target!.mounts).toEqual([
         { type: 'tmpfs', destination: '/run/secrets', readOnly: false },
         { type: 'bind', source: socket, destination: '/var/run/docker.sock', readOnly: true },
@@ -163,6 +168,7 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
       const text = JSON.stringify(target);
       expect(text).not.toContain('hunter2');
       expect(text).not.toContain('AKIAEXAMPLE');
+      expect(text).not.toContain('s3cret');
     });
 
     it("refuses to isolate a container on the host's network, changing nothing", async () => {
