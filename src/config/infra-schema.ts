@@ -15,6 +15,8 @@ export const INFRA_PROVIDER_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 const UNIX_HOST = /^unix:\/\/\/\S+$/;
 const TCP_HOST = /^tcp:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?$|^tcp:\/\/\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?$/;
+/** A host a health probe may reach: a DNS name, an IPv4 address or a bracketed IPv6 address. */
+const HEALTH_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;
 const HOST_MESSAGE = 'expected unix:///path/to/docker.sock or tcp://host:port';
 
 /** `infra.providers.<name>.tls`: mutual TLS to a Docker daemon on TCP, every part a secret reference. */
@@ -34,6 +36,20 @@ export const DockerProviderConfigSchema = z
       .default('unix:///var/run/docker.sock'),
     tls: DockerTlsConfigSchema.optional(),
     timeout: DurationMs.prefault('30s'),
+    health: z
+      .strictObject({
+        allowHosts: z
+          .array(
+            z
+              .string()
+              .regex(HEALTH_HOST, { error: 'expected a host name or IP address (no scheme, port or path)' })
+              .transform((host) => host.toLowerCase()),
+          )
+          .max(100)
+          .default([])
+          .meta({ description: 'hosts an HTTP health probe may reach besides loopback (127.0.0.1, localhost, [::1])' }),
+      })
+      .optional(),
   })
   .superRefine((provider, ctx) => {
     const tcp = provider.host.startsWith('tcp://');

@@ -47,7 +47,7 @@ export function infraProviderFromConfig(name: string, config: InfraProviderConfi
     timeoutMs: config.timeoutMs,
     ...(config.tls === undefined ? {} : { tls: { ca: config.tls.ca, cert: config.tls.cert, key: config.tls.key } }),
   };
-  return createDockerProvider({ name, connection, secrets: deps.secrets });
+  return createDockerProvider({ name, connection, secrets: deps.secrets, healthAllowHosts: config.health?.allowHosts ?? [] });
 }
 
 /** Builds every provider of `infra.providers` (none when the section is absent). */

@@ -120,6 +120,12 @@ export interface InfraTarget {
   state: string;
   /** ISO 8601, when the provider knows it. */
   createdAt?: string;
+  /**
+   * Provider-specific configuration a redeploy recreates the target from, pinned now because `destroy`
+   * removes the original (docker: `DockerSpec` in src/infra/docker/spec.ts). Never a credential value:
+   * what looks like one is kept by name only, and a redeploy needs it supplied or dropped.
+   */
+  spec?: { [key: string]: JsonValue };
 }
 
 /** What `inventory` pinned: frozen, with the count that matched and whether the list was cut. */
@@ -239,13 +245,22 @@ export interface DestroyRequest {
   target: InfraTarget;
   /** Remove the target's volumes too (default false: volumes are kept). */
   removeVolumes?: boolean;
+  /** How long the target may take to stop before it is killed, in seconds (default 10). */
+  gracePeriodSeconds?: number;
 }
 
 /** What `destroy` removed and kept. */
 export interface DestroyResult {
   targetId: string;
+  /** True when this call removed it; false when it was gone already (a retried destroy is not an error). */
   removed: boolean;
   keptVolumes: string[];
+  /** True when the target was gone before this call. */
+  alreadyGone?: boolean;
+  /** The volumes removed (with `removeVolumes`), or found gone already. */
+  removedVolumes?: string[];
+  /** What happened, for the timeline (how it stopped, why a volume was kept). */
+  detail?: string;
 }
 
 /** A pinned artefact to redeploy from: an image by digest, a machine image, a template version. */
@@ -274,7 +289,10 @@ export interface RedeployResult {
 /** How to check health: the provider's own check, or an HTTP probe. */
 export interface HealthRequest {
   target: InfraTarget;
+  /** An HTTP GET from the worker (docker: loopback, or hosts the provider's config allows; redirects not followed). */
   probe?: { url: string; expectStatus?: number };
+  /** How long to wait for a verdict (a healthcheck still starting, a service not answering yet); default 60 s. */
+  timeoutMs?: number;
 }
 
 /** A health verdict. */

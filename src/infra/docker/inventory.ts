@@ -9,14 +9,18 @@ import { ErrorCode, FirebreakError } from '../../domain/errors.js';
 import type { ParsedSelector } from '../selector.js';
 import type { InfraTarget, TargetCredential, TargetImage, TargetMount, TargetNetwork } from '../types.js';
 import { engine, engineFailure } from './client.js';
+import { containerSpec, CREDENTIAL_NAME, specValue, strings, URL_USERINFO } from './spec.js';
+
+// Shared with capture and containment, which import them from here.
+export { CREDENTIAL_NAME, strings } from './spec.js';
 
 /** The shortest id prefix accepted: Docker's short id. A shorter one could pin a container by chance. */
 export const MIN_ID_PREFIX = 12;
 
 const MAX_LABELS = 64;
 const MAX_LABEL_VALUE = 256;
-/** Environment variable names that usually hold credentials (only the names are recorded, never values). */
-export const CREDENTIAL_NAME = /(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|CREDENTIAL|AUTH|PRIVATE|DSN|_URL)$|^AWS_|^GOOGLE_APPLICATION/i;
+/** What a label value holding URL userinfo is replaced by in a pinned target. */
+export const REDACTED_LABEL = '[redacted by firebreak]';
 /** The names Docker gives containers; anything else could not match and would reach the daemon as a regex. */
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const DOCKER_SOCKET = /(?:^|\/)docker\.sock$/;
@@ -98,6 +102,26 @@ export async function inspectContainer(docker: Docker, id: string): Promise<Cont
   return engine(`docker: inspect container ${id}`, () => docker.getContainer(id).inspect());
 }
 
+/**
+ * Inspects the pinned container: its full id (64 hex digits, as inventory pins it) must name exactly that
+ * container. The Engine API also takes names and id prefixes, so a target whose id is anything else could
+ * reach another container: INVALID_INPUT before anything is contacted, and when the daemon answers with
+ * another container, INVALID_INPUT too. NOT_FOUND when it is gone.
+ */
+export async function inspectPinned(docker: Docker, what: string, target: { id: string }): Promise<ContainerInspectInfo> {
+  if (typeof target.id !== 'string' || !/^[0-9a-f]{64}$/.test(target.id)) {
+    throw new FirebreakError(
+      ErrorCode.InvalidInput,
+      `${what}: target id ${JSON.stringify(target.id)} is not a pinned container id (64 lowercase hex digits, from inventory)`,
+    );
+  }
+  const info = await inspectContainer(docker, target.id);
+  if (info.Id !== target.id) {
+    throw new FirebreakError(ErrorCode.InvalidInput, `${what}: the daemon answered for container ${info.Id}, not the pinned ${target.id}`);
+  }
+  return info;
+}
+
 /** Pins one container: its metadata as `inspect` gives it, small and JSON-safe. */
 export async function describeContainer(
   docker: Docker,
@@ -105,40 +129,48 @@ export async function describeContainer(
   info: ContainerInspectInfo,
 ): Promise<InfraTarget> {
   const mounts = mountsOf(info);
+  const { image, inspected } = await imageOf(docker, info);
   const target: InfraTarget = {
     provider,
     kind: 'docker',
     id: info.Id,
     name: info.Name.replace(/^\//, ''),
-    image: await imageOf(docker, info),
+    image,
     networks: networksOf(info),
     mounts,
     labels: {},
     credentials: credentialsOf(info, mounts),
     state: info.State.Status,
     createdAt: info.Created,
+    spec: specValue(containerSpec(info, inspected)),
   };
   const labels = Object.entries(info.Config.Labels ?? {}).sort(([a], [b]) => a.localeCompare(b));
-  for (const [key, value] of labels.slice(0, MAX_LABELS)) target.labels[key] = value.slice(0, MAX_LABEL_VALUE);
+  // A label holding a URL with credentials is kept by key only: the target goes into workflow history.
+  for (const [key, value] of labels.slice(0, MAX_LABELS)) {
+    target.labels[key] = URL_USERINFO.test(value) ? REDACTED_LABEL : value.slice(0, MAX_LABEL_VALUE);
+  }
   if (labels.length > MAX_LABELS || labels.some(([, value]) => value.length > MAX_LABEL_VALUE)) target.labelsCut = true;
   return target;
 }
 
-async function imageOf(docker: Docker, info: ContainerInspectInfo): Promise<TargetImage> {
+async function imageOf(
+  docker: Docker,
+  info: ContainerInspectInfo,
+): Promise<{ image: TargetImage; inspected: ImageInspectInfo | undefined }> {
   const image: TargetImage = { ref: info.Config.Image, id: info.Image };
   let inspected: ImageInspectInfo;
   try {
     inspected = await docker.getImage(info.Image).inspect();
   } catch (error) {
     // The image may have been removed while the container runs: the container is still a target.
-    if ((error as { statusCode?: number }).statusCode === 404) return image;
+    if ((error as { statusCode?: number }).statusCode === 404) return { image, inspected: undefined };
     throw engineFailure(error, `docker: inspect image ${info.Image}`);
   }
   const digests = inspected.RepoDigests ?? [];
   const repository = repositoryOf(info.Config.Image);
   const pinned = digests.find((d) => d.slice(0, d.indexOf('@')) === repository) ?? digests[0];
-  if (pinned === undefined) return image;
-  return { ...image, digest: pinned.slice(pinned.indexOf('@') + 1), pinned };
+  if (pinned === undefined) return { image, inspected };
+  return { image: { ...image, digest: pinned.slice(pinned.indexOf('@') + 1), pinned }, inspected };
 }
 
 /** `registry:5000/app` from `registry:5000/app:1.4` or `registry:5000/app@sha256:...`. */
@@ -163,11 +195,6 @@ function networksOf(info: ContainerInspectInfo): TargetNetwork[] {
     }));
 }
 
-/** The strings of a list the Engine API types loosely. */
-export function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
-}
-
 function mountsOf(info: ContainerInspectInfo): TargetMount[] {
   const mounts: TargetMount[] = info.Mounts.map((mount) => ({
     type: mount.Type,
@@ -190,8 +217,12 @@ function mountsOf(info: ContainerInspectInfo): TargetMount[] {
 function credentialsOf(info: ContainerInspectInfo, mounts: readonly TargetMount[]): TargetCredential[] {
   const out: TargetCredential[] = [];
   for (const entry of info.Config.Env ?? []) {
-    const name = entry.slice(0, Math.max(entry.indexOf('='), 0)) || entry;
+    const at = entry.indexOf('=');
+    const name = at < 0 ? entry : entry.slice(0, at);
     if (CREDENTIAL_NAME.test(name)) out.push({ kind: 'env', name });
+    else if (at >= 0 && URL_USERINFO.test(entry.slice(at + 1))) {
+      out.push({ kind: 'env', name, note: 'its value is a URL with credentials in it (user:password@)' });
+    }
   }
   for (const mount of mounts) {
     if (DOCKER_SOCKET.test(mount.source ?? '') || DOCKER_SOCKET.test(mount.destination)) {

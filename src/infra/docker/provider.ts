@@ -1,13 +1,16 @@
 /**
- * The docker provider: inventory, protect, isolate, unisolate and capture over the Docker Engine API
- * (dockerode). Destroy, redeploy, health and indicators are not built yet: they are absent from
- * `capabilities` and throw UNSUPPORTED without contacting the daemon.
+ * The docker provider: every operation of the port (inventory, protect, isolate, unisolate, capture,
+ * destroy, redeploy, health, indicators) over the Docker Engine API (dockerode).
  */
-import { parseSelector, inventoryLimit, deepFreeze, unsupported } from '../selector.js';
+import { parseSelector, inventoryLimit, deepFreeze } from '../selector.js';
 import type { InfraOperation, InfraProvider, InfraTarget, TargetSet } from '../types.js';
 import { openDocker, type DockerConnection } from './client.js';
 import { capture, DEFAULT_LOG_LIMIT_BYTES } from './capture.js';
 import { isolate, protect, unisolate } from './containment.js';
+import { destroy } from './destroy.js';
+import { health } from './health.js';
+import { DEFAULT_HASH_LIMIT_BYTES, indicators } from './indicators.js';
+import { redeploy } from './redeploy.js';
 import { describeContainer, inspectContainer, matchContainers } from './inventory.js';
 import type { SecretResolver } from '../../secrets/resolver.js';
 import { ErrorCode, FirebreakError } from '../../domain/errors.js';
@@ -19,6 +22,10 @@ export const DOCKER_CAPABILITIES: ReadonlySet<InfraOperation> = new Set<InfraOpe
   'isolate',
   'unisolate',
   'capture',
+  'destroy',
+  'redeploy',
+  'health',
+  'indicators',
 ]);
 
 /** What `createDockerProvider` needs. */
@@ -32,6 +39,12 @@ export interface DockerProviderOptions {
   now?: () => Date;
   /** The longest `logs` artefact capture writes (default DEFAULT_LOG_LIMIT_BYTES, 64 MiB). */
   logLimitBytes?: number;
+  /** Hosts an HTTP health probe may reach besides loopback (`health.allowHosts` in the config). */
+  healthAllowHosts?: readonly string[];
+  /** The largest file a `hash` indicator streams through SHA-256 (default DEFAULT_HASH_LIMIT_BYTES, 1 GiB). */
+  hashLimitBytes?: number;
+  /** How often health polls the container or the probe (default 500 ms). */
+  healthPollMs?: number;
 }
 
 /** Creates the provider; nothing is contacted (nor any secret read) until an operation runs. */
@@ -40,6 +53,8 @@ export function createDockerProvider(options: DockerProviderOptions): InfraProvi
   const now = options.now ?? (() => new Date());
   const open = () => openDocker(connection, secrets);
   const logLimitBytes = options.logLimitBytes ?? DEFAULT_LOG_LIMIT_BYTES;
+  const allowHosts = (options.healthAllowHosts ?? []).map((host) => host.toLowerCase());
+  const hashLimitBytes = options.hashLimitBytes ?? DEFAULT_HASH_LIMIT_BYTES;
   const provider: InfraProvider = {
     name,
     kind: 'docker',
@@ -83,10 +98,19 @@ export function createDockerProvider(options: DockerProviderOptions): InfraProvi
     async capture(request) {
       return capture({ docker: await open(), now, logLimitBytes }, request);
     },
-    destroy: () => Promise.reject(unsupported(provider, 'destroy')),
-    redeploy: () => Promise.reject(unsupported(provider, 'redeploy')),
-    health: () => Promise.reject(unsupported(provider, 'health')),
-    indicators: () => Promise.reject(unsupported(provider, 'indicators')),
+    async destroy(request) {
+      return destroy(await open(), request);
+    },
+    async redeploy(request) {
+      return redeploy({ docker: await open(), provider: name, secrets }, request);
+    },
+    async health(request) {
+      const pollMs = options.healthPollMs;
+      return health({ docker: await open(), allowHosts, ...(pollMs === undefined ? {} : { pollMs }) }, request);
+    },
+    async indicators(request) {
+      return indicators({ docker: await open(), hashLimitBytes }, request);
+    },
   };
   return provider;
 }

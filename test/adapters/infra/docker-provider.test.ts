@@ -3,9 +3,10 @@
  * Docker's own: protect sets the restart policy to `no` and says what Docker cannot protect, credentials
  * are named and never valued, a container on the host's network is refused before anything changes, ids
  * need 12 hex digits, and providers are built by name from the config; capture's Docker cases are in
- * docker-capture-cases.ts. Containers sit on internal
+ * docker-capture-cases.ts, destroy's, redeploy's, health's and indicators' in docker-lifecycle-cases.ts. Containers sit on internal
  * networks in documentation-only ranges (TEST-NET) to which no traffic is ever sent.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,10 +15,11 @@ import { dockerMissing, startDocker, type TestDocker, type TestImage } from '../
 import { ErrorCode, FirebreakError } from '../../../src/domain/errors.js';
 import { createDockerProvider } from '../../../src/infra/docker/provider.js';
 import { infraProvidersFromConfig } from '../../../src/infra/from-config.js';
-import type { InfraProvider } from '../../../src/infra/types.js';
+import { INFRA_OPERATIONS, type InfraProvider } from '../../../src/infra/types.js';
 import { InfraConfigSchema } from '../../../src/config/infra-schema.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import { runDockerCaptureCases } from './docker-capture-cases.js';
+import { runDockerLifecycleCases } from './docker-lifecycle-cases.js';
 import { runProviderConformance, type Attachment, type ProviderFixture } from './provider-conformance.js';
 
 const missing = dockerMissing();
@@ -25,6 +27,9 @@ const secrets = createSecretResolver({ env: {}, baseDir: tmpdir() });
 const NETWORKS = ['fbconf-a', 'fbconf-b'] as const;
 // TEST-NET-1 and TEST-NET-2 (RFC 5737): documentation ranges, never routed anywhere.
 const SUBNETS = ['192.0.2.0/24', '198.51.100.0/24'] as const;
+// In every test image, for the indicator checks.
+const MARK_FILE = '/opt/app/marker';
+const MARK_CONTENT = 'firebreak conformance\n';
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   const error: unknown = await promise.then(
@@ -58,7 +63,7 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
   const image = async (name: string): Promise<TestImage> => {
     const known = images.get(name);
     if (known) return known;
-    const built = await docker.image(name, 'v1', { 'opt/app/README': `${name}\n` });
+    const built = await docker.image(name, 'v1', { 'opt/app/README': `${name}\n`, [MARK_FILE.slice(1)]: MARK_CONTENT });
     images.set(name, built);
     return built;
   };
@@ -101,10 +106,12 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
     },
     unknownId: 'f'.repeat(64),
     captureArtefacts: ['metadata', 'processes', 'logs', 'diff', 'filesystem', 'image'],
+    marks: { file: MARK_FILE, sha256: createHash('sha256').update(MARK_CONTENT).digest('hex'), process: 'sleep 600' },
   };
 
   runProviderConformance('docker', () => fixture);
   runDockerCaptureCases(() => ({ docker, provider, secrets, scratch, image }));
+  runDockerLifecycleCases(() => ({ docker, provider, scratch, network: NETWORKS[0] }));
 
   describe('docker specifics', () => {
     const run = async (args: readonly string[]): Promise<string> =>
@@ -134,11 +141,12 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
       expect(warned.warnings.join('\n')).toMatch(/compose project shop/);
     });
 
-    it('names the credentials a container can reach, never their values', async () => {
+    it('names the credentials a container can reach, never their values (nor a URL with credentials in a label)', async () => {
       const socket = path.join(scratch, 'docker.sock');
       writeFileSync(socket, '');
       const id = await run([
         ...['--network', 'none', '-e', 'API_TOKEN=hunter2-token', '-e', 'AWS_ACCESS_KEY_ID=AKIAEXAMPLE', '-e', 'LANG=C'],
+        ...['-e', 'MIRROR=https://bot:s3cret@mirror.example/', '--label', 'source=https://bot:s3cret@git.example/shop'],
         ...['-v', `${socket}:/var/run/docker.sock:ro`, '--tmpfs', '/run/secrets'],
       ]);
       const [target] = (await provider.inventory({ id })).targets;
@@ -147,8 +155,12 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
         { kind: 'docker-socket', name: '/var/run/docker.sock', note: 'mounts the Docker socket: root on the host' },
         { kind: 'env', name: 'API_TOKEN' },
         { kind: 'env', name: 'AWS_ACCESS_KEY_ID' },
+        { kind: 'env', name: 'MIRROR', note: 'its value is a URL with credentials in it (user:password@)' },
         { kind: 'secret-mount', name: '/run/secrets' },
       ]);
+      // A label holding a URL with credentials is kept by key only, in the labels and in the spec.
+      expect(target!.labels.source).toBe('[redacted by firebreak]');
+      expect(target!.spec).toMatchObject({ redacted: ['env:API_TOKEN', 'env:AWS_ACCESS_KEY_ID', 'env:MIRROR', 'label:source'] });
       expect(target!.mounts).toEqual([
         { type: 'tmpfs', destination: '/run/secrets', readOnly: false },
         { type: 'bind', source: socket, destination: '/var/run/docker.sock', readOnly: true },
@@ -156,6 +168,7 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
       const text = JSON.stringify(target);
       expect(text).not.toContain('hunter2');
       expect(text).not.toContain('AKIAEXAMPLE');
+      expect(text).not.toContain('s3cret');
     });
 
     it("refuses to isolate a container on the host's network, changing nothing", async () => {
@@ -214,7 +227,7 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
       expect(providers.names()).toEqual(['local']);
       const built = providers.get('local');
       expect(built).toMatchObject({ name: 'local', kind: 'docker' });
-      expect([...built.capabilities].sort()).toEqual(['capture', 'inventory', 'isolate', 'protect', 'unisolate']);
+      expect([...built.capabilities].sort()).toEqual([...INFRA_OPERATIONS].sort());
       const id = await run(['--network', 'none', '--name', 'from-config']);
       expect((await built.inventory({ name: 'from-config' })).targets.map((t) => t.id)).toEqual([id]);
       for (const name of ['remote', 'constructor', '__proto__']) {

@@ -67,6 +67,11 @@ export interface ProviderFixture {
   unknownId: string;
   /** The artefacts `capture` gives from a running target, in the order the provider captures them. */
   captureArtefacts: readonly CaptureArtefact[];
+  /**
+   * What every started target holds, for indicators: a file with its SHA-256, and a literal part of the
+   * command line of a process it runs.
+   */
+  marks: { file: string; sha256: string; process: string };
 }
 
 function filesUnder(dir: string): string[] {
@@ -362,8 +367,105 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
         expect(await codeOf(provider.capture({ target, artefacts: [...f.captureArtefacts], sink }))).toBe(ErrorCode.NotFound);
         expect(sink.stored).toEqual([]);
       }
+      if (provider.capabilities.has('health')) expect(await codeOf(provider.health({ target }))).toBe(ErrorCode.NotFound);
+      if (provider.capabilities.has('indicators')) {
+        expect(await codeOf(provider.indicators({ target, indicators: [{ kind: 'file', path: f.marks.file }] }))).toBe(ErrorCode.NotFound);
+      }
       expect((await provider.inventory({ id: doomed.id })).targets).toEqual([]);
     }, 60_000);
+
+    it('destroys a target: later operations answer NOT_FOUND, and a retried destroy says it was gone', async () => {
+      const f = fixture();
+      const provider = f.provider();
+      if (!provider.capabilities.has('destroy')) return;
+      const burnt = await f.startTarget(`${suite}-burnt`, `${suite}-one`, { 'firebreak.suite': `${suite}-burnt` });
+      const target = await only({ id: burnt.id });
+      const result = await provider.destroy({ target, gracePeriodSeconds: 1 });
+      expect(result).toMatchObject({ targetId: burnt.id, removed: true });
+      expectDeepFrozen(result);
+      expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+      expect((await provider.inventory({ id: burnt.id })).targets).toEqual([]);
+      expect(await codeOf(provider.protect(target))).toBe(ErrorCode.NotFound);
+      expect(await codeOf(provider.isolate(target))).toBe(ErrorCode.NotFound);
+      const again = await provider.destroy({ target });
+      expect(again).toMatchObject({ targetId: burnt.id, removed: false, alreadyGone: true });
+    }, 60_000);
+
+    it('redeploys a destroyed target from its pinned image: running, the same labels, replaced named; a retry reuses it', async () => {
+      const f = fixture();
+      const provider = f.provider();
+      if (!provider.capabilities.has('redeploy')) return;
+      const old = await f.startTarget(`${suite}-phoenix`, `${suite}-one`, { 'firebreak.suite': `${suite}-phoenix` });
+      const target = await only({ id: old.id });
+      await provider.destroy({ target, gracePeriodSeconds: 0 });
+      const artefact = { kind: 'image', ref: old.imagePinned };
+      const result = await provider.redeploy({ target, artefact });
+      expect(result.replaced).toBe(old.id);
+      expect(result.target.id).not.toBe(old.id);
+      expect(result.target).toMatchObject({ name: old.name, state: 'running', image: { digest: old.imageDigest } });
+      expect(result.target.labels).toMatchObject({ 'firebreak.suite': `${suite}-phoenix` });
+      expect(result.target.networks.map((n) => n.name)).toEqual([...f.networks]);
+      expectDeepFrozen(result);
+      expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+      const retried = await provider.redeploy({ target, artefact });
+      expect(retried.target.id).toBe(result.target.id);
+      expect((await provider.inventory({ labels: { 'firebreak.suite': `${suite}-phoenix` } })).total).toBe(1);
+      await f.remove(result.target.id);
+    }, 120_000);
+
+    it('refuses to redeploy from a tag without a digest, naming it, before anything changes', async () => {
+      const f = fixture();
+      const provider = f.provider();
+      if (!provider.capabilities.has('redeploy')) return;
+      const target = await only({ id: alpha.id });
+      for (const ref of [alpha.imageTag, `${alpha.imageTag}@${alpha.imageDigest}`, 'sha256:abc']) {
+        const error: unknown = await provider.redeploy({ target, artefact: { kind: 'image', ref } }).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(FirebreakError);
+        expect((error as FirebreakError).code).toBe(ErrorCode.InvalidInput);
+        expect((error as FirebreakError).message).toContain(ref);
+      }
+      expect((await fixture().provider().inventory({ labels: { 'firebreak.suite': suite } })).total).toBe(3);
+    });
+
+    it('says a running target is healthy', async () => {
+      const provider = fixture().provider();
+      if (!provider.capabilities.has('health')) return;
+      const target = await only({ id: alpha.id });
+      const result = await provider.health({ target, timeoutMs: 10_000 });
+      expect(result).toMatchObject({ targetId: alpha.id, healthy: true });
+      expect(result.detail).not.toBe('');
+    });
+
+    it('finds indicators that are present and reports absent ones absent', async () => {
+      const f = fixture();
+      const provider = f.provider();
+      if (!provider.capabilities.has('indicators')) return;
+      const target = await only({ id: alpha.id });
+      const result = await provider.indicators({
+        target,
+        indicators: [
+          { kind: 'file', path: f.marks.file },
+          { kind: 'file', path: `/${suite}/not-here` },
+          { kind: 'hash', path: f.marks.file, sha256: f.marks.sha256 },
+          { kind: 'hash', path: f.marks.file, sha256: '0'.repeat(64) },
+          { kind: 'process', pattern: f.marks.process },
+          { kind: 'process', pattern: `${suite}-no-such-process` },
+        ],
+      });
+      expect(result.targetId).toBe(alpha.id);
+      expect(result.findings.map((finding) => finding.present)).toEqual([true, false, true, false, true, false]);
+      expectDeepFrozen(result);
+      for (const bad of [
+        { kind: 'file', path: 'relative/path' },
+        { kind: 'file', path: '/with\0nul' },
+        { kind: 'hash', path: f.marks.file, sha256: 'abc' },
+        { kind: 'process', pattern: '' },
+        { kind: 'registry-key', path: '/x' },
+      ]) {
+        const indicators = [bad as never];
+        expect(await codeOf(provider.indicators({ target, indicators }))).toBe(ErrorCode.InvalidInput);
+      }
+    });
 
     it('answers TRANSIENT (retried) when the daemon or API cannot be reached', async () => {
       const away = fixture().unreachable();
@@ -374,6 +476,12 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
       if (away.capabilities.has('capture')) {
         expect(await codeOf(away.capture({ target, artefacts: ['metadata'], sink: newSink() }))).toBe(ErrorCode.Transient);
       }
+      if (away.capabilities.has('destroy')) expect(await codeOf(away.destroy({ target }))).toBe(ErrorCode.Transient);
+      if (away.capabilities.has('health')) expect(await codeOf(away.health({ target }))).toBe(ErrorCode.Transient);
+      if (away.capabilities.has('indicators')) {
+        expect(await codeOf(away.indicators({ target, indicators: [{ kind: 'file', path: '/etc' }] }))).toBe(ErrorCode.Transient);
+      }
+      expect((await only({ id: alpha.id })).state).toBe('running');
     });
   });
 }
