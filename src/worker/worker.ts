@@ -19,6 +19,7 @@ import { messageRouterFromConfig } from '../channels/from-config.js';
 import type { MessageRouter } from '../channels/types.js';
 import { PostmortemsConfigSchema, type FirebreakConfig, type RosterUser } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
+import type { LazyEvidenceStore } from '../evidence/lazy.js';
 import type { LazyPostmortemStore } from '../postmortems/store/index.js';
 import type { RunbookCatalog } from '../runbook/catalog.js';
 import { rosterMembers } from '../runbook/roster.js';
@@ -56,6 +57,11 @@ export interface IncidentWorkerOptions {
    * it and closes it after the worker has stopped. Absent: the drafting activity fails, saying so.
    */
   postmortems?: LazyPostmortemStore;
+  /**
+   * The evidence store (`lazyEvidenceStore`, opened on first use) the `infra.*` actions capture into and
+   * verify from. The caller owns it and closes it after the worker has stopped.
+   */
+  evidence?: LazyEvidenceStore;
   /** Worker tuning passed through (e.g. maxConcurrentActivityTaskExecutions). */
   tuning?: Partial<
     Pick<
