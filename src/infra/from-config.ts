@@ -1,11 +1,12 @@
 /**
  * The infrastructure providers an entry point uses, built by name from `infra.providers` in the config.
- * Building contacts nothing and reads no secret: each provider connects (and resolves its TLS references)
- * when an operation runs.
+ * Building contacts nothing and reads no secret: each provider connects (and resolves its TLS references or
+ * credentials) when an operation runs.
  */
 import type { InfraConfig, InfraProviderConfig } from '../config/index.js';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { SecretResolver } from '../secrets/resolver.js';
+import { createAwsProvider } from './aws/provider.js';
 import { createDockerProvider } from './docker/provider.js';
 import type { InfraProvider } from './types.js';
 
@@ -24,7 +25,27 @@ export interface InfraProviders {
 }
 
 /** Builds one provider from its section. */
-export function infraProviderFromConfig(name: string, config: InfraProviderConfig, deps: InfraProvidersDeps): InfraProvider {
+export function infraProviderFromConfig(
+  name: string,
+  config: InfraProviderConfig,
+  deps: InfraProvidersDeps,
+): InfraProvider {
+  if (config.kind === 'aws') {
+    const { region, endpoint, credentials, timeoutMs } = config;
+    return createAwsProvider({
+      name,
+      secrets: deps.secrets,
+      connection: {
+        region,
+        timeoutMs,
+        ...(endpoint === undefined ? {} : { endpoint }),
+        ...(credentials === undefined ? {} : { credentials }),
+      },
+      quarantineGroupName: config.quarantineGroupName,
+      ...(config.vpc === undefined ? {} : { vpc: config.vpc }),
+      snapshotWaitMs: config.snapshotWaitMs,
+    });
+  }
   const connection = {
     host: config.host,
     timeoutMs: config.timeoutMs,

@@ -25,7 +25,7 @@ export const INFRA_OPERATIONS = [
 export type InfraOperation = (typeof INFRA_OPERATIONS)[number];
 
 /** The provider kinds `infra.providers.<name>.kind` accepts. */
-export const INFRA_PROVIDER_KINDS = ['docker'] as const;
+export const INFRA_PROVIDER_KINDS = ['docker', 'aws'] as const;
 export type InfraProviderKind = (typeof INFRA_PROVIDER_KINDS)[number];
 
 /**
@@ -70,6 +70,8 @@ export interface TargetNetwork {
   ipv4?: string;
   ipv6?: string;
   mac?: string;
+  /** The security groups on it (aws: the ENI's group ids), what a redeploy puts the replacement in. */
+  securityGroups?: string[];
 }
 
 /** A volume, bind mount or disk attached to a target. */
@@ -120,6 +122,11 @@ export interface InfraTarget {
   state: string;
   /** ISO 8601, when the provider knows it. */
   createdAt?: string;
+  /**
+   * Provider-specific facts a later operation needs to act the same way (aws: `instanceType`, `vpcId`,
+   * `availabilityZone`, `instanceProfileArn`), JSON-safe.
+   */
+  details?: { [key: string]: JsonValue };
 }
 
 /** What `inventory` pinned: frozen, with the count that matched and whether the list was cut. */
@@ -183,10 +190,16 @@ export interface UnisolateResult {
   restored: InfraChange[];
   /** Changes already undone (a retried compensation): nothing to do. */
   alreadyRestored: InfraChange[];
+  /**
+   * Changes `unisolate` leaves in place by design, so the record is accounted for whole (aws: the revocation
+   * of the instance role's sessions, which must not be undone).
+   */
+  kept?: InfraChange[];
 }
 
 /** One artefact kind `capture` can take. */
-export type CaptureArtefact = 'metadata' | 'processes' | 'logs' | 'diff' | 'filesystem' | 'image' | 'snapshot';
+export type CaptureArtefact =
+  'metadata' | 'processes' | 'logs' | 'diff' | 'filesystem' | 'image' | 'snapshot' | 'console';
 
 /**
  * Where `capture` streams artefacts: the evidence store, which hashes while writing. `write` consumes the
@@ -218,6 +231,14 @@ export interface CaptureRequest {
    * activity can heartbeat during a single export that outlasts its heartbeat timeout.
    */
   streaming?: (status: { artefact: CaptureArtefact; bytes: number }) => void;
+  /**
+   * Called when an artefact has started work outside Firebreak that must not be started again (aws: the
+   * volume snapshots, which continue in EBS), with the result so far holding it: an activity heartbeats it
+   * like `progress`, so a retry resumes waiting for that work instead of starting it twice.
+   */
+  started?: (partial: CaptureResult) => void;
+  /** The incident the evidence is for, when the caller knows it (aws tags volume snapshots with it). */
+  incident?: string;
 }
 
 /** One captured artefact as the sink stored it. */
@@ -228,10 +249,20 @@ export interface CapturedArtefact {
   sha256: string;
 }
 
+/** A volume snapshot `capture` started (aws), kept in the result so a retry waits for it instead of starting another. */
+export interface StartedSnapshot {
+  volumeId: string;
+  /** The device the volume is attached as (`/dev/xvda`). */
+  device: string;
+  snapshotId: string;
+}
+
 /** What `capture` stored. */
 export interface CaptureResult {
   targetId: string;
   artefacts: CapturedArtefact[];
+  /** Snapshots started by this capture (aws), stored or still completing. */
+  snapshots?: StartedSnapshot[];
 }
 
 /** What `destroy` removes: the target, and its volumes only when asked. */
@@ -246,6 +277,8 @@ export interface DestroyResult {
   targetId: string;
   removed: boolean;
   keptVolumes: string[];
+  /** What `destroy` changed first so the removal could happen as asked (aws: termination protection off), with the value before. */
+  changes?: InfraChange[];
 }
 
 /** A pinned artefact to redeploy from: an image by digest, a machine image, a template version. */

@@ -38,6 +38,11 @@ export interface StartedTarget {
   imageDigest: string;
   /** `repo@digest`. */
   imagePinned: string;
+  /**
+   * What an isolation record names for it, in order, when not the fixture's network names (aws: its ENIs,
+   * whose security groups isolation replaces).
+   */
+  resources?: string[];
 }
 
 /** One network attachment, read without the provider. */
@@ -67,6 +72,18 @@ export interface ProviderFixture {
   unknownId: string;
   /** The artefacts `capture` gives from a running target, in the order the provider captures them. */
   captureArtefacts: readonly CaptureArtefact[];
+  /**
+   * The selectors that pin a started target, when not Docker's (id, 12-digit id prefix, name, labels, image
+   * by tag, by repo@digest and by bare digest): a provider whose ids have no prefixes, or whose images have
+   * no tags, gives its own.
+   */
+  selectors?: (target: StartedTarget) => TargetSelector[];
+  /** What a pinned target's `image` holds, when not `{ digest, pinned }` from the started target. */
+  expectedImage?: (target: StartedTarget) => Record<string, string>;
+  /** Whether targets carry the `<name>-a` / `<name>-b` aliases startTarget gave them (default true). */
+  aliases?: boolean;
+  /** An image selector that is well formed for the provider and matches nothing (default `<suite>-never-built:1`). */
+  unknownImage?: string;
 }
 
 function filesUnder(dir: string): string[] {
@@ -119,7 +136,7 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
 
     it('pins a target by id, id prefix, name, labels and image (tag, repo@digest, bare digest) with its metadata', async () => {
       const f = fixture();
-      const selectors: TargetSelector[] = [
+      const selectors: TargetSelector[] = f.selectors?.(alpha) ?? [
         { id: alpha.id },
         { id: alpha.id.slice(0, 12) },
         { name: alpha.name },
@@ -131,10 +148,11 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
       for (const selector of selectors) {
         const target = await only(selector);
         expect(target).toMatchObject({ provider: f.provider().name, kind: f.provider().kind, id: alpha.id, name: alpha.name });
-        expect(target.image).toMatchObject({ digest: alpha.imageDigest, pinned: alpha.imagePinned });
+        expect(target.image).toMatchObject(f.expectedImage?.(alpha) ?? { digest: alpha.imageDigest, pinned: alpha.imagePinned });
         expect(target.labels).toMatchObject({ 'firebreak.suite': suite, role: 'alpha' });
         expect(target.state).toBe('running');
         expect(target.networks.map((n) => n.name)).toEqual([...f.networks]);
+        if (f.aliases === false) continue;
         expect(target.networks[0]!.aliases).toContain(`${alpha.name}-a`);
         expect(target.networks[1]!.aliases).toContain(`${alpha.name}-b`);
       }
@@ -155,7 +173,7 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
         { id: fixture().unknownId },
         { name: `${suite}-nobody` },
         { labels: { 'firebreak.suite': `${suite}-none` } },
-        { image: `${suite}-never-built:1` },
+        { image: fixture().unknownImage ?? `${suite}-never-built:1` },
       ] satisfies TargetSelector[]) {
         const set = await provider.inventory(selector);
         expect(set).toMatchObject({ targets: [], total: 0, capped: false });
@@ -191,7 +209,8 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
 
       const record = await provider.isolate(target);
       expect(record).toMatchObject({ targetId: beta.id, provider: provider.name, alreadyIsolated: false });
-      expect(record.changes.map((c) => c.resource)).toEqual([...f.networks]);
+      const resources = beta.resources ?? [...f.networks];
+      expect(record.changes.map((c) => c.resource)).toEqual(resources);
       expectDeepFrozen(record);
       expect(JSON.parse(JSON.stringify(record))).toEqual(record);
       expect(await f.attachments(beta.id)).toEqual([]);
@@ -202,7 +221,7 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
       expect(await f.attachments(beta.id)).toEqual([]);
 
       const restored = await provider.unisolate(target, record);
-      expect(restored.restored.map((c) => c.resource)).toEqual([...f.networks]);
+      expect(restored.restored.map((c) => c.resource)).toEqual(resources);
       expect(restored.alreadyRestored).toEqual([]);
       const after = await f.attachments(beta.id);
       expect(after.map((a) => a.network)).toEqual(before.map((a) => a.network));
@@ -214,7 +233,7 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
 
       const twice = await provider.unisolate(target, record);
       expect(twice.restored).toEqual([]);
-      expect(twice.alreadyRestored.map((c) => c.resource)).toEqual([...f.networks]);
+      expect(twice.alreadyRestored.map((c) => c.resource)).toEqual(resources);
       expect(await f.attachments(beta.id)).toEqual(after);
     });
 

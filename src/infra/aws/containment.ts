@@ -1,0 +1,339 @@
+/**
+ * AWS containment, in the order of AWS's guide for a compromised EC2 instance. `protect`: tag it, turn on
+ * termination and stop protection, detach it from its Auto Scaling groups (desired capacity kept, so the
+ * group launches a replacement) and deregister it from ELBv2 target groups, recording each for undo.
+ * `isolate`: every ENI's security groups replaced by the quarantine group (no inbound, no outbound rule,
+ * created per VPC when absent), then the instance role's sessions revoked. `unisolate`: each ENI's recorded
+ * groups put back; the revocation is kept. All are idempotent, so Temporal may retry them.
+ */
+import { DescribeAutoScalingInstancesCommand, DetachInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  CreateTagsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeNetworkInterfacesCommand,
+  ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  type Instance,
+} from '@aws-sdk/client-ec2';
+import {
+  DeregisterTargetsCommand,
+  DescribeTargetHealthCommand,
+  paginateDescribeTargetGroups,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ErrorCode, FirebreakError } from '../../domain/errors.js';
+import { deepFreeze } from '../selector.js';
+import type {
+  InfraChange,
+  InfraTarget,
+  IsolateOptions,
+  IsolationRecord,
+  ProtectResult,
+  UnisolateResult,
+} from '../types.js';
+import { aws, awsFailure, type AwsClients } from './client.js';
+import { describeInstance } from './inventory.js';
+import { quarantineGroup } from './quarantine.js';
+import { revokeSessions } from './revoke.js';
+
+/** The tag `protect` puts on the instance, with the time it did. */
+export const INCIDENT_TAG = 'firebreak:incident';
+
+/** What an operation needs besides its target. */
+export interface AwsContext {
+  clients: AwsClients;
+  provider: string;
+  quarantineGroupName: string;
+  now: () => Date;
+}
+
+type BooleanAttribute = 'disableApiTermination' | 'disableApiStop';
+
+async function booleanAttribute(clients: AwsClients, id: string, attribute: BooleanAttribute): Promise<boolean> {
+  const answer = await aws(`aws: read ${attribute} of ${id}`, () =>
+    clients.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: attribute })),
+  );
+  const value =
+    attribute === 'disableApiTermination' ? answer.DisableApiTermination?.Value : answer.DisableApiStop?.Value;
+  return value === true;
+}
+
+/** Sets termination or stop protection, recording the value before; nothing when it already is. */
+export async function setProtection(
+  clients: AwsClients,
+  id: string,
+  attribute: BooleanAttribute,
+  on: boolean,
+): Promise<InfraChange | undefined> {
+  const before = await booleanAttribute(clients, id, attribute);
+  if (before === on) return undefined;
+  const value = { Value: on };
+  await aws(`aws: set ${attribute} of ${id} to ${on}`, () =>
+    clients.ec2.send(
+      new ModifyInstanceAttributeCommand({
+        InstanceId: id,
+        ...(attribute === 'disableApiTermination' ? { DisableApiTermination: value } : { DisableApiStop: value }),
+      }),
+    ),
+  );
+  return {
+    what: attribute === 'disableApiTermination' ? 'termination-protection' : 'stop-protection',
+    before,
+    after: on,
+  };
+}
+
+/** Tags, protects from termination and stopping, detaches from Auto Scaling and deregisters from target groups. */
+export async function protect(context: AwsContext, target: InfraTarget): Promise<ProtectResult> {
+  const { clients } = context;
+  const instance = await describeInstance(clients, target.id);
+  const changes: InfraChange[] = [];
+  const warnings: string[] = [];
+  const tag = (instance.Tags ?? []).find((t) => t.Key === INCIDENT_TAG);
+  if (tag === undefined) {
+    const value = `protected ${context.now().toISOString()}`;
+    await aws(`aws: tag ${target.id}`, () =>
+      clients.ec2.send(new CreateTagsCommand({ Resources: [target.id], Tags: [{ Key: INCIDENT_TAG, Value: value }] })),
+    );
+    changes.push({ what: 'tag', resource: INCIDENT_TAG, before: null, after: value });
+  }
+  for (const attribute of ['disableApiTermination', 'disableApiStop'] as const) {
+    const change = await setProtection(clients, target.id, attribute, true);
+    if (change) changes.push(change);
+  }
+  changes.push(...(await detachFromAutoScaling(clients, target.id)));
+  changes.push(...(await deregisterFromTargetGroups(clients, instance)));
+  if (instance.InstanceLifecycle === 'spot') {
+    warnings.push(
+      'a spot instance: EC2 may interrupt (stop or terminate) it whatever its protection; capture evidence first',
+    );
+  }
+  warnings.push('classic load balancers (ELB) are not checked: deregister the instance from any by hand');
+  return deepFreeze({ targetId: target.id, changes, warnings });
+}
+
+/** Detaches the instance from its Auto Scaling group without lowering the desired capacity (a replacement is launched). */
+async function detachFromAutoScaling(clients: AwsClients, id: string): Promise<InfraChange[]> {
+  const answer = await aws(`aws: describe the Auto Scaling group of ${id}`, () =>
+    clients.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [id] })),
+  );
+  const changes: InfraChange[] = [];
+  for (const membership of answer.AutoScalingInstances ?? []) {
+    const group = membership.AutoScalingGroupName;
+    if (group === undefined) continue;
+    await aws(`aws: detach ${id} from Auto Scaling group ${group}`, () =>
+      clients.autoScaling.send(
+        new DetachInstancesCommand({
+          AutoScalingGroupName: group,
+          InstanceIds: [id],
+          ShouldDecrementDesiredCapacity: false,
+        }),
+      ),
+    );
+    changes.push({
+      what: 'auto-scaling-group',
+      resource: group,
+      before: {
+        group,
+        lifecycleState: membership.LifecycleState ?? null,
+        protectedFromScaleIn: membership.ProtectedFromScaleIn ?? false,
+      },
+      after: null,
+    });
+  }
+  return changes;
+}
+
+/** Deregisters the instance from every ELBv2 target group of its VPC that has it, recording the port of each registration. */
+async function deregisterFromTargetGroups(clients: AwsClients, instance: Instance): Promise<InfraChange[]> {
+  const id = instance.InstanceId ?? '';
+  const changes: InfraChange[] = [];
+  try {
+    for await (const page of paginateDescribeTargetGroups({ client: clients.elb }, {})) {
+      for (const group of page.TargetGroups ?? []) {
+        if (group.TargetType !== 'instance' || (group.VpcId !== undefined && group.VpcId !== instance.VpcId)) continue;
+        const arn = group.TargetGroupArn!;
+        const health = await clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+        const registered = (health.TargetHealthDescriptions ?? []).filter(
+          (d) => d.Target?.Id === id && d.TargetHealth?.State !== 'draining' && d.TargetHealth?.State !== 'unused',
+        );
+        for (const description of registered) {
+          const port = description.Target?.Port;
+          await clients.elb.send(
+            new DeregisterTargetsCommand({
+              TargetGroupArn: arn,
+              Targets: [{ Id: id, ...(port ? { Port: port } : {}) }],
+            }),
+          );
+          changes.push({
+            what: 'target-group',
+            resource: arn,
+            before: {
+              targetGroup: group.TargetGroupName ?? arn,
+              id,
+              port: port ?? null,
+              state: description.TargetHealth?.State ?? null,
+            },
+            after: null,
+          });
+        }
+      }
+    }
+  } catch (error) {
+    throw awsFailure(error, `aws: deregister ${id} from its target groups`);
+  }
+  return changes;
+}
+
+/** The ENIs of an instance with their security groups, by device index. */
+function interfacesOf(instance: Instance): Array<{ id: string; groups: string[] }> {
+  return [...(instance.NetworkInterfaces ?? [])]
+    .sort((a, b) => (a.Attachment?.DeviceIndex ?? 0) - (b.Attachment?.DeviceIndex ?? 0))
+    .map((eni) => ({ id: eni.NetworkInterfaceId ?? '', groups: (eni.Groups ?? []).map((g) => g.GroupId ?? '') }));
+}
+
+async function setGroups(clients: AwsClients, eni: string, groups: string[]): Promise<void> {
+  await aws(`aws: set the security groups of ${eni} to ${groups.join(', ')}`, () =>
+    clients.ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: groups })),
+  );
+}
+
+/**
+ * Puts every ENI in the quarantine group alone (recording the groups before, per ENI), then revokes the
+ * sessions of the instance role. Resumes a record an interrupted attempt left.
+ */
+export async function isolate(
+  context: AwsContext,
+  target: InfraTarget,
+  options: IsolateOptions = {},
+): Promise<IsolationRecord> {
+  const { clients, provider } = context;
+  const { resume, progress } = options;
+  if (resume !== undefined && resume.targetId !== target.id) {
+    throw new FirebreakError(
+      ErrorCode.InvalidInput,
+      `isolate: the record to resume is for ${resume.targetId}, not ${target.id}`,
+    );
+  }
+  const instance = await describeInstance(clients, target.id);
+  if (instance.VpcId === undefined) {
+    throw new FirebreakError(
+      ErrorCode.InvalidInput,
+      `aws: instance ${target.id} is in no VPC: security groups cannot isolate it`,
+    );
+  }
+  const changes: InfraChange[] = [...(resume?.changes ?? [])];
+  const snapshot = (): IsolationRecord => ({
+    targetId: target.id,
+    provider,
+    changes: structuredClone(changes),
+    alreadyIsolated: changes.length === 0,
+  });
+  const fail = (error: unknown, what: string): never => {
+    const failure = awsFailure(error, what);
+    throw new FirebreakError(failure.code, failure.message, { record: snapshot() });
+  };
+  const quarantine = await quarantineGroup(clients, instance.VpcId, context.quarantineGroupName).catch(
+    (error: unknown) => fail(error, 'aws: prepare the quarantine group'),
+  );
+  for (const eni of interfacesOf(instance)) {
+    if (eni.groups.length === 1 && eni.groups[0] === quarantine) continue;
+    await setGroups(clients, eni.id, [quarantine]).catch((error: unknown) => fail(error, `aws: quarantine ${eni.id}`));
+    changes.push({ what: 'security-groups', resource: eni.id, before: eni.groups, after: [quarantine] });
+    progress?.(snapshot());
+  }
+  const done = changes.some((change) => change.what === 'session-revocation');
+  if (!done) {
+    const revoked = await revokeSessions(clients, instance, context.now(), changes.length === 0).catch(
+      (error: unknown) => fail(error, `aws: revoke the sessions of the role of ${target.id}`),
+    );
+    if (revoked !== undefined) {
+      changes.push(revoked);
+      progress?.(snapshot());
+    }
+  }
+  return deepFreeze(snapshot());
+}
+
+/** The groups an ENI has now; NOT_FOUND when it is gone. */
+async function groupsNow(clients: AwsClients, eni: string): Promise<string[]> {
+  const answer = await aws(`aws: describe ${eni}`, () =>
+    clients.ec2.send(
+      new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: [eni] }] }),
+    ),
+  );
+  const found = answer.NetworkInterfaces?.find((n) => n.NetworkInterfaceId === eni);
+  if (found === undefined) throw new FirebreakError(ErrorCode.NotFound, `aws: network interface ${eni} is gone`);
+  return (found.Groups ?? []).map((g) => g.GroupId ?? '');
+}
+
+function recordedGroups(change: InfraChange): string[] {
+  const before = change.before;
+  const groups = Array.isArray(before) ? before.filter((g): g is string => typeof g === 'string' && g !== '') : [];
+  if (
+    change.resource === undefined ||
+    !Array.isArray(before) ||
+    groups.length === 0 ||
+    groups.length !== before.length
+  ) {
+    throw new FirebreakError(
+      ErrorCode.InvalidInput,
+      `unisolate: the security-groups change of ${change.resource ?? '?'} holds no groups`,
+    );
+  }
+  return groups;
+}
+
+const sameGroups = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && [...a].sort().join() === [...b].sort().join();
+
+/**
+ * Puts back each ENI's recorded groups; an ENI that has them already is skipped. The session revocation
+ * is kept (`kept`): undoing it would give a thief's credentials back. Every change is tried; when some
+ * fail, the error names each and carries what was restored.
+ */
+export async function unisolate(
+  context: AwsContext,
+  target: InfraTarget,
+  record: IsolationRecord,
+): Promise<UnisolateResult> {
+  const { clients } = context;
+  if (record.targetId !== target.id) {
+    throw new FirebreakError(
+      ErrorCode.InvalidInput,
+      `unisolate: the record is for ${record.targetId}, not ${target.id}`,
+    );
+  }
+  const known = ['security-groups', 'session-revocation'];
+  const unknown = record.changes.find((change) => !known.includes(change.what));
+  if (unknown !== undefined)
+    throw new FirebreakError(ErrorCode.InvalidInput, `unisolate: an aws record holds no ${unknown.what} changes`);
+  const groups = record.changes
+    .filter((c) => c.what === 'security-groups')
+    .map((change) => ({ change, groups: recordedGroups(change) }));
+  await describeInstance(clients, target.id);
+  const result: UnisolateResult = {
+    targetId: target.id,
+    restored: [],
+    alreadyRestored: [],
+    kept: record.changes.filter((c) => c.what === 'session-revocation'),
+  };
+  const failures: FirebreakError[] = [];
+  for (const { change, groups: wanted } of groups) {
+    const eni = change.resource!;
+    try {
+      if (sameGroups(await groupsNow(clients, eni), wanted)) {
+        result.alreadyRestored.push(change);
+        continue;
+      }
+      await setGroups(clients, eni, wanted);
+      result.restored.push(change);
+    } catch (error) {
+      failures.push(awsFailure(error, `aws: restore the groups of ${eni}`));
+    }
+  }
+  if (failures.length > 0) {
+    const code = failures.find((f) => f.code === ErrorCode.Transient)?.code ?? failures[0]!.code;
+    throw new FirebreakError(code, failures.map((f) => f.message).join('; '), { result });
+  }
+  return deepFreeze(result);
+}
