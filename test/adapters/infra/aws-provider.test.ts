@@ -502,6 +502,18 @@ describe.skipIf(missing !== undefined)(`the aws provider on moto${missing ? ` (s
       expect(left.map((v) => v.VolumeId).sort()).toEqual([...volumes].sort());
       expect(await provider.destroy({ target })).toMatchObject({ removed: true, changes: [] });
       expect(await codeOf(provider.health({ target }))).toBe(ErrorCode.NotFound);
+
+      // Asked to remove the volumes: they go with the instance.
+      const doomed = await fresh();
+      const doomedVolumes = doomed.mounts.map((m) => m.name!);
+      expect(await provider.destroy({ target: doomed, removeVolumes: true })).toMatchObject({
+        removed: true,
+        keptVolumes: [],
+      });
+      const remaining = await ec2.send(
+        new DescribeVolumesCommand({ Filters: [{ Name: 'volume-id', Values: doomedVolumes }] }),
+      );
+      expect(remaining.Volumes ?? []).toEqual([]);
     });
 
     it('redeploys from the pinned AMI in the recorded subnet and groups, tagged, once however often retried', async () => {
