@@ -9,6 +9,7 @@
 import { DescribeAutoScalingInstancesCommand, DetachInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import {
   CreateTagsCommand,
+  DescribeSecurityGroupsCommand,
   DescribeInstanceAttributeCommand,
   DescribeNetworkInterfacesCommand,
   ModifyInstanceAttributeCommand,
@@ -266,6 +267,21 @@ async function groupsNow(clients: AwsClients, eni: string): Promise<string[]> {
   return (found.Groups ?? []).map((g) => g.GroupId ?? '');
 }
 
+/** NOT_FOUND naming the recorded groups deleted since (checked first: an ENI must not be left half restored). */
+async function requireGroups(clients: AwsClients, eni: string, wanted: string[]): Promise<void> {
+  const answer = await aws(`aws: describe the groups recorded for ${eni}`, () =>
+    clients.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: wanted }] })),
+  );
+  const present = new Set((answer.SecurityGroups ?? []).map((g) => g.GroupId));
+  const gone = wanted.filter((id) => !present.has(id));
+  if (gone.length > 0) {
+    throw new FirebreakError(
+      ErrorCode.NotFound,
+      `aws: cannot restore the groups of ${eni}: security group ${gone.join(', ')} was deleted since`,
+    );
+  }
+}
+
 function recordedGroups(change: InfraChange): string[] {
   const before = change.before;
   const groups = Array.isArray(before) ? before.filter((g): g is string => typeof g === 'string' && g !== '') : [];
@@ -325,6 +341,7 @@ export async function unisolate(
         result.alreadyRestored.push(change);
         continue;
       }
+      await requireGroups(clients, eni, wanted);
       await setGroups(clients, eni, wanted);
       result.restored.push(change);
     } catch (error) {

@@ -14,11 +14,13 @@ import {
   DescribeAutoScalingGroupsCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
+  AuthorizeSecurityGroupIngressCommand,
   CreateImageCommand,
   CreateLaunchTemplateCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
+  DeleteSecurityGroupCommand,
   DescribeImagesCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
@@ -28,6 +30,7 @@ import {
   DescribeVolumesCommand,
   EC2Client,
   ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
   RunInstancesCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
@@ -432,6 +435,50 @@ describe.skipIf(missing !== undefined)(`the aws provider on moto${missing ? ` (s
       } finally {
         iam.destroy();
       }
+    });
+
+    it('a quarantine group that gained rules loses them at the next isolation; unisolate names a group deleted since', async () => {
+      const q = (await quarantineId())!;
+      await ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: q,
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '203.0.113.0/24' }] }],
+        }),
+      );
+      const extra = (
+        await ec2.send(new CreateSecurityGroupCommand({ GroupName: `temp-${count}`, Description: 'temp', VpcId: vpc }))
+      ).GroupId!;
+      const target = await fresh();
+      await ec2.send(
+        new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: target.networks[1]!.id!, Groups: [extra] }),
+      );
+      const record = await provider.isolate(target);
+      const [group] = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [q] }))).SecurityGroups!;
+      expect(group!.IpPermissions ?? []).toEqual([]);
+      expect(group!.IpPermissionsEgress ?? []).toEqual([]);
+
+      await ec2.send(new DeleteSecurityGroupCommand({ GroupId: extra }));
+      const error = await provider.unisolate(target, record).catch((caught: unknown) => caught);
+      expect((error as FirebreakError).code).toBe(ErrorCode.NotFound);
+      expect((error as FirebreakError).message).toContain(target.networks[1]!.id);
+      // The other ENI got its groups back all the same.
+      expect((error as FirebreakError).details).toMatchObject({
+        result: { restored: [{ resource: target.networks[0]!.id }] },
+      });
+      expect((await groupsOf(target.id))[0]).toEqual([groups[0]]);
+    });
+
+    it('sees only the configured VPC when one is', async () => {
+      const target = await fresh();
+      const scoped = (scope: string) =>
+        createAwsProvider({
+          name: 'scoped',
+          connection: { region: moto.region, endpoint: moto.endpoint, credentials, timeoutMs: 30_000 },
+          secrets,
+          vpc: scope,
+        });
+      expect((await scoped(vpc).inventory({ id: target.id })).targets.map((t) => t.id)).toEqual([target.id]);
+      expect((await scoped('vpc-0123456789abcdef0').inventory({ id: target.id })).targets).toEqual([]);
     });
 
     it('capture snapshots every volume with its tags, records the ids, and a retry does not start them again', async () => {
