@@ -152,6 +152,12 @@ export interface InfraChange {
   after?: JsonValue;
 }
 
+/** Options of `protect`. */
+export interface ProtectOptions {
+  /** The incident the target is protected for, when the caller knows it (aws tags the instance with it). */
+  incident?: string;
+}
+
 /** What `protect` did: the changes it made (none when already protected) and what it could not do. */
 export interface ProtectResult {
   targetId: string;
@@ -350,7 +356,7 @@ export interface InfraProvider {
   /** Resolves a selector once into a frozen target set; a selector that matches nothing gives an empty set. */
   inventory(selector: TargetSelector, options?: InventoryOptions): Promise<TargetSet>;
   /** Keeps the target from being restarted, replaced or terminated automatically; idempotent. */
-  protect(target: InfraTarget): Promise<ProtectResult>;
+  protect(target: InfraTarget, options?: ProtectOptions): Promise<ProtectResult>;
   /** Cuts the target off every network it is on, recording each for `unisolate`; idempotent. */
   isolate(target: InfraTarget, options?: IsolateOptions): Promise<IsolationRecord>;
   /** Undoes an isolation exactly as recorded; a change already undone is skipped. */

@@ -317,7 +317,8 @@ async function waitCompleted(
   request: CaptureRequest,
   ids: string[],
 ): Promise<Map<string, Snapshot>> {
-  const deadline = context.now().getTime() + context.snapshotWaitMs;
+  // Real time, not the injectable clock: a frozen test clock must not make the wait endless.
+  const deadline = Date.now() + context.snapshotWaitMs;
   for (;;) {
     const answer = await aws('aws: describe the evidence snapshots', () =>
       context.clients.ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'snapshot-id', Values: ids }] })),
@@ -334,7 +335,7 @@ async function waitCompleted(
       );
     }
     if (ids.every((id) => byId.get(id)?.State === 'completed')) return byId;
-    if (context.now().getTime() >= deadline) {
+    if (Date.now() >= deadline) {
       throw new FirebreakError(
         ErrorCode.Transient,
         `capture snapshot: ${ids.filter((id) => byId.get(id)?.State !== 'completed').join(', ')} not completed within ${context.snapshotWaitMs} ms; a retry waits on`,

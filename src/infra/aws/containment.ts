@@ -28,6 +28,7 @@ import type {
   InfraTarget,
   IsolateOptions,
   IsolationRecord,
+  ProtectOptions,
   ProtectResult,
   UnisolateResult,
 } from '../types.js';
@@ -36,7 +37,7 @@ import { describeInstance } from './inventory.js';
 import { quarantineGroup } from './quarantine.js';
 import { revokeSessions } from './revoke.js';
 
-/** The tag `protect` puts on the instance, with the time it did. */
+/** The tag `protect` puts on the instance: the incident, or the time it protected it. */
 export const INCIDENT_TAG = 'firebreak:incident';
 
 /** What an operation needs besides its target. */
@@ -84,14 +85,23 @@ export async function setProtection(
 }
 
 /** Tags, protects from termination and stopping, detaches from Auto Scaling and deregisters from target groups. */
-export async function protect(context: AwsContext, target: InfraTarget): Promise<ProtectResult> {
+export async function protect(
+  context: AwsContext,
+  target: InfraTarget,
+  options: ProtectOptions = {},
+): Promise<ProtectResult> {
   const { clients } = context;
+  const { incident } = options;
+  if (incident !== undefined && (typeof incident !== 'string' || !/^[^\p{Cc}]{1,256}$/u.test(incident))) {
+    throw new FirebreakError(ErrorCode.InvalidInput, 'protect: `incident` must be one line of at most 256 characters');
+  }
   const instance = await describeInstance(clients, target.id);
   const changes: InfraChange[] = [];
   const warnings: string[] = [];
   const tag = (instance.Tags ?? []).find((t) => t.Key === INCIDENT_TAG);
   if (tag === undefined) {
-    const value = `protected ${context.now().toISOString()}`;
+    // The incident when the caller names it; else when it was protected, so the tag still says something.
+    const value = incident ?? `protected ${context.now().toISOString()}`;
     await aws(`aws: tag ${target.id}`, () =>
       clients.ec2.send(new CreateTagsCommand({ Resources: [target.id], Tags: [{ Key: INCIDENT_TAG, Value: value }] })),
     );

@@ -93,9 +93,9 @@ export function createAwsProvider(options: AwsProviderOptions): InfraProvider {
         return deepFreeze(set);
       });
     },
-    async protect(target) {
+    async protect(target, protectOptions) {
       inScope(target);
-      return await using((_, context) => protect(context, target));
+      return await using((_, context) => protect(context, target, protectOptions));
     },
     async isolate(target, isolateOptions) {
       inScope(target);

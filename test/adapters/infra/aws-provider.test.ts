@@ -332,16 +332,16 @@ describe.skipIf(missing !== undefined)(`the aws provider on moto${missing ? ` (s
 
         expect(await registered()).toHaveLength(1);
         const [target] = (await provider.inventory({ id })).targets;
-        const result = await provider.protect(target!);
+        const result = await provider.protect(target!, { incident: 'INC-42' });
         expect(result.changes.map((c) => [c.what, c.resource ?? null, c.before ?? null, c.after ?? null])).toEqual([
-          ['tag', 'firebreak:incident', null, expect.stringMatching(/^protected \d{4}-/)],
+          ['tag', 'firebreak:incident', null, 'INC-42'],
           ['termination-protection', null, false, true],
           ['stop-protection', null, false, true],
           ['auto-scaling-group', 'web-asg', expect.objectContaining({ group: 'web-asg' }), null],
           ['target-group', group, expect.objectContaining({ targetGroup: 'web-tg', port: 8080 }), null],
         ]);
         expect(await attribute(id, 'disableApiTermination')).toBe(true);
-        expect((await describeOne(id)).Tags).toContainEqual(expect.objectContaining({ Key: 'firebreak:incident' }));
+        expect((await describeOne(id)).Tags).toContainEqual({ Key: 'firebreak:incident', Value: 'INC-42' });
         const after = await asg();
         expect(after.Instances!.map((i) => i.InstanceId)).not.toContain(id);
         // The desired capacity is kept: the group replaces the instance, the instance itself stays for evidence.
