@@ -1,8 +1,8 @@
 /**
  * Revoking the sessions of an instance's role, as AWS's "revoke active sessions" does: an inline policy on
  * the role that denies everything to credentials issued before now (`aws:TokenIssueTime`). Credentials an
- * attacker took from the instance stop working everywhere; instances that use the role get fresh
- * credentials from their metadata service and go on. Not undone by `unisolate`.
+ * attacker took from the instance stop working everywhere, and so do those other instances of the role
+ * hold, until they take newer ones from their metadata service. Not undone by `unisolate`.
  */
 import type { Instance } from '@aws-sdk/client-ec2';
 import { GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
