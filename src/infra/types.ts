@@ -156,6 +156,11 @@ export interface InfraChange {
 export interface ProtectOptions {
   /** The incident the target is protected for, when the caller knows it (aws tags the instance with it). */
   incident?: string;
+  /**
+   * A result an interrupted attempt left (the details of its error): its changes are kept, so a retry never
+   * forgets what the first attempt already changed.
+   */
+  resume?: ProtectResult;
 }
 
 /** What `protect` did: the changes it made (none when already protected) and what it could not do. */

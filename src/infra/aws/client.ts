@@ -67,6 +67,16 @@ export async function openAws(connection: AwsConnection, secrets: SecretResolver
   };
 }
 
+/** What an operation needs besides its target. */
+export interface AwsContext {
+  clients: AwsClients;
+  /** The configured provider's name. */
+  provider: string;
+  /** The security group isolation puts ENIs in. */
+  quarantineGroupName: string;
+  now: () => Date;
+}
+
 /** An SDK failure as the clients give it. */
 interface SdkError {
   name?: string;

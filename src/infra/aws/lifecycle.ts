@@ -32,9 +32,8 @@ import type {
   RedeployRequest,
   RedeployResult,
 } from '../types.js';
-import { aws, type AwsClients } from './client.js';
-import type { AwsContext } from './containment.js';
-import { setProtection } from './containment.js';
+import { aws, type AwsClients, type AwsContext } from './client.js';
+import { setProtection } from './protect.js';
 import { AMI_ID, describeInstance, describeTarget, LIVE_STATES } from './inventory.js';
 
 /** The tag a replacement carries, naming the instance it replaces. */

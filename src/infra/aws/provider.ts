@@ -8,8 +8,9 @@ import type { SecretResolver } from '../../secrets/resolver.js';
 import { deepFreeze, inventoryLimit, parseSelector } from '../selector.js';
 import type { InfraOperation, InfraProvider, InfraTarget, TargetSet } from '../types.js';
 import { capture } from './capture.js';
-import { openAws, type AwsClients, type AwsConnection } from './client.js';
-import { isolate, protect, unisolate, type AwsContext } from './containment.js';
+import { openAws, type AwsClients, type AwsConnection, type AwsContext } from './client.js';
+import { isolate, unisolate } from './containment.js';
+import { protect } from './protect.js';
 import { describeTarget, matchInstances } from './inventory.js';
 import { destroy, health, redeploy } from './lifecycle.js';
 

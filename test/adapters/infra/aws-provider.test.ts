@@ -357,6 +357,12 @@ describe.skipIf(missing !== undefined)(`the aws provider on moto${missing ? ` (s
         ).toBe(ErrorCode.NotAllowed);
 
         expect((await provider.protect(target!)).changes).toEqual([]);
+        // A retry given what an interrupted attempt changed keeps it (the attempt's error carries it as `result`).
+        const resumed = await provider.protect(target!, { resume: { ...result, changes: result.changes.slice(0, 4) } });
+        expect(resumed.changes).toEqual(result.changes.slice(0, 4));
+        expect(
+          await codeOf(provider.protect(target!, { resume: { ...result, targetId: `i-${'0'.repeat(17)}` } })),
+        ).toBe(ErrorCode.InvalidInput);
       } finally {
         autoScaling.destroy();
         elb.destroy();
