@@ -3,7 +3,7 @@
  * how to reach it: `docker`, a Docker Engine over its unix socket, or over TCP with TLS whose CA, client
  * certificate and key are secret references, read by the worker when it uses them; `command`, reviewed
  * scripts in `actions.command.scriptsDir`, one per operation, with an environment whose values may be
- * secret references.
+ * secret references; `aws`, EC2 in one region, with credentials as secret references.
  */
 import { z } from 'zod';
 import type { UnionChoice } from '../diagnostics/zod-issues.js';
@@ -21,7 +21,9 @@ const HOST_MESSAGE = 'expected unix:///path/to/docker.sock or tcp://host:port';
 
 /** `infra.providers.<name>.tls`: mutual TLS to a Docker daemon on TCP, every part a secret reference. */
 export const DockerTlsConfigSchema = z.strictObject({
-  ca: SecretReference.meta({ description: 'the CA that signed the daemon certificate (PEM), as env:NAME or file:PATH' }),
+  ca: SecretReference.meta({
+    description: 'the CA that signed the daemon certificate (PEM), as env:NAME or file:PATH',
+  }),
   cert: SecretReference.meta({ description: 'the client certificate (PEM)' }),
   key: SecretReference.meta({ description: 'the client key (PEM)' }),
 });
@@ -57,7 +59,8 @@ export const DockerProviderConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['tls'],
-        message: 'tcp:// needs tls (ca, cert, key): a Docker daemon on TCP without TLS is root on the host for anyone who reaches it',
+        message:
+          'tcp:// needs tls (ca, cert, key): a Docker daemon on TCP without TLS is root on the host for anyone who reaches it',
       });
     }
     if (!tcp && provider.tls !== undefined) {
@@ -126,8 +129,70 @@ export const CommandProviderConfigSchema = z
   .transform(({ timeout, ...rest }) => ({ ...rest, timeoutMs: timeout }));
 export type CommandProviderConfig = z.infer<typeof CommandProviderConfigSchema>;
 
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+const ENDPOINT_MESSAGE = 'expected an https:// URL (http:// only on loopback, for an emulator such as moto)';
+// AWS's rule for security group names (a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*), not starting sg-.
+const GROUP_NAME = /^(?!sg-)[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]{1,255}$/;
+
+/** Whether an endpoint is https, or http to a loopback address (an emulator on this machine). */
+function acceptableEndpoint(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') return false;
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && LOOPBACK_HOST.test(url.hostname);
+}
+
+/** `infra.providers.<name>.credentials`: an access key (and session token), each a secret reference. */
+export const AwsCredentialsConfigSchema = z.strictObject({
+  accessKeyId: SecretReference.meta({ description: 'the access key id, as env:NAME or file:PATH' }),
+  secretAccessKey: SecretReference.meta({ description: 'the secret access key' }),
+  sessionToken: SecretReference.meta({ description: 'the session token of temporary credentials' }).optional(),
+});
+
+/** `infra.providers.<name>` with `kind: aws`: EC2 in one region. */
+export const AwsProviderConfigSchema = z
+  .strictObject({
+    kind: z.literal('aws'),
+    region: z.string({ error: 'expected an AWS region such as eu-west-1' }).regex(REGION, {
+      error: 'expected an AWS region such as eu-west-1',
+    }),
+    endpoint: z
+      .string({ error: ENDPOINT_MESSAGE })
+      .refine(acceptableEndpoint, { error: ENDPOINT_MESSAGE })
+      .optional()
+      .meta({
+        description: 'the EC2, Auto Scaling, ELBv2 and IAM endpoint instead of AWS (an emulator, a VPC endpoint proxy)',
+      }),
+    credentials: AwsCredentialsConfigSchema.optional(),
+    quarantineGroupName: z
+      .string({ error: 'expected a security group name' })
+      .regex(GROUP_NAME, {
+        error:
+          'expected a security group name (up to 255 of a-z A-Z 0-9 space ._-:/()#,@[]+=&;{}!$*, not starting sg-)',
+      })
+      .default('firebreak-quarantine'),
+    vpc: z
+      .string({ error: 'expected a VPC id such as vpc-0123456789abcdef0' })
+      .regex(/^vpc-[0-9a-f]{8,17}$/, { error: 'expected a VPC id such as vpc-0123456789abcdef0' })
+      .optional(),
+    timeout: DurationMs.prefault('30s'),
+    snapshotWait: DurationMs.prefault('30m'),
+  })
+  .transform(({ timeout, snapshotWait, ...rest }) => ({ ...rest, timeoutMs: timeout, snapshotWaitMs: snapshotWait }));
+export type AwsProviderConfig = z.infer<typeof AwsProviderConfigSchema>;
+
 /** One provider, by its `kind`. */
-export const InfraProviderConfigSchema = z.discriminatedUnion('kind', [DockerProviderConfigSchema, CommandProviderConfigSchema]);
+export const InfraProviderConfigSchema = z.discriminatedUnion('kind', [
+  DockerProviderConfigSchema,
+  CommandProviderConfigSchema,
+  AwsProviderConfigSchema,
+]);
 const INFRA_KINDS = InfraProviderConfigSchema.options.map((option) => option.in.shape.kind.value);
 
 /**

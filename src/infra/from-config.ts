@@ -1,12 +1,13 @@
 /**
  * The infrastructure providers an entry point uses, built by name from `infra.providers` in the config.
  * Building contacts nothing, runs nothing and reads no secret: each provider connects (and resolves its TLS
- * or environment references) when an operation runs.
+ * references, credentials or environment references) when an operation runs.
  */
 import type { InfraConfig, InfraProviderConfig } from '../config/index.js';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 import { createCommandProvider } from './command/provider.js';
+import { createAwsProvider } from './aws/provider.js';
 import { createDockerProvider } from './docker/provider.js';
 import type { InfraCatalog } from '../runbook/kinds/types.js';
 import type { InfraProvider } from './types.js';
@@ -28,7 +29,11 @@ export interface InfraProviders {
 }
 
 /** Builds one provider from its section. */
-export function infraProviderFromConfig(name: string, config: InfraProviderConfig, deps: InfraProvidersDeps): InfraProvider {
+export function infraProviderFromConfig(
+  name: string,
+  config: InfraProviderConfig,
+  deps: InfraProvidersDeps,
+): InfraProvider {
   if (config.kind === 'command') {
     if (deps.scriptsDir === undefined) {
       throw new FirebreakError(ErrorCode.InvalidInput, `infra provider \`${name}\` (command) needs actions.command.scriptsDir`);
@@ -40,6 +45,22 @@ export function infraProviderFromConfig(name: string, config: InfraProviderConfi
       timeoutMs: config.timeoutMs,
       env: config.env,
       secrets: deps.secrets,
+    });
+  }
+  if (config.kind === 'aws') {
+    const { region, endpoint, credentials, timeoutMs } = config;
+    return createAwsProvider({
+      name,
+      secrets: deps.secrets,
+      connection: {
+        region,
+        timeoutMs,
+        ...(endpoint === undefined ? {} : { endpoint }),
+        ...(credentials === undefined ? {} : { credentials }),
+      },
+      quarantineGroupName: config.quarantineGroupName,
+      ...(config.vpc === undefined ? {} : { vpc: config.vpc }),
+      snapshotWaitMs: config.snapshotWaitMs,
     });
   }
   const connection = {

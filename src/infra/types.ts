@@ -25,7 +25,7 @@ export const INFRA_OPERATIONS = [
 export type InfraOperation = (typeof INFRA_OPERATIONS)[number];
 
 /** The provider kinds `infra.providers.<name>.kind` accepts. */
-export const INFRA_PROVIDER_KINDS = ['docker', 'command'] as const;
+export const INFRA_PROVIDER_KINDS = ['docker', 'command', 'aws'] as const;
 export type InfraProviderKind = (typeof INFRA_PROVIDER_KINDS)[number];
 
 /**
@@ -70,6 +70,8 @@ export interface TargetNetwork {
   ipv4?: string;
   ipv6?: string;
   mac?: string;
+  /** The security groups on it (aws: the ENI's group ids), what a redeploy puts the replacement in. */
+  securityGroups?: string[];
 }
 
 /** A volume, bind mount or disk attached to a target. */
@@ -126,6 +128,11 @@ export interface InfraTarget {
    * what looks like one is kept by name only, and a redeploy needs it supplied or dropped.
    */
   spec?: { [key: string]: JsonValue };
+  /**
+   * Provider-specific facts a later operation needs to act the same way (aws: `instanceType`, `vpcId`,
+   * `availabilityZone`, `instanceProfileArn`), JSON-safe.
+   */
+  details?: { [key: string]: JsonValue };
 }
 
 /** What `inventory` pinned: frozen, with the count that matched and whether the list was cut. */
@@ -149,6 +156,17 @@ export interface InfraChange {
   resource?: string;
   before?: JsonValue;
   after?: JsonValue;
+}
+
+/** Options of `protect`. */
+export interface ProtectOptions {
+  /** The incident the target is protected for, when the caller knows it (aws tags the instance with it). */
+  incident?: string;
+  /**
+   * A result an interrupted attempt left (the details of its error): its changes are kept, so a retry never
+   * forgets what the first attempt already changed.
+   */
+  resume?: ProtectResult;
 }
 
 /** What `protect` did: the changes it made (none when already protected) and what it could not do. */
@@ -189,10 +207,16 @@ export interface UnisolateResult {
   restored: InfraChange[];
   /** Changes already undone (a retried compensation): nothing to do. */
   alreadyRestored: InfraChange[];
+  /**
+   * Changes `unisolate` leaves in place by design, so the record is accounted for whole (aws: the revocation
+   * of the instance role's sessions, which must not be undone).
+   */
+  kept?: InfraChange[];
 }
 
 /** One artefact kind `capture` can take. */
-export type CaptureArtefact = 'metadata' | 'processes' | 'logs' | 'diff' | 'filesystem' | 'image' | 'snapshot';
+export type CaptureArtefact =
+  'metadata' | 'processes' | 'logs' | 'diff' | 'filesystem' | 'image' | 'snapshot' | 'console';
 
 /**
  * Where `capture` streams artefacts: the evidence store, which hashes while writing. `write` consumes the
@@ -224,6 +248,14 @@ export interface CaptureRequest {
    * activity can heartbeat during a single export that outlasts its heartbeat timeout.
    */
   streaming?: (status: { artefact: CaptureArtefact; bytes: number }) => void;
+  /**
+   * Called when an artefact has started work outside Firebreak that must not be started again (aws: the
+   * volume snapshots, which continue in EBS), with the result so far holding it: an activity heartbeats it
+   * like `progress`, so a retry resumes waiting for that work instead of starting it twice.
+   */
+  started?: (partial: CaptureResult) => void;
+  /** The incident the evidence is for, when the caller knows it (aws tags volume snapshots with it). */
+  incident?: string;
 }
 
 /** One captured artefact as the sink stored it. */
@@ -234,10 +266,20 @@ export interface CapturedArtefact {
   sha256: string;
 }
 
+/** A volume snapshot `capture` started (aws), kept in the result so a retry waits for it instead of starting another. */
+export interface StartedSnapshot {
+  volumeId: string;
+  /** The device the volume is attached as (`/dev/xvda`). */
+  device: string;
+  snapshotId: string;
+}
+
 /** What `capture` stored. */
 export interface CaptureResult {
   targetId: string;
   artefacts: CapturedArtefact[];
+  /** Snapshots started by this capture (aws), stored or still completing. */
+  snapshots?: StartedSnapshot[];
 }
 
 /** What `destroy` removes: the target, and its volumes only when asked. */
@@ -261,6 +303,8 @@ export interface DestroyResult {
   removedVolumes?: string[];
   /** What happened, for the timeline (how it stopped, why a volume was kept). */
   detail?: string;
+  /** What `destroy` changed first so the removal could happen as asked (aws: termination protection off), with the value before. */
+  changes?: InfraChange[];
 }
 
 /** A pinned artefact to redeploy from: an image by digest, a machine image, a template version. */
@@ -335,7 +379,7 @@ export interface InfraProvider {
   /** Resolves a selector once into a frozen target set; a selector that matches nothing gives an empty set. */
   inventory(selector: TargetSelector, options?: InventoryOptions): Promise<TargetSet>;
   /** Keeps the target from being restarted, replaced or terminated automatically; idempotent. */
-  protect(target: InfraTarget): Promise<ProtectResult>;
+  protect(target: InfraTarget, options?: ProtectOptions): Promise<ProtectResult>;
   /** Cuts the target off every network it is on, recording each for `unisolate`; idempotent. */
   isolate(target: InfraTarget, options?: IsolateOptions): Promise<IsolationRecord>;
   /** Undoes an isolation exactly as recorded; a change already undone is skipped. */

@@ -60,10 +60,13 @@ export function infraCaptureAction(deps: InfraActionDeps): ActionDefinition<type
         );
         return provider.capture({
           target,
-          artefacts: input.artefacts as CaptureArtefact[],
+          artefacts: input.artefacts,
           sink,
           ...(resume?.targetId === target.id ? { resume } : {}),
           progress: report,
+          // Work started outside Firebreak (aws snapshots) is heartbeated at once, so a retry never starts it again.
+          started: report,
+          incident: ctx.incidentId,
           // A long export heartbeats its liveness (the last progress is repeated, never erased).
           streaming: () => ctx.heartbeat(),
         });

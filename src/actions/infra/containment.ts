@@ -70,7 +70,13 @@ export function infraProtectAction(deps: InfraActionDeps): ActionDefinition<type
     async execute(input, ctx) {
       const provider = providerFor(deps, input.provider, 'protect');
       const targets = pinnedTargets(provider, input.targets);
-      const results = await forEachTarget<ProtectResult>(ctx, targets, (target) => provider.protect(target));
+      const results = await forEachTarget<ProtectResult>(ctx, targets, (target, { partial }) => {
+        const resume = partial as ProtectResult | undefined;
+        return provider.protect(target, {
+          incident: ctx.incidentId,
+          ...(resume?.targetId === target.id ? { resume } : {}),
+        });
+      });
       const warnings = results.flatMap((result) => result.warnings);
       const changed = results.filter((result) => result.changes.length > 0).length;
       return {

@@ -119,7 +119,15 @@ export async function forEachTarget<R>(
     const report = (partial: unknown) =>
       ctx.heartbeat({ done: Object.fromEntries(done), current: { id: target.id, partial } });
     const partial = current?.id === target.id ? current.partial : undefined;
-    const result = await each(target, partial === undefined ? { report } : { partial, report });
+    let result: R;
+    try {
+      result = await each(target, partial === undefined ? { report } : { partial, report });
+    } catch (error) {
+      // A provider that fails part way says what it had done (`details.result`): kept for the retry.
+      const done = error instanceof FirebreakError ? (error.details as { result?: { targetId?: unknown } } | undefined)?.result : undefined;
+      if (done?.targetId === target.id) report(done);
+      throw error;
+    }
     done.set(target.id, result);
     ctx.heartbeat({ done: Object.fromEntries(done) });
     results.push(result);

@@ -38,6 +38,11 @@ export interface StartedTarget {
   imageDigest: string;
   /** `repo@digest`. */
   imagePinned: string;
+  /**
+   * What an isolation record names for it, in order, when not the fixture's network names (aws: its ENIs,
+   * whose security groups isolation replaces).
+   */
+  resources?: string[];
 }
 
 /** One network attachment, read without the provider. */
@@ -69,9 +74,26 @@ export interface ProviderFixture {
   captureArtefacts: readonly CaptureArtefact[];
   /**
    * What every started target holds, for indicators: a file with its SHA-256, and a literal part of the
-   * command line of a process it runs.
+   * command line of a process it runs. Needed when the provider supports `indicators`.
    */
-  marks: { file: string; sha256: string; process: string };
+  marks?: { file: string; sha256: string; process: string };
+  /**
+   * False for a provider that redeploys from something else than an image by digest (aws: an AMI or a
+   * launch template version): the image cases are left to its own tests.
+   */
+  redeploysImages?: boolean;
+  /**
+   * The selectors that pin a started target, when not Docker's (id, 12-digit id prefix, name, labels, image
+   * by tag, by repo@digest and by bare digest): a provider whose ids have no prefixes, or whose images have
+   * no tags, gives its own.
+   */
+  selectors?: (target: StartedTarget) => TargetSelector[];
+  /** What a pinned target's `image` holds, when not `{ digest, pinned }` from the started target. */
+  expectedImage?: (target: StartedTarget) => Record<string, string>;
+  /** Whether targets carry the `<name>-a` / `<name>-b` aliases startTarget gave them (default true). */
+  aliases?: boolean;
+  /** An image selector that is well formed for the provider and matches nothing (default `<suite>-never-built:1`). */
+  unknownImage?: string;
 }
 
 function filesUnder(dir: string): string[] {
@@ -96,6 +118,12 @@ function expectDeepFrozen(value: unknown): void {
 }
 
 /** Registers the conformance tests for one provider; `fixture` is called inside each test, after setup. */
+/** The fixture's marks: a provider that supports `indicators` must give them. */
+function marksOf(f: ProviderFixture): { file: string; sha256: string; process: string } {
+  if (f.marks === undefined) throw new Error('the fixture supports indicators but gives no marks');
+  return f.marks;
+}
+
 export function runProviderConformance(label: string, fixture: () => ProviderFixture): void {
   describe(`${label} infrastructure provider conformance`, () => {
     const suite = `conf${Date.now().toString(36)}`;
@@ -124,7 +152,7 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
 
     it('pins a target by id, id prefix, name, labels and image (tag, repo@digest, bare digest) with its metadata', async () => {
       const f = fixture();
-      const selectors: TargetSelector[] = [
+      const selectors: TargetSelector[] = f.selectors?.(alpha) ?? [
         { id: alpha.id },
         { id: alpha.id.slice(0, 12) },
         { name: alpha.name },
@@ -136,10 +164,11 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
       for (const selector of selectors) {
         const target = await only(selector);
         expect(target).toMatchObject({ provider: f.provider().name, kind: f.provider().kind, id: alpha.id, name: alpha.name });
-        expect(target.image).toMatchObject({ digest: alpha.imageDigest, pinned: alpha.imagePinned });
+        expect(target.image).toMatchObject(f.expectedImage?.(alpha) ?? { digest: alpha.imageDigest, pinned: alpha.imagePinned });
         expect(target.labels).toMatchObject({ 'firebreak.suite': suite, role: 'alpha' });
         expect(target.state).toBe('running');
         expect(target.networks.map((n) => n.name)).toEqual([...f.networks]);
+        if (f.aliases === false) continue;
         expect(target.networks[0]!.aliases).toContain(`${alpha.name}-a`);
         expect(target.networks[1]!.aliases).toContain(`${alpha.name}-b`);
       }
@@ -160,7 +189,7 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
         { id: fixture().unknownId },
         { name: `${suite}-nobody` },
         { labels: { 'firebreak.suite': `${suite}-none` } },
-        { image: `${suite}-never-built:1` },
+        { image: fixture().unknownImage ?? `${suite}-never-built:1` },
       ] satisfies TargetSelector[]) {
         const set = await provider.inventory(selector);
         expect(set).toMatchObject({ targets: [], total: 0, capped: false });
@@ -196,7 +225,8 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
 
       const record = await provider.isolate(target);
       expect(record).toMatchObject({ targetId: beta.id, provider: provider.name, alreadyIsolated: false });
-      expect(record.changes.map((c) => c.resource)).toEqual([...f.networks]);
+      const resources = beta.resources ?? [...f.networks];
+      expect(record.changes.map((c) => c.resource)).toEqual(resources);
       expectDeepFrozen(record);
       expect(JSON.parse(JSON.stringify(record))).toEqual(record);
       expect(await f.attachments(beta.id)).toEqual([]);
@@ -207,7 +237,7 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
       expect(await f.attachments(beta.id)).toEqual([]);
 
       const restored = await provider.unisolate(target, record);
-      expect(restored.restored.map((c) => c.resource)).toEqual([...f.networks]);
+      expect(restored.restored.map((c) => c.resource)).toEqual(resources);
       expect(restored.alreadyRestored).toEqual([]);
       const after = await f.attachments(beta.id);
       expect(after.map((a) => a.network)).toEqual(before.map((a) => a.network));
@@ -219,7 +249,7 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
 
       const twice = await provider.unisolate(target, record);
       expect(twice.restored).toEqual([]);
-      expect(twice.alreadyRestored.map((c) => c.resource)).toEqual([...f.networks]);
+      expect(twice.alreadyRestored.map((c) => c.resource)).toEqual(resources);
       expect(await f.attachments(beta.id)).toEqual(after);
     });
 
@@ -369,7 +399,7 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
       }
       if (provider.capabilities.has('health')) expect(await codeOf(provider.health({ target }))).toBe(ErrorCode.NotFound);
       if (provider.capabilities.has('indicators')) {
-        expect(await codeOf(provider.indicators({ target, indicators: [{ kind: 'file', path: f.marks.file }] }))).toBe(ErrorCode.NotFound);
+        expect(await codeOf(provider.indicators({ target, indicators: [{ kind: 'file', path: marksOf(f).file }] }))).toBe(ErrorCode.NotFound);
       }
       expect((await provider.inventory({ id: doomed.id })).targets).toEqual([]);
     }, 60_000);
@@ -394,7 +424,7 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
     it('redeploys a destroyed target from its pinned image: running, the same labels, replaced named; a retry reuses it', async () => {
       const f = fixture();
       const provider = f.provider();
-      if (!provider.capabilities.has('redeploy')) return;
+      if (!provider.capabilities.has('redeploy') || f.redeploysImages === false) return;
       const old = await f.startTarget(`${suite}-phoenix`, `${suite}-one`, { 'firebreak.suite': `${suite}-phoenix` });
       const target = await only({ id: old.id });
       await provider.destroy({ target, gracePeriodSeconds: 0 });
@@ -416,7 +446,7 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
     it('refuses to redeploy from a tag without a digest, naming it, before anything changes', async () => {
       const f = fixture();
       const provider = f.provider();
-      if (!provider.capabilities.has('redeploy')) return;
+      if (!provider.capabilities.has('redeploy') || f.redeploysImages === false) return;
       const target = await only({ id: alpha.id });
       for (const ref of [alpha.imageTag, `${alpha.imageTag}@${alpha.imageDigest}`, 'sha256:abc']) {
         const error: unknown = await provider.redeploy({ target, artefact: { kind: 'image', ref } }).catch((caught: unknown) => caught);
@@ -444,11 +474,11 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
       const result = await provider.indicators({
         target,
         indicators: [
-          { kind: 'file', path: f.marks.file },
+          { kind: 'file', path: marksOf(f).file },
           { kind: 'file', path: `/${suite}/not-here` },
-          { kind: 'hash', path: f.marks.file, sha256: f.marks.sha256 },
-          { kind: 'hash', path: f.marks.file, sha256: '0'.repeat(64) },
-          { kind: 'process', pattern: f.marks.process },
+          { kind: 'hash', path: marksOf(f).file, sha256: marksOf(f).sha256 },
+          { kind: 'hash', path: marksOf(f).file, sha256: '0'.repeat(64) },
+          { kind: 'process', pattern: marksOf(f).process },
           { kind: 'process', pattern: `${suite}-no-such-process` },
         ],
       });
@@ -458,7 +488,7 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
       for (const bad of [
         { kind: 'file', path: 'relative/path' },
         { kind: 'file', path: '/with\0nul' },
-        { kind: 'hash', path: f.marks.file, sha256: 'abc' },
+        { kind: 'hash', path: marksOf(f).file, sha256: 'abc' },
         { kind: 'process', pattern: '' },
         { kind: 'registry-key', path: '/x' },
       ]) {

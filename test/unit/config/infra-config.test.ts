@@ -68,7 +68,7 @@ describe('loadConfig: infra', () => {
         '    open: { kind: docker, host: "tcp://10.0.0.5:2375" }',
         '    sock: { kind: docker, tls: { ca: env:A, cert: env:B, key: env:C } }',
         '    web: { kind: docker, host: "http://docker:2375" }',
-        '    cloud: { kind: aws }',
+        '    cloud: { kind: gcp }',
         '    Bad_Name: { kind: docker }',
         '    kindless: { host: "unix:///x.sock" }',
         '',
@@ -77,8 +77,8 @@ describe('loadConfig: infra', () => {
     expect(text).toMatch(/3:\d+ infra\.providers\.open(\.tls)? tcp:\/\/ needs tls \(ca, cert, key\)/);
     expect(text).toMatch(/4:\d+ infra\.providers\.sock\.tls tls applies to tcp:\/\/ hosts only/);
     expect(text).toMatch(/5:\d+ infra\.providers\.web\.host expected unix:\/\/\/path\/to\/docker\.sock or tcp:\/\/host:port/);
-    expect(text).toMatch(/6:\d+ infra\.providers\.cloud\.kind expected docker or command, got "aws"/);
-    expect(text).toMatch(/8:\d+ infra\.providers\.kindless `kind` is required: docker or command/);
+    expect(text).toMatch(/6:\d+ infra\.providers\.cloud\.kind expected docker or command or aws, got "gcp"/);
+    expect(text).toMatch(/8:\d+ infra\.providers\.kindless `kind` is required: docker or command or aws/);
     expect(text).toMatch(/7:\d+ infra\.providers\.Bad_Name .*expected a provider name/);
   });
 
@@ -89,6 +89,69 @@ describe('loadConfig: infra', () => {
     expect(local?.kind === 'docker' ? local.health : undefined).toEqual({ allowHosts: ['shop.internal', '10.1.2.3', '[fd00::1]'] });
     const text = problems('infra:\n  providers:\n    local: { kind: docker, health: { allowHosts: ["http://shop:8080/"] } }\n');
     expect(text).toMatch(/3:\d+ infra\.providers\.local\.health\.allowHosts\[0\] expected a host name or IP address/);
+  });
+
+  it('gives an aws provider its region, credentials as references, the quarantine group name and timeouts', () => {
+    const result = load(
+      [
+        'infra:',
+        '  providers:',
+        '    cloud: { kind: aws, region: eu-west-1 }',
+        '    lab:',
+        '      kind: aws',
+        '      region: us-east-1',
+        '      endpoint: http://127.0.0.1:5000',
+        '      credentials: { accessKeyId: env:AWS_KEY, secretAccessKey: file:aws/secret, sessionToken: env:AWS_TOKEN }',
+        '      quarantineGroupName: ir-quarantine',
+        '      vpc: vpc-0123456789abcdef0',
+        '      timeout: 10s',
+        '      snapshotWait: 2h',
+        '',
+      ].join('\n'),
+    );
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    expect(result.value.infra?.providers).toEqual({
+      cloud: {
+        kind: 'aws',
+        region: 'eu-west-1',
+        quarantineGroupName: 'firebreak-quarantine',
+        timeoutMs: 30_000,
+        snapshotWaitMs: 1_800_000,
+      },
+      lab: {
+        kind: 'aws',
+        region: 'us-east-1',
+        endpoint: 'http://127.0.0.1:5000',
+        credentials: { accessKeyId: 'env:AWS_KEY', secretAccessKey: 'file:aws/secret', sessionToken: 'env:AWS_TOKEN' },
+        quarantineGroupName: 'ir-quarantine',
+        vpc: 'vpc-0123456789abcdef0',
+        timeoutMs: 10_000,
+        snapshotWaitMs: 7_200_000,
+      },
+    });
+  });
+
+  it('refuses an aws provider without a region, an endpoint in clear text off loopback, a pasted key and unknown keys, each at its place', () => {
+    const text = problems(
+      [
+        'infra:',
+        '  providers:',
+        '    a: { kind: aws }',
+        '    b: { kind: aws, region: eu-west-1, endpoint: "http://ec2.example.com" }',
+        '    c: { kind: aws, region: eu-west-1, credentials: { accessKeyId: AKIAHUNTER2EXAMPLE, secretAccessKey: env:S } }',
+        '    d: { kind: aws, region: eu-west-1, vpc: default, quarantineGroupName: sg-123, host: tcp://x:1 }',
+        '    e: { kind: aws, region: eu-west-1, endpoint: "https://user:pw@ec2.example.com" }',
+        '',
+      ].join('\n'),
+    );
+    expect(text).toMatch(/3:\d+ infra\.providers\.a\.region `region` is required/);
+    expect(text).toMatch(/4:\d+ infra\.providers\.b\.endpoint expected an https:\/\/ URL \(http:\/\/ only on loopback/);
+    expect(text).toMatch(/5:\d+ infra\.providers\.c\.credentials\.accessKeyId expected a secret reference/);
+    expect(text).not.toContain('HUNTER2');
+    expect(text).toMatch(/6:\d+ infra\.providers\.d\.vpc expected a VPC id/);
+    expect(text).toMatch(/6:\d+ infra\.providers\.d\.quarantineGroupName expected a security group name/);
+    expect(text).toMatch(/6:\d+ infra\.providers\.d(\.host)? .*host/);
+    expect(text).toMatch(/7:\d+ infra\.providers\.e\.endpoint expected an https/);
   });
 
   it('refuses a key pasted in place of a reference, without repeating it', () => {
