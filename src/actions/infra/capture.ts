@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { JsonValue } from '../../domain/plan.js';
-import type { CaptureArtefact, CaptureResult, EvidenceSink } from '../../infra/types.js';
+import type { CaptureResult, EvidenceSink } from '../../infra/types.js';
 import type { ActionDefinition, ActionSpec } from '../types.js';
 import {
   evidenceStore,
