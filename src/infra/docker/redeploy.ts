@@ -74,6 +74,7 @@ export async function redeploy(context: RedeployContext, request: RedeployReques
   const existing = await engine('docker: list containers', () =>
     docker.listContainers({ all: true, filters: { label: [`${REPLACES_LABEL}=${target.id}`] } }),
   );
+  const { mode, endpoints } = networkPlan(spec, overrides);
   let id = existing[0]?.Id;
   if (id === undefined) {
     const name = overrides.name ?? target.name;
@@ -81,17 +82,19 @@ export async function redeploy(context: RedeployContext, request: RedeployReques
       throw refuse(`the original ${target.name} (${target.id.slice(0, 12)}) still exists: destroy it first, or give overrides.name`);
     }
     await pull(docker, ref);
-    const { options, later } = await createOptions(context, spec, overrides, { ref, name, replaces: target.id });
-    const created = await engine(`docker: create the replacement ${name}`, () => docker.createContainer(options));
-    id = created.id;
-    // The Engine API takes one network at creation (before API 1.44); the others are joined before it starts.
-    for (const [network, endpoint] of later) {
-      await engine(`docker: connect the replacement ${name} to ${network}`, () =>
-        docker.getNetwork(network).connect({ Container: created.id, EndpointConfig: endpoint }),
-      );
-    }
+    const options = await createOptions(context, spec, overrides, { ref, name, replaces: target.id, mode, endpoints });
+    id = (await engine(`docker: create the replacement ${name}`, () => docker.createContainer(options))).id;
   }
   const info = await inspectContainer(docker, id);
+  // The Engine API takes one network at creation (before API 1.44): the others are joined before it starts,
+  // and a retry joins those an interrupted attempt did not.
+  const attached = info.NetworkSettings.Networks ?? {};
+  for (const [network, endpoint] of endpoints) {
+    if (Object.hasOwn(attached, network)) continue;
+    await engine(`docker: connect the replacement ${id.slice(0, 12)} to ${network}`, () =>
+      docker.getNetwork(network).connect({ Container: id, EndpointConfig: endpoint }),
+    );
+  }
   if (!info.State.Running) {
     await engine(`docker: start the replacement ${id.slice(0, 12)}`, () => docker.getContainer(id).start());
   }
@@ -128,8 +131,8 @@ async function createOptions(
   context: RedeployContext,
   spec: DockerSpec,
   overrides: DockerOverrides,
-  pinned: { ref: string; name: string; replaces: string },
-): Promise<{ options: ContainerCreateOptions; later: Array<[string, EndpointSettings]> }> {
+  pinned: { ref: string; name: string; replaces: string; mode: string; endpoints: Array<[string, EndpointSettings]> },
+): Promise<ContainerCreateOptions> {
   const env: string[] = [];
   for (const entry of spec.env) {
     if ('value' in entry && !overrides.dropEnv.has(entry.name) && !overrides.env.has(entry.name)) env.push(`${entry.name}=${entry.value}`);
@@ -145,21 +148,11 @@ async function createOptions(
     else labels[key] = value;
   }
   labels[REPLACES_LABEL] = pinned.replaces;
-  const chosen = overrides.networks ?? spec.networks.map((n) => n.name);
-  const networks = spec.networks.filter((n) => chosen.includes(n.name));
   const cmd = overrides.cmd ?? spec.cmd;
   const entrypoint = overrides.entrypoint ?? spec.entrypoint;
   const healthcheck = overrides.healthcheck !== undefined ? overrides.healthcheck : spec.healthcheck;
-  const mode = networkMode(spec, networks.map((n) => n.name));
-  const endpoints = networks.map((n): [string, EndpointSettings] => [
-    n.name,
-    {
-      Aliases: n.aliases,
-      ...(n.ipv4 || n.ipv6 ? { IPAMConfig: { ...(n.ipv4 ? { IPv4Address: n.ipv4 } : {}), ...(n.ipv6 ? { IPv6Address: n.ipv6 } : {}) } } : {}),
-    },
-  ]);
-  const first = endpoints.filter(([network]) => network === mode);
-  const options: ContainerCreateOptions = {
+  const { mode } = pinned;
+  return {
     name: pinned.name,
     Image: pinned.ref,
     Env: env,
@@ -198,17 +191,29 @@ async function createOptions(
       ...(spec.security.capDrop ? { CapDrop: spec.security.capDrop } : {}),
       ...(spec.security.securityOpt ? { SecurityOpt: spec.security.securityOpt } : {}),
     },
-    NetworkingConfig: { EndpointsConfig: Object.fromEntries(first) },
+    NetworkingConfig: { EndpointsConfig: Object.fromEntries(pinned.endpoints.filter(([network]) => network === mode)) },
   };
-  return { options, later: endpoints.filter(([network]) => network !== mode) };
 }
 
-/** The original's mode (`host`, `none`, `container:...`), or its first chosen network; `none` when none is left. */
-function networkMode(spec: DockerSpec, chosen: string[]): string {
-  const mode = spec.networkMode;
-  if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) return mode;
-  if (chosen.includes(mode)) return mode;
-  return chosen[0] ?? 'none';
+/**
+ * The networks the replacement joins (the original's, or the subset `overrides.networks` names) with their
+ * aliases and static addresses, and its network mode: the original's `host`, `none` or `container:...`, else
+ * the first network it joins (`none` when it joins none).
+ */
+function networkPlan(spec: DockerSpec, overrides: DockerOverrides): { mode: string; endpoints: Array<[string, EndpointSettings]> } {
+  const chosen = overrides.networks ?? spec.networks.map((n) => n.name);
+  const networks = spec.networks.filter((n) => chosen.includes(n.name));
+  const endpoints = networks.map((n): [string, EndpointSettings] => [
+    n.name,
+    {
+      Aliases: n.aliases,
+      ...(n.ipv4 || n.ipv6 ? { IPAMConfig: { ...(n.ipv4 ? { IPv4Address: n.ipv4 } : {}), ...(n.ipv6 ? { IPv6Address: n.ipv6 } : {}) } } : {}),
+    },
+  ]);
+  const original = spec.networkMode;
+  if (original === 'host' || original === 'none' || original.startsWith('container:')) return { mode: original, endpoints: [] };
+  const mode = networks.some((n) => n.name === original) ? original : (networks[0]?.name ?? 'none');
+  return { mode, endpoints };
 }
 
 function healthcheckOption(healthcheck: DockerSpec['healthcheck'] | string[], spec: DockerSpec): Partial<ContainerCreateOptions> {

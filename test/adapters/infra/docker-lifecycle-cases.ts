@@ -25,6 +25,8 @@ export interface LifecycleCaseContext {
   scratch: string;
   /** The network with a static-address subnet (192.0.2.0/24) the conformance suite uses. */
   network: string;
+  /** Another internal network. */
+  other: string;
 }
 
 const IMPLANT = '/opt/app/implant.sh';
@@ -221,10 +223,41 @@ export function runDockerLifecycleCases(context: () => LifecycleCaseContext): vo
       await docker.docker(['rm', '-f', replacement]);
     }, 120_000);
 
+    it('a retried redeploy joins the networks an interrupted attempt did not, and starts the replacement', async () => {
+      const { docker, provider, network, other } = context();
+      const { fixed: good } = await images();
+      const id = (await docker.docker(['run', '-d', '--name', 'shop-api', '--network', network, good.tag, 'sleep', '600'])).trim();
+      await docker.docker(['network', 'connect', '--alias', 'api', other, id]);
+      const target = await pin(id);
+      await provider.destroy({ target, gracePeriodSeconds: 0 });
+      const artefact = { kind: 'image', ref: good.ref };
+      const first = await provider.redeploy({ target, artefact });
+      expect(first.target.networks.map((n) => n.name)).toEqual([network, other].sort());
+      // The state an attempt leaves when it dies after creating the replacement, before joining the second network.
+      await docker.docker(['stop', '-t', '0', first.target.id]);
+      await docker.docker(['network', 'disconnect', other, first.target.id]);
+      const retried = await provider.redeploy({ target, artefact });
+      expect(retried.target).toMatchObject({ id: first.target.id, state: 'running' });
+      expect(retried.target.networks.map((n) => n.name)).toEqual([network, other].sort());
+      expect(retried.target.networks.find((n) => n.name === other)!.aliases).toContain('api');
+      // Only the networks asked for.
+      await docker.docker(['rm', '-f', first.target.id]);
+      const narrowed = await provider.redeploy({ target, artefact, overrides: { networks: [other] } });
+      expect(narrowed.target.networks.map((n) => n.name)).toEqual([other]);
+      expect((await failure(provider.redeploy({ target, artefact, overrides: { networks: ['elsewhere'] } }))).message).toContain(
+        'elsewhere not among the original',
+      );
+      await docker.docker(['rm', '-f', narrowed.target.id]);
+    }, 60_000);
+
     it('finds the planted file, its hash and the marked process on the compromised container, streaming the hash under a cap', async () => {
       const { docker, provider } = context();
       const { compromised: bad } = await images();
-      const id = (await docker.docker(['run', '-d', '--network', 'none', bad.tag, 'sh', '-c', `sh ${IMPLANT} & exec sleep 600`])).trim();
+      // A long command line: the marker past 200 characters is still found (ps is not cut to a terminal's width).
+      const padding = 'x'.repeat(200);
+      const id = (
+        await docker.docker(['run', '-d', '--network', 'none', bad.tag, 'sh', '-c', `sh ${IMPLANT} & sleep 600; wait`, padding, 'MARKER-7f3'])
+      ).trim();
       const target = await pin(id);
       const result = await provider.indicators({
         target,
@@ -234,9 +267,10 @@ export function runDockerLifecycleCases(context: () => LifecycleCaseContext): vo
           { kind: 'process', pattern: 'sleep 4242' },
           { kind: 'process', pattern: '.*' },
           { kind: 'hash', path: '/opt/app', sha256: '0'.repeat(64) },
+          { kind: 'process', pattern: 'MARKER-7f3' },
         ],
       });
-      expect(result.findings.map((f) => f.present)).toEqual([true, true, true, false, false]);
+      expect(result.findings.map((f) => f.present)).toEqual([true, true, true, false, false, true]);
       expect(result.findings[0]!.detail).toBe(`${IMPLANT} exists`);
       expect(result.findings[1]!.detail).toBe(`${IMPLANT}: sha256 matches`);
       expect(result.findings[2]!.detail).toMatch(/^1 of \d+ processes match$/);
