@@ -4,9 +4,11 @@
  */
 import type { z } from 'zod';
 import type { SecretPathPattern } from '../domain/secret-slots.js';
+import type { InfraOperation } from '../infra/types.js';
 import { backupActionSpecs } from './backup/index.js';
 import { commandRunAction, commandRunSpec, type CommandRunOptions } from './command-run.js';
 import { httpRequestAction, httpRequestSpec, type HttpRequestOptions } from './http-request.js';
+import { infraActionSpecs } from './infra/index.js';
 import { postmortemActionSpecs } from './postmortem/index.js';
 import { timelineNoteAction, timelineNoteSpec } from './timeline-note.js';
 import type { ActionDefinition, ActionSpec } from './types.js';
@@ -18,6 +20,16 @@ export interface ActionCatalog {
   /** Where in `with` the action takes secrets; empty when it takes none. */
   secretInputs(name: string): readonly SecretPathPattern[];
   names(): string[];
+  /** What else a step naming the action must satisfy (an infra operation, a preceding approval). */
+  rules?(name: string): ActionRules;
+}
+
+/** The constraints an action puts on the steps that name it, beyond its input schema. */
+export interface ActionRules {
+  /** The provider named by `with.provider` must support this infrastructure operation. */
+  infraOperation?: InfraOperation;
+  /** The step must name a preceding approval with at least this many distinct people (`requires: approval:<step>`). */
+  approval?: { distinct: number };
 }
 
 /** The runnable actions of a worker. */
@@ -46,6 +58,13 @@ function catalogOf(byName: ReadonlyMap<string, ActionSpec>): ActionCatalog {
     inputSchema: (name) => byName.get(name)?.input,
     secretInputs: (name) => byName.get(name)?.secretInputs ?? [],
     names: () => [...byName.keys()].sort(),
+    rules(name) {
+      const spec = byName.get(name);
+      return {
+        ...(spec?.infraOperation === undefined ? {} : { infraOperation: spec.infraOperation }),
+        ...(spec?.approval === undefined ? {} : { approval: spec.approval }),
+      };
+    },
   };
 }
 
@@ -62,7 +81,8 @@ export function builtinActions(options: BuiltinActionOptions): ActionDefinition[
 
 /**
  * Names and input schemas of the built-in actions, of the backup/restore actions (which the worker builds
- * over `backups` in the config) and of the post-mortem actions, usable without configuration.
+ * over `backups` in the config), of the post-mortem actions and of the infra actions (built over `infra`
+ * and `evidence`), usable without configuration.
  */
 export const builtinActionCatalog: ActionCatalog = catalogOf(
   indexByName<ActionSpec>([
@@ -71,5 +91,6 @@ export const builtinActionCatalog: ActionCatalog = catalogOf(
     timelineNoteSpec,
     ...backupActionSpecs,
     ...postmortemActionSpecs,
+    ...infraActionSpecs,
   ]),
 );

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import type { BackupSection } from '../backup/deps.js';
 import type { JsonValue } from '../domain/plan.js';
+import type { InfraOperation } from '../infra/types.js';
 import type { SecretPathPattern } from '../domain/secret-slots.js';
 
 /** A pino-compatible structured logger: fields first, then the message. */
@@ -61,6 +62,16 @@ export interface ActionSpec<S extends z.ZodType = z.ZodType> {
    * schedule of the runbook is created, so a source that is not configured is refused then, not at 1 am.
    */
   backupSources?: readonly BackupSection[];
+  /**
+   * The infrastructure operation the action asks of the provider its `provider` input names: when the
+   * config is known, a runbook naming a provider that is not configured or lacks it is refused.
+   */
+  infraOperation?: InfraOperation;
+  /**
+   * The step must name a preceding approval step (`requires: approval:<step>`) with at least this many
+   * distinct people: checked when the runbook is validated, and by the workflow before the step runs.
+   */
+  approval?: { distinct: number };
 }
 
 /** A runnable action. `execute` receives `with` already parsed by `input`. */

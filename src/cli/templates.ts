@@ -2,7 +2,9 @@
 import type { FirebreakConfig } from '../config/schema.js';
 import { createSecretCatalog, type SecretCatalog } from '../secrets/declared.js';
 import { existsSync } from 'node:fs';
+import { infraCatalog } from '../infra/from-config.js';
 import type { ActionCatalog } from '../runbook/action-catalog.js';
+import type { InfraCatalog } from '../runbook/kinds/types.js';
 import type { RunbookCatalog } from '../runbook/catalog.js';
 import type { Issue } from '../diagnostics/located-issue.js';
 import { loadRunbookDirs } from '../runbook/loader.js';
@@ -34,19 +36,21 @@ export async function loadRunbooksWithTemplates(
   actions: ActionCatalog,
   fallback?: string,
   secrets?: SecretCatalog,
+  infra?: InfraCatalog,
 ): Promise<RunbookCatalog> {
   const templates = await loadExistingTemplates(templateDirs, fallback);
   const catalog = await loadRunbookDirs(runbookDirs, {
     actions,
     ...(templates && { templates }),
     ...(secrets && { secrets }),
+    ...(infra && { infra }),
   });
   return { ...catalog, issues: [...templateIssues(templates), ...catalog.issues] };
 }
 
 /**
  * The runbooks a configured process runs (dev, server, worker): the config's runbook and template
- * directories, checked against the secrets it declares. Called again whenever the files may have changed.
+ * directories, checked against the secrets and infrastructure providers it declares. Called again whenever the files may have changed.
  */
 export function loadConfiguredRunbooks(
   config: FirebreakConfig,
@@ -59,5 +63,6 @@ export function loadConfiguredRunbooks(
     actions,
     fallback,
     createSecretCatalog(config.secrets),
+    infraCatalog(config.infra),
   );
 }

@@ -1,9 +1,13 @@
 /**
- * `infra`: the infrastructure providers burn-down runbooks act through, by name. Each names its `kind`
- * (only `docker` so far) and how to reach it: a Docker Engine over its unix socket, or over TCP with TLS
- * whose CA, client certificate and key are secret references, read by the worker when it uses them.
+ * `infra`: the infrastructure providers burn-down runbooks act through, by name. Each names its `kind` and
+ * how to reach it: `docker`, a Docker Engine over its unix socket, or over TCP with TLS whose CA, client
+ * certificate and key are secret references, read by the worker when it uses them; `command`, reviewed
+ * scripts in `actions.command.scriptsDir`, one per operation, with an environment whose values may be
+ * secret references.
  */
 import { z } from 'zod';
+import type { UnionChoice } from '../diagnostics/zod-issues.js';
+import { describeValue, type DocPath } from '../diagnostics/located-issue.js';
 import { DurationMs, SecretReference } from './primitives.js';
 
 /** A provider's name under `infra.providers`, as runbooks will name it. */
@@ -25,7 +29,7 @@ export const DockerTlsConfigSchema = z.strictObject({
 /** `infra.providers.<name>` with `kind: docker`. */
 export const DockerProviderConfigSchema = z
   .strictObject({
-    kind: z.literal('docker', { error: 'expected docker (the only provider kind built so far)' }),
+    kind: z.literal('docker'),
     host: z
       .string({ error: HOST_MESSAGE })
       .refine((host) => UNIX_HOST.test(host) || TCP_HOST.test(host), { error: HOST_MESSAGE })
@@ -63,8 +67,80 @@ export const DockerProviderConfigSchema = z
   .transform(({ timeout, ...rest }) => ({ ...rest, timeoutMs: timeout }));
 export type DockerProviderConfig = z.infer<typeof DockerProviderConfigSchema>;
 
-/** One provider; a union as kinds are added. */
-export const InfraProviderConfigSchema = DockerProviderConfigSchema;
+const SCRIPT_MESSAGE = 'expected a file name in actions.command.scriptsDir (no / or ..)';
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// The rule command.run applies: variables the worker sets, or that make the loader or a shell run other code.
+const RESERVED_ENV = /^(?:PATH|HOME|LANG|LD_.*|DYLD_.*|BASH_ENV|ENV|BASH_FUNC_.*|SHELLOPTS|BASHOPTS|PS4|IFS)$/;
+
+/** A script of a command provider: a plain file name, resolved inside the scripts directory when it runs. */
+const ScriptName = z
+  .string({ error: SCRIPT_MESSAGE })
+  .refine((name) => name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name), { error: SCRIPT_MESSAGE });
+
+/** `infra.providers.<name>.operations`: the script of each operation the provider supports. */
+export const CommandOperationsSchema = z.strictObject({
+  inventory: ScriptName.meta({ description: 'resolves a selector into targets (required)' }),
+  protect: ScriptName.optional(),
+  isolate: ScriptName.optional(),
+  unisolate: ScriptName.optional(),
+  capture: ScriptName.optional(),
+  destroy: ScriptName.optional(),
+  redeploy: ScriptName.optional(),
+  health: ScriptName.optional(),
+  indicators: ScriptName.optional(),
+});
+
+/** A variable given to the scripts: text as written, or `{ secret: env:NAME | file:PATH }` read when a script runs. */
+export const CommandEnvValueSchema = z.union([z.string(), z.strictObject({ secret: SecretReference })], {
+  error: 'expected text, or { secret: env:NAME | file:PATH }',
+});
+
+/** `infra.providers.<name>` with `kind: command`. */
+export const CommandProviderConfigSchema = z
+  .strictObject({
+    kind: z.literal('command'),
+    operations: CommandOperationsSchema,
+    timeout: DurationMs.prefault('5m'),
+    env: z
+      .record(
+        z
+          .string()
+          .regex(ENV_NAME, { error: 'expected an environment variable name' })
+          .refine((name) => !RESERVED_ENV.test(name), {
+            error: 'is reserved: the worker sets it, or it would make the shell or loader run other code',
+          }),
+        CommandEnvValueSchema,
+      )
+      .default({}),
+  })
+  .superRefine((provider, ctx) => {
+    const { isolate, unisolate } = provider.operations;
+    if ((isolate === undefined) !== (unisolate === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['operations', isolate === undefined ? 'isolate' : 'unisolate'],
+        message: 'isolate and unisolate go together: an isolation that cannot be undone has no compensation',
+      });
+    }
+  })
+  .transform(({ timeout, ...rest }) => ({ ...rest, timeoutMs: timeout }));
+export type CommandProviderConfig = z.infer<typeof CommandProviderConfigSchema>;
+
+/** One provider, by its `kind`. */
+export const InfraProviderConfigSchema = z.discriminatedUnion('kind', [DockerProviderConfigSchema, CommandProviderConfigSchema]);
+const INFRA_KINDS = InfraProviderConfigSchema.options.map((option) => option.in.shape.kind.value);
+
+/**
+ * Reports an `infra.providers.<name>` whose `kind` is missing or unknown (zod gives no branch for it), for
+ * `mapZodIssues`. Returns undefined for any other union.
+ */
+export function infraUnionChoice(path: DocPath, raw: unknown): UnionChoice | undefined {
+  const at = path.length === 4 && path[0] === 'infra' && path[1] === 'providers' && path[3] === 'kind';
+  if (!at) return undefined;
+  const expected = INFRA_KINDS.join(' or ');
+  if (raw === undefined) return { message: `\`kind\` is required: ${expected}`, path: path.slice(0, -1) };
+  return { message: `expected ${expected}, got ${describeValue(raw)}`, path };
+}
 export type InfraProviderConfig = z.infer<typeof InfraProviderConfigSchema>;
 
 /** `infra`: the providers by name. */

@@ -13,6 +13,8 @@ import type { BackupsConfig } from './backups-schema.js';
 import type { ChannelsConfig } from './channels-schema.js';
 import { ConfigFileSchema, type ConfigFile, type FirebreakConfig } from './schema.js';
 import { storageUnionChoice, type StorageConfig } from './storage-schema.js';
+import { infraUnionChoice } from './infra-schema.js';
+import type { DocPath } from '../diagnostics/located-issue.js';
 
 /** Where to look, for entry points that take options. */
 export interface LoadConfigOptions {
@@ -74,7 +76,8 @@ function parseConfigFile(file: string): Result<ConfigFile> {
   const value = yaml.value.value ?? {};
   const result = ConfigFileSchema.safeParse(value);
   if (result.success) return { ok: true, value: result.data };
-  const issues = mapZodIssues(result.error.issues, yaml.value, { value, resolveUnion: storageUnionChoice });
+  const resolveUnion = (at: DocPath, raw: unknown) => storageUnionChoice(at, raw) ?? infraUnionChoice(at, raw);
+  const issues = mapZodIssues(result.error.issues, yaml.value, { value, resolveUnion });
   return { ok: false, issues: sortIssues(issues) };
 }
 

@@ -63,6 +63,15 @@ export const ErrorCode = {
    * again will not change the answer. Not retried.
    */
   Unsupported: 'UNSUPPORTED',
+  /**
+   * `infra.destroy` was asked to destroy a target whose evidence from this incident is absent or does not
+   * re-hash intact: capture it (or waive the check with a reason) first. Not retried.
+   */
+  EvidenceUnverified: 'EVIDENCE_UNVERIFIED',
+  /** `infra.health` found a target unhealthy. Retried per the step's retry policy: a service may still be starting. */
+  Unhealthy: 'UNHEALTHY',
+  /** `infra.indicators` found an indicator of compromise that must be absent. Not retried. */
+  IndicatorPresent: 'INDICATOR_PRESENT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -83,6 +92,8 @@ export const NON_RETRYABLE_CODES: readonly ErrorCode[] = [
   ErrorCode.DrillStale,
   ErrorCode.RestoreCheckFailed,
   ErrorCode.Unsupported,
+  ErrorCode.EvidenceUnverified,
+  ErrorCode.IndicatorPresent,
 ];
 
 /** An error with a code, thrown by adapters and activities and mapped to `ApplicationFailure` at the edge. */

@@ -120,6 +120,8 @@ export interface ActionStep extends StepCommon {
   kind: 'action';
   action: string;
   with: JsonObject;
+  /** An approval step that must have been approved before this step runs (`requires: approval:<step>`). */
+  requires?: { approval: string };
 }
 
 export interface TaskStep extends StepCommon {

@@ -25,7 +25,7 @@ export const INFRA_OPERATIONS = [
 export type InfraOperation = (typeof INFRA_OPERATIONS)[number];
 
 /** The provider kinds `infra.providers.<name>.kind` accepts. */
-export const INFRA_PROVIDER_KINDS = ['docker'] as const;
+export const INFRA_PROVIDER_KINDS = ['docker', 'command'] as const;
 export type InfraProviderKind = (typeof INFRA_PROVIDER_KINDS)[number];
 
 /**

@@ -10,7 +10,7 @@ import type { ActionCatalog } from './action-catalog.js';
 import { checkRunbook, type CheckOptions } from './checks.js';
 import { compilePlan, type ValidRunbook } from './compile.js';
 import { sortIssues, type DocPath, type Issue, type Result } from '../diagnostics/located-issue.js';
-import type { ChildRunbookInfo } from './kinds/types.js';
+import type { ChildRunbookInfo, InfraCatalog } from './kinds/types.js';
 import { parseRunbookBytes, type ParsedRunbook } from './parse.js';
 import { forEachParsedStep, stepIdAtPath } from './walk.js';
 
@@ -50,6 +50,11 @@ export interface CompileOptions {
    * a literal name passed to a child) must be declared for that runbook.
    */
   secrets?: SecretCatalog;
+  /**
+   * The configured infrastructure providers: when given, an `infra.*` step naming a provider that is not
+   * configured, or one that lacks the step's operation, is refused.
+   */
+  infra?: InfraCatalog;
 }
 
 interface Entry {
@@ -97,6 +102,7 @@ function checkOptions(options: CompileOptions, runbook: CheckOptions['runbook'])
     runbook,
     ...(options.templates && { templates: options.templates }),
     ...(options.secrets && { secrets: options.secrets }),
+    ...(options.infra && { infra: options.infra }),
   };
 }
 

@@ -10,12 +10,12 @@ import type { RunbookDeclarations } from './declarations.js';
 import { checkCondition, checkTemplates } from './expression-checks.js';
 import type { DocPath, Issue } from '../diagnostics/located-issue.js';
 import { kindOfStep, STEP_KIND_REGISTRY, type AuthoringStep, type StepKindDefinition } from './kinds/index.js';
-import type { ChildRunbookInfo, StepCheckContext } from './kinds/types.js';
+import type { ChildRunbookInfo, InfraCatalog, StepCheckContext } from './kinds/types.js';
 import type { ParsedRunbook } from './parse.js';
 import { parseDuration } from '../domain/duration.js';
 import { roleName } from './schema.js';
 import { isTemplate } from './templates.js';
-import { stepIdAtPath } from './walk.js';
+import { forEachParsedStep, stepIdAtPath } from './walk.js';
 import { mapZodIssues } from '../diagnostics/zod-issues.js';
 import { hasOwn } from '../domain/own.js';
 
@@ -28,6 +28,8 @@ export interface CheckOptions {
   templates?: TemplateCatalog;
   /** The declared secrets, when the config is known: secret names in the runbook are checked against them. */
   secrets?: SecretCatalog;
+  /** The configured infrastructure providers, when the config is known: `infra.*` steps are checked against them. */
+  infra?: InfraCatalog;
 }
 
 /** The state shared by all checks of one runbook. */
@@ -39,6 +41,8 @@ export interface CheckState {
   /** First step to declare each decision name. */
   decisionOwners: Map<string, string>;
   report: (path: DocPath, message: string, options?: { key?: boolean }) => void;
+  /** Steps (not compensations) by id with their paths, built on first use. */
+  stepsById?: Map<string, { step: AuthoringStep; path: DocPath }>;
 }
 
 /** Reports a `role:<name>` (or bare role name) that the runbook does not declare. */
@@ -134,6 +138,18 @@ function contextFor(state: CheckState, path: DocPath): StepCheckContext {
     actions: state.options.actions,
     runbook: (id) => state.options.runbook(id),
     runbookId: parts.id,
+    path,
+    stepAt(id) {
+      if (state.stepsById === undefined) {
+        const byId = new Map<string, { step: AuthoringStep; path: DocPath }>();
+        forEachParsedStep(parts.steps, ['steps'], (step, at) => {
+          if (!byId.has(step.id)) byId.set(step.id, { step, path: at });
+        });
+        state.stepsById = byId;
+      }
+      return state.stepsById.get(id);
+    },
+    ...(state.options.infra === undefined ? {} : { infra: state.options.infra }),
   };
 }
 

@@ -4,6 +4,7 @@
  * the configured channels and blob store, and the activities over them, and registers the workflow bundle
  * (prebuilt, or bundled from source).
  */
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeConnection } from '@temporalio/worker';
@@ -12,6 +13,9 @@ import { createActivities } from '../../activities/index.js';
 import { builtinActions, createActionRegistry } from '../actions/registry.js';
 import type { ActionDefinition } from '../actions/types.js';
 import { backupActions } from '../actions/backup/index.js';
+import { infraActions } from '../actions/infra/index.js';
+import type { EvidenceStore } from '../evidence/evidence-store.js';
+import { infraProvidersFromConfig, type InfraProviders } from '../infra/from-config.js';
 import { postmortemActions } from '../actions/postmortem/index.js';
 import type { BackupDeps } from '../backup/deps.js';
 import { backupDepsFromConfig } from '../backup/from-config.js';
@@ -56,6 +60,13 @@ export interface IncidentWorkerOptions {
    * it and closes it after the worker has stopped. Absent: the drafting activity fails, saying so.
    */
   postmortems?: LazyPostmortemStore;
+  /**
+   * The evidence store `infra.capture` streams into and `infra.destroy` verifies (opened on first use; the
+   * caller owns and closes it). Absent: those actions fail, saying so.
+   */
+  evidence?: { get(): Promise<EvidenceStore> };
+  /** The infrastructure providers; built from `infra` in the config by default. */
+  infra?: InfraProviders;
   /** Worker tuning passed through (e.g. maxConcurrentActivityTaskExecutions). */
   tuning?: Partial<
     Pick<
@@ -100,12 +111,19 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
   const shared = await sharedPorts(options);
   const { secrets } = shared;
   const backups = options.backups ?? backupDepsFromConfig(config.backups, shared);
+  const commandScripts = path.resolve(baseDir, config.actions.command.scriptsDir);
   const actions = createActionRegistry([
     ...builtinActions({
       http: config.actions.http,
-      command: { ...config.actions.command, scriptsDir: path.resolve(baseDir, config.actions.command.scriptsDir) },
+      command: { ...config.actions.command, scriptsDir: commandScripts },
     }),
     ...backupActions(backups),
+    ...infraActions({
+      providers: options.infra ?? infraProvidersFromConfig(config.infra, { secrets, scriptsDir: commandScripts }),
+      ...(options.evidence ? { evidence: options.evidence } : {}),
+      // What Temporal calls a worker by default: the custody record names who captured each artefact.
+      workerIdentity: `${process.pid}@${os.hostname()}`,
+    }),
     // The digest reads the drill records `drill.record` keeps in the backup store, and the runbooks as they are now.
     ...postmortemActions({
       drills: backups.store,

@@ -5,6 +5,9 @@ import { JsonValue, stepCommonShape, Text } from '../schema.js';
 import { scanTemplate, secretParamName } from '../../domain/expressions.js';
 import { formatSlotPath, secretPathAllowed } from '../../domain/secret-slots.js';
 import { defineKind, type StepCheckContext } from './types.js';
+import type { DocPath } from '../../diagnostics/located-issue.js';
+
+const REQUIRES = /^approval:[A-Za-z][A-Za-z0-9_-]*$/;
 
 /** An action step as written; compensations use the same shape. */
 export const ActionStepSchema = z
@@ -15,6 +18,14 @@ export const ActionStepSchema = z
       .record(z.string(), JsonValue)
       .default({})
       .meta({ description: "The action's input; strings may embed ${{ }}." }),
+    requires: z
+      .string()
+      .regex(REQUIRES, { error: 'expected approval:<step id>' })
+      .optional()
+      .meta({
+        description:
+          'approval:<step>: a preceding approval step that must have been approved before this step runs (infra.destroy and infra.redeploy need one with distinct: 2 or more).',
+      }),
   })
   .meta({ id: 'ActionStep', description: 'Runs a registered action.' });
 export type ActionStepInput = z.infer<typeof ActionStepSchema>;
@@ -36,8 +47,17 @@ export const actionKind = defineKind<ActionStepInput, ActionStep>({
     const schema = ctx.actions.inputSchema(step.action);
     if (schema) ctx.checkInput(['with'], schema, step.with);
     checkSecretPositions(step, ctx);
+    const rules = ctx.actions.rules?.(step.action) ?? {};
+    checkRequires(step, ctx, rules.approval?.distinct);
+    if (rules.infraOperation !== undefined) checkInfraProvider(step, ctx, rules.infraOperation);
   },
-  compile: (step, ctx) => ({ kind: 'action', ...ctx.common(step), action: step.action, with: ctx.json(step.with) }),
+  compile: (step, ctx) => ({
+    kind: 'action',
+    ...ctx.common(step),
+    action: step.action,
+    with: ctx.json(step.with),
+    ...(step.requires === undefined ? {} : { requires: { approval: step.requires.slice('approval:'.length) } }),
+  }),
   describe: (step) => `action ${step.action}`,
 });
 
@@ -67,4 +87,68 @@ function checkSecretPositions(step: ActionStepInput, ctx: StepCheckContext): voi
     }
   };
   visit(step.with, []);
+}
+
+/**
+ * `requires: approval:<step>`: the step named must be an approval step that runs before this one: earlier
+ * in the same list, or earlier than a group this step is in. A compensation runs after the steps, so any
+ * approval step of the runbook may precede it. An action that needs the two-person rule (infra.destroy,
+ * infra.redeploy) must name one with at least that many distinct people.
+ */
+function checkRequires(step: ActionStepInput, ctx: StepCheckContext, distinct: number | undefined): void {
+  const rule = `\`${step.action}\` must name a preceding approval step with \`distinct: ${distinct ?? 2}\` or more (the two-person rule)`;
+  if (step.requires === undefined) {
+    // A `requires` the schema refused has been reported already.
+    if (distinct !== undefined && ctx.written(['requires']) === undefined) {
+      ctx.report(['action'], `${rule}: add \`requires: approval:<step id>\``);
+    }
+    return;
+  }
+  const id = step.requires.slice('approval:'.length);
+  const found = ctx.stepAt(id);
+  if (found === undefined) {
+    ctx.report(['requires'], `unknown step \`${id}\`: \`requires\` names an approval step of this runbook`);
+    return;
+  }
+  if (typeof found.step.approval !== 'string') {
+    ctx.report(['requires'], `\`${id}\` is not an approval step`);
+    return;
+  }
+  if (!precedes(found.path, ctx.path)) {
+    ctx.report(['requires'], `approval \`${id}\` does not run before this step: put it earlier in \`steps\`, not in a parallel branch beside this step`);
+    return;
+  }
+  const has = typeof found.step.distinct === 'number' ? found.step.distinct : undefined;
+  if (distinct !== undefined && (has === undefined || has < distinct)) {
+    ctx.report(['requires'], `${rule}: approval \`${id}\` has ${has === undefined ? 'no `distinct`' : `\`distinct: ${has}\``}`);
+  }
+}
+
+/**
+ * Whether the step at `before` has finished when the step at `at` starts, going by their places: only the
+ * runbook's `steps` list runs in order (the branches of a `parallel` step run at once), so the approval, or
+ * the group it is in, must come earlier in that list than the step or the group the step is in.
+ */
+function precedes(before: DocPath, at: DocPath): boolean {
+  if (before[0] !== 'steps') return false;
+  if (at[0] === 'compensations') return true;
+  const [, mine] = at;
+  const [, theirs] = before;
+  return typeof mine === 'number' && typeof theirs === 'number' && theirs < mine;
+}
+
+/** When the config is known, the provider a literal `with.provider` names must exist and support the operation. */
+function checkInfraProvider(step: ActionStepInput, ctx: StepCheckContext, operation: string): void {
+  const infra = ctx.infra;
+  const name = step.with.provider;
+  if (infra === undefined || typeof name !== 'string' || name.includes('${{')) return;
+  const provider = infra.provider(name);
+  if (provider === undefined) {
+    ctx.report(['with', 'provider'], `no infra provider \`${name}\` is configured (infra.providers: ${infra.names().join(', ') || 'none'})`);
+    return;
+  }
+  if (!provider.capabilities.has(operation)) {
+    const supported = [...provider.capabilities].join(', ') || 'nothing';
+    ctx.report(['action'], `infra provider \`${name}\` (${provider.kind}) does not support ${operation} (it supports ${supported})`);
+  }
 }

@@ -62,6 +62,19 @@ export interface StepCheckContext {
   runbook(id: string): ChildRunbookInfo | undefined;
   /** The id of the runbook being checked (a child may not be itself). */
   runbookId: string;
+  /** Where the step being checked is in the document (`['steps', 3]`, `['compensations', 0]`). */
+  path: DocPath;
+  /** A step (not a compensation) by id, with where it is; undefined when there is none. */
+  stepAt(id: string): { step: AuthoringStep; path: DocPath } | undefined;
+  /** The configured infrastructure providers and their capabilities, when the config is known. */
+  infra?: InfraCatalog;
+}
+
+/** The configured infrastructure providers, as validation sees them: what each supports. */
+export interface InfraCatalog {
+  /** The provider's kind and capabilities, or undefined when none of that name is configured. */
+  provider(name: string): { kind: string; capabilities: ReadonlySet<string> } | undefined;
+  names(): string[];
 }
 
 /** What a kind's compilation may use. Paths are relative to the step being compiled. */

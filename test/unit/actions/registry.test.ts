@@ -11,7 +11,9 @@ import {
 } from '../../../src/actions/registry.js';
 import { timelineNoteAction } from '../../../src/actions/timeline-note.js';
 import { backupActions, backupActionSpecs } from '../../../src/actions/backup/index.js';
+import { infraActions, infraActionSpecs } from '../../../src/actions/infra/index.js';
 import { postmortemActions, postmortemActionSpecs } from '../../../src/actions/postmortem/index.js';
+import { infraProvidersFromConfig } from '../../../src/infra/from-config.js';
 import { backupDepsFromConfig } from '../../../src/backup/from-config.js';
 import { createSecretResolver } from '../../../src/secrets/resolver.js';
 import { createFsStore } from '../../../src/storage/fs-store.js';
@@ -32,8 +34,26 @@ describe('action registry', () => {
     const catalog: ActionCatalog = builtinActionCatalog;
     const backup = backupActionSpecs.map((spec) => spec.name);
     const postmortem = postmortemActionSpecs.map((spec) => spec.name);
+    const infra = infraActionSpecs.map((spec) => spec.name);
     expect(postmortem).toEqual(['postmortem.digest']);
-    expect(catalog.names()).toEqual(['command.run', 'http.request', 'timeline.note', ...backup, ...postmortem].sort());
+    expect(infra).toEqual([
+      'infra.inventory',
+      'infra.protect',
+      'infra.isolate',
+      'infra.unisolate',
+      'infra.capture',
+      'infra.destroy',
+      'infra.redeploy',
+      'infra.health',
+      'infra.indicators',
+    ]);
+    expect(catalog.names()).toEqual(
+      ['command.run', 'http.request', 'timeline.note', ...backup, ...postmortem, ...infra].sort(),
+    );
+    // The two-person rule and the provider operation travel with the catalog, for validation.
+    expect(catalog.rules?.('infra.destroy')).toEqual({ infraOperation: 'destroy', approval: { distinct: 2 } });
+    expect(catalog.rules?.('infra.isolate')).toEqual({ infraOperation: 'isolate' });
+    expect(catalog.rules?.('timeline.note')).toEqual({});
     expect(backup).toEqual(expect.arrayContaining(['backup.postgres', 'backup.files', 'restore.postgres']));
     expect(catalog.has('http.request')).toBe(true);
     expect(catalog.has('http.get')).toBe(false);
@@ -63,6 +83,7 @@ describe('action registry', () => {
       ...builtinActions(options),
       ...backups,
       ...postmortemActions({ drills: store }),
+      ...infraActions({ providers: infraProvidersFromConfig(undefined, { secrets }), workerIdentity: 'test' }),
     ]);
     expect(registry.names()).toEqual(builtinActionCatalog.names());
     for (const name of registry.names()) {

@@ -17,7 +17,7 @@ describe('firebreak entry point', () => {
   it('validates the starter runbooks with the built-in actions and exits 0', () => {
     const result = firebreak('runbook', 'validate', 'runbooks');
     expect(result.stderr).toBe('');
-    expect(result.stdout).toBe('10 files checked: all valid\n');
+    expect(result.stdout).toBe('11 files checked: all valid\n');
     expect(result.status).toBe(0);
   });
 

@@ -24,6 +24,7 @@ describe('starter runbooks', () => {
     expect(catalog.issues).toEqual([]);
     expect([...catalog.runbooks.keys()].sort()).toEqual([
       'compromised-container-image',
+      'compromised-host',
       'credential-leak',
       'drill-watch',
       'files-restore-drill',
@@ -114,7 +115,8 @@ describe('starter runbooks', () => {
     }
     const day = 86_400_000;
     expect(postmortems).toEqual({
-      'compromised-container-image': { facilitator: 'commander', dueMs: 5 * day, containedBy: 'rollback', last: true },
+      'compromised-container-image': { facilitator: 'commander', dueMs: 5 * day, containedBy: 'isolate', last: true },
+      'compromised-host': { facilitator: 'commander', dueMs: 5 * day, containedBy: 'isolate', last: true },
       'credential-leak': { facilitator: 'commander', dueMs: 5 * day, containedBy: 'contain', last: true },
       'personal-data-exfiltration': { facilitator: 'commander', dueMs: 5 * day, containedBy: 'contain', last: true },
       'ransomware-host': { facilitator: 'commander', dueMs: 5 * day, containedBy: 'isolate', last: true },
@@ -135,11 +137,42 @@ describe('starter runbooks', () => {
     }
     expect(reviews).toEqual({
       'compromised-container-image': '90d by platform',
+      'compromised-host': '90d by security',
       'credential-leak': '90d by security',
       'personal-data-exfiltration': '90d by dpo',
       'ransomware-host': '90d by security',
       'restore-from-backup': '180d by infra',
     });
+  });
+
+  it('burn hosts and containers down through the providers, needing no operator script', async () => {
+    const catalog = await loadStarter();
+    for (const id of ['compromised-container-image', 'compromised-host', 'ransomware-host']) {
+      const plan = catalog.runbooks.get(id)!.plan;
+      const actions: string[] = [];
+      forEachStep(plan.steps, (step) => {
+        if (step.kind !== 'action') return;
+        actions.push(step.action);
+        // Destroy and redeploy wait for an approval of two distinct people, which the plan names.
+        if (step.action === 'infra.destroy' || step.action === 'infra.redeploy') {
+          expect(step.requires, `${id} ${step.id}`).toEqual({ approval: 'approve-destroy' });
+        }
+      });
+      expect(actions, id).not.toContain('command.run');
+      // The order of the response guides: pin, contain, preserve (metadata may come first), then destroy and redeploy.
+      const order = ['infra.inventory', 'infra.protect', 'infra.isolate', 'infra.capture', 'infra.destroy', 'infra.redeploy'];
+      const firsts = order.map((action) =>
+        action === 'infra.capture' ? actions.lastIndexOf(action) : actions.indexOf(action),
+      );
+      expect(firsts.every((index) => index >= 0), `${id}: ${actions.join(', ')}`).toBe(true);
+      expect([...firsts].sort((a, b) => a - b), id).toEqual(firsts);
+      let approval: unknown;
+      forEachStep(plan.steps, (step) => {
+        if (step.id === 'approve-destroy' && step.kind === 'approval') approval = step.distinct;
+      });
+      expect(approval, id).toBe(2);
+      expect(Object.values(plan.compensations).map((step) => step.action), id).toContain('infra.unisolate');
+    }
   });
 
   it('send the lessons-learned digest a postmortem.digest step computes, by e-mail and chat, to the leads', async () => {
