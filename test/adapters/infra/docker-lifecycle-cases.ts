@@ -285,6 +285,23 @@ export function runDockerLifecycleCases(context: () => LifecycleCaseContext): vo
       expect(result.findings[2]!.detail).toMatch(/^1 of \d+ processes match$/);
       expect(result.findings[4]!.detail).toBe('/opt/app is a directory, not a file');
 
+      // Links: a hash follows them to the file; a file indicator counts a link even when it leads nowhere.
+      await docker.docker(['exec', id, '/bin/busybox', 'ln', '-s', IMPLANT, '/tmp/innocent']);
+      await docker.docker(['exec', id, '/bin/busybox', 'ln', '-s', 'gone.sh', '/opt/app/dangling']);
+      const linked = await provider.indicators({
+        target,
+        indicators: [
+          { kind: 'hash', path: '/tmp/innocent', sha256: sha256(IMPLANT_CONTENT) },
+          { kind: 'file', path: '/opt/app/dangling' },
+          { kind: 'hash', path: '/opt/app/dangling', sha256: sha256(IMPLANT_CONTENT) },
+        ],
+      });
+      expect(linked.findings.map((f) => [f.present, f.detail])).toEqual([
+        [true, `/tmp/innocent (a link to ${IMPLANT}): sha256 matches`],
+        [true, '/opt/app/dangling (a link to /opt/app/gone.sh) exists'],
+        [false, '/opt/app/dangling does not exist (or a link in it leads nowhere)'],
+      ]);
+
       const capped = createDockerProvider({
         name: 'capped',
         connection: { host: docker.host, timeoutMs: 30_000 },
