@@ -10,7 +10,14 @@ import { ErrorCode, FirebreakError } from '../domain/errors.js';
 import type { EvidenceSink } from '../infra/types.js';
 import { Digest, type BlobStore, type PutOptions } from '../storage/blob-store.js';
 import type { CustodyLedger } from './ledger.js';
-import type { AccessRecord, ArtefactRecord, CapturedBy, VerifyReport, VerifyResult } from './types.js';
+import type {
+  AccessRecord,
+  ArtefactRecord,
+  CapturedBy,
+  EvidenceManifest,
+  VerifyReport,
+  VerifyResult,
+} from './types.js';
 
 /** Where a sink's artefacts come from: one incident, one target, one step. */
 export interface SinkContext {
@@ -33,8 +40,22 @@ export interface EvidenceStore {
   list(incidentId: string): Promise<ArtefactRecord[]>;
   /** Every recorded access or verification of an incident's artefacts. */
   accesses(incidentId: string): Promise<AccessRecord[]>;
-  /** Re-hashes every artefact of the incident from the store, records a verification row per artefact. */
-  verify(incidentId: string, actor: string): Promise<VerifyReport>;
+  /**
+   * Re-hashes every artefact of the incident from the store (only the target's with `targetId`), records a
+   * verification row per artefact. The report is `ok` only when there was at least one and all matched.
+   */
+  verify(incidentId: string, actor: string, options?: VerifyOptions): Promise<VerifyReport>;
+  /**
+   * The manifest for auditors: every custody record and access of the incident, after recording one
+   * `export` access per artefact by `actor` (so the manifest lists its own export).
+   */
+  exportManifest(incidentId: string, actor: string): Promise<EvidenceManifest>;
+}
+
+/** What `verify` re-hashes: the whole incident, or one target's artefacts. */
+export interface VerifyOptions {
+  /** Only this target's artefacts (`infra.destroy` verifies the target it is about to destroy). */
+  targetId?: string;
 }
 
 /** What `createEvidenceStore` is built over. */
@@ -176,9 +197,12 @@ export function createEvidenceStore(deps: EvidenceStoreDeps): EvidenceStore {
     },
     list: (incidentId) => deps.ledger.artefacts(incidentId),
     accesses: (incidentId) => deps.ledger.accesses(incidentId),
-    async verify(incidentId, actor) {
+    async verify(incidentId, actor, options = {}) {
       required(actor, 'actor');
-      const records = await deps.ledger.artefacts(incidentId);
+      const { targetId } = options;
+      if (targetId !== undefined) required(targetId, 'target id');
+      const all = await deps.ledger.artefacts(incidentId);
+      const records = targetId === undefined ? all : all.filter((record) => record.target.id === targetId);
       const results: VerifyResult[] = [];
       // One at a time: each artefact may be gigabytes, and the store's bandwidth is the limit anyway.
       for (const record of records) results.push(await verifyOne(record));
@@ -193,6 +217,21 @@ export function createEvidenceStore(deps: EvidenceStoreDeps): EvidenceStore {
         })),
       );
       return { incidentId, ok: results.length > 0 && results.every((r) => r.result === 'ok'), results };
+    },
+    async exportManifest(incidentId, actor) {
+      required(actor, 'actor');
+      const exportedAt = now().toISOString();
+      const artefacts = await deps.ledger.artefacts(incidentId);
+      await deps.ledger.recordAccesses(
+        artefacts.map((record) => ({
+          artefactId: record.id,
+          action: 'export' as const,
+          actor,
+          at: exportedAt,
+          result: 'ok' as const,
+        })),
+      );
+      return { incidentId, exportedAt, exportedBy: actor, artefacts, accesses: await deps.ledger.accesses(incidentId) };
     },
   };
 }

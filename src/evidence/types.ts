@@ -60,3 +60,16 @@ export interface VerifyReport {
   ok: boolean;
   results: VerifyResult[];
 }
+
+/** `exportManifest(incident)`: what an auditor is given, the export's own accesses included. */
+export interface EvidenceManifest {
+  incidentId: string;
+  /** ISO 8601, when the export was made (also the `at` of its `export` accesses). */
+  exportedAt: string;
+  /** Who exported it. */
+  exportedBy: string;
+  /** Every custody record, in capture order. */
+  artefacts: ArtefactRecord[];
+  /** Every access of those artefacts, in the order recorded. */
+  accesses: AccessRecord[];
+}

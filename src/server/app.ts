@@ -20,6 +20,7 @@ import { registerActionItemRoutes } from './routes/action-items.js';
 import { registerDocsRoutes } from './routes/docs.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerDrillRoutes } from './routes/drills.js';
+import { registerEvidenceRoutes } from './routes/evidence.js';
 import { registerIncidentCommandRoutes } from './routes/incident-commands.js';
 import { registerIncidentRoutes } from './routes/incidents.js';
 import { registerMessageRoutes } from './routes/messages.js';
@@ -158,6 +159,7 @@ function registerAuthenticatedRoutes(
   registerPostmortemDraftRoutes(app, deps, reads);
   registerDrillRoutes(app, deps, reads);
   registerPostmortemRoutes(app, deps, reads);
+  registerEvidenceRoutes(app, deps, reads);
   registerActionItemRoutes(app, deps, roster, reads);
   const schedules = new ScheduleService(deps.temporal.client, deps.temporal.taskQueue);
   registerScheduleRoutes(app, deps, schedules, reads);

@@ -5,6 +5,7 @@ import { createSecretCatalog, type SecretCatalog } from '../secrets/declared.js'
 import type { IncidentClient } from '../incidents/client.js';
 import type { Logger } from '../logging/logger.js';
 import type { SecretResolver } from '../secrets/resolver.js';
+import type { LazyEvidenceStore } from '../evidence/lazy.js';
 import type { LazyPostmortemStore } from '../postmortems/store/index.js';
 import type { LoadedRunbook } from '../runbook/catalog.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -43,6 +44,11 @@ export interface AppDeps {
    * Without it, the post-mortem routes answer 503.
    */
   postmortems?: LazyPostmortemStore;
+  /**
+   * The evidence store, opened on first use (`lazyEvidenceStore`); the entry point closes it at shutdown.
+   * Without it, the evidence routes answer 503.
+   */
+  evidence?: LazyEvidenceStore;
 }
 
 const catalogs = new WeakMap<FirebreakConfig, SecretCatalog>();

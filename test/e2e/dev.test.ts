@@ -4,16 +4,20 @@
  */
 import { createSecretCatalog } from '../../src/secrets/declared.js';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { builtinActionCatalog } from '../../src/actions/registry.js';
+import { openEvidenceStore } from '../../src/evidence/index.js';
+import { createSecretResolver } from '../../src/secrets/resolver.js';
 import { IncidentClient } from '../../src/incidents/client.js';
 import { prepareIncident } from '../../src/incidents/prepare.js';
 import { loadRunbookDirs } from '../../src/runbook/loader.js';
 import { freePort } from '../../src/temporal/dev-server.js';
+import { cli } from '../unit/cli/client-support.js';
 import { startDevProcess, type DevProcess } from '../support/dev-process.js';
 import { alice, projectRoot, waitForStep } from '../support/temporal.js';
 
@@ -81,6 +85,51 @@ describe('firebreak dev', () => {
     await connection.close();
     expect(await stop(second.child)).toBe(0);
     expect(second.output()).not.toContain('error');
+  });
+
+  it('opens the evidence store under the data directory on first use only, serves it, and closes it on Ctrl-C', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'firebreak-dev-evidence-'));
+    const secrets = createSecretResolver({ env: {}, baseDir: dir });
+    const dev = await startDev(await freePort(), dir);
+    let incidentId = '';
+    try {
+      // Not opened at start: nothing under evidence/, and the embedded ledger is free for another opener.
+      expect(existsSync(path.join(dir, 'evidence'))).toBe(false);
+      const env = {
+        FIREBREAK_URL: dev.apiUrl,
+        FIREBREAK_TOKEN: readFileSync(path.join(dir, 'admin.token'), 'utf8').trim(),
+        PATH: process.env.PATH,
+      };
+      const triggered = await cli(['trigger', 'e2e-dev', '--json'], env);
+      expect(triggered.code).toBe(0);
+      incidentId = (JSON.parse(triggered.out) as { incidentId: string }).incidentId;
+      const store = await openEvidenceStore({}, { dataDir: dir, secrets });
+      await store
+        .sink({ incidentId, target: { id: 'c1', name: 'web-1' }, capturedBy: { stepId: 'capture', worker: 'test' } })
+        .write('logs', Readable.from([Buffer.from('quiet\n')]), { contentType: 'text/plain' });
+      await store.close();
+
+      const verified = await cli(['evidence', 'verify', incidentId], env);
+      expect(verified).toEqual({
+        code: 0,
+        out: `1 artefact of ${incidentId} verified: every one matches its record\n`,
+        err: '',
+      });
+      // Now the dev stack holds the ledger: a second opener is refused until it stops.
+      await expect(openEvidenceStore({}, { dataDir: dir, secrets })).rejects.toThrow();
+    } finally {
+      expect(await stop(dev.child)).toBe(0);
+    }
+    const reopened = await openEvidenceStore({}, { dataDir: dir, secrets });
+    try {
+      // Closed on Ctrl-C (else this open is refused), with the verification recorded by the dev admin.
+      expect((await reopened.accesses(incidentId)).map((a) => [a.action, a.actor, a.result])).toEqual([
+        ['verify', 'admin', 'ok'],
+      ]);
+    } finally {
+      await reopened.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps its data directory owner-only: Temporal SQLite, its log and the admin token', async () => {

@@ -148,6 +148,7 @@ describe('the OpenAPI document', () => {
       'pauseSchedule',
       'resumeSchedule',
       'triggerSchedule',
+      'verifyEvidence',
     ]);
   });
 

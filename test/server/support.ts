@@ -14,6 +14,7 @@ import type { AccessConfig, ApiConfig, FirebreakConfig, RosterUser } from '../..
 import type { Plan } from '../../src/domain/plan.js';
 import type { IncidentClient } from '../../src/incidents/client.js';
 import type { Logger } from '../../src/logging/logger.js';
+import type { LazyEvidenceStore } from '../../src/evidence/index.js';
 import type { LazyPostmortemStore } from '../../src/postmortems/store/index.js';
 import type { LoadedRunbook } from '../../src/runbook/catalog.js';
 import { buildApp, tokenHash, type AppDeps } from '../../src/server/app.js';
@@ -64,6 +65,8 @@ export interface HarnessOptions {
   postmortemsConfig?: FirebreakConfig['postmortems'];
   /** The post-mortem store the API (and, with `startApiTest`, the worker) uses; none: the post-mortem routes answer 503. */
   postmortems?: LazyPostmortemStore;
+  /** The evidence store the API uses; none: the evidence routes answer 503. */
+  evidence?: LazyEvidenceStore;
 }
 
 /** Builds the API over a test environment. */
@@ -103,6 +106,7 @@ export async function buildHarness(env: TestEnv, options: HarnessOptions = {}): 
     logger: log.logger,
     ...(options.admins ? { admins: options.admins } : {}),
     ...(options.postmortems ? { postmortems: options.postmortems } : {}),
+    ...(options.evidence ? { evidence: options.evidence } : {}),
   });
   const call: ApiHarness['call'] = (as, request) => {
     const headers = { ...(request.headers ?? {}), ...(as === null ? {} : { authorization: `Bearer ${tokens[as]}` }) };

@@ -19,6 +19,8 @@ import type { RunbookCatalog } from '../../src/runbook/catalog.js';
 import { compileRunbookSources } from '../../src/runbook/index.js';
 import { loadTemplateDirs, type TemplateCatalog } from '../../src/templating/index.js';
 import { createIncidentWorker } from '../../src/worker/worker.js';
+import type { EvidenceStore } from '../../src/evidence/evidence-store.js';
+import type { InfraProviders } from '../../src/infra/from-config.js';
 import { projectRoot, quietTemporalRuntime, startInput, testConfig } from '../../harness/config.js';
 import { eventually } from './poll.js';
 
@@ -58,6 +60,10 @@ export interface TestEnvOptions {
   runbooks?: () => Promise<RunbookCatalog>;
   /** The post-mortem store closing incidents are drafted into (the test closes it). */
   postmortems?: LazyPostmortemStore;
+  /** The evidence store `infra.capture` writes to and `infra.destroy` verifies (the test closes it). */
+  evidence?: { get(): Promise<EvidenceStore> };
+  /** The infrastructure providers, instead of those built from the config. */
+  infra?: InfraProviders;
 }
 
 /** Connects to the shared dev server and runs a worker on a task queue of this test file's own. */
@@ -84,6 +90,8 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
     ...(options.messages ? { messages: options.messages } : {}),
     ...(options.runbooks ? { runbooks: options.runbooks } : {}),
     ...(options.postmortems ? { postmortems: options.postmortems } : {}),
+    ...(options.evidence ? { evidence: options.evidence } : {}),
+    ...(options.infra ? { infra: options.infra } : {}),
   });
   const workerRun = worker.run();
   const incidents = new IncidentClient(client, taskQueue);

@@ -104,7 +104,7 @@ export function infraDestroyAction(deps: InfraActionDeps): ActionDefinition<type
           waived.push({ target: target.name, reason: waiver.reason });
           continue;
         }
-        const report = await store.verify(ctx.incidentId, actor);
+        const report = await store.verify(ctx.incidentId, actor, { targetId: target.id });
         ctx.heartbeat();
         const mine = report.results.filter((result) => result.artefact.target.id === target.id);
         const own: VerifyReport = {

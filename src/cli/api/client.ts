@@ -247,6 +247,11 @@ export class ApiClient {
     return { created: status === 201, postmortem: this.parse('POST', path, DraftedPostmortem, json) };
   }
 
+  /** Checks an answer read as text (`getText`) against `schema`, as every JSON answer is checked. */
+  check<T>(method: Method, path: string, schema: z.ZodType<T>, json: unknown): T {
+    return this.parse(method, path, schema, json);
+  }
+
   /** Checks an answer against `schema`: a mismatch means the CLI and server differ. */
   private parse<T>(method: Method, path: string, schema: z.ZodType<T>, json: unknown): T {
     const parsed = schema.safeParse(json);

@@ -16,8 +16,8 @@ export interface ApiOptions {
 }
 
 /** A client for the API chosen by `--url`/`FIREBREAK_URL`, signed in with the resolved token. */
-export function apiClient(deps: CliDeps, options: ApiOptions): ApiClient {
-  return new ApiClient({ baseUrl: resolveBaseUrl(deps, options), token: resolveToken(deps, options) });
+export function apiClient(deps: CliDeps, options: ApiOptions, tuning: { timeoutMs?: number } = {}): ApiClient {
+  return new ApiClient({ baseUrl: resolveBaseUrl(deps, options), token: resolveToken(deps, options), ...tuning });
 }
 
 /** `--url`, else `FIREBREAK_URL`, else the dev default; refuses anything that is not an http(s) URL. */

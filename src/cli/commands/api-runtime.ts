@@ -9,6 +9,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { ChannelsConfigSchema, configBaseDir, type FirebreakConfig, type RosterUser } from '../../config/index.js';
 import { IncidentClient } from '../../incidents/client.js';
 import type { Logger } from '../../logging/logger.js';
+import type { LazyEvidenceStore } from '../../evidence/lazy.js';
 import type { LazyPostmortemStore } from '../../postmortems/store/index.js';
 import type { RunbookCatalog } from '../../runbook/catalog.js';
 import { createLiveCatalog, type WatchedPaths } from '../../runbook/live-catalog.js';
@@ -43,6 +44,8 @@ export interface ApiOptions {
   configSecrets: SecretResolver;
   /** The post-mortem store, opened on first use; the caller closes it (after the API). */
   postmortems?: LazyPostmortemStore;
+  /** The evidence store, opened on first use; the caller closes it (after the API). */
+  evidence?: LazyEvidenceStore;
 }
 
 export interface RunningApi {
@@ -84,6 +87,7 @@ export async function serveApi(options: ApiOptions): Promise<RunningApi> {
       ...(options.admins ? { admins: options.admins } : {}),
       ...(options.statusPage ? { statusPage: options.statusPage } : {}),
       ...(options.postmortems ? { postmortems: options.postmortems } : {}),
+      ...(options.evidence ? { evidence: options.evidence } : {}),
       // Drill records live in the same configured store the status page publishes to.
       ...(options.statusPage ? { store: options.statusPage.store } : {}),
     });

@@ -11,6 +11,7 @@ import { outboxDir } from '../../channels/from-config.js';
 import { configBaseDir, type FirebreakConfig } from '../../config/index.js';
 import { createLogger, installTemporalLogging, type Logger } from '../../logging/logger.js';
 import type { Plan } from '../../domain/plan.js';
+import { lazyEvidenceStore, openEvidenceStore, type LazyEvidenceStore } from '../../evidence/index.js';
 import { lazyPostmortemStore, openPostmortemStore, type LazyPostmortemStore } from '../../postmortems/store/index.js';
 import type { RunbookCatalog } from '../../runbook/catalog.js';
 import type { WatchedPaths } from '../../runbook/live-catalog.js';
@@ -83,6 +84,10 @@ export async function dev(deps: CliDeps, options: DevOptions): Promise<void> {
       postmortems: lazyPostmortemStore(() =>
         openPostmortemStore(config.store, { dataDir, secrets: configSecretResolver(config, deps) }),
       ),
+      // Likewise one evidence store: its embedded ledger admits one opener too.
+      evidence: lazyEvidenceStore(() =>
+        openEvidenceStore(config, { dataDir, secrets: configSecretResolver(config, deps) }),
+      ),
     });
   } finally {
     await server.stop();
@@ -104,6 +109,8 @@ interface Stack {
   apiPort: number;
   /** The post-mortem store, opened on first use; the worker and the API share it, and it closes last. */
   postmortems: LazyPostmortemStore;
+  /** The evidence store, opened on first use; shared and closed like the post-mortem store. */
+  evidence: LazyEvidenceStore;
 }
 
 /** Runs the worker and the API until Ctrl-C, then stops them in order: API first, so no new work arrives. */
@@ -121,6 +128,7 @@ async function runStack(stack: Stack): Promise<void> {
       dataDir: stack.dataDir,
       runbooks: stack.loadCatalog,
       postmortems: stack.postmortems,
+      evidence: stack.evidence,
       // Scheduled runs bind their plans to the same roster as the API's triggers: the dev admin included.
       extraUsers: [admin],
     });
@@ -146,6 +154,7 @@ async function runStack(stack: Stack): Promise<void> {
         configSecrets: secrets,
         // The same store as the worker's: the embedded one admits one opener per data directory.
         postmortems: stack.postmortems,
+        evidence: stack.evidence,
       });
       deps.out(banner(stack, api.url));
       await Promise.race([untilSignal(), running]);
@@ -158,6 +167,7 @@ async function runStack(stack: Stack): Promise<void> {
   } finally {
     // After the API and the worker stopped.
     await stack.postmortems.close();
+    await stack.evidence.close();
     await connection.close();
   }
 }

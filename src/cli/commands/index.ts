@@ -7,6 +7,7 @@ import { registerCommsCommands } from './comms.js';
 import { registerDecideCommand } from './decide.js';
 import { registerDevCommand } from './dev.js';
 import { registerDrillCommands } from './drill.js';
+import { registerEvidenceCommands } from './evidence.js';
 import { registerFactCommands } from './fact.js';
 import { registerIncidentCommands } from './incident.js';
 import { registerPostmortemCommands } from './postmortem.js';
@@ -37,6 +38,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerDrillCommands,
   registerPostmortemCommands,
   registerActionItemCommands,
+  registerEvidenceCommands,
   registerScheduleCommands,
   registerExitCodeHelp,
 ];

@@ -5,6 +5,7 @@
 import { ensurePrivateDirSync } from '../../storage/private-files.js';
 import path from 'node:path';
 import { createLogger, installTemporalLogging } from '../../logging/logger.js';
+import { lazyEvidenceStore, openEvidenceStore } from '../../evidence/index.js';
 import { lazyPostmortemStore, openPostmortemStore } from '../../postmortems/store/index.js';
 import { loadCliConfig, type ConfigOptions } from '../config.js';
 import { logSettings, type LogOptions } from '../log-options.js';
@@ -40,6 +41,8 @@ export async function server(deps: CliDeps, options: ServerOptions): Promise<voi
   const secrets = configSecretResolver(config, deps);
   // Opened on the first post-mortem request, not at start: a server that never serves one never locks it.
   const postmortems = lazyPostmortemStore(() => openPostmortemStore(config.store, { dataDir, secrets }));
+  // Likewise the evidence store, on the first evidence request.
+  const evidence = lazyEvidenceStore(() => openEvidenceStore(config, { dataDir, secrets }));
   const api = await serveApi({
     config,
     catalog,
@@ -54,8 +57,10 @@ export async function server(deps: CliDeps, options: ServerOptions): Promise<voi
     statusPage: await statusPageFromConfig(config, { dataDir, env: deps.env, cwd: deps.cwd }),
     configSecrets: secrets,
     postmortems,
+    evidence,
   }).catch(async (error: unknown) => {
     await postmortems.close();
+    await evidence.close();
     throw new CliError(error instanceof Error ? error.message : String(error));
   });
   logger.info({ url: api.url, runbooks: catalog.runbooks.size }, 'API listening');
@@ -65,5 +70,6 @@ export async function server(deps: CliDeps, options: ServerOptions): Promise<voi
   } finally {
     await api.close();
     await postmortems.close();
+    await evidence.close();
   }
 }

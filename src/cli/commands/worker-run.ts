@@ -10,6 +10,7 @@ import { configBaseDir } from '../../config/index.js';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createLogger, installTemporalLogging } from '../../logging/logger.js';
+import { lazyEvidenceStore, openEvidenceStore } from '../../evidence/index.js';
 import { lazyPostmortemStore, openPostmortemStore } from '../../postmortems/store/index.js';
 import { createSecretResolver } from '../../secrets/resolver.js';
 import { missingSearchAttributes } from '../../temporal/search-attributes.js';
@@ -63,6 +64,8 @@ export async function worker(deps: CliDeps, options: WorkerOptions): Promise<voi
   const secrets = createSecretResolver({ env: deps.env, baseDir: configBaseDir(config, deps.cwd) });
   // Opened when the first incident that needs a post-mortem closes, and closed once the worker has stopped.
   const postmortems = lazyPostmortemStore(() => openPostmortemStore(config.store, { dataDir, secrets }));
+  // Opened by the first capture or verify, and closed once the worker has stopped.
+  const evidence = lazyEvidenceStore(() => openEvidenceStore(config, { dataDir, secrets }));
   try {
     const incidentWorker = await createIncidentWorker({
       connection,
@@ -73,6 +76,7 @@ export async function worker(deps: CliDeps, options: WorkerOptions): Promise<voi
       // Read again for every scheduled run, so that a schedule runs the runbook as it is then.
       runbooks: loadCatalog,
       postmortems,
+      evidence,
     });
     const running = incidentWorker.run();
     logger.info({ address, namespace }, 'worker polling');
@@ -81,6 +85,7 @@ export async function worker(deps: CliDeps, options: WorkerOptions): Promise<voi
     await running;
   } finally {
     await postmortems.close();
+    await evidence.close();
     await connection.close();
   }
 }

@@ -16,6 +16,7 @@ import {
   type IsolationRecord,
   type TargetSet,
 } from '../types.js';
+import { checkIndicators } from '../indicator-input.js';
 import { captureWithScript } from './capture.js';
 import {
   DestroyResultSchema,
@@ -234,10 +235,12 @@ export function createCommandProvider(options: CommandProviderOptions): InfraPro
     },
     async indicators(request) {
       if (!capabilities.has('indicators')) throw unsupported(provider, 'indicators');
+      // Checked before the script runs, as every provider checks them: they come from a runbook.
+      const indicators = checkIndicators(request.indicators);
       const answer = await runOperation(
         context,
         'indicators',
-        { target: request.target, indicators: request.indicators },
+        { target: request.target, indicators },
         IndicatorsResultSchema,
       );
       if (answer.findings.length !== request.indicators.length) {
@@ -246,7 +249,7 @@ export function createCommandProvider(options: CommandProviderOptions): InfraPro
           `${context.scripts.indicators} (indicators) answered a bad result: findings has ${answer.findings.length} entries for ${request.indicators.length} indicators`,
         );
       }
-      const findings = request.indicators.map((indicator, i) => ({
+      const findings = indicators.map((indicator, i) => ({
         indicator: structuredClone(indicator),
         ...answer.findings[i]!,
       }));

@@ -110,6 +110,8 @@ export const CaptureResultSchema = z.strictObject({
 export const DestroyResultSchema = z.strictObject({
   removed: z.boolean(),
   keptVolumes: List(NonEmpty(1024)).default([]),
+  /** The target was gone before this call (a retried destroy): not an error. */
+  alreadyGone: z.boolean().optional(),
 });
 /** `redeploy`: the replacement, described as inventory describes a target. */
 export const RedeployResultSchema = z.strictObject({ target: ScriptTargetSchema });

@@ -10,18 +10,16 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ErrorCode, FirebreakError } from '../../domain/errors.js';
 import { deepFreeze } from '../selector.js';
-import type { Indicator, IndicatorsRequest, IndicatorsResult } from '../types.js';
+import type { IndicatorsRequest, IndicatorsResult } from '../types.js';
 import { engine, engineFailure } from './client.js';
 import { inspectPinned } from './inventory.js';
 import { chunks, streamFailure } from './streams.js';
 import { firstTarEntry } from './tar-file.js';
+import { checkIndicators } from '../indicator-input.js';
 
 /** The largest file `hash` streams through SHA-256 by default (1 GiB). */
 export const DEFAULT_HASH_LIMIT_BYTES = 1024 * 1024 * 1024;
-/** The most indicators one request may hold, the longest path and the longest process pattern. */
-export const MAX_INDICATORS = 100;
-export const MAX_PATH_LENGTH = 4096;
-export const MAX_PATTERN_LENGTH = 256;
+export { MAX_INDICATORS, MAX_PATH_LENGTH, MAX_PATTERN_LENGTH, checkIndicators } from '../indicator-input.js';
 /** Symbolic links followed at most, from one path to the file it names. */
 const MAX_LINKS = 8;
 
@@ -37,43 +35,6 @@ export interface IndicatorsContext {
 
 function refuse(message: string): FirebreakError {
   return new FirebreakError(ErrorCode.InvalidInput, `indicators: ${message}`);
-}
-
-/** Checks every indicator (they come from a runbook) before anything is contacted. */
-export function checkIndicators(indicators: readonly Indicator[]): Indicator[] {
-  if (!Array.isArray(indicators) || indicators.length === 0 || indicators.length > MAX_INDICATORS) {
-    throw refuse(`give 1 to ${MAX_INDICATORS} indicators`);
-  }
-  return indicators.map((raw: unknown, i) => {
-    const where = `indicators[${i}]`;
-    if (typeof raw !== 'object' || raw === null) throw refuse(`${where} must be { kind, ... }`);
-    const item = raw as Record<string, unknown>;
-    const path = (): string => {
-      const value = item.path;
-      if (typeof value !== 'string' || !value.startsWith('/') || value.length > MAX_PATH_LENGTH || /\p{Cc}/u.test(value)) {
-        throw refuse(`${where}.path must be an absolute path (starting with /) of at most ${MAX_PATH_LENGTH} characters, without NUL or control characters`);
-      }
-      return value;
-    };
-    switch (item.kind) {
-      case 'file':
-        return { kind: 'file', path: path() };
-      case 'hash': {
-        const sha256 = item.sha256;
-        if (typeof sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha256)) throw refuse(`${where}.sha256 must be 64 hex digits`);
-        return { kind: 'hash', path: path(), sha256: sha256.toLowerCase() };
-      }
-      case 'process': {
-        const pattern = item.pattern;
-        if (typeof pattern !== 'string' || pattern === '' || pattern.length > MAX_PATTERN_LENGTH || pattern.includes('\0')) {
-          throw refuse(`${where}.pattern must be 1 to ${MAX_PATTERN_LENGTH} characters without NUL (matched literally)`);
-        }
-        return { kind: 'process', pattern };
-      }
-      default:
-        throw refuse(`${where}.kind ${JSON.stringify(item.kind)} is not file, process or hash`);
-    }
-  });
 }
 
 /** Looks for each indicator on the pinned container. */

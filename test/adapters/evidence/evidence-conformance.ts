@@ -186,6 +186,71 @@ export function runEvidenceConformance(name: string, getTarget: () => EvidenceTa
       }
     });
 
+    it('verify with a target id re-hashes only that target, and is not ok when it has no artefact', async () => {
+      const { store, fixture, incident } = await open();
+      try {
+        const web = await store
+          .sink({ incidentId: incident, target, capturedBy })
+          .write('logs', chunks('web\n'), { contentType: 'text/plain' });
+        const db = await store
+          .sink({ incidentId: incident, target: { id: 'd00d', name: 'db-1' }, capturedBy })
+          .write('logs', chunks('db\n'), { contentType: 'text/plain' });
+        // The other target's evidence is broken: a verify of this target neither reads nor reports it.
+        await fixture.tamper(db.location, (bytes) => Buffer.concat([bytes, Buffer.from('x')]));
+
+        const report = await store.verify(incident, 'alice', { targetId: target.id });
+        expect(report.ok).toBe(true);
+        expect(report.results.map((r) => [r.artefact.location, r.result])).toEqual([[web.location, 'ok']]);
+        const other = await store.verify(incident, 'alice', { targetId: 'd00d' });
+        expect(other.ok).toBe(false);
+        expect(other.results.map((r) => [r.artefact.target.name, r.result])).toEqual([['db-1', 'mismatch']]);
+        expect(await store.verify(incident, 'alice', { targetId: 'no-such-target' })).toEqual({
+          incidentId: incident,
+          ok: false,
+          results: [],
+        });
+        // One row per artefact verified, each under its own verify.
+        expect((await store.accesses(incident)).map((r) => r.artefactId)).toEqual([
+          report.results[0]?.artefact.id,
+          other.results[0]?.artefact.id,
+        ]);
+        await expectCode(store.verify(incident, 'alice', { targetId: ' ' }), ErrorCode.InvalidInput);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('exportManifest records one export access per artefact and lists every record and access', async () => {
+      const { store, incident } = await open();
+      try {
+        const sink = store.sink({ incidentId: incident, target, capturedBy });
+        await sink.write('metadata', chunks('{}'), { contentType: 'application/json' });
+        await sink.write('logs', chunks('line\n'), { contentType: 'text/plain' });
+        await store.verify(incident, 'alice');
+        const manifest = await store.exportManifest(incident, 'dana');
+        expect(Object.keys(manifest)).toEqual(['incidentId', 'exportedAt', 'exportedBy', 'artefacts', 'accesses']);
+        expect(manifest.incidentId).toBe(incident);
+        expect(manifest.exportedBy).toBe('dana');
+        expect(manifest.artefacts).toEqual(await store.list(incident));
+        expect(manifest.accesses.map((a) => [a.action, a.actor, a.result])).toEqual([
+          ['verify', 'alice', 'ok'],
+          ['verify', 'alice', 'ok'],
+          ['export', 'dana', 'ok'],
+          ['export', 'dana', 'ok'],
+        ]);
+        const exports = manifest.accesses.filter((a) => a.action === 'export');
+        expect(exports.map((a) => a.artefactId)).toEqual(manifest.artefacts.map((r) => r.id));
+        for (const access of exports) expect(access.at).toBe(manifest.exportedAt);
+        expect(await store.accesses(incident)).toEqual(manifest.accesses);
+        // Nothing to export: nothing recorded.
+        expect(await store.exportManifest('no-evidence', 'dana')).toMatchObject({ artefacts: [], accesses: [] });
+        await expectCode(store.exportManifest(incident, ''), ErrorCode.InvalidInput);
+        expect(await store.accesses(incident)).toHaveLength(4);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('a stream cut off mid-write leaves no custody record and no blob', async () => {
       const { store, fixture, incident } = await open();
       try {

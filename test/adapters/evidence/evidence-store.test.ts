@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
 import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSqlEvidenceStore, openEvidenceStore } from '../../../src/evidence/index.js';
+import { createSqlEvidenceStore, lazyEvidenceStore, openEvidenceStore } from '../../../src/evidence/index.js';
 import { openPostgresStore } from '../../../src/postmortems/store/index.js';
 import { createPgClient } from '../../../src/postmortems/store/pg-client.js';
 import { pgliteClient } from '../../../src/postmortems/store/pglite-client.js';
@@ -161,6 +161,42 @@ describe('openEvidenceStore', () => {
       expect(await versions('firebreak_evidence')).toEqual([1]);
     } finally {
       await Promise.all([evidence.close(), postmortems.close()]);
+    }
+  });
+});
+
+describe('lazyEvidenceStore', () => {
+  const target = { id: 'c1', name: 'web-1' };
+  const capturedBy = { stepId: 'capture', worker: 'w1' };
+
+  it('opens on first use, once for concurrent callers, retries a failed open, and close releases the ledger', async () => {
+    const dataDir = mkdtempSync(path.join(scratch, 'lazy-'));
+    const secrets = createSecretResolver({ env: {}, baseDir: dataDir });
+    let opens = 0;
+    let fail = true;
+    const lazy = lazyEvidenceStore(() => {
+      opens += 1;
+      if (fail) return Promise.reject(new Error('the ledger is not reachable'));
+      return openEvidenceStore({}, { dataDir, secrets });
+    });
+    expect(opens).toBe(0);
+    await lazy.close(); // never opened: nothing to close
+    await expect(lazy.get()).rejects.toThrow('not reachable');
+    fail = false;
+    const [a, b] = await Promise.all([lazy.get(), lazy.get()]);
+    expect(opens).toBe(2);
+    expect(a).toBe(b);
+    await a.sink({ incidentId: 'i1', target, capturedBy }).write('logs', Readable.from([Buffer.from('x')]), {
+      contentType: 'text/plain',
+    });
+    expect(await lazy.get()).toBe(a);
+    await lazy.close();
+    // The embedded ledger admits one opener: opening it again succeeds only because close released it.
+    const again = await openEvidenceStore({}, { dataDir, secrets });
+    try {
+      expect((await again.list('i1')).map((r) => r.artefact)).toEqual(['logs']);
+    } finally {
+      await again.close();
     }
   });
 });

@@ -69,6 +69,9 @@ async function failure(promise: Promise<unknown>): Promise<FirebreakError> {
 }
 
 let nextHost = 10;
+/** A file every fake target holds, and the process it runs: what the indicator cases look for. */
+const MARK_FILE = '/srv/implant';
+const MARK_CONTENT = 'planted by the conformance suite\n';
 /** Puts a target into the fake infrastructure, as `docker run` would on Docker. */
 function startTarget(name: string, image: string, labels: Readonly<Record<string, string>>) {
   const id = sha256(`${name}-${nextHost}`);
@@ -92,6 +95,8 @@ function startTarget(name: string, image: string, labels: Readonly<Record<string
   writeFileSync(path.join(infra, 'targets', `${id}.json`), JSON.stringify(target));
   mkdirSync(path.join(infra, 'fs', id, 'etc'), { recursive: true });
   writeFileSync(path.join(infra, 'fs', id, 'etc', 'hostname'), `${name}\n`);
+  mkdirSync(path.join(infra, 'fs', id, 'srv'), { recursive: true });
+  writeFileSync(path.join(infra, 'fs', id, MARK_FILE), MARK_CONTENT);
   writeFileSync(path.join(infra, 'logs', `${id}.log`), `${name} started\n`);
   writeFileSync(path.join(infra, 'processes', id), `1 /bin/app --serve\n`);
   return { id, name, imageTag, imageDigest: digest, imagePinned };
@@ -124,7 +129,7 @@ const fixture: ProviderFixture = {
   },
   unknownId: 'f'.repeat(64),
   captureArtefacts: ['metadata', 'processes', 'logs', 'filesystem'],
-  marks: (target) => ({ file: '/etc/hostname', sha256: sha256(`${target.name}\n`), process: '/bin/app' }),
+  marks: { file: MARK_FILE, sha256: sha256(MARK_CONTENT), process: '/bin/app --serve' },
 };
 
 runProviderConformance('command', () => fixture);
@@ -278,17 +283,18 @@ describe('command provider specifics', () => {
     const found = await fake.indicators({
       target,
       indicators: [
-        { kind: 'file', path: 'etc/implant' },
-        { kind: 'file', path: 'etc/absent' },
+        { kind: 'file', path: '/etc/implant' },
+        { kind: 'file', path: '/etc/absent' },
         { kind: 'process', pattern: 'app --serve' },
-        { kind: 'hash', path: 'etc/implant', sha256: sha256('evil\n') },
+        { kind: 'hash', path: '/etc/implant', sha256: sha256('evil\n') },
       ],
     });
     expect(found.findings.map((f) => f.present)).toEqual([true, false, true, true]);
-    expect(found.findings[0]!.indicator).toEqual({ kind: 'file', path: 'etc/implant' });
+    expect(found.findings[0]!.indicator).toEqual({ kind: 'file', path: '/etc/implant' });
     expect(await fake.destroy({ target })).toEqual({ targetId: target.id, removed: true, keptVolumes: [] });
     expect((await fake.inventory({ id: target.id })).targets).toEqual([]);
-    expect((await failure(fake.destroy({ target }))).code).toBe(ErrorCode.NotFound);
+    // A retried destroy of a target already gone passes, saying so.
+    expect(await fake.destroy({ target })).toEqual({ targetId: target.id, removed: false, keptVolumes: [], alreadyGone: true });
     const unsupported = await failure(fake.redeploy({ target, artefact: { kind: 'image', ref: 'x@sha256:00' } }));
     expect(unsupported.code).toBe(ErrorCode.Unsupported);
     expect(unsupported.message).toContain('has no script for redeploy (infra.providers.fake.operations)');

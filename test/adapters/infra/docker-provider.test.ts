@@ -106,7 +106,7 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
     },
     unknownId: 'f'.repeat(64),
     captureArtefacts: ['metadata', 'processes', 'logs', 'diff', 'filesystem', 'image'],
-    marks: () => ({ file: MARK_FILE, sha256: createHash('sha256').update(MARK_CONTENT).digest('hex'), process: 'sleep 600' }),
+    marks: { file: MARK_FILE, sha256: createHash('sha256').update(MARK_CONTENT).digest('hex'), process: 'sleep 600' },
   };
 
   runProviderConformance('docker', () => fixture);

@@ -68,10 +68,10 @@ export interface ProviderFixture {
   /** The artefacts `capture` gives from a running target, in the order the provider captures them. */
   captureArtefacts: readonly CaptureArtefact[];
   /**
-   * What a started target holds, for indicators: a file with its SHA-256, and a literal part of the
-   * command line of a process it runs. Without it the indicator case is skipped.
+   * What every started target holds, for indicators: a file with its SHA-256, and a literal part of the
+   * command line of a process it runs.
    */
-  marks?: (target: StartedTarget) => { file: string; sha256: string; process: string };
+  marks: { file: string; sha256: string; process: string };
 }
 
 function filesUnder(dir: string): string[] {
@@ -369,12 +369,12 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
       }
       if (provider.capabilities.has('health')) expect(await codeOf(provider.health({ target }))).toBe(ErrorCode.NotFound);
       if (provider.capabilities.has('indicators')) {
-        expect(await codeOf(provider.indicators({ target, indicators: [{ kind: 'file', path: '/etc/hostname' }] }))).toBe(ErrorCode.NotFound);
+        expect(await codeOf(provider.indicators({ target, indicators: [{ kind: 'file', path: f.marks.file }] }))).toBe(ErrorCode.NotFound);
       }
       expect((await provider.inventory({ id: doomed.id })).targets).toEqual([]);
     }, 60_000);
 
-    it('destroys a target: it is gone, and later operations answer NOT_FOUND', async () => {
+    it('destroys a target: later operations answer NOT_FOUND, and a retried destroy says it was gone', async () => {
       const f = fixture();
       const provider = f.provider();
       if (!provider.capabilities.has('destroy')) return;
@@ -387,7 +387,8 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
       expect((await provider.inventory({ id: burnt.id })).targets).toEqual([]);
       expect(await codeOf(provider.protect(target))).toBe(ErrorCode.NotFound);
       expect(await codeOf(provider.isolate(target))).toBe(ErrorCode.NotFound);
-      if (provider.capabilities.has('health')) expect(await codeOf(provider.health({ target }))).toBe(ErrorCode.NotFound);
+      const again = await provider.destroy({ target });
+      expect(again).toMatchObject({ targetId: burnt.id, removed: false, alreadyGone: true });
     }, 60_000);
 
     it('redeploys a destroyed target from its pinned image: running, the same labels, replaced named; a retry reuses it', async () => {
@@ -438,23 +439,32 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
     it('finds indicators that are present and reports absent ones absent', async () => {
       const f = fixture();
       const provider = f.provider();
-      if (!provider.capabilities.has('indicators') || f.marks === undefined) return;
-      const marks = f.marks(alpha);
+      if (!provider.capabilities.has('indicators')) return;
       const target = await only({ id: alpha.id });
       const result = await provider.indicators({
         target,
         indicators: [
-          { kind: 'file', path: marks.file },
+          { kind: 'file', path: f.marks.file },
           { kind: 'file', path: `/${suite}/not-here` },
-          { kind: 'hash', path: marks.file, sha256: marks.sha256 },
-          { kind: 'hash', path: marks.file, sha256: '0'.repeat(64) },
-          { kind: 'process', pattern: marks.process },
+          { kind: 'hash', path: f.marks.file, sha256: f.marks.sha256 },
+          { kind: 'hash', path: f.marks.file, sha256: '0'.repeat(64) },
+          { kind: 'process', pattern: f.marks.process },
           { kind: 'process', pattern: `${suite}-no-such-process` },
         ],
       });
       expect(result.targetId).toBe(alpha.id);
       expect(result.findings.map((finding) => finding.present)).toEqual([true, false, true, false, true, false]);
       expectDeepFrozen(result);
+      for (const bad of [
+        { kind: 'file', path: 'relative/path' },
+        { kind: 'file', path: '/with\0nul' },
+        { kind: 'hash', path: f.marks.file, sha256: 'abc' },
+        { kind: 'process', pattern: '' },
+        { kind: 'registry-key', path: '/x' },
+      ]) {
+        const indicators = [bad as never];
+        expect(await codeOf(provider.indicators({ target, indicators }))).toBe(ErrorCode.InvalidInput);
+      }
     });
 
     it('answers TRANSIENT (retried) when the daemon or API cannot be reached', async () => {
