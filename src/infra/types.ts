@@ -369,7 +369,8 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 
 /**
  * One configured provider. Operations outside `capabilities` throw UNSUPPORTED without touching anything.
- * Every operation acts on the pinned target's id, and throws NOT_FOUND when it is gone.
+ * Every operation acts on the pinned target's id, and throws NOT_FOUND when it is gone, except `destroy`,
+ * which answers `removed: false` then, so a retried destroy passes.
  */
 export interface InfraProvider {
   /** The configured name (`infra.providers.<name>`). */

@@ -60,11 +60,20 @@ export async function indicators(context: IndicatorsContext, request: Indicators
       );
       continue;
     }
+    if (indicator.kind === 'file') {
+      // The path itself: a link counts as present even when what it names is gone.
+      const stat = await statPath(context.docker, target.id, indicator.path);
+      const link = stat !== undefined && (stat.mode & MODE_SYMLINK) !== 0 && stat.linkTarget ? ` (a link to ${stat.linkTarget})` : '';
+      result.findings.push(
+        stat === undefined
+          ? { indicator, present: false, detail: `${indicator.path} does not exist` }
+          : { indicator, present: true, detail: `${indicator.path}${link} exists` },
+      );
+      continue;
+    }
     const file = await resolve(context.docker, target.id, indicator.path);
     if (file === undefined) {
-      result.findings.push({ indicator, present: false, detail: `${indicator.path} does not exist` });
-    } else if (indicator.kind === 'file') {
-      result.findings.push({ indicator, present: true, detail: `${describe(file)} exists` });
+      result.findings.push({ indicator, present: false, detail: `${indicator.path} does not exist (or a link in it leads nowhere)` });
     } else if ((file.stat.mode & MODE_DIR) !== 0) {
       result.findings.push({ indicator, present: false, detail: `${describe(file)} is a directory, not a file` });
     } else {

@@ -1,23 +1,21 @@
 /**
  * The overrides a docker redeploy takes, checked before anything is contacted, and the check that every
  * value the spec redacted (a credential, a URL with userinfo) is supplied again or dropped: the
- * compromised credentials must not come back. A credential given in `env` must be a secret reference
- * (`{ secret: 'env:NAME' }`), resolved by the worker at redeploy: a literal would sit in workflow history.
+ * compromised credentials must not come back. Rotated credentials reach `env` from the step's secret
+ * params, which the `infra.redeploy` action resolves in the worker (never in workflow history); the result
+ * pins the replacement with them redacted again.
  */
 import { ErrorCode, FirebreakError } from '../../domain/errors.js';
 import { hasOwn } from '../../domain/own.js';
 import type { JsonValue } from '../types.js';
-import { CREDENTIAL_NAME, redactionOf, type DockerSpec } from './spec.js';
+import { redactionOf, type DockerSpec } from './spec.js';
 
 /** What a redeploy's `overrides` may hold. */
 export const OVERRIDE_KEYS = ['env', 'dropEnv', 'labels', 'name', 'networks', 'cmd', 'entrypoint', 'healthcheck'] as const;
 
-/** A value for an environment variable: literal text, or a secret reference the worker resolves. */
-export type EnvValue = { literal: string } | { secret: string };
-
 /** The overrides, checked. */
 export interface DockerOverrides {
-  env: Map<string, EnvValue>;
+  env: Map<string, string>;
   dropEnv: Set<string>;
   /** A label set to a value, or removed (null). */
   labels: Map<string, string | null>;
@@ -32,8 +30,6 @@ export interface DockerOverrides {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,255}$/;
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/;
 const LABEL_KEY = /^[^\p{Cc}=\s][^\p{Cc}=]{0,254}$/u;
-/** A secret reference as config and runbooks write them. */
-const SECRET_REFERENCE = /^(?:env|file):\S+$/;
 
 function refuse(message: string): FirebreakError {
   return new FirebreakError(ErrorCode.InvalidInput, `redeploy: ${message}`);
@@ -97,30 +93,17 @@ export function parseOverrides(raw: Readonly<Record<string, JsonValue>> | undefi
   for (const field of ['cmd', 'entrypoint', 'healthcheck'] as const) {
     const list = out[field];
     if (Array.isArray(list) && list.some((arg) => redactionOf(arg) === 'url-userinfo' || redactionOf(arg) === 'credential-flag')) {
-      throw refuse(`overrides.${field} holds a credential (URL userinfo or a --password= style flag): pass it in env as a secret reference`);
+      throw refuse(`overrides.${field} holds a credential (URL userinfo or a --password= style flag): pass it in env from a secret param`);
     }
   }
   return out;
 }
 
-function envValue(name: string, value: unknown): EnvValue {
+function envValue(name: string, value: unknown): string {
   if (!ENV_NAME.test(name)) throw refuse(`overrides.env: ${JSON.stringify(name)} is not an environment variable name`);
-  if (isRecord(value) && Object.keys(value).length === 1 && typeof value.secret === 'string') {
-    if (!SECRET_REFERENCE.test(value.secret)) {
-      throw refuse(`overrides.env.${name}: secret ${JSON.stringify(value.secret)} is not a secret reference (env:NAME or file:PATH)`);
-    }
-    return { secret: value.secret };
-  }
-  if (typeof value !== 'string' || value.includes('\0')) {
-    throw refuse(`overrides.env.${name} must be a string or { secret: 'env:NAME' }`);
-  }
-  if (CREDENTIAL_NAME.test(name) || redactionOf(value) === 'url-userinfo') {
-    throw refuse(
-      `overrides.env.${name} looks like a credential: give it as a secret reference ({ secret: 'env:NAME' }), ` +
-        'not a literal, which would be kept in workflow history',
-    );
-  }
-  return { literal: value };
+  // The value is never repeated: it may be a rotated credential.
+  if (typeof value !== 'string' || value.includes('\0')) throw refuse(`overrides.env.${name} must be a string without NUL`);
+  return value;
 }
 
 /** Refuses (naming each) what the spec redacted and the overrides neither supply nor drop. */
@@ -135,8 +118,8 @@ export function requireRedactedSupplied(spec: DockerSpec, overrides: DockerOverr
   }
   if (missing.length > 0) {
     throw refuse(
-      `the original's ${missing.join(', ')} held credentials and were not pinned: supply each (rotated: overrides.env as a ` +
-        'secret reference, overrides.labels, overrides.cmd/entrypoint/healthcheck) or drop it (overrides.dropEnv, a label set to null)',
+      `the original's ${missing.join(', ')} held credentials and were not pinned: supply each (rotated: overrides.env from ` +
+        'a secret param, overrides.labels, overrides.cmd/entrypoint/healthcheck) or drop it (overrides.dropEnv, a label set to null)',
     );
   }
 }

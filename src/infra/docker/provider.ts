@@ -102,7 +102,7 @@ export function createDockerProvider(options: DockerProviderOptions): InfraProvi
       return destroy(await open(), request);
     },
     async redeploy(request) {
-      return redeploy({ docker: await open(), provider: name, secrets }, request);
+      return redeploy({ docker: await open(), provider: name }, request);
     },
     async health(request) {
       const pollMs = options.healthPollMs;

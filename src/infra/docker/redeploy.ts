@@ -7,7 +7,6 @@
 import type Docker from 'dockerode';
 import type { ContainerCreateOptions, EndpointSettings } from 'dockerode';
 import { ErrorCode, FirebreakError } from '../../domain/errors.js';
-import type { SecretResolver } from '../../secrets/resolver.js';
 import { deepFreeze } from '../selector.js';
 import type { InfraTarget, RedeployRequest, RedeployResult } from '../types.js';
 import { engine, engineFailure } from './client.js';
@@ -17,35 +16,68 @@ import type { DockerSpec } from './spec.js';
 
 /** The label a replacement carries, with the id of the container it replaces. */
 export const REPLACES_LABEL = 'firebreak.replaces';
-/** `repository@sha256:<64 hex>`, the repository with an optional registry host and port, and no tag. */
-const PINNED_REF = /^((?:[a-zA-Z0-9.-]+(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)@sha256:[0-9a-f]{64}$/;
+/**
+ * `repository[:tag]@sha256:<64 hex>`: the repository with an optional registry host and port, an optional
+ * tag (checked against the digest), and the digest. Groups: repository, tag, digest.
+ */
+const PINNED_REF =
+  /^((?:[a-zA-Z0-9.-]+(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?@(sha256:[0-9a-f]{64})$/;
+
+/** A pinned image reference, split. */
+export interface PinnedImage {
+  /** As written. */
+  ref: string;
+  repository: string;
+  tag?: string;
+  digest: string;
+  /** `repository@digest`: what is pulled and run (the tag never is). */
+  byDigest: string;
+}
 
 /** What redeploy needs besides the request. */
 export interface RedeployContext {
   docker: Docker;
   provider: string;
-  secrets: SecretResolver;
 }
 
 function refuse(message: string): FirebreakError {
   return new FirebreakError(ErrorCode.InvalidInput, `redeploy: ${message}`);
 }
 
-/** Checks a pinned image reference: `repository@sha256:<64 hex>`, never a tag. */
-export function checkPinnedImage(artefact: RedeployRequest['artefact']): string {
+/** Checks a pinned image reference: `repository@sha256:<64 hex>` (a tag before the digest is checked later), never a tag alone. */
+export function checkPinnedImage(artefact: RedeployRequest['artefact']): PinnedImage {
   if (typeof artefact !== 'object' || artefact === null || artefact.kind !== 'image') {
     throw refuse(`artefact.kind must be \`image\` on Docker (got ${JSON.stringify(artefact?.kind)})`);
   }
   const ref = artefact.ref;
-  if (typeof ref !== 'string' || !PINNED_REF.test(ref)) {
+  const match = typeof ref === 'string' ? PINNED_REF.exec(ref) : null;
+  if (match === null) {
     const shown = JSON.stringify(typeof ref === 'string' ? ref.slice(0, 300) : ref);
-    const tagged = typeof ref === 'string' && /:[\w][\w.-]*(?:@|$)/.test(ref.slice(ref.lastIndexOf('/') + 1));
+    const tagged = typeof ref === 'string' && !ref.includes('@') && /:[\w][\w.-]*$/.test(ref.slice(ref.lastIndexOf('/') + 1));
     throw refuse(
       `artefact.ref ${shown} is not pinned: give repository@sha256:<64 hex digits>` +
-        (tagged ? ' (a tag can be moved to other content: name the digest, without the tag)' : ''),
+        (tagged ? ' (a tag alone can be moved to other content: name its digest)' : ''),
     );
   }
-  return ref;
+  const [, repository, tag, digest] = match as unknown as [string, string, string | undefined, string];
+  return { ref: ref, repository, ...(tag === undefined ? {} : { tag }), digest, byDigest: `${repository}@${digest}` };
+}
+
+/**
+ * Refuses `repository:tag@digest` when the registry says the tag names other content now: which one was
+ * meant would be ambiguous. Asks the registry through the daemon (the distribution endpoint).
+ */
+async function checkTag(docker: Docker, image: PinnedImage): Promise<void> {
+  if (image.tag === undefined) return;
+  const tagged = `${image.repository}:${image.tag}`;
+  const info = await engine(`docker: look up ${tagged} in its registry`, () => docker.getImage(tagged).distribution());
+  const digest = info.Descriptor?.digest;
+  if (digest !== image.digest) {
+    throw refuse(
+      `artefact.ref ${JSON.stringify(image.ref)}: the tag ${image.tag} names ${digest ?? 'nothing'} in the registry, not ${image.digest}; ` +
+        'give repository@digest for the content you mean',
+    );
+  }
 }
 
 function specOf(target: InfraTarget): DockerSpec {
@@ -63,7 +95,7 @@ function specOf(target: InfraTarget): DockerSpec {
 export async function redeploy(context: RedeployContext, request: RedeployRequest): Promise<RedeployResult> {
   const { docker, provider } = context;
   const { target } = request;
-  const ref = checkPinnedImage(request.artefact);
+  const image = checkPinnedImage(request.artefact);
   const overrides = parseOverrides(request.overrides);
   const spec = specOf(target);
   requireRedactedSupplied(spec, overrides);
@@ -74,24 +106,28 @@ export async function redeploy(context: RedeployContext, request: RedeployReques
   const existing = await engine('docker: list containers', () =>
     docker.listContainers({ all: true, filters: { label: [`${REPLACES_LABEL}=${target.id}`] } }),
   );
+  const { mode, endpoints } = networkPlan(spec, overrides);
   let id = existing[0]?.Id;
   if (id === undefined) {
     const name = overrides.name ?? target.name;
     if (overrides.name === undefined && (await stillThere(docker, target.id))) {
       throw refuse(`the original ${target.name} (${target.id.slice(0, 12)}) still exists: destroy it first, or give overrides.name`);
     }
-    await pull(docker, ref);
-    const { options, later } = await createOptions(context, spec, overrides, { ref, name, replaces: target.id });
-    const created = await engine(`docker: create the replacement ${name}`, () => docker.createContainer(options));
-    id = created.id;
-    // The Engine API takes one network at creation (before API 1.44); the others are joined before it starts.
-    for (const [network, endpoint] of later) {
-      await engine(`docker: connect the replacement ${name} to ${network}`, () =>
-        docker.getNetwork(network).connect({ Container: created.id, EndpointConfig: endpoint }),
-      );
-    }
+    await checkTag(docker, image);
+    await pull(docker, image.byDigest);
+    const options = createOptions(spec, overrides, { ref: image.byDigest, name, replaces: target.id, mode, endpoints });
+    id = (await engine(`docker: create the replacement ${name}`, () => docker.createContainer(options))).id;
   }
   const info = await inspectContainer(docker, id);
+  // The Engine API takes one network at creation (before API 1.44): the others are joined before it starts,
+  // and a retry joins those an interrupted attempt did not.
+  const attached = info.NetworkSettings.Networks ?? {};
+  for (const [network, endpoint] of endpoints) {
+    if (Object.hasOwn(attached, network)) continue;
+    await engine(`docker: connect the replacement ${id.slice(0, 12)} to ${network}`, () =>
+      docker.getNetwork(network).connect({ Container: id, EndpointConfig: endpoint }),
+    );
+  }
   if (!info.State.Running) {
     await engine(`docker: start the replacement ${id.slice(0, 12)}`, () => docker.getContainer(id).start());
   }
@@ -124,42 +160,27 @@ async function pull(docker: Docker, ref: string): Promise<void> {
   }
 }
 
-async function createOptions(
-  context: RedeployContext,
+function createOptions(
   spec: DockerSpec,
   overrides: DockerOverrides,
-  pinned: { ref: string; name: string; replaces: string },
-): Promise<{ options: ContainerCreateOptions; later: Array<[string, EndpointSettings]> }> {
+  pinned: { ref: string; name: string; replaces: string; mode: string; endpoints: Array<[string, EndpointSettings]> },
+): ContainerCreateOptions {
   const env: string[] = [];
   for (const entry of spec.env) {
     if ('value' in entry && !overrides.dropEnv.has(entry.name) && !overrides.env.has(entry.name)) env.push(`${entry.name}=${entry.value}`);
   }
-  for (const [name, value] of overrides.env) {
-    if (overrides.dropEnv.has(name)) continue;
-    // Resolved here, in the worker: the value never enters workflow history.
-    env.push(`${name}=${'secret' in value ? await context.secrets.resolve(value.secret) : value.literal}`);
-  }
+  for (const [name, value] of overrides.env) if (!overrides.dropEnv.has(name)) env.push(`${name}=${value}`);
   const labels: Record<string, string> = { ...spec.labels };
   for (const [key, value] of overrides.labels) {
     if (value === null) delete labels[key];
     else labels[key] = value;
   }
   labels[REPLACES_LABEL] = pinned.replaces;
-  const chosen = overrides.networks ?? spec.networks.map((n) => n.name);
-  const networks = spec.networks.filter((n) => chosen.includes(n.name));
   const cmd = overrides.cmd ?? spec.cmd;
   const entrypoint = overrides.entrypoint ?? spec.entrypoint;
   const healthcheck = overrides.healthcheck !== undefined ? overrides.healthcheck : spec.healthcheck;
-  const mode = networkMode(spec, networks.map((n) => n.name));
-  const endpoints = networks.map((n): [string, EndpointSettings] => [
-    n.name,
-    {
-      Aliases: n.aliases,
-      ...(n.ipv4 || n.ipv6 ? { IPAMConfig: { ...(n.ipv4 ? { IPv4Address: n.ipv4 } : {}), ...(n.ipv6 ? { IPv6Address: n.ipv6 } : {}) } } : {}),
-    },
-  ]);
-  const first = endpoints.filter(([network]) => network === mode);
-  const options: ContainerCreateOptions = {
+  const { mode } = pinned;
+  return {
     name: pinned.name,
     Image: pinned.ref,
     Env: env,
@@ -198,17 +219,29 @@ async function createOptions(
       ...(spec.security.capDrop ? { CapDrop: spec.security.capDrop } : {}),
       ...(spec.security.securityOpt ? { SecurityOpt: spec.security.securityOpt } : {}),
     },
-    NetworkingConfig: { EndpointsConfig: Object.fromEntries(first) },
+    NetworkingConfig: { EndpointsConfig: Object.fromEntries(pinned.endpoints.filter(([network]) => network === mode)) },
   };
-  return { options, later: endpoints.filter(([network]) => network !== mode) };
 }
 
-/** The original's mode (`host`, `none`, `container:...`), or its first chosen network; `none` when none is left. */
-function networkMode(spec: DockerSpec, chosen: string[]): string {
-  const mode = spec.networkMode;
-  if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) return mode;
-  if (chosen.includes(mode)) return mode;
-  return chosen[0] ?? 'none';
+/**
+ * The networks the replacement joins (the original's, or the subset `overrides.networks` names) with their
+ * aliases and static addresses, and its network mode: the original's `host`, `none` or `container:...`, else
+ * the first network it joins (`none` when it joins none).
+ */
+function networkPlan(spec: DockerSpec, overrides: DockerOverrides): { mode: string; endpoints: Array<[string, EndpointSettings]> } {
+  const chosen = overrides.networks ?? spec.networks.map((n) => n.name);
+  const networks = spec.networks.filter((n) => chosen.includes(n.name));
+  const endpoints = networks.map((n): [string, EndpointSettings] => [
+    n.name,
+    {
+      Aliases: n.aliases,
+      ...(n.ipv4 || n.ipv6 ? { IPAMConfig: { ...(n.ipv4 ? { IPv4Address: n.ipv4 } : {}), ...(n.ipv6 ? { IPv6Address: n.ipv6 } : {}) } } : {}),
+    },
+  ]);
+  const original = spec.networkMode;
+  if (original === 'host' || original === 'none' || original.startsWith('container:')) return { mode: original, endpoints: [] };
+  const mode = networks.some((n) => n.name === original) ? original : (networks[0]?.name ?? 'none');
+  return { mode, endpoints };
 }
 
 function healthcheckOption(healthcheck: DockerSpec['healthcheck'] | string[], spec: DockerSpec): Partial<ContainerCreateOptions> {

@@ -106,7 +106,8 @@ export function containerSpec(info: ContainerInspectInfo, image: ImageInspectInf
     security: {},
   };
   const imageEnv = new Map(envEntries(defaults?.Env ?? undefined));
-  for (const [name, value] of envEntries(config.Env ?? undefined)) {
+  // Sorted: the daemon keeps no stable order, and the same container must pin the same way.
+  for (const [name, value] of envEntries(config.Env ?? undefined).sort(([a], [b]) => a.localeCompare(b))) {
     if (imageEnv.get(name) === value) continue;
     const entry = specEnv(name, value);
     spec.env.push(entry);

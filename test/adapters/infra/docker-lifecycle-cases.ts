@@ -25,6 +25,8 @@ export interface LifecycleCaseContext {
   scratch: string;
   /** The network with a static-address subnet (192.0.2.0/24) the conformance suite uses. */
   network: string;
+  /** Another internal network. */
+  other: string;
 }
 
 const IMPLANT = '/opt/app/implant.sh';
@@ -118,7 +120,7 @@ export function runDockerLifecycleCases(context: () => LifecycleCaseContext): vo
     });
 
     it('redeploys the fixed image by digest with the same configuration except the overrides; a credential must be supplied', async () => {
-      const { docker, provider, network, scratch } = context();
+      const { docker, provider, network } = context();
       const { compromised: bad, fixed: good } = await images();
       const id = (
         await docker.docker([
@@ -133,8 +135,8 @@ export function runDockerLifecycleCases(context: () => LifecycleCaseContext): vo
       expect(target.spec).toMatchObject({
         cmd: ['sh', '-c', `sh ${IMPLANT} & exec sleep 600`],
         env: [
-          { name: 'LANG', value: 'C' },
           { name: 'API_TOKEN', redacted: true, reason: 'credential-name' },
+          { name: 'LANG', value: 'C' },
           { name: 'UPSTREAM', redacted: true, reason: 'url-userinfo' },
         ],
         labels: { team: 'payments', tier: 'web' },
@@ -162,24 +164,24 @@ export function runDockerLifecycleCases(context: () => LifecycleCaseContext): vo
       expect(missing.code).toBe(ErrorCode.InvalidInput);
       expect(missing.message).toContain('environment variable API_TOKEN');
       expect(missing.message).toContain('environment variable UPSTREAM');
-      const literal = await failure(provider.redeploy({ target, artefact, overrides: { env: { API_TOKEN: 'new-token' }, dropEnv: ['UPSTREAM'] } }));
-      expect(literal.message).toMatch(/API_TOKEN looks like a credential: give it as a secret reference/);
+      const half = await failure(provider.redeploy({ target, artefact, overrides: { env: { API_TOKEN: 'rotated-token' } } }));
+      expect(half.message).toContain('environment variable UPSTREAM');
+      expect(half.message).not.toContain('API_TOKEN');
+      expect(half.message).not.toContain('rotated-token');
       expect(await docker.docker(['ps', '-aq', '--filter', 'name=shop-web'])).toBe('');
 
-      const rotated = createDockerProvider({
-        name: provider.name,
-        connection: { host: docker.host, timeoutMs: 30_000 },
-        secrets: createSecretResolver({ env: { ROTATED_API_TOKEN: 'rotated-token' }, baseDir: scratch }),
-      });
+      // The rotated credential comes from a secret param, resolved by the action in the worker.
       const overrides = {
-        env: { API_TOKEN: { secret: 'env:ROTATED_API_TOKEN' }, FIXED: 'yes' },
+        env: { API_TOKEN: 'rotated-token', FIXED: 'yes' },
         dropEnv: ['UPSTREAM'],
         labels: { tier: 'web-fixed', team: null },
       };
-      const result = await rotated.redeploy({ target, artefact, overrides });
+      const result = await provider.redeploy({ target, artefact, overrides });
       const replacement = result.target.id;
       expect(result.target).toMatchObject({ name: 'shop-web', state: 'running', image: { digest: good.digest, pinned: good.ref } });
+      // Pinned with the rotated credential redacted again: it does not go into workflow history.
       expect(JSON.stringify(result)).not.toContain('rotated-token');
+      expect(result.target.spec).toMatchObject({ redacted: ['env:API_TOKEN'] });
       // The exact image pulled by digest.
       const pulled = JSON.parse(await docker.docker(['image', 'inspect', '--format', '{{json .Id}}', good.ref])) as string;
       expect(await inspect<string>('.Image', replacement)).toBe(pulled);
@@ -203,7 +205,7 @@ export function runDockerLifecycleCases(context: () => LifecycleCaseContext): vo
       ]);
 
       // Retried: the replacement found by its label, not a second one.
-      const again = await rotated.redeploy({ target, artefact, overrides });
+      const again = await provider.redeploy({ target, artefact, overrides });
       expect(again.target.id).toBe(replacement);
       expect((await docker.docker(['ps', '-aq', '--filter', `label=firebreak.replaces=${id}`])).trim().split('\n')).toHaveLength(1);
 
@@ -221,10 +223,50 @@ export function runDockerLifecycleCases(context: () => LifecycleCaseContext): vo
       await docker.docker(['rm', '-f', replacement]);
     }, 120_000);
 
+    it('a retried redeploy joins the networks an interrupted attempt did not, and starts the replacement', async () => {
+      const { docker, provider, network, other } = context();
+      const { fixed: good } = await images();
+      const id = (await docker.docker(['run', '-d', '--name', 'shop-api', '--network', network, good.tag, 'sleep', '600'])).trim();
+      await docker.docker(['network', 'connect', '--alias', 'api', other, id]);
+      const target = await pin(id);
+      await provider.destroy({ target, gracePeriodSeconds: 0 });
+      const artefact = { kind: 'image', ref: good.ref };
+      const first = await provider.redeploy({ target, artefact });
+      expect(first.target.networks.map((n) => n.name)).toEqual([network, other].sort());
+      // The state an attempt leaves when it dies after creating the replacement, before joining the second network.
+      await docker.docker(['stop', '-t', '0', first.target.id]);
+      await docker.docker(['network', 'disconnect', other, first.target.id]);
+      const retried = await provider.redeploy({ target, artefact });
+      expect(retried.target).toMatchObject({ id: first.target.id, state: 'running' });
+      expect(retried.target.networks.map((n) => n.name)).toEqual([network, other].sort());
+      expect(retried.target.networks.find((n) => n.name === other)!.aliases).toContain('api');
+      // Only the networks asked for.
+      await docker.docker(['rm', '-f', first.target.id]);
+      const narrowed = await provider.redeploy({ target, artefact, overrides: { networks: [other] } });
+      expect(narrowed.target.networks.map((n) => n.name)).toEqual([other]);
+      expect((await failure(provider.redeploy({ target, artefact, overrides: { networks: ['elsewhere'] } }))).message).toContain(
+        'elsewhere not among the original',
+      );
+      await docker.docker(['rm', '-f', narrowed.target.id]);
+      // A tag before the digest is checked against the registry: refused when it names other content.
+      const { compromised: bad } = await images();
+      const mismatch = await failure(provider.redeploy({ target, artefact: { kind: 'image', ref: `${good.tag}@${bad.digest}` } }));
+      expect(mismatch.code).toBe(ErrorCode.InvalidInput);
+      expect(mismatch.message).toContain(`the tag fixed names ${good.digest} in the registry, not ${bad.digest}`);
+      expect(await docker.docker(['ps', '-aq', '--filter', `label=firebreak.replaces=${id}`])).toBe('');
+      const tagged = await provider.redeploy({ target, artefact: { kind: 'image', ref: `${good.tag}@${good.digest}` } });
+      expect(tagged.target.image).toMatchObject({ digest: good.digest, pinned: good.ref });
+      await docker.docker(['rm', '-f', tagged.target.id]);
+    }, 60_000);
+
     it('finds the planted file, its hash and the marked process on the compromised container, streaming the hash under a cap', async () => {
       const { docker, provider } = context();
       const { compromised: bad } = await images();
-      const id = (await docker.docker(['run', '-d', '--network', 'none', bad.tag, 'sh', '-c', `sh ${IMPLANT} & exec sleep 600`])).trim();
+      // A long command line: the marker past 200 characters is still found (ps is not cut to a terminal's width).
+      const padding = 'x'.repeat(200);
+      const id = (
+        await docker.docker(['run', '-d', '--network', 'none', bad.tag, 'sh', '-c', `sh ${IMPLANT} & sleep 600; wait`, padding, 'MARKER-7f3'])
+      ).trim();
       const target = await pin(id);
       const result = await provider.indicators({
         target,
@@ -234,13 +276,31 @@ export function runDockerLifecycleCases(context: () => LifecycleCaseContext): vo
           { kind: 'process', pattern: 'sleep 4242' },
           { kind: 'process', pattern: '.*' },
           { kind: 'hash', path: '/opt/app', sha256: '0'.repeat(64) },
+          { kind: 'process', pattern: 'MARKER-7f3' },
         ],
       });
-      expect(result.findings.map((f) => f.present)).toEqual([true, true, true, false, false]);
+      expect(result.findings.map((f) => f.present)).toEqual([true, true, true, false, false, true]);
       expect(result.findings[0]!.detail).toBe(`${IMPLANT} exists`);
       expect(result.findings[1]!.detail).toBe(`${IMPLANT}: sha256 matches`);
       expect(result.findings[2]!.detail).toMatch(/^1 of \d+ processes match$/);
       expect(result.findings[4]!.detail).toBe('/opt/app is a directory, not a file');
+
+      // Links: a hash follows them to the file; a file indicator counts a link even when it leads nowhere.
+      await docker.docker(['exec', id, '/bin/busybox', 'ln', '-s', IMPLANT, '/tmp/innocent']);
+      await docker.docker(['exec', id, '/bin/busybox', 'ln', '-s', 'gone.sh', '/opt/app/dangling']);
+      const linked = await provider.indicators({
+        target,
+        indicators: [
+          { kind: 'hash', path: '/tmp/innocent', sha256: sha256(IMPLANT_CONTENT) },
+          { kind: 'file', path: '/opt/app/dangling' },
+          { kind: 'hash', path: '/opt/app/dangling', sha256: sha256(IMPLANT_CONTENT) },
+        ],
+      });
+      expect(linked.findings.map((f) => [f.present, f.detail])).toEqual([
+        [true, `/tmp/innocent (a link to ${IMPLANT}): sha256 matches`],
+        [true, '/opt/app/dangling (a link to /opt/app/gone.sh) exists'],
+        [false, '/opt/app/dangling does not exist (or a link in it leads nowhere)'],
+      ]);
 
       const capped = createDockerProvider({
         name: 'capped',

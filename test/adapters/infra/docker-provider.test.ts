@@ -111,7 +111,7 @@ describe.skipIf(missing !== undefined)(`the docker provider${missing ? ` (skippe
 
   runProviderConformance('docker', () => fixture);
   runDockerCaptureCases(() => ({ docker, provider, secrets, scratch, image }));
-  runDockerLifecycleCases(() => ({ docker, provider, scratch, network: NETWORKS[0] }));
+  runDockerLifecycleCases(() => ({ docker, provider, scratch, network: NETWORKS[0], other: NETWORKS[1] }));
 
   describe('docker specifics', () => {
     const run = async (args: readonly string[]): Promise<string> =>

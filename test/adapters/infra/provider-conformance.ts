@@ -448,7 +448,7 @@ export function runProviderConformance(label: string, fixture: () => ProviderFix
       const provider = f.provider();
       if (!provider.capabilities.has('redeploy') || f.redeploysImages === false) return;
       const target = await only({ id: alpha.id });
-      for (const ref of [alpha.imageTag, `${alpha.imageTag}@${alpha.imageDigest}`, 'sha256:abc']) {
+      for (const ref of [alpha.imageTag, `${alpha.imageTag}@sha256:abc`, alpha.imageDigest]) {
         const error: unknown = await provider.redeploy({ target, artefact: { kind: 'image', ref } }).catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(FirebreakError);
         expect((error as FirebreakError).code).toBe(ErrorCode.InvalidInput);

@@ -27,25 +27,33 @@ function refusal(call: () => unknown): FirebreakError {
 }
 
 describe('checkPinnedImage', () => {
-  it('takes repository@sha256 with or without a registry host and port', () => {
+  it('takes repository@sha256 with or without a registry host and port, and a tag before the digest (checked later)', () => {
     for (const ref of [`shop@${DIGEST}`, `127.0.0.1:5000/shop/web@${DIGEST}`, `registry.example/a.b-c/d_e@${DIGEST}`]) {
-      expect(checkPinnedImage({ kind: 'image', ref })).toBe(ref);
+      expect(checkPinnedImage({ kind: 'image', ref })).toEqual({ ref, repository: ref.split('@')[0], digest: DIGEST, byDigest: ref });
     }
+    expect(checkPinnedImage({ kind: 'image', ref: `127.0.0.1:5000/shop:fixed@${DIGEST}` })).toEqual({
+      ref: `127.0.0.1:5000/shop:fixed@${DIGEST}`,
+      repository: '127.0.0.1:5000/shop',
+      tag: 'fixed',
+      digest: DIGEST,
+      byDigest: `127.0.0.1:5000/shop@${DIGEST}`,
+    });
   });
 
-  it('refuses a tag, a tag with a digest, a bare or short digest and another kind, naming the ref', () => {
-    for (const ref of ['shop:1.4', `shop:1.4@${DIGEST}`, `127.0.0.1:5000/shop:fixed@${DIGEST}`, DIGEST, 'shop@sha256:abc', `Shop@${DIGEST}`]) {
+  it('refuses a tag alone, a bare or short digest, a bad repository and another kind, naming the ref', () => {
+    for (const ref of ['shop:1.4', '127.0.0.1:5000/shop', DIGEST, 'shop@sha256:abc', `shop:1.4@sha256:${'A'.repeat(64)}`, `Shop@${DIGEST}`]) {
       expect(refusal(() => checkPinnedImage({ kind: 'image', ref })).message).toContain(JSON.stringify(ref));
     }
-    expect(refusal(() => checkPinnedImage({ kind: 'image', ref: 'shop:1.4' })).message).toContain('a tag can be moved');
+    expect(refusal(() => checkPinnedImage({ kind: 'image', ref: 'shop:1.4' })).message).toContain('a tag alone can be moved');
     expect(refusal(() => checkPinnedImage({ kind: 'ami', ref: 'ami-123' })).message).toContain('artefact.kind must be `image`');
   });
 });
 
 describe('parseOverrides', () => {
-  it('reads env (literal or secret reference), dropEnv, labels (null removes), name, networks and commands', () => {
+  // Env values come from the step, rotated credentials from its secret params: refusals never repeat them.
+  it('reads env, dropEnv, labels (null removes), name, networks and commands', () => {
     const parsed = parseOverrides({
-      env: { LANG: 'C', API_TOKEN: { secret: 'env:NEW_TOKEN' } },
+      env: { LANG: 'C', API_TOKEN: 'rotated' },
       dropEnv: ['OLD'],
       labels: { tier: 'web', team: null },
       name: 'shop-2',
@@ -54,8 +62,8 @@ describe('parseOverrides', () => {
       healthcheck: null,
     });
     expect([...parsed.env]).toEqual([
-      ['LANG', { literal: 'C' }],
-      ['API_TOKEN', { secret: 'env:NEW_TOKEN' }],
+      ['LANG', 'C'],
+      ['API_TOKEN', 'rotated'],
     ]);
     expect(parsed).toMatchObject({ name: 'shop-2', networks: ['front'], cmd: ['sleep', '1'], healthcheck: null });
     expect([...parsed.labels]).toEqual([
@@ -64,11 +72,10 @@ describe('parseOverrides', () => {
     ]);
   });
 
-  it('refuses a credential as a literal, an unknown key, Firebreak labels and bad names, each named', () => {
+  it('refuses bad env names and values, an unknown key, Firebreak labels, bad names and credentials in commands, each named', () => {
     const cases: Array<[Record<string, JsonValue>, RegExp]> = [
-      [{ env: { DB_PASSWORD: 'hunter2' } }, /DB_PASSWORD looks like a credential: give it as a secret reference/],
-      [{ env: { MIRROR: 'https://u:p@example.com/' } }, /MIRROR looks like a credential/],
-      [{ env: { TOKEN: { secret: 'vault:x' } } }, /not a secret reference/],
+      [{ env: { DB_PASSWORD: { secret: 'hunter2' } } }, /overrides.env.DB_PASSWORD must be a string/],
+      [{ env: { TOKEN: 'a\0hunter2' } }, /overrides.env.TOKEN must be a string without NUL/],
       [{ env: { 'BAD=NAME': 'x' } }, /is not an environment variable name/],
       [{ image: 'x' }, /overrides.image is not an override Docker takes/],
       [{ labels: { 'firebreak.replaces': 'x' } }, /firebreak.\* labels are Firebreak's own/],
@@ -91,7 +98,7 @@ describe('parseOverrides', () => {
     expect(() =>
       requireRedactedSupplied(
         spec,
-        parseOverrides({ env: { API_TOKEN: { secret: 'env:T' } }, dropEnv: ['MIRROR'], labels: { source: null }, cmd: ['sleep', '1'] }),
+        parseOverrides({ env: { API_TOKEN: 'rotated' }, dropEnv: ['MIRROR'], labels: { source: null }, cmd: ['sleep', '1'] }),
       ),
     ).not.toThrow();
   });
