@@ -1,7 +1,8 @@
 /**
  * The README walkthroughs, run command by command as they are written there: an incident driven from the
  * CLI (the tabletop), a breach notice approved word for word, backups with a nightly restore drill of
- * a PostgreSQL database this test starts and seeds, and the monthly lessons-learned review's schedule. A README change that breaks a command fails here,
+ * a PostgreSQL database this test starts and seeds, a container burned down on the throwaway Docker
+ * Engine of scripts/tabletop-docker.ts (when Docker and root are there), and the monthly lessons-learned review's schedule. A README change that breaks a command fails here,
  * naming the README line of that command.
  *
  * How the README is read (`readmeCommands`): the ```sh blocks of a section, one command per line (a `\`
@@ -29,6 +30,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RenderedChannel } from '../../src/domain/state.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { eventually } from '../support/poll.js';
+import { dockerMissing } from '../../harness/docker.js';
 import { startPostgres, type TestPostgres } from '../../harness/postgres.js';
 import { README, readmeCommands, serverCommand, type ReadmeCommand } from '../support/readme-commands.js';
 import { firebreak, ROOT } from '../unit/docs/shell-commands.js';
@@ -405,6 +407,33 @@ describe('the README walkthroughs, as written', () => {
       expect(shown).toContain('lessons-review');
       expect(shown).toContain('0 9 1 * *');
       expect(shown).toContain('Europe/Berlin');
+    },
+    WALKTHROUGH_TIMEOUT,
+  );
+
+  it.skipIf(dockerMissing() !== undefined)(
+    `a container burned down: destroyed once its evidence verified, redeployed by digest${dockerMissing() ? ` (skipped: ${dockerMissing()})` : ''}`,
+    async () => {
+      const [start, drive, stop] = readmeCommands('A container burned down');
+      if (!start || !drive || !stop) throw new Error('the walkthrough lost a block');
+      await stopDev();
+      const shell = new Walkthrough('burn-down');
+      try {
+        await shell.runAll([start, drive]);
+        const { incident } = await cliJson<{
+          incident: { status: string; steps: { id: string; status: string }[] };
+        }>(['incident', 'show', shell.variable('ID')], '.firebreak-burn-down/data');
+        expect(incident.status).toBe('completed');
+        const statuses = Object.fromEntries(incident.steps.map((step) => [step.id, step.status]));
+        expect(statuses).toMatchObject({ capture: 'succeeded', destroy: 'succeeded', redeploy: 'succeeded', indicators: 'succeeded' });
+        const manifest = JSON.parse(readFileSync(path.join(mirror, '.firebreak-burn-down/manifest.json'), 'utf8')) as {
+          artefacts: { artefact: string; sha256: string }[];
+        };
+        expect(manifest.artefacts.map((a) => a.artefact).sort()).toEqual(['diff', 'filesystem', 'logs', 'metadata', 'processes']);
+      } finally {
+        await stopDev();
+        await shell.runAll([stop]);
+      }
     },
     WALKTHROUGH_TIMEOUT,
   );

@@ -1,4 +1,4 @@
-/** `firebreak incident list|show|cancel`: reading and stopping incidents through the API. */
+/** `firebreak incident list|show|wait|cancel`: reading, waiting for and stopping incidents through the API. */
 import type { Command } from 'commander';
 import type { IncidentFilter } from '../api/client.js';
 import { apiCommand, printJson, type JsonOption } from '../api/command.js';
@@ -6,11 +6,20 @@ import { apiClient, type ApiOptions } from '../api/connection.js';
 import type { IncidentSummary } from '../api/schemas.js';
 import { CliError, type CliDeps } from '../context.js';
 import { EXIT } from '../api/exit-codes.js';
+import { parseDuration } from '../../domain/duration.js';
 import { table } from '../output.js';
 import { renderIncident } from '../render-incident.js';
 import { formatInstant } from '../render-time.js';
 
 type ListOptions = ApiOptions & JsonOption & IncidentFilter & { all?: boolean };
+
+interface WaitOptions extends ApiOptions, JsonOption {
+  timeout: string;
+  step?: string;
+}
+
+/** Step statuses after which `incident wait --step` stops waiting. */
+const STEP_SETTLED = new Set(['waiting', 'succeeded', 'failed', 'skipped', 'timed_out', 'cancelled']);
 
 interface CancelOptions extends ApiOptions, JsonOption {
   reason?: string;
@@ -36,6 +45,16 @@ export function registerIncidentCommands(program: Command, deps: CliDeps): void 
       .description('show an incident: steps, waiting actions, approvals, facts, deadlines, timeline')
       .argument('<id>', 'incident id'),
   ).action((id: string, options: ApiOptions & JsonOption) => show(deps, id, options));
+  apiCommand(
+    incident
+      .command('wait')
+      .description(
+        'wait until an incident is no longer running (exits 0 when it completed, 1 when it ended otherwise), or with --step until that step waits for people or is done',
+      )
+      .argument('<id>', 'incident id')
+      .option('--step <id>', 'wait only until this step is waiting for people, or finished')
+      .option('--timeout <duration>', 'give up after this long (exits 6)', '5m'),
+  ).action((id: string, options: WaitOptions) => wait(deps, id, options));
   apiCommand(
     incident
       .command('cancel')
@@ -86,6 +105,42 @@ async function show(deps: CliDeps, id: string, options: ApiOptions & JsonOption)
   const result = await apiClient(deps, options).getIncident(id);
   if (options.json) return printJson(deps, result);
   deps.out(renderIncident(result.incident, new Date()));
+}
+
+/** How often `incident wait` asks. */
+const WAIT_POLL_MS = 1_000;
+
+async function wait(deps: CliDeps, id: string, options: WaitOptions): Promise<void> {
+  const limitMs = parseDuration(options.timeout);
+  if (limitMs === undefined) throw new CliError(`--timeout takes a duration (30s, 10m), got ${options.timeout}`, EXIT.invalid);
+  const api = apiClient(deps, options);
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const result = await api.getIncident(id);
+    const { status } = result.incident;
+    if (options.step !== undefined) {
+      const step = result.incident.steps.find((each) => each.id === options.step);
+      if (step === undefined) throw new CliError(`incident ${id} has no step ${options.step}`, EXIT.notFound);
+      if (STEP_SETTLED.has(step.status) || status !== 'running') {
+        if (options.json) printJson(deps, { incidentId: id, status, step: step.id, stepStatus: step.status });
+        else deps.out(`${id} ${step.id} ${step.status}\n`);
+        return;
+      }
+    } else if (status !== 'running') {
+      if (options.json) printJson(deps, { incidentId: id, status });
+      else deps.out(`${id} ${status}\n`);
+      if (status !== 'completed') throw new CliError(`incident ${id} ended ${status}: see firebreak incident show ${id}`, EXIT.failure);
+      return;
+    }
+    if (Date.now() >= deadline) {
+      const waiting = result.incident.pending.map((pending) => `${pending.kind} ${pending.step}`);
+      throw new CliError(
+        `incident ${id} is still running after ${options.timeout}${waiting.length > 0 ? `, waiting for ${waiting.join(', ')}` : ''}`,
+        EXIT.unreachable,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+  }
 }
 
 async function cancel(deps: CliDeps, id: string, options: CancelOptions): Promise<void> {

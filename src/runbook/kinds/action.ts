@@ -137,16 +137,18 @@ function precedes(before: DocPath, at: DocPath): boolean {
   return typeof mine === 'number' && typeof theirs === 'number' && theirs < mine;
 }
 
-/** When the config is known, the provider a literal `with.provider` names must exist and support the operation. */
+/**
+ * When the config is known, a configured provider a literal `with.provider` names must support the
+ * operation. A provider that is not configured here is not refused: the starter runbooks name providers
+ * (docker, aws) a deployment may not have, and a runbook must not stop the others from loading; its step
+ * fails when it runs, naming the configured providers.
+ */
 function checkInfraProvider(step: ActionStepInput, ctx: StepCheckContext, operation: string): void {
   const infra = ctx.infra;
   const name = step.with.provider;
   if (infra === undefined || typeof name !== 'string' || name.includes('${{')) return;
   const provider = infra.provider(name);
-  if (provider === undefined) {
-    ctx.report(['with', 'provider'], `no infra provider \`${name}\` is configured (infra.providers: ${infra.names().join(', ') || 'none'})`);
-    return;
-  }
+  if (provider === undefined) return;
   if (!provider.capabilities.has(operation)) {
     const supported = [...provider.capabilities].join(', ') || 'nothing';
     ctx.report(['action'], `infra provider \`${name}\` (${provider.kind}) does not support ${operation} (it supports ${supported})`);
