@@ -3,6 +3,7 @@
  * `<data dir>/postmortems`. Either way the migrations run first, so a store that opens is at this code's
  * schema version.
  */
+import { lazyOpen, type LazyOpen } from '../../storage/lazy-open.js';
 import path from 'node:path';
 import type { StoreConfig } from '../../config/store-schema.js';
 import type { SecretResolver } from '../../secrets/resolver.js';
@@ -76,30 +77,9 @@ export async function openPostmortemStore(
   return openPostgresStore(await deps.secrets.resolve(reference));
 }
 
-/**
- * The store opened on first use and kept: the server and the worker hold one each (one between them in
- * `firebreak dev`), and a process that never touches a post-mortem never opens, migrates or locks it. A
- * failed open is not kept, so the next use tries again. `close` closes it if it was opened.
- */
-export interface LazyPostmortemStore {
-  get(): Promise<PostmortemStore>;
-  close(): Promise<void>;
-}
+/** The post-mortem store opened on first use and kept (src/storage/lazy-open.ts). */
+export type LazyPostmortemStore = LazyOpen<PostmortemStore>;
 
 export function lazyPostmortemStore(open: () => Promise<PostmortemStore>): LazyPostmortemStore {
-  let opening: Promise<PostmortemStore> | undefined;
-  return {
-    get() {
-      opening ??= open().catch((error: unknown) => {
-        opening = undefined;
-        throw error;
-      });
-      return opening;
-    },
-    async close() {
-      const current = opening;
-      opening = undefined;
-      if (current) await (await current.catch(() => undefined))?.close();
-    },
-  };
+  return lazyOpen(open);
 }
