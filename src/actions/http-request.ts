@@ -2,6 +2,7 @@
  * `http.request`: one HTTP call to an allow-listed destination, with SSRF protection (see
  * ./http/destination.ts), secrets resolved at the moment of use and redacted from everything returned.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { ErrorCode, FirebreakError } from '../domain/errors.js';
@@ -35,6 +36,12 @@ export const HttpRequestInput = z
       .min(1)
       .optional()
       .describe('statuses that count as success (default: any 2xx)'),
+    idempotencyKey: z
+      .boolean()
+      .optional()
+      .describe(
+        'send an Idempotency-Key header, the same on every attempt of the step (default true): a retried call can be recognised',
+      ),
   })
   .refine((input) => input.json === undefined || (input.method !== 'GET' && input.method !== 'HEAD'), {
     message: 'a GET or HEAD request cannot have a json body',
@@ -82,7 +89,7 @@ export function httpRequestAction(options: HttpRequestOptions): ActionDefinition
       const response = await send({
         destination,
         method: input.method,
-        headers: requestHeaders(input),
+        headers: requestHeaders(input, ctx),
         body: input.json === undefined ? undefined : Buffer.from(JSON.stringify(input.json)),
         timeoutMs: (input.timeout === undefined ? undefined : parseDuration(input.timeout)) ?? options.defaultTimeoutMs,
         maxResponseBytes: options.maxResponseBytes,
@@ -100,9 +107,20 @@ export function httpRequestAction(options: HttpRequestOptions): ActionDefinition
   };
 }
 
-function requestHeaders(input: HttpRequestInput): Record<string, string> {
+/**
+ * The step's idempotency key: the same for every attempt of one step of one incident (a worker killed
+ * mid-call sends the call again, about 30 s later), different for any other step or incident. A digest, so
+ * the ids are not sent as they are.
+ */
+export function idempotencyKey(incidentId: string, stepId: string): string {
+  return `firebreak-${createHash('sha256').update(JSON.stringify([incidentId, stepId])).digest('hex').slice(0, 40)}`;
+}
+
+function requestHeaders(input: HttpRequestInput, ctx: Pick<ActionContext, 'incidentId' | 'stepId'>): Record<string, string> {
   const headers: Record<string, string> = { 'user-agent': 'firebreak' };
   if (input.json !== undefined) headers['content-type'] = 'application/json';
+  // The step's own header, when it gives one, replaces this one below.
+  if (input.idempotencyKey !== false) headers['idempotency-key'] = idempotencyKey(ctx.incidentId, ctx.stepId);
   for (const [name, value] of Object.entries(input.headers ?? {})) {
     // Checked here so node:http's own error, which quotes the value, never carries a secret out.
     if (/[\r\n\0]/.test(value)) {

@@ -3,17 +3,37 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedAddress } from '../../../src/actions/http/destination.js';
-import { HttpRequestInput, httpRequestAction, type HttpRequestOptions } from '../../../src/actions/http-request.js';
+import {
+  HttpRequestInput,
+  httpRequestAction,
+  idempotencyKey,
+  type HttpRequestOptions,
+} from '../../../src/actions/http-request.js';
 import { rejection, testContext } from './support.js';
 
 const TOKEN = 's3cr3t-t0ken-value';
-const seen: Array<{ method: string; url: string; host: string; authorization?: string; body: string }> = [];
+const seen: Array<{
+  method: string;
+  url: string;
+  host: string;
+  authorization?: string;
+  body: string;
+  idempotencyKey?: string;
+}> = [];
 let server: http.Server;
 let base: string;
 let port: number;
 
 function handle(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
-  seen.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host ?? '', body, ...auth(req) });
+  const key = req.headers['idempotency-key'];
+  seen.push({
+    method: req.method ?? '',
+    url: req.url ?? '',
+    host: req.headers.host ?? '',
+    body,
+    ...auth(req),
+    ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
+  });
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   if (path === '/json') {
     res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req-42', 'set-cookie': 'sid=abc' });
@@ -310,5 +330,32 @@ describe('http.request', () => {
       ': Unrecognized key: "extra"',
       'json: a GET or HEAD request cannot have a json body',
     ]);
+  });
+});
+
+describe('the Idempotency-Key header', () => {
+  it('is sent by default, the same on every attempt of a step, and different for another step or incident', async () => {
+    const before = seen.length;
+    await call({ method: 'POST', url: `${base}/echo`, json: { a: 1 } });
+    await call({ method: 'POST', url: `${base}/echo`, json: { a: 1 } });
+    const [first, second] = seen.slice(before);
+    // testContext is incident inc-1, step step-1: a retry of that step is the same call.
+    expect(first?.idempotencyKey).toBe(idempotencyKey('inc-1', 'step-1'));
+    expect(second?.idempotencyKey).toBe(first?.idempotencyKey);
+    expect(first?.idempotencyKey).toMatch(/^firebreak-[0-9a-f]{40}$/);
+    expect(idempotencyKey('inc-1', 'step-2')).not.toBe(first?.idempotencyKey);
+    expect(idempotencyKey('inc-2', 'step-1')).not.toBe(first?.idempotencyKey);
+    // The ids go in digested, not as they are, and no two pairs of ids run together into one.
+    expect(first?.idempotencyKey).not.toContain('inc-1');
+    expect(idempotencyKey('a\nb', 'c')).not.toBe(idempotencyKey('a', 'b\nc'));
+  });
+
+  it('is left out when the step turns it off, and the step may give its own', async () => {
+    const before = seen.length;
+    await call({ method: 'POST', url: `${base}/echo`, json: {}, idempotencyKey: false });
+    await call({ method: 'POST', url: `${base}/echo`, json: {}, headers: { 'Idempotency-Key': 'mine-1' } });
+    const [off, own] = seen.slice(before);
+    expect(off?.idempotencyKey).toBeUndefined();
+    expect(own?.idempotencyKey).toBe('mine-1');
   });
 });
