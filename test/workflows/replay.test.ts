@@ -28,6 +28,7 @@ describe('replay of recorded histories', () => {
       'postmortem-draft.json',
       'postmortem-step.json',
       'postmortem-step.postmortem.json',
+      'requires-approval.json',
     ]);
   });
 
